@@ -1,0 +1,35 @@
+#pragma once
+// Where channels hand over normalised messages. The gateway implements it
+// (routing + durable enqueue); channels never see Redis. The handler runs
+// once the message is durable (or known to be a duplicate), or with an error
+// when it is not: only then may the channel acknowledge its sender.
+
+#include "channels/case_message.hpp"
+
+#include <boost/system/error_code.hpp>
+
+#include <functional>
+#include <string>
+
+namespace balie {
+
+enum class submit_status { stored, duplicate };
+
+struct submit_result {
+  submit_status status = submit_status::stored;
+  std::string message_id;  ///< for a duplicate: the message stored first
+  std::string case_id;
+  std::string reference;
+  std::string inbox;
+};
+
+using submit_handler = std::function<void(boost::system::error_code, submit_result)>;
+
+class inbound_sink {
+public:
+  virtual ~inbound_sink() = default;
+  /// `dedup_key` is unique per source message (e.g. "phone:<call id>").
+  virtual void submit(case_message message, std::string dedup_key, submit_handler handler) = 0;
+};
+
+} // namespace balie

@@ -1,0 +1,46 @@
+#include "channels/text.hpp"
+
+namespace balie {
+
+bool is_valid_utf8(std::string_view s) {
+  auto const* p = reinterpret_cast<unsigned char const*>(s.data());
+  auto const* end = p + s.size();
+  while (p < end) {
+    unsigned char const c = *p;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    int len;
+    unsigned cp;
+    if ((c & 0xE0) == 0xC0) len = 2, cp = c & 0x1F;
+    else if ((c & 0xF0) == 0xE0) len = 3, cp = c & 0x0F;
+    else if ((c & 0xF8) == 0xF0) len = 4, cp = c & 0x07;
+    else return false;
+    if (end - p < len) return false;
+    for (int i = 1; i < len; ++i) {
+      if ((p[i] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)) return false;
+    if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    p += len;
+  }
+  return true;
+}
+
+std::string_view trim(std::string_view s) {
+  auto const ws = " \t\r\n\f\v";
+  auto const b = s.find_first_not_of(ws);
+  if (b == std::string_view::npos) return {};
+  return s.substr(b, s.find_last_not_of(ws) - b + 1);
+}
+
+std::string ascii_lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+} // namespace balie

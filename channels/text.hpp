@@ -1,0 +1,18 @@
+#pragma once
+// Small text checks every channel needs on untrusted input.
+
+#include <string>
+#include <string_view>
+
+namespace balie {
+
+/// Strict UTF-8: no overlongs, no surrogates, nothing above U+10FFFF.
+bool is_valid_utf8(std::string_view);
+
+/// Removes leading and trailing ASCII white space.
+std::string_view trim(std::string_view);
+
+/// Lower-cases ASCII letters (header names, media types).
+std::string ascii_lower(std::string_view);
+
+} // namespace balie

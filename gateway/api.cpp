@@ -1,0 +1,234 @@
+// Routing of requests, authentication, and the intake endpoints. The route
+// table is data, so the OpenAPI test can check that every route is
+// documented. Unknown paths are 404, known paths with another method 405
+// with an Allow header; both are problem+json like every other error.
+#include "gateway/api.hpp"
+
+#include "channels/phone/intake.hpp"
+#include "channels/text.hpp"
+#include "gateway/log.hpp"
+#include "gateway/problem.hpp"
+
+namespace balie::gateway {
+namespace {
+
+std::vector<std::string> split_path(std::string_view path) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '/') {
+      ++i;
+      continue;
+    }
+    auto const j = path.find('/', i);
+    out.emplace_back(path.substr(i, j == std::string_view::npos ? std::string_view::npos : j - i));
+    i = j == std::string_view::npos ? path.size() : j;
+  }
+  return out;
+}
+
+/// Matches `/a/{x}/b` against a path; fills the parameters in order.
+bool match(std::string_view pattern, std::vector<std::string> const& path, std::vector<std::string>& params) {
+  auto const parts = split_path(pattern);
+  if (parts.size() != path.size()) return false;
+  params.clear();
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (parts[i].front() == '{') params.push_back(path[i]);
+    else if (parts[i] != path[i]) return false;
+  }
+  return true;
+}
+
+std::optional<std::string> bearer_token(http_request const& req) {
+  auto const h = req.header("authorization");
+  if (h.size() < 7 || ascii_lower(std::string_view(h).substr(0, 7)) != "bearer ") return std::nullopt;
+  return std::string(trim(std::string_view(h).substr(7)));
+}
+
+} // namespace
+
+api::api(std::shared_ptr<config const> cfg, std::shared_ptr<token_store const> tokens, inbound_sink& sink,
+         queue::case_store& store, metrics& m, clock_fn clock, id_source& ids)
+    : config_(std::move(cfg)), tokens_(std::move(tokens)), sink_(sink), store_(store), metrics_(m),
+      clock_(std::move(clock)), ids_(ids) {}
+
+std::vector<route> api::routes() {
+  return {{"GET", "/healthz"},
+          {"GET", "/readyz"},
+          {"GET", "/metrics"},
+          {"GET", "/api/v1/openapi.json"},
+          {"POST", "/api/v1/transcripts"},
+          {"GET", "/api/v1/inboxes"},
+          {"GET", "/api/v1/inboxes/{inbox}/cases"},
+          {"GET", "/api/v1/cases/{id}"}};
+}
+
+void api::set_config(std::shared_ptr<config const> c) {
+  std::lock_guard lock(mutex_);
+  config_ = std::move(c);
+}
+
+void api::set_tokens(std::shared_ptr<token_store const> t) {
+  std::lock_guard lock(mutex_);
+  tokens_ = std::move(t);
+}
+
+std::shared_ptr<config const> api::current_config() const {
+  std::lock_guard lock(mutex_);
+  return config_;
+}
+
+http_response api::transport_error(unsigned status, std::string type, std::string detail) const {
+  return problem(status, type, detail);
+}
+
+void api::handle(http_request req, http_responder respond) {
+  auto const started = std::chrono::steady_clock::now();
+  // Every response gets the standard headers and one log line.
+  respond = [respond = std::move(respond), method = req.method, path = req.path, started](http_response r) {
+    add_standard_headers(r);
+    auto const us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
+    log::write(r.status < 400 ? log_level::debug : log_level::info, "http.request",
+               {{"method", method}, {"path", path}, {"status", std::to_string(r.status)}, {"duration_us", std::to_string(us)}});
+    respond(std::move(r));
+  };
+
+  auto const path = split_path(req.path);
+  std::vector<std::string> p;
+  std::string allow;
+  auto dispatch = [&](std::string_view method, std::string_view pattern, access who, auto&& run) -> bool {
+    if (!match(pattern, path, p)) return false;
+    if (req.method != method) {
+      allow += allow.empty() ? std::string(method) : ", " + std::string(method);
+      return false;
+    }
+    auto const me = authorise(req, who, respond);
+    if (who != access::anyone && !me) return true;
+    run(me);
+    return true;
+  };
+
+  if (dispatch("GET", "/healthz", access::anyone, [&](auto const&) { healthz(req, respond); })) return;
+  if (dispatch("GET", "/readyz", access::anyone, [&](auto const&) { readyz(req, respond); })) return;
+  if (dispatch("GET", "/metrics", access::anyone, [&](auto const&) { metrics_text(req, respond); })) return;
+  if (dispatch("GET", "/api/v1/openapi.json", access::anyone, [&](auto const&) { openapi(req, respond); })) return;
+  if (dispatch("POST", "/api/v1/transcripts", access::system, [&](auto const& me) { post_transcript(req, *me, respond); })) return;
+  if (dispatch("GET", "/api/v1/inboxes", access::staff, [&](auto const& me) { list_inboxes(req, *me, respond); })) return;
+  if (dispatch("GET", "/api/v1/inboxes/{inbox}/cases", access::staff, [&](auto const& me) { list_cases(req, *me, p[0], respond); })) return;
+  if (dispatch("GET", "/api/v1/cases/{id}", access::staff, [&](auto const& me) { get_case(req, *me, p[0], respond); })) return;
+
+  if (!allow.empty()) {
+    auto r = problem(405, "method-not-allowed", "This path does not support the method " + req.method + ".");
+    r.headers.emplace_back("Allow", allow);
+    return respond(std::move(r));
+  }
+  respond(problem(404, "not-found", "There is nothing at this path."));
+}
+
+std::optional<principal> api::authorise(http_request const& req, access who, http_responder& respond) const {
+  if (who == access::anyone) return std::nullopt;
+  std::shared_ptr<token_store const> tokens;
+  {
+    std::lock_guard lock(mutex_);
+    tokens = tokens_;
+  }
+  auto const token = bearer_token(req);
+  auto const me = token ? tokens->authenticate(*token) : std::nullopt;
+  if (!me) {
+    auto r = problem(401, "unauthorized", "Send a valid token in the Authorization header: 'Bearer <token>'.");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    respond(std::move(r));
+    return std::nullopt;
+  }
+  auto const needed = who == access::staff ? role::staff : who == access::admin ? role::admin : role::system;
+  if (me->role != needed) {
+    respond(problem(403, "forbidden", "This token may not use this endpoint."));
+    return std::nullopt;
+  }
+  return me;
+}
+
+void api::healthz(http_request const&, http_responder respond) { respond(json_response(200, {{"status", "alive"}})); }
+
+void api::readyz(http_request const&, http_responder respond) {
+  auto const cfg = current_config();
+  bool const redis_ready = store_.connection().ready();
+  nlohmann::json body = {{"status", redis_ready ? "ready" : "unavailable"},
+                         {"redis", {{"ready", redis_ready}}},
+                         {"channels", {{"phone", cfg->phone.enabled ? "enabled" : "disabled"}}}};
+  if (!redis_ready) body["redis"]["error"] = store_.connection().last_error();
+  auto r = json_response(redis_ready ? 200 : 503, body);
+  if (!redis_ready) r.headers.emplace_back("Retry-After", "5");
+  respond(std::move(r));
+}
+
+void api::metrics_text(http_request const&, http_responder respond) {
+  http_response r;
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  r.body = metrics_.render();
+  respond(std::move(r));
+}
+
+void api::openapi(http_request const&, http_responder respond) {
+  http_response r;
+  r.content_type = "application/json";
+  r.body = std::string(openapi_document());
+  respond(std::move(r));
+}
+
+void api::post_transcript(http_request const& req, principal const&, http_responder respond) {
+  using namespace channels::phone;
+  auto const cfg = current_config();
+  auto const provider = std::string("transcript-api");
+  auto refuse = [&](rejection const& r) {
+    metrics_.rejected("phone", provider, r.type);
+    respond(problem(r));
+  };
+  if (!cfg->phone.enabled) {
+    auto r = problem(503, "channel-disabled", "The phone channel is switched off. Send the transcript again later.");
+    r.headers.emplace_back("Retry-After", "60");
+    return respond(std::move(r));
+  }
+  if (req.body.size() > cfg->phone.max_transcript_bytes)
+    return refuse(reject(413, "body-too-large",
+                         "A transcript may be at most " + std::to_string(cfg->phone.max_transcript_bytes) + " bytes."));
+  auto const format = format_from_content_type(req.header("content-type"));
+  if (!format) return refuse(format.error());
+
+  call_metadata meta;
+  if (auto v = req.header("balie-call-id"); !v.empty()) meta.call_id = std::string(trim(v));
+  if (auto v = req.header("balie-caller-number"); !v.empty()) meta.caller_number = v;
+  if (auto v = req.header("balie-relay-service"); !v.empty()) meta.relay_service = std::string(trim(v));
+  if (auto v = req.header("balie-call-started"); !v.empty()) {
+    meta.started_at = parse_rfc3339(trim(v));
+    if (!meta.started_at)
+      return refuse(reject(400, "invalid-header", "Balie-Call-Started must be an RFC 3339 timestamp.", "Balie-Call-Started"));
+  }
+  if (auto v = ascii_lower(trim(req.header("balie-callback-requested"))); !v.empty()) {
+    if (v != "true" && v != "false")
+      return refuse(reject(400, "invalid-header", "Balie-Callback-Requested must be true or false.", "Balie-Callback-Requested"));
+    meta.callback_requested = v == "true";
+  }
+
+  auto submission = read_transcript(*format, req.body, meta, normalise_context{clock_(), ids_, provider});
+  if (!submission) return refuse(submission.error());
+  if (auto tp = req.header("traceparent"); tp.size() == 55 && tp[2] == '-') submission->message.traceparent = tp;
+
+  sink_.submit(std::move(submission->message), std::move(submission->dedup_key),
+               [respond](boost::system::error_code ec, submit_result const& r) {
+                 if (ec) {
+                   auto p = problem(503, "temporarily-unavailable",
+                                    "The transcript could not be stored safely right now. Send it again in a moment.");
+                   p.headers.emplace_back("Retry-After", "5");
+                   return respond(std::move(p));
+                 }
+                 bool const dup = r.status == submit_status::duplicate;
+                 respond(json_response(dup ? 200 : 202, {{"id", r.message_id},
+                                                         {"case_id", r.case_id},
+                                                         {"reference", r.reference},
+                                                         {"inbox", r.inbox},
+                                                         {"duplicate", dup}}));
+               });
+}
+
+} // namespace balie::gateway

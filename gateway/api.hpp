@@ -1,0 +1,67 @@
+#pragma once
+// The HTTP API: a route table, authentication, and the handlers. Handlers
+// never block: anything that needs Redis answers through the responder when
+// the reply arrives.
+
+#include "channels/ids.hpp"
+#include "channels/inbound_sink.hpp"
+#include "channels/time_format.hpp"
+#include "gateway/config.hpp"
+#include "gateway/http_server.hpp"
+#include "gateway/metrics.hpp"
+#include "gateway/tokens.hpp"
+#include "queue/case_store.hpp"
+
+#include <mutex>
+
+namespace balie::gateway {
+
+struct route {
+  std::string method;
+  std::string pattern;  ///< e.g. /api/v1/cases/{id}
+};
+
+class api {
+public:
+  api(std::shared_ptr<config const>, std::shared_ptr<token_store const>, inbound_sink&, queue::case_store&, metrics&,
+      clock_fn, id_source&);
+
+  void handle(http_request, http_responder);
+  http_response transport_error(unsigned status, std::string type, std::string detail) const;
+
+  void set_config(std::shared_ptr<config const>);
+  void set_tokens(std::shared_ptr<token_store const>);
+
+  /// Every route served, for the OpenAPI completeness test.
+  static std::vector<route> routes();
+
+private:
+  using params = std::vector<std::string>;
+  enum class access { anyone, staff, admin, system };
+
+  std::optional<principal> authorise(http_request const&, access, http_responder&) const;
+  std::shared_ptr<config const> current_config() const;
+
+  void healthz(http_request const&, http_responder);
+  void readyz(http_request const&, http_responder);
+  void metrics_text(http_request const&, http_responder);
+  void openapi(http_request const&, http_responder);
+  void post_transcript(http_request const&, principal const&, http_responder);
+  void list_inboxes(http_request const&, principal const&, http_responder);
+  void list_cases(http_request const&, principal const&, std::string const& inbox, http_responder);
+  void get_case(http_request const&, principal const&, std::string const& case_id, http_responder);
+
+  mutable std::mutex mutex_;
+  std::shared_ptr<config const> config_;
+  std::shared_ptr<token_store const> tokens_;
+  inbound_sink& sink_;
+  queue::case_store& store_;
+  metrics& metrics_;
+  clock_fn clock_;
+  id_source& ids_;
+};
+
+/// The OpenAPI document compiled in from gateway/openapi.json.
+std::string_view openapi_document();
+
+} // namespace balie::gateway

@@ -1,0 +1,196 @@
+// Strict reading: every object is read through an object_reader that
+// remembers which keys were consumed; any key left over is an error naming
+// its JSON pointer. Types and ranges are checked where read.
+#include "gateway/config.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+namespace balie::gateway {
+namespace {
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+[[noreturn]] void fail(std::string const& path, std::string const& what) {
+  throw config_error("config: " + (path.empty() ? "/" : path) + ": " + what);
+}
+
+class object_reader {
+public:
+  object_reader(json const& j, std::string path) : j_(j), path_(std::move(path)) {
+    if (!j_.is_object()) fail(path_, "expected an object");
+  }
+  ~object_reader() noexcept(false) {
+    if (std::uncaught_exceptions()) return;
+    for (auto const& [key, _] : j_.items())
+      if (!seen_.count(key)) fail(path_ + "/" + key, "unknown key");
+  }
+  bool has(std::string const& key) const { return j_.contains(key); }
+  json const* get(std::string const& key, bool required) {
+    seen_.insert(key);
+    auto it = j_.find(key);
+    if (it == j_.end()) {
+      if (required) fail(path_ + "/" + key, "missing required key");
+      return nullptr;
+    }
+    return &*it;
+  }
+  std::string text(std::string const& key, std::string fallback, bool required = false) {
+    auto const* v = get(key, required);
+    if (!v) return fallback;
+    if (!v->is_string()) fail(path_ + "/" + key, "expected a string");
+    return v->get<std::string>();
+  }
+  long long integer(std::string const& key, long long fallback, long long min, long long max) {
+    auto const* v = get(key, false);
+    if (!v) return fallback;
+    if (!v->is_number_integer()) fail(path_ + "/" + key, "expected an integer");
+    auto const n = v->get<long long>();
+    if (n < min || n > max) fail(path_ + "/" + key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    return n;
+  }
+  bool boolean(std::string const& key, bool fallback) {
+    auto const* v = get(key, false);
+    if (!v) return fallback;
+    if (!v->is_boolean()) fail(path_ + "/" + key, "expected true or false");
+    return v->get<bool>();
+  }
+  std::chrono::milliseconds millis(std::string const& key, std::chrono::milliseconds fallback, long long min, long long max) {
+    return std::chrono::milliseconds(integer(key, fallback.count(), min, max));
+  }
+  template <class F>
+  void object(std::string const& key, bool required, F&& f) {
+    auto const* v = get(key, required);
+    if (!v) return;
+    object_reader r(*v, path_ + "/" + key);
+    f(r);
+  }
+  template <class F>
+  void array(std::string const& key, bool required, F&& f) {
+    auto const* v = get(key, required);
+    if (!v) return;
+    if (!v->is_array()) fail(path_ + "/" + key, "expected a list");
+    for (std::size_t i = 0; i < v->size(); ++i) f((*v)[i], path_ + "/" + key + "/" + std::to_string(i));
+  }
+  std::string const& path() const { return path_; }
+
+private:
+  json const& j_;
+  std::string path_;
+  std::set<std::string> seen_;
+};
+
+/// A secret reference: {"env": "NAME"} or {"file": "path"}.
+std::string read_secret(object_reader& r, fs::path const& base) {
+  auto const env = r.text("env", "");
+  auto const file = r.text("file", "");
+  if (env.empty() == file.empty()) fail(r.path(), "give exactly one of 'env' or 'file'");
+  if (!env.empty()) {
+    char const* v = std::getenv(env.c_str());
+    if (!v) fail(r.path() + "/env", "environment variable " + env + " is not set");
+    return v;
+  }
+  std::ifstream in(base / file);
+  if (!in) fail(r.path() + "/file", "cannot read the secret file");
+  std::string s;
+  std::getline(in, s);
+  return s;
+}
+
+void check_inbox_id(std::string const& id, std::string const& path) {
+  static const std::regex valid("[a-z0-9][a-z0-9-]{0,62}");
+  if (!std::regex_match(id, valid)) fail(path, "an inbox id is 1-63 characters of a-z, 0-9 and '-'");
+}
+
+} // namespace
+
+config load_config(fs::path const& file, std::optional<fs::path> data_dir_override) {
+  std::ifstream in(file);
+  if (!in) throw config_error("config: cannot read " + file.string());
+  std::stringstream text;
+  text << in.rdbuf();
+  auto const j = json::parse(text.str(), nullptr, false, /*ignore_comments=*/true);
+  if (j.is_discarded()) throw config_error("config: " + file.string() + " is not valid JSON");
+
+  config c;
+  c.file = fs::absolute(file);
+  auto const base = c.file.parent_path();
+  object_reader root(j, "");
+  c.data_dir = data_dir_override ? *data_dir_override : fs::path(root.text("data_dir", "var"));
+  if (data_dir_override) root.get("data_dir", false);
+  if (c.data_dir.is_relative()) c.data_dir = fs::absolute(c.data_dir);
+  auto data_path = [&](std::string const& p) { return fs::path(p).is_relative() ? c.data_dir / p : fs::path(p); };
+
+  c.threads = static_cast<int>(root.integer("threads", 2, 1, 64));
+  c.shutdown_deadline = root.millis("shutdown_deadline_ms", c.shutdown_deadline, 0, 600'000);
+  c.dedup_ttl = std::chrono::seconds(root.integer("dedup_ttl_hours", 720, 1, 24 * 365) * 3600);
+  root.object("log", false, [&](object_reader& r) {
+    c.log_level = r.text("level", "info");
+    if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" && c.log_level != "error")
+      fail("/log/level", "expected one of debug, info, warn, error");
+  });
+  root.object("http", true, [&](object_reader& r) {
+    c.http.address = r.text("address", c.http.address);
+    c.http.port = static_cast<std::uint16_t>(r.integer("port", c.http.port, 0, 65535));
+    c.http.max_header_bytes = static_cast<std::size_t>(r.integer("max_header_bytes", 16384, 1024, 1 << 20));
+    c.http.max_body_bytes = static_cast<std::size_t>(r.integer("max_body_bytes", 5 << 20, 1024, 256 << 20));
+    c.http.read_timeout = r.millis("read_timeout_ms", c.http.read_timeout, 100, 600'000);
+    c.http.idle_timeout = r.millis("idle_timeout_ms", c.http.idle_timeout, 100, 3'600'000);
+    c.http.max_connections = static_cast<std::size_t>(r.integer("max_connections", 4096, 1, 1'000'000));
+  });
+  root.object("redis", true, [&](object_reader& r) {
+    auto const socket = r.text("unix_socket", "");
+    c.redis.unix_socket = socket.empty() ? "" : data_path(socket).string();
+    c.redis.host = r.text("host", "127.0.0.1");
+    c.redis.port = static_cast<std::uint16_t>(r.integer("port", 6379, 1, 65535));
+    c.redis.connect_timeout = r.millis("connect_timeout_ms", c.redis.connect_timeout, 10, 60'000);
+    c.redis.command_timeout = r.millis("command_timeout_ms", c.redis.command_timeout, 10, 60'000);
+    c.redis.reconnect_min = r.millis("reconnect_min_ms", c.redis.reconnect_min, 1, 60'000);
+    c.redis.reconnect_max = r.millis("reconnect_max_ms", c.redis.reconnect_max, 1, 600'000);
+    c.redis.require_durability = r.boolean("require_durability", true);
+    r.object("password", false, [&](object_reader& s) { c.redis.password = read_secret(s, base); });
+  });
+  root.object("auth", true, [&](object_reader& r) {
+    auto const tokens = fs::path(r.text("tokens_file", "", true));
+    c.tokens_file = tokens.is_relative() ? base / tokens : tokens;
+  });
+  std::set<std::string> inbox_ids;
+  root.array("inboxes", true, [&](json const& v, std::string const& path) {
+    object_reader r(v, path);
+    inbox_config inbox{r.text("id", "", true), r.text("name", "", true)};
+    check_inbox_id(inbox.id, path + "/id");
+    if (!inbox_ids.insert(inbox.id).second) fail(path + "/id", "duplicate inbox id");
+    c.inboxes.push_back(std::move(inbox));
+  });
+  root.object("routing", true, [&](object_reader& r) {
+    c.routing.default_inbox = r.text("default_inbox", "", true);
+    if (!inbox_ids.count(c.routing.default_inbox)) fail("/routing/default_inbox", "names no inbox in /inboxes");
+    r.object("channels", false, [&](object_reader& ch) {
+      for (auto name : {"email", "sms", "webchat", "phone", "messenger"}) {
+        if (!ch.has(name)) continue;
+        auto const inbox = ch.text(name, "");
+        if (!inbox_ids.count(inbox)) fail("/routing/channels/" + std::string(name), "names no inbox in /inboxes");
+        c.routing.by_channel[*channel_from(name)] = inbox;
+      }
+    });
+  });
+  root.object("channels", false, [&](object_reader& r) {
+    r.object("phone", false, [&](object_reader& p) {
+      c.phone.enabled = p.boolean("enabled", true);
+      auto const spool = p.text("spool_dir", "");
+      c.phone.spool_dir = spool.empty() ? fs::path{} : data_path(spool);
+      c.phone.spool_poll = p.millis("spool_poll_ms", c.phone.spool_poll, 10, 60'000);
+      c.phone.max_transcript_bytes = static_cast<std::size_t>(p.integer("max_transcript_bytes", 5 << 20, 1024, 256 << 20));
+    });
+  });
+  if (c.phone.max_transcript_bytes > c.http.max_body_bytes)
+    fail("/channels/phone/max_transcript_bytes", "must not exceed /http/max_body_bytes");
+  return c;
+}
+
+} // namespace balie::gateway

@@ -1,0 +1,66 @@
+#pragma once
+// balied's configuration: JSON with comments, validated strictly at load so
+// that a typo stops start-up with the key's path instead of being ignored.
+// Secrets are never in this file: it names environment variables or files.
+
+#include "queue/redis_connection.hpp"
+#include "routing/router.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace balie::gateway {
+
+struct config_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct http_config {
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 8080;
+  std::size_t max_header_bytes = 16 * 1024;       ///< generous for bearer tokens and trace headers
+  std::size_t max_body_bytes = 5 * 1024 * 1024;   ///< the largest endpoint's limit (transcripts)
+  std::chrono::milliseconds read_timeout{15'000}; ///< a whole request, header and body
+  std::chrono::milliseconds idle_timeout{60'000}; ///< keep-alive wait for the next request
+  std::size_t max_connections = 4096;
+  bool operator==(http_config const&) const = default;
+};
+
+struct inbox_config {
+  std::string id;    ///< [a-z0-9-], used in keys and URLs
+  std::string name;  ///< shown to staff
+  bool operator==(inbox_config const&) const = default;
+};
+
+struct phone_config {
+  bool enabled = true;
+  std::filesystem::path spool_dir;  ///< empty: no spool directory
+  std::chrono::milliseconds spool_poll{500};
+  std::size_t max_transcript_bytes = 5 * 1024 * 1024;
+  bool operator==(phone_config const&) const = default;
+};
+
+struct config {
+  std::filesystem::path file;
+  std::filesystem::path data_dir;
+  int threads = 2;
+  std::chrono::milliseconds shutdown_deadline{10'000};
+  std::string log_level = "info";
+  http_config http;
+  queue::redis_options redis;
+  std::filesystem::path tokens_file;
+  std::vector<inbox_config> inboxes;
+  routing::routing_config routing;
+  phone_config phone;
+  std::chrono::seconds dedup_ttl{30 * 24 * 3600};  ///< longer than any provider's redelivery window
+};
+
+/// Reads and validates; throws config_error naming the offending key's path.
+/// Relative data paths resolve against the data directory (`--data-dir`
+/// overrides `data_dir`), relative file paths against the config file's folder.
+config load_config(std::filesystem::path const& file, std::optional<std::filesystem::path> data_dir_override = {});
+
+} // namespace balie::gateway

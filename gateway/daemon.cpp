@@ -1,0 +1,206 @@
+// Lifecycle. Start-up order: tokens and config are already validated (they
+// throw before anything listens); then the Redis connection, the intake, the
+// HTTP listener and the spool. Shutdown (SIGTERM/SIGINT) runs in reverse and
+// never drops an acknowledged message: stop accepting, stop the spool, let
+// every enqueue already started finish (up to the deadline), let the HTTP
+// sessions write those answers, then close Redis and stop. SIGHUP reloads
+// the tokens, routing, channel settings and log level, and logs what changed
+// and what needs a restart.
+#include "gateway/daemon.hpp"
+
+#include "channels/phone/spool.hpp"
+#include "gateway/api.hpp"
+#include "gateway/intake.hpp"
+#include "gateway/log.hpp"
+#include "gateway/sd_notify.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <csignal>
+#include <thread>
+
+namespace balie::gateway {
+namespace asio = boost::asio;
+using steady = std::chrono::steady_clock;
+
+namespace {
+/// How often shutdown checks whether the in-flight work is done.
+constexpr auto drain_check_interval = std::chrono::milliseconds(5);
+/// Extra time for sessions to write their last answers after the drain.
+constexpr auto close_grace = std::chrono::seconds(2);
+} // namespace
+
+struct daemon::parts {
+  asio::io_context ioc;
+  asio::signal_set signals{ioc, SIGINT, SIGTERM, SIGHUP};
+  asio::steady_timer drain_timer{ioc};
+  metrics stats;
+  id_source ids;
+  std::shared_ptr<token_store const> tokens;
+  std::shared_ptr<queue::redis_connection> redis;
+  std::unique_ptr<queue::case_store> store;
+  std::unique_ptr<intake> in;
+  std::unique_ptr<api> http_api;
+  std::unique_ptr<http_server> server;
+  std::shared_ptr<channels::phone::transcript_spool> spool;
+  std::atomic<bool> stopping{false};
+  steady::time_point deadline;
+
+  explicit parts(int threads) : ioc(threads) {}
+};
+
+daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>(config_.threads)) {
+  auto& p = *parts_;
+  log::set_level(config_.log_level);
+  p.tokens = std::make_shared<token_store const>(token_store::load(config_.tokens_file));
+  p.redis = queue::redis_connection::create(p.ioc.get_executor(), config_.redis, [](std::string_view event, std::string_view detail) {
+    if (event == "redis.ready") log::info(event);
+    else log::warn(event, {{"detail", detail}});
+  });
+  p.stats.redis_reconnects_from([r = p.redis] { return r->reconnects(); });
+  p.store = std::make_unique<queue::case_store>(p.redis, config_.dedup_ttl);
+  p.in = std::make_unique<intake>(*p.store, std::make_shared<routing::router const>(config_.routing), p.stats, p.ids);
+  p.http_api = std::make_unique<api>(std::make_shared<config const>(config_), p.tokens, *p.in, *p.store, p.stats, system_now, p.ids);
+  http_limits const limits{config_.http.max_header_bytes, config_.http.max_body_bytes, config_.http.read_timeout,
+                           config_.http.idle_timeout, std::chrono::milliseconds(30'000), config_.http.max_connections};
+  auto* handler = p.http_api.get();
+  p.server = std::make_unique<http_server>(
+      p.ioc, limits, [handler](http_request req, http_responder respond) { handler->handle(std::move(req), std::move(respond)); },
+      [handler](unsigned status, std::string type, std::string detail) { return handler->transport_error(status, type, detail); });
+}
+
+daemon::~daemon() = default;
+
+int daemon::run() {
+  auto& p = *parts_;
+  if (auto ec = p.server->listen(config_.http.address, config_.http.port)) {
+    log::error("http.listen_failed", {{"address", config_.http.address}, {"port", std::to_string(config_.http.port)},
+                                      {"error", ec.message()}});
+    return 1;
+  }
+  port_ = p.server->port();
+  log::info("http.listening", {{"address", config_.http.address}, {"port", std::to_string(port_.load())}});
+  p.redis->start();
+  if (config_.phone.enabled && !config_.phone.spool_dir.empty()) {
+    p.spool = std::make_shared<channels::phone::transcript_spool>(
+        p.ioc.get_executor(),
+        channels::phone::spool_options{config_.phone.spool_dir, config_.phone.spool_poll, config_.phone.max_transcript_bytes},
+        *p.in, system_now, p.ids, [](std::string_view event, std::string_view file, std::string_view detail) {
+          log::write(event == "phone.spool.deferred" || event == "phone.spool.rejected" ? log_level::warn : log_level::info, event,
+                     {{"channel", "phone"}, {"file", file}, {"detail", detail}});
+        });
+    p.spool->start();
+  }
+
+  std::function<void()> wait_signal = [this, &p, &wait_signal] {
+    p.signals.async_wait([this, &wait_signal](boost::system::error_code ec, int signo) {
+      if (ec) return;
+      if (signo == SIGHUP) {
+        reload();
+        return wait_signal();
+      }
+      log::info("signal", {{"signal", signo == SIGTERM ? "SIGTERM" : "SIGINT"}});
+      begin_shutdown();
+    });
+  };
+  wait_signal();
+  sd_notify("READY=1");
+  log::info("balied.started", {{"threads", std::to_string(config_.threads)}});
+
+  std::vector<std::thread> threads;
+  for (int i = 1; i < config_.threads; ++i) threads.emplace_back([&p] { p.ioc.run(); });
+  p.ioc.run();
+  for (auto& t : threads) t.join();
+  log::info("balied.stopped");
+  return 0;
+}
+
+void daemon::request_stop() {
+  asio::post(parts_->ioc, [this] { begin_shutdown(); });
+}
+
+void daemon::begin_shutdown() {
+  auto& p = *parts_;
+  if (p.stopping.exchange(true)) return;
+  sd_notify("STOPPING=1");
+  log::info("shutdown.begin", {{"in_flight", std::to_string(p.in->in_flight())}});
+  p.server->stop_accepting();
+  if (p.spool) p.spool->stop();
+  p.in->drain();
+  p.deadline = steady::now() + config_.shutdown_deadline;
+
+  auto finish = [this, &p] {
+    p.redis->stop();
+    boost::system::error_code ignored;
+    p.signals.cancel(ignored);
+    // Posted after the Redis stop on its strand, so the connection is closed first.
+    asio::post(p.redis->strand(), [&p] { p.ioc.stop(); });
+  };
+  std::shared_ptr<std::function<void()>> wait_closed = std::make_shared<std::function<void()>>();
+  *wait_closed = [this, &p, finish, wait_closed] {
+    if (p.server->connections() == 0 || steady::now() >= p.deadline + close_grace) {
+      log::info("shutdown.done", {{"open_connections", std::to_string(p.server->connections())}});
+      *wait_closed = nullptr;  // break the self-reference
+      return finish();
+    }
+    p.drain_timer.expires_after(drain_check_interval);
+    p.drain_timer.async_wait([wait_closed](boost::system::error_code) { if (*wait_closed) (*wait_closed)(); });
+  };
+  auto wait_drained = std::make_shared<std::function<void()>>();
+  *wait_drained = [this, &p, wait_drained, wait_closed] {
+    if (p.in->in_flight() == 0 || steady::now() >= p.deadline) {
+      log::info("shutdown.drained", {{"unfinished", std::to_string(p.in->in_flight())}});
+      p.server->close_connections();
+      *wait_drained = nullptr;
+      return (*wait_closed)();
+    }
+    p.drain_timer.expires_after(drain_check_interval);
+    p.drain_timer.async_wait([wait_drained](boost::system::error_code) { if (*wait_drained) (*wait_drained)(); });
+  };
+  (*wait_drained)();
+}
+
+void daemon::reload() {
+  auto& p = *parts_;
+  try {
+    auto fresh = load_config(config_.file, config_.data_dir);
+    auto tokens = std::make_shared<token_store const>(token_store::load(fresh.tokens_file));
+    p.http_api->set_tokens(tokens);
+    log::info("reload.tokens", {{"count", std::to_string(tokens->size())}});
+    if (fresh.routing != config_.routing) {
+      p.in->set_router(std::make_shared<routing::router const>(fresh.routing));
+      log::info("reload.routing", {{"default_inbox", fresh.routing.default_inbox}});
+    }
+    if (fresh.inboxes != config_.inboxes) log::info("reload.inboxes", {{"count", std::to_string(fresh.inboxes.size())}});
+    if (fresh.phone.enabled != config_.phone.enabled || fresh.phone.max_transcript_bytes != config_.phone.max_transcript_bytes)
+      log::info("reload.channel", {{"channel", "phone"}, {"enabled", fresh.phone.enabled ? "true" : "false"}});
+    if (fresh.log_level != config_.log_level) {
+      log::set_level(fresh.log_level);
+      log::info("reload.log_level", {{"level", fresh.log_level}});
+    }
+    std::string restart;
+    if (fresh.http != config_.http) restart += "http ";
+    if (fresh.redis.unix_socket != config_.redis.unix_socket || fresh.redis.host != config_.redis.host ||
+        fresh.redis.port != config_.redis.port)
+      restart += "redis ";
+    if (fresh.threads != config_.threads) restart += "threads ";
+    if (fresh.phone.spool_dir != config_.phone.spool_dir || fresh.phone.spool_poll != config_.phone.spool_poll)
+      restart += "channels.phone.spool ";
+    if (!restart.empty()) log::warn("reload.needs_restart", {{"sections", restart}});
+    // Keep what cannot change at run time; take the rest.
+    fresh.http = config_.http;
+    fresh.redis = config_.redis;
+    fresh.threads = config_.threads;
+    fresh.phone.spool_dir = config_.phone.spool_dir;
+    fresh.phone.spool_poll = config_.phone.spool_poll;
+    config_ = fresh;
+    p.http_api->set_config(std::make_shared<config const>(config_));
+  } catch (std::exception const& e) {
+    log::error("reload.failed", {{"error", e.what()}});
+  }
+}
+
+} // namespace balie::gateway

@@ -1,0 +1,243 @@
+// One session per connection on its own strand, after Beast's
+// advanced_server: read the header with the idle timeout, check the declared
+// body size against the limit before reading a byte of it, read the body with
+// the request timeout, hand the request to the handler, and read the next
+// request only after the response is written (one request in flight per
+// connection, so a client cannot pile up work). Transport errors that the
+// client can still hear get a problem+json answer; then the connection closes.
+#include "gateway/http_server.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <atomic>
+#include <list>
+#include <mutex>
+
+namespace balie::gateway {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+std::string http_request::header(std::string_view name) const {
+  for (auto const& [k, v] : headers)
+    if (k == name) return v;
+  return {};
+}
+
+class session;
+
+struct http_server::state : std::enable_shared_from_this<http_server::state> {
+  asio::io_context& ioc;
+  http_limits limits;
+  http_handler handler;
+  http_error_responder error_response;
+  tcp::acceptor acceptor;
+  std::atomic<std::size_t> open{0};
+  std::atomic<bool> closing{false};
+  std::mutex sessions_mutex;
+  std::list<std::weak_ptr<session>> sessions;
+
+  state(asio::io_context& io, http_limits l, http_handler h, http_error_responder e)
+      : ioc(io), limits(l), handler(std::move(h)), error_response(std::move(e)), acceptor(asio::make_strand(io)) {}
+  void accept();
+  void on_accept(beast::error_code, tcp::socket);
+};
+
+class session : public std::enable_shared_from_this<session> {
+public:
+  session(tcp::socket&& socket, std::shared_ptr<http_server::state> state)
+      : stream_(std::move(socket)), state_(std::move(state)) {}
+  ~session() { --state_->open; }
+
+  void run() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_header(); });
+  }
+
+  /// Called from close_connections: idle sessions close now, busy ones after writing.
+  void close_if_idle() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->reading_header_) self->shutdown();
+    });
+  }
+
+private:
+  void read_header() {
+    if (state_->closing) return shutdown();
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(state_->limits.max_header_bytes));
+    parser_->body_limit(state_->limits.max_body_bytes);
+    reading_header_ = true;
+    stream_.expires_after(state_->limits.idle_timeout);
+    http::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->reading_header_ = false;
+      self->on_header(ec);
+    });
+  }
+
+  void on_header(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted || ec == beast::error::timeout ||
+        ec == asio::error::connection_reset || ec == asio::error::eof)
+      return shutdown();
+    if (ec == http::error::header_limit)
+      return fail(431, "header-too-large", "The request headers are larger than the server accepts.");
+    if (ec) return fail(400, "malformed-request", "The request is not valid HTTP/1.1.");
+    if (auto const length = parser_->content_length(); length && *length > state_->limits.max_body_bytes)
+      return fail(413, "body-too-large",
+                  "The request body is larger than " + std::to_string(state_->limits.max_body_bytes) + " bytes.");
+    stream_.expires_after(state_->limits.read_timeout);
+    auto const& req = parser_->get();
+    if (beast::iequals(req[http::field::expect], "100-continue")) {
+      auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+      return http::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code ec, std::size_t) {
+        if (ec) return self->shutdown();
+        self->read_body();
+      });
+    }
+    read_body();
+  }
+
+  void read_body() {
+    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->on_body(ec);
+    });
+  }
+
+  void on_body(beast::error_code ec) {
+    if (ec == http::error::body_limit)
+      return fail(413, "body-too-large",
+                  "The request body is larger than " + std::to_string(state_->limits.max_body_bytes) + " bytes.");
+    if (ec == beast::error::timeout) return fail(408, "request-timeout", "The request body did not arrive in time.");
+    if (ec == http::error::partial_message || ec == http::error::end_of_stream)
+      return fail(400, "truncated-body", "The connection ended before the whole request body arrived.");
+    if (ec) return fail(400, "malformed-request", "The request body could not be read.");
+
+    auto msg = parser_->release();
+    keep_alive_ = msg.keep_alive();
+    http_request req;
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    auto const q = req.target.find('?');
+    req.path = req.target.substr(0, q);
+    if (q != std::string::npos) req.query = req.target.substr(q + 1);
+    for (auto const& f : msg) {
+      std::string name(f.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      req.headers.emplace_back(std::move(name), std::string(f.value()));
+    }
+    req.body = std::move(msg.body());
+    stream_.expires_never();  // the handler may wait for Redis; its own timeouts apply
+    auto self = shared_from_this();
+    state_->handler(std::move(req), [self](http_response r) {
+      asio::post(self->stream_.get_executor(), [self, r = std::move(r)]() mutable { self->write(std::move(r)); });
+    });
+  }
+
+  void fail(unsigned status, std::string type, std::string detail) {
+    keep_alive_ = false;
+    auto r = state_->error_response(status, std::move(type), std::move(detail));
+    r.close = true;
+    write(std::move(r));
+  }
+
+  void write(http_response r) {
+    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(r.status), 11);
+    res->set(http::field::content_type, r.content_type);
+    for (auto const& [k, v] : r.headers) res->set(k, v);
+    res->body() = std::move(r.body);
+    res->keep_alive(keep_alive_ && !r.close && !state_->closing);
+    res->prepare_payload();
+    stream_.expires_after(state_->limits.write_timeout);
+    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+      if (ec || !res->keep_alive()) return self->shutdown();
+      self->read_header();
+    });
+  }
+
+  void shutdown() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_{8192};
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::shared_ptr<http_server::state> state_;
+  bool keep_alive_ = true;
+  bool reading_header_ = false;
+};
+
+void http_server::state::accept() {
+  acceptor.async_accept(asio::make_strand(ioc), [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+    self->on_accept(ec, std::move(socket));
+  });
+}
+
+void http_server::state::on_accept(beast::error_code ec, tcp::socket socket) {
+  if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+  if (!ec) {
+    if (open.load() >= limits.max_connections) {
+      beast::error_code ignored;
+      socket.close(ignored);  // over the limit: refuse rather than degrade everyone
+    } else {
+      ++open;
+      auto s = std::make_shared<session>(std::move(socket), shared_from_this());
+      {
+        std::lock_guard lock(sessions_mutex);
+        // Prune dead entries now and then, not on every accept.
+        if (sessions.size() > 2 * open.load() + 64) sessions.remove_if([](auto const& w) { return w.expired(); });
+        sessions.push_back(s);
+      }
+      s->run();
+    }
+  }
+  accept();
+}
+
+http_server::http_server(asio::io_context& ioc, http_limits limits, http_handler handler, http_error_responder errors)
+    : state_(std::make_shared<state>(ioc, limits, std::move(handler), std::move(errors))) {}
+
+http_server::~http_server() { stop_accepting(); }
+
+boost::system::error_code http_server::listen(std::string const& address, std::uint16_t port) {
+  boost::system::error_code ec;
+  auto const ip = asio::ip::make_address(address, ec);
+  if (ec) return ec;
+  tcp::endpoint const endpoint(ip, port);
+  auto& a = state_->acceptor;
+  if (a.open(endpoint.protocol(), ec); ec) return ec;
+  if (a.set_option(asio::socket_base::reuse_address(true), ec); ec) return ec;
+  if (a.bind(endpoint, ec); ec) return ec;
+  if (a.listen(asio::socket_base::max_listen_connections, ec); ec) return ec;
+  asio::dispatch(a.get_executor(), [s = state_] { s->accept(); });
+  return {};
+}
+
+std::uint16_t http_server::port() const {
+  boost::system::error_code ec;
+  return state_->acceptor.local_endpoint(ec).port();
+}
+
+void http_server::stop_accepting() {
+  asio::dispatch(state_->acceptor.get_executor(), [s = state_] {
+    boost::system::error_code ignored;
+    s->acceptor.close(ignored);
+  });
+}
+
+void http_server::close_connections() {
+  state_->closing = true;
+  std::lock_guard lock(state_->sessions_mutex);
+  for (auto const& w : state_->sessions)
+    if (auto s = w.lock()) s->close_if_idle();
+}
+
+std::size_t http_server::connections() const { return state_->open.load(); }
+
+} // namespace balie::gateway

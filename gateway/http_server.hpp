@@ -1,0 +1,70 @@
+#pragma once
+// The HTTP/1.1 server. Beast stays inside http_server.cpp: handlers see only
+// these plain request/response types, so the rest of the gateway compiles
+// without Beast's headers.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace balie::gateway {
+
+struct http_request {
+  std::string method;
+  std::string target;  ///< as sent
+  std::string path;    ///< target without the query
+  std::string query;
+  std::vector<std::pair<std::string, std::string>> headers;  ///< names lower-cased
+  std::string body;
+  std::string header(std::string_view lower_name) const;
+};
+
+struct http_response {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  bool close = false;  ///< close the connection after this response
+};
+
+/// Must be called exactly once per request, from any thread.
+using http_responder = std::function<void(http_response)>;
+using http_handler = std::function<void(http_request, http_responder)>;
+
+struct http_limits {
+  std::size_t max_header_bytes;
+  std::size_t max_body_bytes;
+  std::chrono::milliseconds read_timeout;
+  std::chrono::milliseconds idle_timeout;
+  std::chrono::milliseconds write_timeout{30'000};  ///< a reader slower than this is dropped
+  std::size_t max_connections;
+};
+
+/// Turns a parse failure of the transport into a response (413, 431, 400, 408).
+using http_error_responder = std::function<http_response(unsigned status, std::string type, std::string detail)>;
+
+class http_server {
+public:
+  http_server(boost::asio::io_context&, http_limits, http_handler, http_error_responder);
+  ~http_server();
+
+  boost::system::error_code listen(std::string const& address, std::uint16_t port);
+  std::uint16_t port() const;
+  void stop_accepting();
+  /// Closes idle connections now and busy ones after their response.
+  void close_connections();
+  std::size_t connections() const;
+
+  struct state;
+
+private:
+  std::shared_ptr<state> state_;
+};
+
+} // namespace balie::gateway

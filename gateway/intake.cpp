@@ -1,0 +1,62 @@
+#include "gateway/intake.hpp"
+
+#include "gateway/log.hpp"
+#include "queue/errc.hpp"
+
+namespace balie::gateway {
+namespace {
+/// A reference collision is rare (one in ~10^9 per pair); three tries make a
+/// failure practically impossible while still bounding the work.
+constexpr int max_reference_tries = 3;
+} // namespace
+
+intake::intake(queue::case_store& store, std::shared_ptr<routing::router const> router, metrics& m, id_source& ids)
+    : store_(store), router_(std::move(router)), metrics_(m), ids_(ids) {}
+
+void intake::set_router(std::shared_ptr<routing::router const> r) {
+  std::lock_guard lock(router_mutex_);
+  router_ = std::move(r);
+}
+
+void intake::submit(case_message m, std::string dedup_key, submit_handler handler) {
+  ++in_flight_;  // before the check, so drain never misses a submission
+  if (draining_) {
+    --in_flight_;
+    return handler(queue::errc::shutting_down, {});
+  }
+  {
+    std::lock_guard lock(router_mutex_);
+    m.routing = router_->route(m);
+  }
+  attempt(std::make_shared<case_message>(std::move(m)), std::move(dedup_key), std::move(handler),
+          std::chrono::steady_clock::now(), 1);
+}
+
+void intake::attempt(std::shared_ptr<case_message> m, std::string dedup_key, submit_handler handler,
+                     std::chrono::steady_clock::time_point started, int tries) {
+  store_.enqueue(*m, dedup_key, [this, m, dedup_key, handler = std::move(handler), started, tries](
+                                    boost::system::error_code ec, queue::enqueue_result r) mutable {
+    auto const channel = to_string(m->channel);
+    if (ec == queue::errc::reference_taken && tries < max_reference_tries) {
+      m->reference = ids_.case_reference();
+      return attempt(m, std::move(dedup_key), std::move(handler), started, tries + 1);
+    }
+    if (ec) {
+      metrics_.enqueue_failed(channel, m->provider);
+      log::warn("intake.not_durable", {{"channel", channel}, {"provider", m->provider}, {"message_id", m->id},
+                                       {"error", ec.message()}});
+    } else {
+      metrics_.enqueue_latency(std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started));
+      if (r.duplicate) metrics_.duplicated(channel, m->provider);
+      else metrics_.received(channel, m->provider);
+      log::info(r.duplicate ? "intake.duplicate" : "intake.stored",
+                {{"channel", channel}, {"provider", m->provider}, {"message_id", r.message_id}, {"case_id", r.case_id},
+                 {"inbox", r.inbox}, {"trace_id", m->traceparent.value_or("")}});
+    }
+    --in_flight_;
+    handler(ec, submit_result{r.duplicate ? submit_status::duplicate : submit_status::stored, r.message_id, r.case_id,
+                              r.reference, r.inbox});
+  });
+}
+
+} // namespace balie::gateway

@@ -1,0 +1,41 @@
+#pragma once
+// The gateway's inbound_sink: route, then enqueue atomically. It counts what
+// is in flight so that shutdown can wait for every started enqueue to finish
+// before the process exits (and so before any sender goes unanswered).
+
+#include "channels/ids.hpp"
+#include "channels/inbound_sink.hpp"
+#include "gateway/metrics.hpp"
+#include "queue/case_store.hpp"
+#include "routing/router.hpp"
+
+#include <atomic>
+#include <mutex>
+
+namespace balie::gateway {
+
+class intake final : public inbound_sink {
+public:
+  intake(queue::case_store&, std::shared_ptr<routing::router const>, metrics&, id_source&);
+
+  void submit(case_message, std::string dedup_key, submit_handler) override;
+
+  void set_router(std::shared_ptr<routing::router const>);
+  /// From now on submissions fail with `shutting_down`.
+  void drain() { draining_ = true; }
+  std::size_t in_flight() const { return in_flight_.load(); }
+
+private:
+  void attempt(std::shared_ptr<case_message>, std::string dedup_key, submit_handler, std::chrono::steady_clock::time_point,
+               int tries);
+
+  queue::case_store& store_;
+  mutable std::mutex router_mutex_;
+  std::shared_ptr<routing::router const> router_;
+  metrics& metrics_;
+  id_source& ids_;
+  std::atomic<std::size_t> in_flight_{0};
+  std::atomic<bool> draining_{false};
+};
+
+} // namespace balie::gateway

@@ -1,0 +1,67 @@
+#include "gateway/metrics.hpp"
+
+#include <sstream>
+
+namespace balie::gateway {
+
+void metrics::received(std::string_view c, std::string_view p) {
+  std::lock_guard lock(mutex_);
+  ++received_[{std::string(c), std::string(p), {}}];
+}
+void metrics::duplicated(std::string_view c, std::string_view p) {
+  std::lock_guard lock(mutex_);
+  ++duplicated_[{std::string(c), std::string(p), {}}];
+}
+void metrics::rejected(std::string_view c, std::string_view p, std::string_view reason) {
+  std::lock_guard lock(mutex_);
+  ++rejected_[{std::string(c), std::string(p), std::string(reason)}];
+}
+void metrics::enqueue_failed(std::string_view c, std::string_view p) {
+  std::lock_guard lock(mutex_);
+  ++failed_[{std::string(c), std::string(p), {}}];
+}
+void metrics::enqueue_latency(std::chrono::microseconds d) {
+  double const s = static_cast<double>(d.count()) / 1e6;
+  std::lock_guard lock(mutex_);
+  for (std::size_t i = 0; i < std::size(bounds_); ++i)
+    if (s <= bounds_[i]) ++buckets_[i];
+  ++latency_count_;
+  latency_sum_ += s;
+}
+void metrics::redis_reconnects_from(std::function<std::uint64_t()> f) {
+  std::lock_guard lock(mutex_);
+  reconnects_ = std::move(f);
+}
+
+std::string metrics::render() const {
+  std::ostringstream out;
+  std::lock_guard lock(mutex_);
+  auto family = [&](char const* name, char const* help, std::map<key, std::uint64_t> const& values, bool with_reason) {
+    out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << " counter\n";
+    for (auto const& [k, v] : values) {
+      out << name << "{channel=\"" << std::get<0>(k) << "\",provider=\"" << std::get<1>(k) << '"';
+      if (with_reason) out << ",reason=\"" << std::get<2>(k) << '"';
+      out << "} " << v << '\n';
+    }
+  };
+  family("balie_messages_received_total", "Messages made durable, per channel and provider.", received_, false);
+  family("balie_messages_duplicated_total", "Redeliveries recognised by their dedup key.", duplicated_, false);
+  family("balie_messages_rejected_total", "Input refused as invalid, per reason.", rejected_, true);
+  family("balie_enqueue_failures_total", "Messages not made durable (sender told to retry).", failed_, false);
+  out << "# HELP balie_enqueue_duration_seconds Time from intake to durable enqueue.\n"
+         "# TYPE balie_enqueue_duration_seconds histogram\n";
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < std::size(bounds_); ++i) {
+    cumulative = buckets_[i];  // buckets_ already count every observation <= bound
+    out << "balie_enqueue_duration_seconds_bucket{le=\"" << bounds_[i] << "\"} " << cumulative << '\n';
+  }
+  out << "balie_enqueue_duration_seconds_bucket{le=\"+Inf\"} " << latency_count_ << '\n'
+      << "balie_enqueue_duration_seconds_sum " << latency_sum_ << '\n'
+      << "balie_enqueue_duration_seconds_count " << latency_count_ << '\n';
+  out << "# HELP balie_redis_reconnects_total Redis connections re-established after a loss.\n"
+         "# TYPE balie_redis_reconnects_total counter\n"
+      << "balie_redis_reconnects_total " << (reconnects_ ? reconnects_() : 0) << '\n';
+  return out.str();
+}
+
+} // namespace balie::gateway

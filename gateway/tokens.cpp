@@ -1,0 +1,91 @@
+#include "gateway/tokens.hpp"
+
+#include "gateway/config.hpp"
+
+#include <nlohmann/json.hpp>
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <fstream>
+
+namespace balie::gateway {
+
+std::string_view to_string(role r) {
+  switch (r) {
+    case role::staff: return "staff";
+    case role::admin: return "admin";
+    case role::system: return "system";
+  }
+  return "unknown";
+}
+
+bool principal::may_see(std::string const& inbox) const {
+  return role == role::staff && std::find(inboxes.begin(), inboxes.end(), inbox) != inboxes.end();
+}
+
+std::string sha256_hex(std::string_view s) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<unsigned char const*>(s.data()), s.size(), digest);
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : digest) out += hex[b >> 4], out += hex[b & 15];
+  return out;
+}
+
+token_store token_store::load(std::filesystem::path const& file) {
+  std::ifstream in(file);
+  if (!in) throw config_error("tokens: cannot read " + file.string());
+  auto const j = nlohmann::json::parse(in, nullptr, false, true);
+  if (j.is_discarded() || !j.is_object() || !j.contains("tokens") || !j["tokens"].is_array())
+    throw config_error("tokens: " + file.string() + " must be an object with a 'tokens' list");
+  token_store store;
+  for (std::size_t i = 0; i < j["tokens"].size(); ++i) {
+    auto const& t = j["tokens"][i];
+    auto const where = "tokens: /tokens/" + std::to_string(i);
+    if (!t.is_object()) throw config_error(where + ": expected an object");
+    for (auto const& [k, _] : t.items())
+      if (k != "name" && k != "sha256" && k != "role" && k != "inboxes") throw config_error(where + "/" + k + ": unknown key");
+    if (!t.contains("name") || !t["name"].is_string()) throw config_error(where + "/name: missing");
+    if (!t.contains("sha256") || !t["sha256"].is_string() || t["sha256"].get<std::string>().size() != 64)
+      throw config_error(where + "/sha256: expected 64 hex digits");
+    entry e{};
+    auto const hex = t["sha256"].get<std::string>();
+    for (std::size_t b = 0; b < 32; ++b) {
+      auto nibble = [&](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        throw config_error(where + "/sha256: expected 64 hex digits");
+      };
+      e.hash[b] = static_cast<unsigned char>(nibble(hex[2 * b]) << 4 | nibble(hex[2 * b + 1]));
+    }
+    e.who.name = t["name"].get<std::string>();
+    auto const r = t.value("role", std::string{});
+    if (r == "staff") e.who.role = role::staff;
+    else if (r == "admin") e.who.role = role::admin;
+    else if (r == "system") e.who.role = role::system;
+    else throw config_error(where + "/role: expected staff, admin or system");
+    if (t.contains("inboxes")) {
+      if (!t["inboxes"].is_array()) throw config_error(where + "/inboxes: expected a list");
+      for (auto const& inbox : t["inboxes"]) {
+        if (!inbox.is_string()) throw config_error(where + "/inboxes: expected inbox ids");
+        e.who.inboxes.push_back(inbox.get<std::string>());
+      }
+    }
+    store.entries_.push_back(std::move(e));
+  }
+  return store;
+}
+
+std::optional<principal> token_store::authenticate(std::string_view token) const {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<unsigned char const*>(token.data()), token.size(), digest);
+  entry const* match = nullptr;
+  for (auto const& e : entries_)  // no early exit: every entry is compared
+    if (CRYPTO_memcmp(e.hash.data(), digest, sizeof digest) == 0) match = &e;
+  if (!match || token.empty()) return std::nullopt;
+  return match->who;
+}
+
+} // namespace balie::gateway

@@ -1,0 +1,51 @@
+#pragma once
+// Routing decides which inbox a case-message lands in, and at what priority.
+// Rules are pure functions of the message, tried in order; the first that
+// matches decides. The default inbox always exists, so every message reaches
+// a human. This foundation has one rule kind (by channel); the full rule
+// language builds on the same interface.
+
+#include "channels/case_message.hpp"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace balie::routing {
+
+class rule {
+public:
+  virtual ~rule() = default;
+  virtual std::optional<routing_info> match(case_message const&) const = 0;
+};
+
+/// Sends every message of one channel to one inbox.
+class channel_rule final : public rule {
+public:
+  channel_rule(channel, std::string inbox);
+  std::optional<routing_info> match(case_message const&) const override;
+
+private:
+  balie::channel channel_;
+  std::string inbox_;
+};
+
+struct routing_config {
+  std::string default_inbox;
+  std::map<channel, std::string> by_channel;
+  bool operator==(routing_config const&) const = default;
+};
+
+class router {
+public:
+  explicit router(routing_config const&);
+  routing_info route(case_message const&) const;
+  std::string const& default_inbox() const { return default_inbox_; }
+
+private:
+  std::vector<std::unique_ptr<rule>> rules_;
+  std::string default_inbox_;
+};
+
+} // namespace balie::routing

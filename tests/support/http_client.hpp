@@ -1,0 +1,36 @@
+#pragma once
+// A small blocking HTTP/1.1 client for tests and the benchmark.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace balie::test {
+
+struct http_reply {
+  unsigned status = 0;  ///< 0: no answer (connection failed or closed)
+  std::map<std::string, std::string> headers;  ///< names lower-cased
+  std::string body;
+};
+
+http_reply http_call(std::uint16_t port, std::string const& method, std::string const& target,
+                     std::vector<std::pair<std::string, std::string>> const& headers = {}, std::string const& body = {});
+
+/// Sends raw bytes, half-closes, and returns whatever the server answered.
+std::string raw_exchange(std::uint16_t port, std::string const& bytes, bool half_close = true);
+
+/// A keep-alive connection for many requests.
+class http_connection {
+public:
+  explicit http_connection(std::uint16_t port);
+  ~http_connection();
+  http_reply call(std::string const& method, std::string const& target,
+                  std::vector<std::pair<std::string, std::string>> const& headers = {}, std::string const& body = {});
+
+private:
+  struct impl;
+  impl* impl_;
+};
+
+} // namespace balie::test

@@ -1,0 +1,74 @@
+#include "gateway/config.hpp"
+#include "tests/support/redis_server.hpp"
+
+#include <doctest/doctest.h>
+
+#include <fstream>
+
+using namespace balie::gateway;
+
+namespace {
+std::string load_error(std::string const& text) {
+  balie::test::temp_dir dir;
+  std::ofstream(dir.path / "c.json") << text;
+  try {
+    load_config(dir.path / "c.json");
+  } catch (config_error const& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::string const minimal = R"({
+  // comments are allowed
+  "http": {"port": 0},
+  "redis": {"unix_socket": "r.sock"},
+  "auth": {"tokens_file": "tokens.json"},
+  "inboxes": [{"id": "algemeen", "name": "Algemeen"}],
+  "routing": {"default_inbox": "algemeen"}
+})";
+} // namespace
+
+TEST_CASE("the developer configuration loads") {
+  auto const c = load_config(std::string(BALIE_SOURCE_DIR) + "/config/dev.json", std::filesystem::path("/tmp/balie-data"));
+  CHECK(c.http.port == 8080);
+  CHECK(c.redis.unix_socket == "/tmp/balie-data/redis/redis.sock");
+  CHECK(c.routing.by_channel.at(balie::channel::phone) == "telefoon");
+  CHECK(c.phone.spool_dir == "/tmp/balie-data/spool/phone");
+  CHECK(c.tokens_file == std::filesystem::path(BALIE_SOURCE_DIR) / "config/dev-tokens.json");
+}
+
+TEST_CASE("a minimal configuration with comments loads with defaults") {
+  CHECK(load_error(minimal) == "");
+}
+
+TEST_CASE("config errors name the key's path") {
+  auto with = [&](std::string const& from, std::string const& to) {
+    auto t = minimal;
+    t.replace(t.find(from), from.size(), to);
+    return load_error(t);
+  };
+  CHECK(with(R"("http": {"port": 0})", R"("http": {"prot": 0})") == "config: /http/prot: unknown key");
+  CHECK(with(R"("http": {"port": 0})", R"("http": {"port": "80"})") == "config: /http/port: expected an integer");
+  CHECK(with(R"("http": {"port": 0})", R"("http": {"port": 70000})") == "config: /http/port: must be between 0 and 65535");
+  CHECK(with(R"("auth": {"tokens_file": "tokens.json"},)", "") == "config: /auth: missing required key");
+  CHECK(with(R"("routing": {"default_inbox": "algemeen"})", R"("routing": {"default_inbox": "nergens"})") ==
+        "config: /routing/default_inbox: names no inbox in /inboxes");
+  CHECK(with(R"("id": "algemeen")", R"("id": "Algemeen!")") == "config: /inboxes/0/id: an inbox id is 1-63 characters of a-z, 0-9 and '-'");
+  CHECK(with(R"("routing": {"default_inbox": "algemeen"})", R"("routing": {"default_inbox": "algemeen", "channels": {"fax": "algemeen"}})") ==
+        "config: /routing/channels/fax: unknown key");
+  CHECK(with(R"("redis": {"unix_socket": "r.sock"})", R"("redis": {"password": {"env": "BALIE_TEST_UNSET_VARIABLE"}})") ==
+        "config: /redis/password/env: environment variable BALIE_TEST_UNSET_VARIABLE is not set");
+  CHECK(load_error("{not json") != "");
+  CHECK(load_error(minimal + "\n{}").find("not valid JSON") != std::string::npos);
+}
+
+TEST_CASE("secrets come from the environment or a file") {
+  balie::test::temp_dir dir;
+  std::ofstream(dir.path / "secret") << "s3cret\n";
+  auto t = minimal;
+  std::string const from = R"("unix_socket": "r.sock")";
+  t.replace(t.find(from), from.size(), R"("unix_socket": "r.sock", "password": {"file": "secret"})");
+  std::ofstream(dir.path / "c.json") << t;
+  CHECK(load_config(dir.path / "c.json").redis.password == "s3cret");
+}

@@ -99,6 +99,7 @@ struct hooks {
   }
   static void on_disconnect(redisAsyncContext const* ac, int status) {
     auto* l = of(ac->ev.data);
+    if (l->failure != errc::disconnected) return;  // a deliberate abort_link reports the loss itself
     if (auto owner = l->owner.lock())
       owner->on_lost(l->shared_from_this(), status == REDIS_OK ? "connection closed" : ac->errstr);
   }
@@ -334,7 +335,7 @@ void redis_connection::arm_watchdog(std::shared_ptr<link> const& l) {
   });
 }
 
-void redis_connection::abort_link(std::shared_ptr<link> const& l, errc why, std::string const& reason) {
+void redis_connection::abort_link(std::shared_ptr<link> l, errc why, std::string const& reason) {
   l->failure = why;
   if (l->ctx) redisAsyncFree(l->ctx);  // fails every pending command with `why`
   on_lost(l, reason);

@@ -73,7 +73,7 @@ private:
             std::optional<std::chrono::milliseconds> timeout = {});
   void arm(std::shared_ptr<link> const&);
   void arm_watchdog(std::shared_ptr<link> const&);
-  void abort_link(std::shared_ptr<link> const&, errc why, std::string const& reason);
+  void abort_link(std::shared_ptr<link>, errc why, std::string const& reason);  // by value: freeing resets link_
   void set_error(std::string);
 
   boost::asio::strand<boost::asio::any_io_executor> strand_;

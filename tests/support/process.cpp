@@ -17,6 +17,7 @@ void child_process::spawn(std::vector<std::string> argv) {
   pid_ = ::fork();
   if (pid_ == 0) {
     ::dup2(fds[1], 1);
+    ::dup2(fds[1], 2);  // one stream: stderr lines (e.g. config errors) are assertable too
     ::close(fds[0]);
     ::close(fds[1]);
     std::vector<char*> args;

@@ -33,7 +33,7 @@ void redis_server::start() {
   process_->spawn({"redis-server", "--port", "0", "--unixsocket", socket_, "--unixsocketperm", "700", "--dir", dir_.string(),
                    "--appendonly", durable_ ? "yes" : "no", "--appendfsync", durable_ ? "always" : "everysec",
                    "--maxmemory-policy", "noeviction", "--save", "", "--daemonize", "no", "--loglevel", "notice"});
-  if (!process_->wait_for_line([](std::string const& l) { return l.find("Ready to accept connections") != std::string::npos; }))
+  if (!process_->wait_for_line([](std::string const& l) { return l.find("ready to accept connections") != std::string::npos; }))
     throw std::runtime_error("redis-server did not start");
 }
 

@@ -14,6 +14,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <array>
 #include <atomic>
 #include <list>
 #include <mutex>
@@ -86,10 +87,12 @@ private:
       return shutdown();
     if (ec == http::error::header_limit)
       return fail(431, "header-too-large", "The request headers are larger than the server accepts.");
-    if (ec) return fail(400, "malformed-request", "The request is not valid HTTP/1.1.");
-    if (auto const length = parser_->content_length(); length && *length > state_->limits.max_body_bytes)
+    // Beast already compares a declared Content-Length with the body limit here.
+    if (ec == http::error::body_limit || (!ec && parser_->content_length() &&
+                                          *parser_->content_length() > state_->limits.max_body_bytes))
       return fail(413, "body-too-large",
                   "The request body is larger than " + std::to_string(state_->limits.max_body_bytes) + " bytes.");
+    if (ec) return fail(400, "malformed-request", "The request is not valid HTTP/1.1.");
     stream_.expires_after(state_->limits.read_timeout);
     auto const& req = parser_->get();
     if (beast::iequals(req[http::field::expect], "100-continue")) {
@@ -154,8 +157,27 @@ private:
     res->prepare_payload();
     stream_.expires_after(state_->limits.write_timeout);
     http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
-      if (ec || !res->keep_alive()) return self->shutdown();
+      if (ec) return self->shutdown();
+      if (!res->keep_alive()) return self->linger();
       self->read_header();
+    });
+  }
+
+  /// Closing a socket with unread input makes the kernel send a reset, which
+  /// can destroy the answer we just wrote (a 413 or 431 the client never
+  /// sees). So: stop sending, read and discard what is still coming for a
+  /// short while, then close.
+  void linger() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(linger_time);
+    discard_ = std::make_shared<std::array<char, 4096>>();
+    drain();
+  }
+  void drain() {
+    stream_.async_read_some(boost::asio::buffer(*discard_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->stream_.close();
+      self->drain();
     });
   }
 
@@ -166,11 +188,14 @@ private:
   }
 
   beast::tcp_stream stream_;
-  beast::flat_buffer buffer_{8192};
+  beast::flat_buffer buffer_;  // unbounded here: the parser's header and body limits bound it
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<http_server::state> state_;
   bool keep_alive_ = true;
   bool reading_header_ = false;
+  std::shared_ptr<std::array<char, 4096>> discard_;
+  /// Long enough for a client to read an error answer, short enough not to hold sockets.
+  static constexpr std::chrono::seconds linger_time{2};
 };
 
 void http_server::state::accept() {

@@ -1,1 +1,304 @@
+// balied over HTTP, as the phone platform and staff use it: a real balied
+// process and a real redis-server per test case.
+#include "queue/keys.hpp"
+#include "tests/support/balied_process.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/schema_check.hpp"
+
 #include <doctest/doctest.h>
+
+#include <fstream>
+#include <sstream>
+
+using namespace balie;
+using namespace balie::test;
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+namespace {
+
+std::string fixture(std::string const& name) {
+  std::ifstream in(std::string(BALIE_SOURCE_DIR) + "/tests/fixtures/phone/" + name, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+header_list auth(char const* token, std::string content_type = "application/json") {
+  return {{"Authorization", std::string("Bearer ") + token}, {"Content-Type", std::move(content_type)}};
+}
+
+struct stack {
+  temp_dir dir;
+  redis_server redis{dir.path / "redis"};
+  std::unique_ptr<balied_process> balied;
+  explicit stack(nlohmann::json overrides = nlohmann::json::object()) {
+    redis.start();
+    balied = std::make_unique<balied_process>(balied_options{redis.socket(), dir.path, std::move(overrides)});
+  }
+  std::uint16_t port() const { return balied->port(); }
+  long long inbox_length(std::string const& inbox) { return redis.integer({"XLEN", queue::keys::inbox_stream(inbox)}); }
+};
+
+std::string simple_transcript(std::string const& call_id, std::string const& text = "Ik heb een vraag over mijn paspoort.") {
+  return nlohmann::json{{"call_id", call_id},
+                        {"segments", {{{"speaker", "resident"}, {"start_ms", 0}, {"end_ms", 2000}, {"text", text}}}}}
+      .dump();
+}
+
+} // namespace
+
+TEST_CASE("health, readiness, metrics and the API document; standard headers on every response") {
+  stack s;
+  auto const health = http_call(s.port(), "GET", "/healthz");
+  CHECK(health.status == 200);
+  CHECK(health.headers.at("api-version") == "1.0.0");
+  CHECK(health.headers.at("x-content-type-options") == "nosniff");
+  CHECK(health.headers.count("content-security-policy") == 1);
+  auto const ready = http_call(s.port(), "GET", "/readyz");
+  CHECK(ready.status == 200);
+  CHECK(nlohmann::json::parse(ready.body)["channels"]["phone"] == "enabled");
+  auto const metrics = http_call(s.port(), "GET", "/metrics");
+  CHECK(metrics.status == 200);
+  CHECK(metrics.body.find("balie_enqueue_duration_seconds_bucket") != std::string::npos);
+  CHECK(metrics.body.find("balie_redis_reconnects_total 0") != std::string::npos);
+  auto const doc = http_call(s.port(), "GET", "/api/v1/openapi.json");
+  CHECK(doc.status == 200);
+  CHECK(nlohmann::json::parse(doc.body)["paths"].contains("/api/v1/transcripts"));
+  auto const missing = http_call(s.port(), "GET", "/nope");
+  CHECK(missing.status == 404);
+  CHECK(missing.headers.at("content-type") == "application/problem+json");
+  CHECK(missing.headers.at("api-version") == "1.0.0");
+  auto const wrong_method = http_call(s.port(), "DELETE", "/api/v1/transcripts", auth(system_token));
+  CHECK(wrong_method.status == 405);
+  CHECK(wrong_method.headers.at("allow") == "POST");
+}
+
+TEST_CASE("a transcript becomes a case staff can read; a redelivery is acknowledged once") {
+  stack s;
+  auto const first = http_call(s.port(), "POST", "/api/v1/transcripts", auth(system_token), fixture("call-balie.json"));
+  REQUIRE(first.status == 202);
+  auto const ack = nlohmann::json::parse(first.body);
+  CHECK(ack["inbox"] == "telefoon");
+  CHECK(ack["duplicate"] == false);
+  CHECK(ack["reference"].get<std::string>().rfind("BL-", 0) == 0);
+
+  auto const again = http_call(s.port(), "POST", "/api/v1/transcripts", auth(system_token), fixture("call-balie.json"));
+  REQUIRE(again.status == 200);
+  auto const ack2 = nlohmann::json::parse(again.body);
+  CHECK(ack2["duplicate"] == true);
+  CHECK(ack2["id"] == ack["id"]);
+  CHECK(ack2["reference"] == ack["reference"]);
+  CHECK(s.inbox_length("telefoon") == 1);
+
+  auto const inboxes = http_call(s.port(), "GET", "/api/v1/inboxes", auth(staff_token));
+  REQUIRE(inboxes.status == 200);
+  auto const list = nlohmann::json::parse(inboxes.body)["inboxes"];
+  REQUIRE(list.size() == 2);  // the demo staff token sees algemeen and telefoon, not vergunningen
+  CHECK(list[1]["id"] == "telefoon");
+  CHECK(list[1]["cases"] == 1);
+
+  auto const cases = http_call(s.port(), "GET", "/api/v1/inboxes/telefoon/cases", auth(staff_token));
+  REQUIRE(cases.status == 200);
+  auto const c = nlohmann::json::parse(cases.body)["cases"][0];
+  CHECK(c["id"] == ack["case_id"]);
+  CHECK(c["state"] == "open");
+  CHECK(c["channel"] == "phone");
+
+  auto const one = http_call(s.port(), "GET", "/api/v1/cases/" + ack["case_id"].get<std::string>(), auth(staff_token));
+  REQUIRE(one.status == 200);
+  auto const body = nlohmann::json::parse(one.body);
+  REQUIRE(body["messages"].size() == 1);
+  auto const& msg = body["messages"][0];
+  CHECK(msg["channel"] == "phone");
+  CHECK(msg["routing"]["inbox"] == "telefoon");
+  CHECK(msg["resident"]["needs"] == nlohmann::json::array({"text-relay", "callback"}));
+  CHECK(msg["classification"]["confidential"] == true);
+  CHECK(schema_errors({msg}) == "");
+
+  // The read is in the audit stream: who and which case, never the contents.
+  auto const audit = s.redis.list({"XRANGE", std::string(queue::keys::audit), "-", "+"});
+  CHECK(std::find(audit.begin(), audit.end(), "demo-staff") != audit.end());
+  CHECK(std::find(audit.begin(), audit.end(), ack["case_id"].get<std::string>()) != audit.end());
+
+  auto const metrics = http_call(s.port(), "GET", "/metrics").body;
+  CHECK(metrics.find("balie_messages_received_total{channel=\"phone\",provider=\"transcript-api\"} 1") != std::string::npos);
+  CHECK(metrics.find("balie_messages_duplicated_total{channel=\"phone\",provider=\"transcript-api\"} 1") != std::string::npos);
+
+  // Privacy: the caller's number and the spoken BSN never reach the log.
+  for (auto const& line : s.balied->process().lines()) {
+    CHECK(line.find("00000001") == std::string::npos);
+    CHECK(line.find("123.456.782") == std::string::npos);
+    CHECK(line.find("grofvuil") == std::string::npos);
+  }
+}
+
+TEST_CASE("WebVTT and whisper.cpp transcripts with call data in headers") {
+  stack s;
+  auto h = auth(system_token, "text/vtt");
+  h.emplace_back("Balie-Call-Id", "kcc-vtt-7");
+  h.emplace_back("Balie-Caller-Number", "+31600000007");
+  h.emplace_back("Balie-Callback-Requested", "true");
+  h.emplace_back("Balie-Call-Started", "2026-11-28T08:00:00Z");
+  auto const vtt = http_call(s.port(), "POST", "/api/v1/transcripts", h, fixture("call-webvtt.vtt"));
+  REQUIRE(vtt.status == 202);
+  auto w = auth(system_token, "application/vnd.whisper-cpp+json");
+  w.emplace_back("Balie-Call-Id", "kcc-whisper-7");
+  CHECK(http_call(s.port(), "POST", "/api/v1/transcripts", w, fixture("call-whisper.json")).status == 202);
+  CHECK(s.inbox_length("telefoon") == 2);
+  auto const id = nlohmann::json::parse(vtt.body)["case_id"].get<std::string>();
+  auto const msg = nlohmann::json::parse(http_call(s.port(), "GET", "/api/v1/cases/" + id, auth(staff_token)).body)["messages"][0];
+  CHECK(msg["occurred_at"] == "2026-11-28T08:00:00.000Z");
+  CHECK(msg["resident"]["addresses"][0]["value"] == "+31600000007");
+  CHECK(msg["resident"]["needs"] == nlohmann::json::array({"callback"}));
+}
+
+TEST_CASE("bad input gets a specific problem and nothing is enqueued") {
+  stack s;
+  struct bad {
+    std::string name;
+    header_list headers;
+    std::string body;
+    unsigned status;
+    std::string type;
+  };
+  auto vtt = [](std::string id = "kcc-x") {
+    auto h = auth(system_token, "text/vtt");
+    h.emplace_back("Balie-Call-Id", id);
+    return h;
+  };
+  std::vector<bad> cases = {
+      {"invalid JSON", auth(system_token), "{\"call_id\": ", 400, "invalid-json"},
+      {"invalid UTF-8", auth(system_token),
+       "{\"call_id\": \"kcc-utf8\", \"segments\": [{\"speaker\": \"resident\", \"start_ms\": 0, \"end_ms\": 1, \"text\": \"caf\xC3\x28\"}]}",
+       400, "invalid-utf8"},
+      {"wrong content type", auth(system_token, "text/plain"), simple_transcript("kcc-ct"), 415, "unsupported-media-type"},
+      {"WebVTT without cues", vtt(), fixture("no-cues.vtt"), 422, "empty-transcript"},
+      {"timestamps backwards", vtt(), fixture("backwards.vtt"), 422, "timestamps-backwards"},
+      {"missing call id", auth(system_token), fixture("missing-call-id.json"), 422, "missing-call-id"},
+      {"bad start header", [&] { auto h = vtt(); h.emplace_back("Balie-Call-Started", "gisteren"); return h; }(),
+       fixture("call-webvtt.vtt"), 400, "invalid-header"},
+      {"no token", {{"Content-Type", "application/json"}}, simple_transcript("kcc-nt"), 401, "unauthorized"},
+      {"wrong token", auth("not-a-token"), simple_transcript("kcc-wt"), 401, "unauthorized"},
+      {"staff token", auth(staff_token), simple_transcript("kcc-st"), 403, "forbidden"},
+  };
+  for (auto const& c : cases) {
+    auto r = http_call(s.port(), "POST", "/api/v1/transcripts", c.headers, c.body);
+    CHECK_MESSAGE(r.status == c.status, c.name);
+    CHECK_MESSAGE(r.headers["content-type"] == "application/problem+json", c.name);
+    auto const p = nlohmann::json::parse(r.body, nullptr, false);
+    CHECK_MESSAGE(p.value("type", "") == "urn:balie:problem:" + c.type, c.name);
+    CHECK_MESSAGE(p.value("status", 0u) == c.status, c.name);
+    CHECK_MESSAGE(!p.value("detail", "").empty(), c.name);
+  }
+  CHECK(http_call(s.port(), "POST", "/api/v1/transcripts", {{"Content-Type", "application/json"}}).headers["www-authenticate"] == "Bearer");
+  CHECK(s.inbox_length("telefoon") == 0);
+  CHECK(s.inbox_length("algemeen") == 0);
+  CHECK(http_call(s.port(), "GET", "/healthz").status == 200);
+  auto const metrics = http_call(s.port(), "GET", "/metrics").body;
+  CHECK(metrics.find("balie_messages_rejected_total{channel=\"phone\",provider=\"transcript-api\",reason=\"invalid-json\"} 1") != std::string::npos);
+}
+
+TEST_CASE("oversized, truncated and malformed requests are answered at the transport") {
+  stack s;
+  // 50 MB declared: refused before a byte of the body is read.
+  auto const big = raw_exchange(s.port(),
+                                "POST /api/v1/transcripts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer system-demo-token\r\n"
+                                "Content-Type: application/json\r\nContent-Length: 52428800\r\n\r\n",
+                                false);
+  CHECK(big.rfind("HTTP/1.1 413", 0) == 0);
+  CHECK(big.find("urn:balie:problem:body-too-large") != std::string::npos);
+  // A body that stops halfway.
+  auto const cut = raw_exchange(s.port(),
+                                "POST /api/v1/transcripts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer system-demo-token\r\n"
+                                "Content-Type: application/json\r\nContent-Length: 500\r\n\r\n{\"call_id\": \"kcc-cut\", \"segm");
+  CHECK(cut.rfind("HTTP/1.1 400", 0) == 0);
+  CHECK(cut.find("urn:balie:problem:truncated-body") != std::string::npos);
+  // A chunked body over the limit.
+  std::string chunked = "POST /api/v1/transcripts HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  std::string const chunk(1024 * 1024, 'a');
+  for (int i = 0; i < 6; ++i) chunked += "100000\r\n" + chunk + "\r\n";
+  auto const chunked_reply = raw_exchange(s.port(), chunked);
+  CHECK(chunked_reply.rfind("HTTP/1.1 413", 0) == 0);
+  // Headers over the limit and garbage.
+  auto const huge_header = raw_exchange(s.port(), "GET /healthz HTTP/1.1\r\nX-Big: " + std::string(40000, 'x') + "\r\n\r\n");
+  CHECK_MESSAGE(huge_header.rfind("HTTP/1.1 431", 0) == 0, huge_header.substr(0, 200));
+  CHECK(raw_exchange(s.port(), "HELLO\r\n\r\n").rfind("HTTP/1.1 400", 0) == 0);
+  // A JSON body over the transcript limit but under the HTTP limit.
+  CHECK(s.inbox_length("telefoon") == 0);
+  CHECK(http_call(s.port(), "GET", "/healthz").status == 200);
+}
+
+TEST_CASE("keep-alive serves many requests on one connection") {
+  stack s;
+  http_connection c(s.port());
+  for (int i = 0; i < 5; ++i) {
+    auto const r = c.call("POST", "/api/v1/transcripts", auth(system_token), simple_transcript("kcc-ka-" + std::to_string(i)));
+    CHECK(r.status == 202);
+  }
+  CHECK(c.call("GET", "/healthz").status == 200);
+  CHECK(s.inbox_length("telefoon") == 5);
+}
+
+TEST_CASE("staff see only their inboxes; paging with a cursor") {
+  stack s;
+  for (int i = 0; i < 3; ++i)
+    REQUIRE(http_call(s.port(), "POST", "/api/v1/transcripts", auth(system_token), simple_transcript("kcc-p-" + std::to_string(i))).status == 202);
+  auto const page1 = nlohmann::json::parse(http_call(s.port(), "GET", "/api/v1/inboxes/telefoon/cases?limit=2", auth(staff_token)).body);
+  REQUIRE(page1["cases"].size() == 2);
+  REQUIRE(page1["next_cursor"].is_string());
+  auto const page2 = nlohmann::json::parse(
+      http_call(s.port(), "GET", "/api/v1/inboxes/telefoon/cases?limit=2&cursor=" + page1["next_cursor"].get<std::string>(), auth(staff_token)).body);
+  REQUIRE(page2["cases"].size() == 1);
+  CHECK(page2["next_cursor"].is_null());
+  CHECK(page2["cases"][0]["id"] != page1["cases"][0]["id"]);
+  CHECK(page2["cases"][0]["id"] != page1["cases"][1]["id"]);
+
+  CHECK(http_call(s.port(), "GET", "/api/v1/inboxes/telefoon/cases?limit=0", auth(staff_token)).status == 400);
+  CHECK(http_call(s.port(), "GET", "/api/v1/inboxes/telefoon/cases?cursor=abc", auth(staff_token)).status == 400);
+  CHECK(http_call(s.port(), "GET", "/api/v1/inboxes/vergunningen/cases", auth(staff_token)).status == 403);
+  CHECK(http_call(s.port(), "GET", "/api/v1/inboxes/bestaat-niet/cases", auth(staff_token)).status == 404);
+  CHECK(http_call(s.port(), "GET", "/api/v1/inboxes", auth(system_token)).status == 403);
+  CHECK(http_call(s.port(), "GET", "/api/v1/inboxes", auth(admin_token)).status == 403);
+  CHECK(http_call(s.port(), "GET", "/api/v1/inboxes").status == 401);
+
+  // A case in an inbox the staff member cannot see: 403, and nothing about the case in the answer.
+  std::string const other = "01JDX7Y8Z9ABCDEFGHJKMNPQRS";
+  s.redis.command({"HSET", queue::keys::case_hash(other), "inbox", "vergunningen", "reference", "BL-SECRET", "state", "open"});
+  auto const denied = http_call(s.port(), "GET", "/api/v1/cases/" + other, auth(staff_token));
+  CHECK(denied.status == 403);
+  CHECK(denied.body.find("BL-SECRET") == std::string::npos);
+  CHECK(denied.body.find("vergunningen") == std::string::npos);
+  CHECK(http_call(s.port(), "GET", "/api/v1/cases/01JDX7Y8Z9ABCDEFGHJKMNPQRT", auth(staff_token)).status == 404);
+  CHECK(http_call(s.port(), "GET", "/api/v1/cases/not-a-case-id", auth(staff_token)).status == 404);
+}
+
+TEST_CASE("while Redis is unreachable intake answers 503 with Retry-After, never 2xx, and recovers") {
+  stack s;
+  s.redis.kill9();
+  REQUIRE(s.balied->wait_for_event("redis.disconnected"));
+  auto const r = http_call(s.port(), "POST", "/api/v1/transcripts", auth(system_token), simple_transcript("kcc-down"));
+  CHECK(r.status == 503);
+  CHECK(r.headers.at("retry-after") == "5");
+  auto const ready = http_call(s.port(), "GET", "/readyz");
+  CHECK(ready.status == 503);
+  CHECK(http_call(s.port(), "GET", "/healthz").status == 200);
+  CHECK(http_call(s.port(), "GET", "/api/v1/inboxes", auth(staff_token)).status == 503);
+
+  s.redis.start();
+  std::size_t ready_events = 0;  // the first one was at start-up
+  REQUIRE(s.balied->process().wait_for_line([&](std::string const& line) {
+    return (ready_events += line.find("\"redis.ready\"") != std::string::npos) == 2;
+  }));
+  CHECK(http_call(s.port(), "POST", "/api/v1/transcripts", auth(system_token), simple_transcript("kcc-down")).status == 202);
+  CHECK(http_call(s.port(), "GET", "/readyz").status == 200);
+  CHECK(http_call(s.port(), "GET", "/metrics").body.find("balie_redis_reconnects_total 1") != std::string::npos);
+}
+
+TEST_CASE("a disabled phone channel refuses with 503 and a notice; nothing is lost") {
+  stack s(nlohmann::json{{"channels", {{"phone", {{"enabled", false}}}}}});
+  auto const r = http_call(s.port(), "POST", "/api/v1/transcripts", auth(system_token), simple_transcript("kcc-off"));
+  CHECK(r.status == 503);
+  CHECK(nlohmann::json::parse(r.body)["type"] == "urn:balie:problem:channel-disabled");
+  CHECK(r.headers.count("retry-after") == 1);
+  CHECK(nlohmann::json::parse(http_call(s.port(), "GET", "/readyz").body)["channels"]["phone"] == "disabled");
+}

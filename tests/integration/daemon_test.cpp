@@ -1,1 +1,78 @@
+// balied as a process: configuration errors at start-up, SIGTERM, SIGHUP.
+#include "queue/keys.hpp"
+#include "tests/support/balied_process.hpp"
+#include "tests/support/http_client.hpp"
+
 #include <doctest/doctest.h>
+
+#include <csignal>
+#include <fstream>
+
+using namespace balie;
+using namespace balie::test;
+
+namespace {
+std::string transcript(std::string const& call_id) {
+  return nlohmann::json{{"call_id", call_id}, {"segments", {{{"speaker", "resident"}, {"start_ms", 0}, {"end_ms", 1}, {"text", "Hallo"}}}}}.dump();
+}
+std::vector<std::pair<std::string, std::string>> const post_headers = {{"Authorization", "Bearer system-demo-token"},
+                                                                       {"Content-Type", "application/json"}};
+} // namespace
+
+TEST_CASE("an invalid configuration stops start-up with the key's path") {
+  temp_dir dir;
+  auto cfg = balied_process::base_config("/nonexistent.sock", dir.path);
+  cfg["http"]["prot"] = 80;
+  std::ofstream(dir.path / "bad.json") << cfg.dump();
+  child_process p;
+  p.spawn({BALIED_PATH, "--config", (dir.path / "bad.json").string()});
+  CHECK(p.wait() == 2);
+  auto const lines = p.lines();
+  REQUIRE(!lines.empty());
+  CHECK(lines.back() == "balied: config: /http/prot: unknown key");
+
+  cfg.erase("http");
+  std::ofstream(dir.path / "bad2.json") << cfg.dump();
+  child_process q;
+  q.spawn({BALIED_PATH, "--config", (dir.path / "bad2.json").string()});
+  CHECK(q.wait() == 2);
+  CHECK(q.lines().back() == "balied: config: /http: missing required key");
+}
+
+TEST_CASE("SIGTERM stops balied cleanly with exit code 0") {
+  temp_dir dir;
+  redis_server redis(dir.path / "redis");
+  redis.start();
+  balied_process b({redis.socket(), dir.path});
+  CHECK(http_call(b.port(), "POST", "/api/v1/transcripts", post_headers, transcript("kcc-term")).status == 202);
+  CHECK(b.process().signal_and_wait(SIGTERM) == 0);
+  bool done = false;
+  for (auto const& j : b.log()) done = done || j.value("event", "") == "shutdown.done";
+  CHECK(done);
+  CHECK(http_call(b.port(), "GET", "/healthz").status == 0);  // nothing listens any more
+}
+
+TEST_CASE("SIGHUP reloads routing and tokens, and keeps running on a broken file") {
+  temp_dir dir;
+  redis_server redis(dir.path / "redis");
+  redis.start();
+  balied_process b({redis.socket(), dir.path});
+  CHECK(http_call(b.port(), "POST", "/api/v1/transcripts", post_headers, transcript("kcc-1")).status == 202);
+  CHECK(redis.integer({"XLEN", queue::keys::inbox_stream("telefoon")}) == 1);
+
+  b.rewrite_config({{"routing", {{"channels", {{"phone", "vergunningen"}}}}}});
+  b.process().send_signal(SIGHUP);
+  REQUIRE(b.wait_for_event("reload.routing"));
+  CHECK(http_call(b.port(), "POST", "/api/v1/transcripts", post_headers, transcript("kcc-2")).status == 202);
+  CHECK(redis.integer({"XLEN", queue::keys::inbox_stream("vergunningen")}) == 1);
+
+  b.rewrite_config({{"http", {{"port", 1}}}});
+  b.process().send_signal(SIGHUP);
+  REQUIRE(b.wait_for_event("reload.needs_restart"));
+
+  std::ofstream(b.config_file()) << "{ broken";
+  b.process().send_signal(SIGHUP);
+  REQUIRE(b.wait_for_event("reload.failed"));
+  CHECK(http_call(b.port(), "GET", "/healthz").status == 200);
+  CHECK(http_call(b.port(), "POST", "/api/v1/transcripts", post_headers, transcript("kcc-3")).status == 202);
+}

@@ -285,10 +285,7 @@ TEST_CASE("while Redis is unreachable intake answers 503 with Retry-After, never
   CHECK(http_call(s.port(), "GET", "/api/v1/inboxes", auth(staff_token)).status == 503);
 
   s.redis.start();
-  std::size_t ready_events = 0;  // the first one was at start-up
-  REQUIRE(s.balied->process().wait_for_line([&](std::string const& line) {
-    return (ready_events += line.find("\"redis.ready\"") != std::string::npos) == 2;
-  }));
+  REQUIRE(s.balied->wait_for_event("redis.ready", 2));  // the first was at start-up
   CHECK(http_call(s.port(), "POST", "/api/v1/transcripts", auth(system_token), simple_transcript("kcc-down")).status == 202);
   CHECK(http_call(s.port(), "GET", "/readyz").status == 200);
   CHECK(http_call(s.port(), "GET", "/metrics").body.find("balie_redis_reconnects_total 1") != std::string::npos);

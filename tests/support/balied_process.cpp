@@ -47,11 +47,13 @@ std::vector<nlohmann::json> balied_process::log() const {
   return out;
 }
 
-bool balied_process::wait_for_event(std::string const& event, std::chrono::seconds timeout) {
+bool balied_process::wait_for_event(std::string const& event, std::size_t count, std::chrono::seconds timeout) {
+  std::size_t seen = 0;  // lines are offered in order from the first, once each
   return process_.wait_for_line(
       [&](std::string const& line) {
         auto j = nlohmann::json::parse(line, nullptr, false);
-        return !j.is_discarded() && j.is_object() && j.value("event", "") == event;
+        seen += !j.is_discarded() && j.is_object() && j.value("event", "") == event;
+        return seen >= count;
       },
       timeout);
 }

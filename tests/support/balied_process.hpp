@@ -27,7 +27,8 @@ public:
   child_process& process() { return process_; }
   /// Log lines parsed as JSON (non-JSON lines skipped).
   std::vector<nlohmann::json> log() const;
-  bool wait_for_event(std::string const& event, std::chrono::seconds timeout = std::chrono::seconds(30));
+  /// Waits until `event` has been logged `count` times since start.
+  bool wait_for_event(std::string const& event, std::size_t count = 1, std::chrono::seconds timeout = std::chrono::seconds(30));
   /// Writes a new config (for SIGHUP tests).
   void rewrite_config(nlohmann::json const& overrides);
 

@@ -47,6 +47,7 @@ struct daemon::parts {
   std::unique_ptr<http_server> server;
   std::shared_ptr<channels::phone::transcript_spool> spool;
   std::atomic<bool> stopping{false};
+  enum class shutdown_phase { running, draining, closing } phase = shutdown_phase::running;
   steady::time_point deadline;
 
   explicit parts(int threads) : ioc(threads) {}
@@ -132,35 +133,31 @@ void daemon::begin_shutdown() {
   p.in->drain();
   p.deadline = steady::now() + config_.shutdown_deadline;
 
-  auto finish = [this, &p] {
+  p.phase = parts::shutdown_phase::draining;
+  shutdown_step();
+}
+
+void daemon::shutdown_step() {
+  auto& p = *parts_;
+  auto const now = steady::now();
+  if (p.phase == parts::shutdown_phase::draining && (p.in->in_flight() == 0 || now >= p.deadline)) {
+    log::info("shutdown.drained", {{"unfinished", std::to_string(p.in->in_flight())}});
+    p.server->close_connections();
+    p.phase = parts::shutdown_phase::closing;
+  }
+  if (p.phase == parts::shutdown_phase::closing && (p.server->connections() == 0 || now >= p.deadline + close_grace)) {
+    log::info("shutdown.done", {{"open_connections", std::to_string(p.server->connections())}});
     p.redis->stop();
     boost::system::error_code ignored;
     p.signals.cancel(ignored);
     // Posted after the Redis stop on its strand, so the connection is closed first.
     asio::post(p.redis->strand(), [&p] { p.ioc.stop(); });
-  };
-  std::shared_ptr<std::function<void()>> wait_closed = std::make_shared<std::function<void()>>();
-  *wait_closed = [this, &p, finish, wait_closed] {
-    if (p.server->connections() == 0 || steady::now() >= p.deadline + close_grace) {
-      log::info("shutdown.done", {{"open_connections", std::to_string(p.server->connections())}});
-      *wait_closed = nullptr;  // break the self-reference
-      return finish();
-    }
-    p.drain_timer.expires_after(drain_check_interval);
-    p.drain_timer.async_wait([wait_closed](boost::system::error_code) { if (*wait_closed) (*wait_closed)(); });
-  };
-  auto wait_drained = std::make_shared<std::function<void()>>();
-  *wait_drained = [this, &p, wait_drained, wait_closed] {
-    if (p.in->in_flight() == 0 || steady::now() >= p.deadline) {
-      log::info("shutdown.drained", {{"unfinished", std::to_string(p.in->in_flight())}});
-      p.server->close_connections();
-      *wait_drained = nullptr;
-      return (*wait_closed)();
-    }
-    p.drain_timer.expires_after(drain_check_interval);
-    p.drain_timer.async_wait([wait_drained](boost::system::error_code) { if (*wait_drained) (*wait_drained)(); });
-  };
-  (*wait_drained)();
+    return;
+  }
+  p.drain_timer.expires_after(drain_check_interval);
+  p.drain_timer.async_wait([this](boost::system::error_code ec) {
+    if (!ec) shutdown_step();
+  });
 }
 
 void daemon::reload() {

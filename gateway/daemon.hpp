@@ -25,6 +25,7 @@ public:
 private:
   struct parts;
   void begin_shutdown();
+  void shutdown_step();
   void reload();
 
   config config_;

@@ -212,6 +212,9 @@ void http_server::state::on_accept(beast::error_code ec, tcp::socket socket) {
       socket.close(ignored);  // over the limit: refuse rather than degrade everyone
     } else {
       ++open;
+      // Answers are written whole; Nagle would only hold back their last segment.
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
       auto s = std::make_shared<session>(std::move(socket), shared_from_this());
       {
         std::lock_guard lock(sessions_mutex);

@@ -22,6 +22,7 @@ struct http_connection::impl {
 
 http_connection::http_connection(std::uint16_t port) : impl_(new impl) {
   impl_->socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  impl_->socket.set_option(tcp::no_delay(true));
 }
 
 http_connection::~http_connection() { delete impl_; }

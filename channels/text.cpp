@@ -43,4 +43,12 @@ std::string ascii_lower(std::string_view s) {
   return out;
 }
 
+std::string to_hex(unsigned char const* bytes, std::size_t size) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(size * 2);
+  for (std::size_t i = 0; i < size; ++i) out += digits[bytes[i] >> 4], out += digits[bytes[i] & 15];
+  return out;
+}
+
 } // namespace balie

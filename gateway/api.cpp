@@ -79,6 +79,7 @@ std::shared_ptr<config const> api::current_config() const {
 }
 
 http_response api::transport_error(unsigned status, std::string type, std::string detail) const {
+  log::info("http.refused", {{"status", std::to_string(status)}, {"type", type}});
   return problem(status, type, detail);
 }
 

@@ -50,11 +50,8 @@ std::string metrics::render() const {
   family("balie_enqueue_failures_total", "Messages not made durable (sender told to retry).", failed_, false);
   out << "# HELP balie_enqueue_duration_seconds Time from intake to durable enqueue.\n"
          "# TYPE balie_enqueue_duration_seconds histogram\n";
-  std::uint64_t cumulative = 0;
-  for (std::size_t i = 0; i < std::size(bounds_); ++i) {
-    cumulative = buckets_[i];  // buckets_ already count every observation <= bound
-    out << "balie_enqueue_duration_seconds_bucket{le=\"" << bounds_[i] << "\"} " << cumulative << '\n';
-  }
+  for (std::size_t i = 0; i < std::size(bounds_); ++i)  // each bucket already counts every observation <= bound
+    out << "balie_enqueue_duration_seconds_bucket{le=\"" << bounds_[i] << "\"} " << buckets_[i] << '\n';
   out << "balie_enqueue_duration_seconds_bucket{le=\"+Inf\"} " << latency_count_ << '\n'
       << "balie_enqueue_duration_seconds_sum " << latency_sum_ << '\n'
       << "balie_enqueue_duration_seconds_count " << latency_count_ << '\n';

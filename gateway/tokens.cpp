@@ -1,5 +1,6 @@
 #include "gateway/tokens.hpp"
 
+#include "channels/text.hpp"
 #include "gateway/config.hpp"
 
 #include <nlohmann/json.hpp>
@@ -27,10 +28,7 @@ bool principal::may_see(std::string const& inbox) const {
 std::string sha256_hex(std::string_view s) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<unsigned char const*>(s.data()), s.size(), digest);
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : digest) out += hex[b >> 4], out += hex[b & 15];
-  return out;
+  return to_hex(digest, sizeof digest);
 }
 
 token_store token_store::load(std::filesystem::path const& file) {

@@ -5,6 +5,7 @@
 // flushed Redis) the script is sent in full once.
 #include "queue/case_store.hpp"
 
+#include "channels/text.hpp"
 #include "channels/time_format.hpp"
 #include "queue/keys.hpp"
 
@@ -43,10 +44,7 @@ return {1, id}
 std::string sha1_hex(std::string_view s) {
   unsigned char digest[SHA_DIGEST_LENGTH];
   SHA1(reinterpret_cast<unsigned char const*>(s.data()), s.size(), digest);
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : digest) out += hex[b >> 4], out += hex[b & 15];
-  return out;
+  return to_hex(digest, sizeof digest);
 }
 
 /// Runs commands back to back on one connection (hiredis pipelines them) and

@@ -134,19 +134,19 @@ void transcript_spool::finish(fs::path const& file, fs::path const& to_dir, std:
   auto const name = file.filename().string();
   std::error_code ec;
   if (!reason.empty()) {
-    auto const reason_file = to_dir / (name + ".reason.json");
     auto const tmp = to_dir / ("." + name + ".reason.tmp");
     {
       std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
       out << reason << '\n';
     }
-    fs::rename(tmp, reason_file, ec);
-    on_event_("phone.spool.rejected", name, reason);
+    fs::rename(tmp, to_dir / (name + ".reason.json"), ec);
   }
   fs::rename(file, to_dir / name, ec);
   if (ec) on_event_("phone.spool.move_failed", name, ec.message());
   fsync_directory(to_dir);
   fsync_directory(options_.directory);
+  // Reported only once the file is where the event says it is.
+  if (!reason.empty()) on_event_("phone.spool.rejected", name, reason);
 }
 
 } // namespace balie::channels::phone

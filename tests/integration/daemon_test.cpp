@@ -7,6 +7,7 @@
 
 #include <csignal>
 #include <fstream>
+#include <thread>
 
 using namespace balie;
 using namespace balie::test;
@@ -40,10 +41,8 @@ TEST_CASE("an invalid configuration stops start-up with the key's path") {
 }
 
 TEST_CASE("SIGTERM stops balied cleanly with exit code 0") {
-  temp_dir dir;
-  redis_server redis(dir.path / "redis");
-  redis.start();
-  balied_process b({redis.socket(), dir.path});
+  test_stack s;
+  auto& b = *s.balied;
   CHECK(http_call(b.port(), "POST", "/api/v1/transcripts", post_headers, transcript("kcc-term")).status == 202);
   CHECK(b.process().signal_and_wait(SIGTERM) == 0);
   bool done = false;
@@ -52,11 +51,35 @@ TEST_CASE("SIGTERM stops balied cleanly with exit code 0") {
   CHECK(http_call(b.port(), "GET", "/healthz").status == 0);  // nothing listens any more
 }
 
+TEST_CASE("SIGTERM lets an enqueue in flight finish and answers it before exiting") {
+  test_stack s;
+  auto& redis = s.redis;
+  auto& b = *s.balied;
+  // Hold every write in Redis for a while: the enqueue is in flight until then.
+  redis.command({"CLIENT", "PAUSE", "1500", "WRITE"});
+  http_reply answer;
+  std::thread poster([&] { answer = http_call(b.port(), "POST", "/api/v1/transcripts", post_headers, transcript("kcc-inflight")); });
+  // Wait until balied's enqueue is the one blocked in Redis, then ask it to stop.
+  bool blocked = false;
+  for (int i = 0; i < 5000 && !blocked; ++i) {
+    blocked = redis.command({"INFO", "clients"}).find("blocked_clients:1") != std::string::npos;
+    if (!blocked) std::this_thread::sleep_for(std::chrono::milliseconds(1));  // polling a condition, bounded
+  }
+  REQUIRE(blocked);
+  b.process().send_signal(SIGTERM);
+  poster.join();
+  CHECK(answer.status == 202);
+  CHECK(b.process().wait() == 0);
+  CHECK(redis.integer({"XLEN", queue::keys::inbox_stream("telefoon")}) == 1);
+  bool drained = false;
+  for (auto const& j : b.log()) drained = drained || (j.value("event", "") == "shutdown.drained" && j.value("unfinished", "") == "0");
+  CHECK(drained);
+}
+
 TEST_CASE("SIGHUP reloads routing and tokens, and keeps running on a broken file") {
-  temp_dir dir;
-  redis_server redis(dir.path / "redis");
-  redis.start();
-  balied_process b({redis.socket(), dir.path});
+  test_stack s;
+  auto& redis = s.redis;
+  auto& b = *s.balied;
   CHECK(http_call(b.port(), "POST", "/api/v1/transcripts", post_headers, transcript("kcc-1")).status == 202);
   CHECK(redis.integer({"XLEN", queue::keys::inbox_stream("telefoon")}) == 1);
 

@@ -3,12 +3,11 @@
 #include "queue/keys.hpp"
 #include "tests/support/balied_process.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/fixtures.hpp"
 #include "tests/support/schema_check.hpp"
 
 #include <doctest/doctest.h>
 
-#include <fstream>
-#include <sstream>
 
 using namespace balie;
 using namespace balie::test;
@@ -16,28 +15,13 @@ using header_list = std::vector<std::pair<std::string, std::string>>;
 
 namespace {
 
-std::string fixture(std::string const& name) {
-  std::ifstream in(std::string(BALIE_SOURCE_DIR) + "/tests/fixtures/phone/" + name, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string fixture(std::string const& name) { return read_fixture("phone/" + name); }
 
 header_list auth(char const* token, std::string content_type = "application/json") {
   return {{"Authorization", std::string("Bearer ") + token}, {"Content-Type", std::move(content_type)}};
 }
 
-struct stack {
-  temp_dir dir;
-  redis_server redis{dir.path / "redis"};
-  std::unique_ptr<balied_process> balied;
-  explicit stack(nlohmann::json overrides = nlohmann::json::object()) {
-    redis.start();
-    balied = std::make_unique<balied_process>(balied_options{redis.socket(), dir.path, std::move(overrides)});
-  }
-  std::uint16_t port() const { return balied->port(); }
-  long long inbox_length(std::string const& inbox) { return redis.integer({"XLEN", queue::keys::inbox_stream(inbox)}); }
-};
+using stack = test_stack;
 
 std::string simple_transcript(std::string const& call_id, std::string const& text = "Ik heb een vraag over mijn paspoort.") {
   return nlohmann::json{{"call_id", call_id},

@@ -62,6 +62,21 @@ redis_options options_for(test::redis_server const& server) {
   return o;
 }
 
+/// A private Redis and a connected case_store.
+struct queue_stack {
+  test::temp_dir dir;
+  test::redis_server server;
+  std::unique_ptr<harness> h;
+  std::unique_ptr<case_store> store;
+  explicit queue_stack(std::function<void(redis_options&)> adjust = {}, bool durable = true) : server(dir.path, durable) {
+    server.start();
+    auto opts = options_for(server);
+    if (adjust) adjust(opts);
+    h = std::make_unique<harness>(opts);
+    store = std::make_unique<case_store>(h->redis, 3600s);
+  }
+};
+
 case_message phone_message(id_source& ids, std::string call_id) {
   case_message m;
   auto const now = system_now();
@@ -87,12 +102,9 @@ std::pair<boost::system::error_code, enqueue_result> enqueue(case_store& store, 
 } // namespace
 
 TEST_CASE("enqueue writes the dedup mark, case, inbox stream, group and index in one step") {
-  test::temp_dir dir;
-  test::redis_server server(dir.path);
-  server.start();
-  harness h(options_for(server));
+  queue_stack q;
+  auto [server, h, store] = std::tie(q.server, *q.h, *q.store);
   REQUIRE(h.wait_event("redis.ready"));
-  case_store store(h.redis, 3600s);
   id_source ids(1);
   auto const m = phone_message(ids, "call-1");
 
@@ -143,12 +155,9 @@ TEST_CASE("enqueue writes the dedup mark, case, inbox stream, group and index in
 }
 
 TEST_CASE("the script is loaded again after Redis forgot it") {
-  test::temp_dir dir;
-  test::redis_server server(dir.path);
-  server.start();
-  harness h(options_for(server));
+  queue_stack q;
+  auto [server, h, store] = std::tie(q.server, *q.h, *q.store);
   REQUIRE(h.wait_event("redis.ready"));
-  case_store store(h.redis, 3600s);
   id_source ids(2);
   REQUIRE(!enqueue(store, phone_message(ids, "a"), "phone:a").first);
   server.command({"SCRIPT", "FLUSH"});
@@ -157,12 +166,9 @@ TEST_CASE("the script is loaded again after Redis forgot it") {
 }
 
 TEST_CASE("while Redis is down commands fail at once; after a restart the connection comes back") {
-  test::temp_dir dir;
-  test::redis_server server(dir.path);
-  server.start();
-  harness h(options_for(server));
+  queue_stack q;
+  auto [server, h, store] = std::tie(q.server, *q.h, *q.store);
   REQUIRE(h.wait_event("redis.ready"));
-  case_store store(h.redis, 3600s);
   id_source ids(3);
   REQUIRE(!enqueue(store, phone_message(ids, "before"), "phone:before").first);
 
@@ -181,14 +187,9 @@ TEST_CASE("while Redis is down commands fail at once; after a restart the connec
 }
 
 TEST_CASE("a Redis that does not answer in time fails the command with a timeout and recovers") {
-  test::temp_dir dir;
-  test::redis_server server(dir.path);
-  server.start();
-  auto opts = options_for(server);
-  opts.command_timeout = 200ms;
-  harness h(opts);
+  queue_stack q([](redis_options& o) { o.command_timeout = 200ms; });
+  auto [server, h, store] = std::tie(q.server, *q.h, *q.store);
   REQUIRE(h.wait_event("redis.ready"));
-  case_store store(h.redis, 3600s);
   id_source ids(4);
   server.command({"CLIENT", "PAUSE", "1000", "ALL"});
   auto const [ec, r] = enqueue(store, phone_message(ids, "slow"), "phone:slow");
@@ -198,10 +199,8 @@ TEST_CASE("a Redis that does not answer in time fails the command with a timeout
 }
 
 TEST_CASE("a Redis without durable settings is never reported ready") {
-  test::temp_dir dir;
-  test::redis_server server(dir.path, /*durable=*/false);
-  server.start();
-  harness h(options_for(server));
+  queue_stack q({}, /*durable=*/false);
+  auto [server, h] = std::tie(q.server, *q.h);
   REQUIRE(h.wait_event("redis.not_durable"));
   CHECK(!h.redis->ready());
   CHECK(h.redis->last_error().find("appendonly=no") != std::string::npos);
@@ -211,10 +210,8 @@ TEST_CASE("a Redis without durable settings is never reported ready") {
 }
 
 TEST_CASE("consumer groups: read, re-read pending, ack, autoclaim from a dead consumer") {
-  test::temp_dir dir;
-  test::redis_server server(dir.path);
-  server.start();
-  harness h(options_for(server));
+  queue_stack q;
+  auto [server, h] = std::tie(q.server, *q.h);
   REQUIRE(h.wait_event("redis.ready"));
   stream_group group(h.redis, "balie:test:stream", "staff");
   auto sync = [](auto call) {

@@ -3,11 +3,11 @@
 // deduplicated by call id, and left in place while Redis is down.
 #include "queue/keys.hpp"
 #include "tests/support/balied_process.hpp"
+#include "tests/support/fixtures.hpp"
 
 #include <doctest/doctest.h>
 
 #include <fstream>
-#include <sstream>
 
 using namespace balie;
 using namespace balie::test;
@@ -15,30 +15,17 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string fixture(std::string const& name) {
-  std::ifstream in(std::string(BALIE_SOURCE_DIR) + "/tests/fixtures/phone/" + name, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string fixture(std::string const& name) { return read_fixture("phone/" + name); }
 
-struct spool_stack {
-  temp_dir dir;
-  redis_server redis{dir.path / "redis"};
-  std::unique_ptr<balied_process> balied;
-  fs::path spool;
-  spool_stack() {
-    redis.start();
-    balied = std::make_unique<balied_process>(balied_options{redis.socket(), dir.path});
-    spool = dir.path / "data" / "spool" / "phone";
-  }
+struct spool_stack : test_stack {
+  fs::path spool = dir.path / "data" / "spool" / "phone";
   /// As the phone platform does it: write under a temporary name, then rename.
   void drop(std::string const& name, std::string const& content) {
     auto const tmp = spool / (name + ".tmp");
     std::ofstream(tmp, std::ios::binary) << content;
     fs::rename(tmp, spool / name);
   }
-  long long inbox_length() { return redis.integer({"XLEN", queue::keys::inbox_stream("telefoon")}); }
+  long long inbox_length() { return test_stack::inbox_length("telefoon"); }
 };
 
 } // namespace

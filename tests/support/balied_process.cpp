@@ -1,5 +1,7 @@
 #include "tests/support/balied_process.hpp"
 
+#include "queue/keys.hpp"
+
 #include <csignal>
 #include <fstream>
 
@@ -56,6 +58,15 @@ bool balied_process::wait_for_event(std::string const& event, std::size_t count,
         return seen >= count;
       },
       timeout);
+}
+
+test_stack::test_stack(nlohmann::json overrides) {
+  redis.start();
+  balied = std::make_unique<balied_process>(balied_options{redis.socket(), dir.path, std::move(overrides)});
+}
+
+long long test_stack::inbox_length(std::string const& inbox) {
+  return redis.integer({"XLEN", queue::keys::inbox_stream(inbox)});
 }
 
 } // namespace balie::test

@@ -41,6 +41,16 @@ private:
   std::uint16_t port_ = 0;
 };
 
+/// A redis-server and a balied sharing one temporary directory.
+struct test_stack {
+  temp_dir dir;
+  redis_server redis{dir.path / "redis"};
+  std::unique_ptr<balied_process> balied;
+  explicit test_stack(nlohmann::json overrides = nlohmann::json::object());
+  std::uint16_t port() const { return balied->port(); }
+  long long inbox_length(std::string const& inbox);
+};
+
 inline constexpr char const* staff_token = "staff-demo-token";
 inline constexpr char const* admin_token = "admin-demo-token";
 inline constexpr char const* system_token = "system-demo-token";

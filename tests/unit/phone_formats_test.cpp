@@ -1,23 +1,16 @@
 #include "channels/phone/intake.hpp"
+#include "tests/support/fixtures.hpp"
 #include "tests/support/schema_check.hpp"
 
 #include <doctest/doctest.h>
 
-#include <fstream>
-#include <sstream>
 
 using namespace balie;
 using namespace balie::channels::phone;
 using namespace std::chrono;
 
 namespace {
-std::string fixture(std::string const& name) {
-  std::ifstream in(std::string(BALIE_SOURCE_DIR) + "/tests/fixtures/phone/" + name, std::ios::binary);
-  REQUIRE(in);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string fixture(std::string const& name) { return balie::test::read_fixture("phone/" + name); }
 
 timestamp const fixed_now = time_point_cast<milliseconds>(sys_days{2026y / November / 28} + hours{10});
 

@@ -7,7 +7,7 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <regex>
+#include <algorithm>
 #include <set>
 #include <sstream>
 
@@ -103,8 +103,9 @@ std::string read_secret(object_reader& r, fs::path const& base) {
 }
 
 void check_inbox_id(std::string const& id, std::string const& path) {
-  static const std::regex valid("[a-z0-9][a-z0-9-]{0,62}");
-  if (!std::regex_match(id, valid)) fail(path, "an inbox id is 1-63 characters of a-z, 0-9 and '-'");
+  auto const allowed = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; };
+  if (id.empty() || id.size() > 63 || id[0] == '-' || !std::all_of(id.begin(), id.end(), allowed))
+    fail(path, "an inbox id is 1-63 characters of a-z, 0-9 and '-'");
 }
 
 } // namespace

@@ -54,6 +54,10 @@ struct daemon::parts {
 };
 
 daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>(config_.threads)) {
+  // hiredis writes to the Redis socket with write(2): a Redis that just died
+  // must surface as an error on the connection, not as a SIGPIPE that kills
+  // balied. The same holds for a closed stdout.
+  std::signal(SIGPIPE, SIG_IGN);
   auto& p = *parts_;
   log::set_level(config_.log_level);
   p.tokens = std::make_shared<token_store const>(token_store::load(config_.tokens_file));

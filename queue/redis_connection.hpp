@@ -5,6 +5,7 @@
 // reconnects with exponential backoff, fails every command that Redis does
 // not answer within the command timeout, and after each (re)connect checks
 // that Redis is configured for durability before it reports itself ready.
+// hiredis writes with write(2): the process must ignore SIGPIPE (balied does).
 
 #include "queue/errc.hpp"
 #include "queue/redis_reply.hpp"

@@ -120,9 +120,11 @@ void transcript_spool::ingest(fs::path const& file) {
                    self->in_flight_.erase(name);
                    if (ec) {
                      // Not durable: leave the file where it is; the next scan retries.
-                     self->on_event_("phone.spool.deferred", name, ec.message());
+                     // Said once per file, not at every poll of a long outage.
+                     if (self->deferred_.insert(name).second) self->on_event_("phone.spool.deferred", name, ec.message());
                      return;
                    }
+                   self->deferred_.erase(name);
                    self->finish(file, self->options_.directory / "done", {});
                    self->on_event_(result.status == submit_status::duplicate ? "phone.spool.duplicate" : "phone.spool.ingested",
                                    name, result.message_id);

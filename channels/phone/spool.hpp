@@ -54,6 +54,7 @@ private:
   id_source& ids_;
   spool_event_fn on_event_;
   std::set<std::string> in_flight_;
+  std::set<std::string> deferred_;  ///< files whose deferral was already reported
   bool stopped_ = false;
 };
 

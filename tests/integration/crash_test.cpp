@@ -5,6 +5,7 @@
 #include "queue/keys.hpp"
 #include "tests/support/balied_process.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/schema_check.hpp"
 
 #include <doctest/doctest.h>
 
@@ -91,11 +92,13 @@ void resend_and_verify(std::uint16_t port, redis_server& redis, std::vector<int>
   auto const entries = redis.list({"XRANGE", queue::keys::inbox_stream("telefoon"), "-", "+"});
   std::map<std::string, int> seen;
   std::set<std::string> cases;
+  std::vector<nlohmann::json> messages;
   for (std::size_t k = 0; k + 4 < entries.size() + 1; k += 5) {  // id, "case_id", case, "msg", json
-    auto const msg = nlohmann::json::parse(entries[k + 4]);
-    ++seen[msg["provider_message_id"].get<std::string>()];
+    messages.push_back(nlohmann::json::parse(entries[k + 4]));
+    ++seen[messages.back()["provider_message_id"].get<std::string>()];
     cases.insert(entries[k + 2]);
   }
+  CHECK(schema_errors(messages) == "");
   CHECK(seen.size() == static_cast<std::size_t>(total));
   int twice = 0;
   for (auto const& [id, n] : seen) twice += n != 1;

@@ -13,6 +13,7 @@
 #include <doctest/doctest.h>
 
 #include <condition_variable>
+#include <csignal>
 #include <future>
 #include <thread>
 
@@ -33,6 +34,7 @@ struct harness {
   std::vector<std::string> events;
 
   explicit harness(redis_options opts) {
+    std::signal(SIGPIPE, SIG_IGN);  // as balied does: a dead Redis is an error, not a signal
     redis = redis_connection::create(ioc.get_executor(), opts, [this](std::string_view e, std::string_view) {
       std::lock_guard lock(mutex);
       events.emplace_back(e);

@@ -4,6 +4,7 @@
 #include "queue/keys.hpp"
 #include "tests/support/balied_process.hpp"
 #include "tests/support/fixtures.hpp"
+#include "tests/support/schema_check.hpp"
 
 #include <doctest/doctest.h>
 
@@ -54,6 +55,12 @@ TEST_CASE("spool files are ingested once and moved to done/ after the enqueue") 
   REQUIRE(s.balied->wait_for_event("phone.spool.duplicate"));
   CHECK(fs::exists(s.spool / "done" / "retry-of-0001.json"));
   CHECK(s.inbox_length() == 2);
+
+  std::vector<nlohmann::json> stored;
+  auto const entries = s.redis.list({"XRANGE", queue::keys::inbox_stream("telefoon"), "-", "+"});
+  for (std::size_t k = 4; k < entries.size(); k += 5) stored.push_back(nlohmann::json::parse(entries[k]));
+  CHECK(stored.size() == 2);
+  CHECK(schema_errors(stored) == "");
 }
 
 TEST_CASE("a broken spool file goes to failed/ with a reason; temporary files are left alone") {

@@ -2,6 +2,8 @@
 
 #include "queue/keys.hpp"
 
+#include <doctest/doctest.h>
+
 #include <csignal>
 #include <fstream>
 
@@ -32,6 +34,9 @@ balied_process::balied_process(balied_options options) : options_(std::move(opti
 
 balied_process::~balied_process() {
   if (process_.running()) process_.signal_and_wait(SIGKILL);
+  // A sanitizer build reports into balied's output; such a report fails the test.
+  for (auto const& line : process_.lines())
+    CHECK_MESSAGE((line.find("Sanitizer") == std::string::npos && line.find("runtime error:") == std::string::npos), line);
 }
 
 void balied_process::rewrite_config(nlohmann::json const& overrides) {

@@ -20,12 +20,12 @@ struct http_connection::impl {
   beast::flat_buffer buffer;
 };
 
-http_connection::http_connection(std::uint16_t port) : impl_(new impl) {
+http_connection::http_connection(std::uint16_t port) : impl_(std::make_unique<impl>()) {
   impl_->socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
   impl_->socket.set_option(tcp::no_delay(true));
 }
 
-http_connection::~http_connection() { delete impl_; }
+http_connection::~http_connection() = default;
 
 http_reply http_connection::call(std::string const& method, std::string const& target,
                                  std::vector<std::pair<std::string, std::string>> const& headers, std::string const& body) {

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,7 +31,7 @@ public:
 
 private:
   struct impl;
-  impl* impl_;
+  std::unique_ptr<impl> impl_;
 };
 
 } // namespace balie::test

@@ -86,8 +86,7 @@ int daemon::run() {
                                       {"error", ec.message()}});
     return 1;
   }
-  port_ = p.server->port();
-  log::info("http.listening", {{"address", config_.http.address}, {"port", std::to_string(port_.load())}});
+  log::info("http.listening", {{"address", config_.http.address}, {"port", std::to_string(p.server->port())}});
   p.redis->start();
   if (config_.phone.enabled && !config_.phone.spool_dir.empty()) {
     p.spool = std::make_shared<channels::phone::transcript_spool>(
@@ -100,18 +99,7 @@ int daemon::run() {
     p.spool->start();
   }
 
-  std::function<void()> wait_signal = [this, &p, &wait_signal] {
-    p.signals.async_wait([this, &wait_signal](boost::system::error_code ec, int signo) {
-      if (ec) return;
-      if (signo == SIGHUP) {
-        reload();
-        return wait_signal();
-      }
-      log::info("signal", {{"signal", signo == SIGTERM ? "SIGTERM" : "SIGINT"}});
-      begin_shutdown();
-    });
-  };
-  wait_signal();
+  wait_for_signal();
   sd_notify("READY=1");
   log::info("balied.started", {{"threads", std::to_string(config_.threads)}});
 
@@ -123,8 +111,16 @@ int daemon::run() {
   return 0;
 }
 
-void daemon::request_stop() {
-  asio::post(parts_->ioc, [this] { begin_shutdown(); });
+void daemon::wait_for_signal() {
+  parts_->signals.async_wait([this](boost::system::error_code ec, int signo) {
+    if (ec) return;
+    if (signo == SIGHUP) {
+      reload();
+      return wait_for_signal();
+    }
+    log::info("signal", {{"signal", signo == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    begin_shutdown();
+  });
 }
 
 void daemon::begin_shutdown() {

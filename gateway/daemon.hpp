@@ -5,7 +5,6 @@
 
 #include "gateway/config.hpp"
 
-#include <atomic>
 #include <memory>
 
 namespace balie::gateway {
@@ -17,20 +16,16 @@ public:
 
   /// Runs until stopped; returns the process exit code.
   int run();
-  /// As SIGTERM: stop accepting, finish in-flight enqueues, exit.
-  void request_stop();
-  /// The bound HTTP port (after run() started listening; 0 before).
-  std::uint16_t http_port() const { return port_.load(); }
 
 private:
   struct parts;
+  void wait_for_signal();
   void begin_shutdown();
   void shutdown_step();
   void reload();
 
   config config_;
   std::unique_ptr<parts> parts_;
-  std::atomic<std::uint16_t> port_{0};
 };
 
 } // namespace balie::gateway

@@ -8,6 +8,7 @@
 // one generator and one machine state.
 //   transcript_bench --port P --rate R --seconds S [--connections C] [--pid PID]
 //   transcript_bench --redis-socket PATH --rate R --seconds S [--connections C]
+// With --healthz 1 it sends GET /healthz instead: the bare HTTP baseline.
 #include "tests/support/http_client.hpp"
 
 #include <hiredis/hiredis.h>
@@ -57,6 +58,7 @@ int main(int argc, char** argv) {
   double rate = 1000, seconds = 10;
   int connections = 64, pid = 0;
   std::string redis_socket;
+  bool healthz = false;  // bare HTTP baseline: GET /healthz on the same schedule
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--port")) port = static_cast<std::uint16_t>(std::atoi(argv[i + 1]));
     else if (!std::strcmp(argv[i], "--rate")) rate = std::atof(argv[i + 1]);
@@ -64,6 +66,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--connections")) connections = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--pid")) pid = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--redis-socket")) redis_socket = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--healthz")) healthz = !std::strcmp(argv[i + 1], "1");
   }
   if (!port && redis_socket.empty()) {
     std::cerr << "usage: transcript_bench --port P --rate R --seconds S [--connections C] [--pid PID]\n";
@@ -92,7 +95,9 @@ int main(int argc, char** argv) {
       for (long i = c; i < total; i += connections) {
         auto const scheduled = start + duration_cast<steady_clock::duration>(duration<double>(static_cast<double>(i) / rate));
         std::this_thread::sleep_until(scheduled);
-        if (conn) {
+        if (conn && healthz) {
+          if (conn->call("GET", "/healthz").status != 200) ++errors;
+        } else if (conn) {
           auto const r = conn->call("POST", "/api/v1/transcripts", headers, bodies[static_cast<std::size_t>(i)]);
           if (r.status != 202) ++errors;
         } else {

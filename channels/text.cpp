@@ -1,5 +1,9 @@
 #include "channels/text.hpp"
 
+#include <uninorm.h>
+
+#include <cstdlib>
+
 namespace balie {
 
 bool is_valid_utf8(std::string_view s) {
@@ -27,6 +31,18 @@ bool is_valid_utf8(std::string_view s) {
     p += len;
   }
   return true;
+}
+
+std::string to_nfc(std::string_view s) {
+  bool ascii = true;  // ASCII is already NFC: skip the library call for it
+  for (unsigned char c : s) ascii = ascii && c < 0x80;
+  if (ascii) return std::string(s);
+  std::size_t length = 0;
+  auto* out = u8_normalize(UNINORM_NFC, reinterpret_cast<std::uint8_t const*>(s.data()), s.size(), nullptr, &length);
+  if (!out) return std::string(s);  // only on allocation failure; the text stays as sent
+  std::string result(reinterpret_cast<char const*>(out), length);
+  std::free(out);
+  return result;
 }
 
 std::string_view trim(std::string_view s) {

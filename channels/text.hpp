@@ -9,6 +9,11 @@ namespace balie {
 /// Strict UTF-8: no overlongs, no surrogates, nothing above U+10FFFF.
 bool is_valid_utf8(std::string_view);
 
+/// Unicode Normalization Form C, so that "é" written as e + combining accent
+/// and as one code point compare, search and export the same. The input must
+/// be valid UTF-8.
+std::string to_nfc(std::string_view);
+
 /// Removes leading and trailing ASCII white space.
 std::string_view trim(std::string_view);
 

@@ -3,10 +3,12 @@
 // segment per line; the full conversation stays in `transcript.segments`.
 // A relay service (KPN Teletolk) means the resident needs text relay; a
 // callback request becomes the `callback` need. The 11-proef runs over every
-// segment so that a spoken BSN marks the message confidential.
+// segment so that a spoken BSN marks the message confidential. All text is
+// stored in Unicode NFC.
 #include "channels/phone/normalise.hpp"
 
 #include "channels/bsn.hpp"
+#include "channels/text.hpp"
 
 namespace balie::channels::phone {
 
@@ -36,7 +38,8 @@ case_message normalise(call_transcript const& t, normalise_context const& ctx) {
   info.relay_service = t.relay_service;
   info.segments = t.segments;
   bool bsn = false;
-  for (auto const& s : info.segments) {
+  for (auto& s : info.segments) {
+    s.text = to_nfc(s.text);
     bsn = bsn || contains_possible_bsn(s.text);
     if (s.speaker == speaker::staff || s.speaker == speaker::ivr || s.text.empty()) continue;
     if (!m.text.empty()) m.text += '\n';

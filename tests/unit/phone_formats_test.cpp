@@ -139,6 +139,15 @@ TEST_CASE("hostile and broken transcripts get a specific rejection") {
   }
 }
 
+TEST_CASE("transcript text is stored in Unicode NFC") {
+  // "café" with a combining acute accent (e + U+0301) becomes U+00E9.
+  auto const body = R"({"call_id": "kcc-nfc", "segments": [{"speaker": "resident", "start_ms": 0, "end_ms": 1, "text": "cafe\u0301"}]})";
+  auto const r = read(transcript_format::balie_json, body);
+  REQUIRE(r.has_value());
+  CHECK(r->message.transcript->segments[0].text == "caf\xC3\xA9");
+  CHECK(r->message.text == "caf\xC3\xA9");
+}
+
 TEST_CASE("a call id in the header must agree with the body") {
   call_metadata meta;
   meta.call_id = "other-id";

@@ -27,9 +27,8 @@ std::vector<std::string> split_path(std::string_view path) {
   return out;
 }
 
-/// Matches `/a/{x}/b` against a path; fills the parameters in order.
-bool match(std::string_view pattern, std::vector<std::string> const& path, std::vector<std::string>& params) {
-  auto const parts = split_path(pattern);
+/// Matches a split pattern (`a`, `{x}`, `b`) against a split path; fills the parameters in order.
+bool match(std::vector<std::string> const& parts, std::vector<std::string> const& path, std::vector<std::string>& params) {
   if (parts.size() != path.size()) return false;
   params.clear();
   for (std::size_t i = 0; i < parts.size(); ++i) {
@@ -52,15 +51,41 @@ api::api(std::shared_ptr<config const> cfg, std::shared_ptr<token_store const> t
     : config_(std::move(cfg)), tokens_(std::move(tokens)), sink_(sink), store_(store), metrics_(m),
       clock_(std::move(clock)), ids_(ids) {}
 
+/// The one route table: dispatch and routes() (hence the OpenAPI test) read it.
+struct api::route_entry {
+  route r;
+  access who;
+  std::vector<std::string> parts;  ///< the pattern split once, not per request
+  std::function<void(api&, http_request const&, std::optional<principal> const&, params const&, http_responder)> run;
+};
+
+std::vector<api::route_entry> const& api::table() {
+  using me_t = std::optional<principal> const&;
+  auto entry = [](std::string method, std::string pattern, access who, auto run) {
+    auto parts = split_path(pattern);
+    return route_entry{{std::move(method), std::move(pattern)}, who, std::move(parts), std::move(run)};
+  };
+  static std::vector<route_entry> const entries = {
+      entry("GET", "/healthz", access::anyone, [](api& a, auto const& q, me_t, params const&, http_responder r) { a.healthz(q, std::move(r)); }),
+      entry("GET", "/readyz", access::anyone, [](api& a, auto const& q, me_t, params const&, http_responder r) { a.readyz(q, std::move(r)); }),
+      entry("GET", "/metrics", access::anyone, [](api& a, auto const& q, me_t, params const&, http_responder r) { a.metrics_text(q, std::move(r)); }),
+      entry("GET", "/api/v1/openapi.json", access::anyone, [](api& a, auto const& q, me_t, params const&, http_responder r) { a.openapi(q, std::move(r)); }),
+      entry("POST", "/api/v1/transcripts", access::system,
+            [](api& a, auto const& q, me_t me, params const&, http_responder r) { a.post_transcript(q, *me, std::move(r)); }),
+      entry("GET", "/api/v1/inboxes", access::staff,
+            [](api& a, auto const& q, me_t me, params const&, http_responder r) { a.list_inboxes(q, *me, std::move(r)); }),
+      entry("GET", "/api/v1/inboxes/{inbox}/cases", access::staff,
+            [](api& a, auto const& q, me_t me, params const& p, http_responder r) { a.list_cases(q, *me, p[0], std::move(r)); }),
+      entry("GET", "/api/v1/cases/{id}", access::staff,
+            [](api& a, auto const& q, me_t me, params const& p, http_responder r) { a.get_case(q, *me, p[0], std::move(r)); }),
+  };
+  return entries;
+}
+
 std::vector<route> api::routes() {
-  return {{"GET", "/healthz"},
-          {"GET", "/readyz"},
-          {"GET", "/metrics"},
-          {"GET", "/api/v1/openapi.json"},
-          {"POST", "/api/v1/transcripts"},
-          {"GET", "/api/v1/inboxes"},
-          {"GET", "/api/v1/inboxes/{inbox}/cases"},
-          {"GET", "/api/v1/cases/{id}"}};
+  std::vector<route> out;
+  for (auto const& e : table()) out.push_back(e.r);
+  return out;
 }
 
 void api::set_config(std::shared_ptr<config const> c) {
@@ -95,29 +120,18 @@ void api::handle(http_request req, http_responder respond) {
   };
 
   auto const path = split_path(req.path);
-  std::vector<std::string> p;
+  params p;
   std::string allow;
-  auto dispatch = [&](std::string_view method, std::string_view pattern, access who, auto&& run) -> bool {
-    if (!match(pattern, path, p)) return false;
-    if (req.method != method) {
-      allow += allow.empty() ? std::string(method) : ", " + std::string(method);
-      return false;
+  for (auto const& e : table()) {
+    if (!match(e.parts, path, p)) continue;
+    if (req.method != e.r.method) {
+      allow += allow.empty() ? e.r.method : ", " + e.r.method;
+      continue;
     }
-    auto const me = authorise(req, who, respond);
-    if (who != access::anyone && !me) return true;
-    run(me);
-    return true;
-  };
-
-  if (dispatch("GET", "/healthz", access::anyone, [&](auto const&) { healthz(req, respond); })) return;
-  if (dispatch("GET", "/readyz", access::anyone, [&](auto const&) { readyz(req, respond); })) return;
-  if (dispatch("GET", "/metrics", access::anyone, [&](auto const&) { metrics_text(req, respond); })) return;
-  if (dispatch("GET", "/api/v1/openapi.json", access::anyone, [&](auto const&) { openapi(req, respond); })) return;
-  if (dispatch("POST", "/api/v1/transcripts", access::system, [&](auto const& me) { post_transcript(req, *me, respond); })) return;
-  if (dispatch("GET", "/api/v1/inboxes", access::staff, [&](auto const& me) { list_inboxes(req, *me, respond); })) return;
-  if (dispatch("GET", "/api/v1/inboxes/{inbox}/cases", access::staff, [&](auto const& me) { list_cases(req, *me, p[0], respond); })) return;
-  if (dispatch("GET", "/api/v1/cases/{id}", access::staff, [&](auto const& me) { get_case(req, *me, p[0], respond); })) return;
-
+    auto const me = authorise(req, e.who, respond);
+    if (e.who == access::anyone || me) e.run(*this, req, me, p, std::move(respond));
+    return;
+  }
   if (!allow.empty()) {
     auto r = problem(405, "method-not-allowed", "This path does not support the method " + req.method + ".");
     r.headers.emplace_back("Allow", allow);
@@ -159,7 +173,7 @@ void api::readyz(http_request const&, http_responder respond) {
                          {"channels", {{"phone", cfg->phone.enabled ? "enabled" : "disabled"}}}};
   if (!redis_ready) body["redis"]["error"] = store_.connection().last_error();
   auto r = json_response(redis_ready ? 200 : 503, body);
-  if (!redis_ready) r.headers.emplace_back("Retry-After", "5");
+  if (!redis_ready) r.headers.emplace_back("Retry-After", std::string(retry_after_unavailable));
   respond(std::move(r));
 }
 
@@ -186,9 +200,8 @@ void api::post_transcript(http_request const& req, principal const&, http_respon
     respond(problem(r));
   };
   if (!cfg->phone.enabled) {
-    auto r = problem(503, "channel-disabled", "The phone channel is switched off. Send the transcript again later.");
-    r.headers.emplace_back("Retry-After", "60");
-    return respond(std::move(r));
+    return respond(unavailable("channel-disabled", "The phone channel is switched off. Send the transcript again later.",
+                               retry_after_channel_off));
   }
   if (req.body.size() > cfg->phone.max_transcript_bytes)
     return refuse(reject(413, "body-too-large",
@@ -217,12 +230,9 @@ void api::post_transcript(http_request const& req, principal const&, http_respon
 
   sink_.submit(std::move(submission->message), std::move(submission->dedup_key),
                [respond](boost::system::error_code ec, submit_result const& r) {
-                 if (ec) {
-                   auto p = problem(503, "temporarily-unavailable",
-                                    "The transcript could not be stored safely right now. Send it again in a moment.");
-                   p.headers.emplace_back("Retry-After", "5");
-                   return respond(std::move(p));
-                 }
+                 if (ec)
+                   return respond(unavailable("temporarily-unavailable",
+                                              "The transcript could not be stored safely right now. Send it again in a moment."));
                  bool const dup = r.status == submit_status::duplicate;
                  respond(json_response(dup ? 200 : 202, {{"id", r.message_id},
                                                          {"case_id", r.case_id},

@@ -12,6 +12,7 @@
 #include "gateway/tokens.hpp"
 #include "queue/case_store.hpp"
 
+#include <functional>
 #include <mutex>
 
 namespace balie::gateway {
@@ -38,6 +39,8 @@ public:
 private:
   using params = std::vector<std::string>;
   enum class access { anyone, staff, admin, system };
+  struct route_entry;
+  static std::vector<route_entry> const& table();
 
   std::optional<principal> authorise(http_request const&, access, http_responder&) const;
   std::shared_ptr<config const> current_config() const;

@@ -70,7 +70,7 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
   p.in = std::make_unique<intake>(*p.store, std::make_shared<routing::router const>(config_.routing), p.stats, p.ids);
   p.http_api = std::make_unique<api>(std::make_shared<config const>(config_), p.tokens, *p.in, *p.store, p.stats, system_now, p.ids);
   http_limits const limits{config_.http.max_header_bytes, config_.http.max_body_bytes, config_.http.read_timeout,
-                           config_.http.idle_timeout, std::chrono::milliseconds(30'000), config_.http.max_connections};
+                           config_.http.idle_timeout, config_.http.max_connections};
   auto* handler = p.http_api.get();
   p.server = std::make_unique<http_server>(
       p.ioc, limits, [handler](http_request req, http_responder respond) { handler->handle(std::move(req), std::move(respond)); },

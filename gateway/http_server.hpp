@@ -42,8 +42,8 @@ struct http_limits {
   std::size_t max_body_bytes;
   std::chrono::milliseconds read_timeout;
   std::chrono::milliseconds idle_timeout;
-  std::chrono::milliseconds write_timeout{30'000};  ///< a reader slower than this is dropped
   std::size_t max_connections;
+  std::chrono::milliseconds write_timeout{30'000};  ///< a reader slower than this is dropped
 };
 
 /// Turns a parse failure of the transport into a response (413, 431, 400, 408).

@@ -36,6 +36,12 @@ http_response problem(unsigned status, std::string_view type, std::string_view d
 
 http_response problem(rejection const& r) { return problem(r.status, r.type, r.detail, r.pointer); }
 
+http_response unavailable(std::string_view type, std::string_view detail, std::string_view retry_after) {
+  auto r = problem(503, type, detail);
+  r.headers.emplace_back("Retry-After", std::string(retry_after));
+  return r;
+}
+
 http_response json_response(unsigned status, nlohmann::json const& body) {
   http_response r;
   r.status = status;

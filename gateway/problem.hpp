@@ -16,6 +16,16 @@ http_response problem(unsigned status, std::string_view type, std::string_view d
 http_response problem(rejection const&);
 http_response json_response(unsigned status, nlohmann::json const&);
 
+/// How long a sender should wait before trying again, in seconds (Retry-After):
+/// a Redis reconnect takes at most a few backoff steps; a switched-off channel
+/// is an admin decision that will not change within seconds.
+inline constexpr std::string_view retry_after_unavailable = "5";
+inline constexpr std::string_view retry_after_channel_off = "60";
+
+/// 503 with Retry-After: nothing was stored, send again later.
+http_response unavailable(std::string_view type, std::string_view detail,
+                          std::string_view retry_after = retry_after_unavailable);
+
 /// API-Version and the security headers; applied to every response.
 void add_standard_headers(http_response&);
 

@@ -64,10 +64,8 @@ nlohmann::json case_json(queue::case_summary const& c) {
           {"updated_at", time("updated_at")}};
 }
 
-http_response unavailable() {
-  auto r = problem(503, "temporarily-unavailable", "The case store cannot be reached right now. Try again in a moment.");
-  r.headers.emplace_back("Retry-After", "5");
-  return r;
+http_response store_unavailable() {
+  return unavailable("temporarily-unavailable", "The case store cannot be reached right now. Try again in a moment.");
 }
 
 } // namespace
@@ -79,7 +77,7 @@ void api::list_inboxes(http_request const&, principal const& me, http_responder 
   for (auto const& inbox : cfg->inboxes)
     if (me.may_see(inbox.id)) ids.push_back(inbox.id), names.push_back(inbox.name);
   store_.count_cases(ids, [ids, names, respond](boost::system::error_code ec, std::vector<long long> counts) {
-    if (ec) return respond(unavailable());
+    if (ec) return respond(store_unavailable());
     nlohmann::json list = nlohmann::json::array();
     for (std::size_t i = 0; i < ids.size(); ++i) list.push_back({{"id", ids[i]}, {"name", names[i]}, {"cases", counts[i]}});
     respond(json_response(200, {{"inboxes", std::move(list)}}));
@@ -105,7 +103,7 @@ void api::list_cases(http_request const& req, principal const& me, std::string c
     cursor = *n;
   }
   store_.list_cases(inbox, limit, cursor, [inbox, respond](boost::system::error_code ec, std::vector<queue::case_summary> cases, long long next) {
-    if (ec) return respond(unavailable());
+    if (ec) return respond(store_unavailable());
     nlohmann::json list = nlohmann::json::array();
     for (auto const& c : cases) list.push_back(case_json(c));
     nlohmann::json body = {{"inbox", inbox}, {"cases", std::move(list)}};
@@ -119,13 +117,13 @@ void api::get_case(http_request const&, principal const& me, std::string const& 
   auto const now = clock_();
   store_.read_case(case_id, max_case_messages, [this, me, case_id, now, respond](boost::system::error_code ec, queue::case_summary c,
                                                                                   std::vector<queue::stored_message> messages) {
-    if (ec) return respond(unavailable());
+    if (ec) return respond(store_unavailable());
     auto const inbox = c.fields.count("inbox") ? c.fields.at("inbox") : std::string{};
     if (c.fields.empty()) return respond(problem(404, "not-found", "There is no case with this id."));
     if (!me.may_see(inbox)) return respond(problem(403, "forbidden", "You have no access to this case."));
     store_.audit({{"actor", me.name}, {"action", "case.read"}, {"case_id", case_id}, {"at", format_rfc3339(now)}},
                  [c = std::move(c), messages = std::move(messages), respond](boost::system::error_code ec) {
-                   if (ec) return respond(unavailable());
+                   if (ec) return respond(store_unavailable());
                    auto body = case_json(c);
                    body["messages"] = nlohmann::json::array();
                    for (auto const& m : messages) {

@@ -3,6 +3,9 @@
 namespace balie::queue {
 namespace {
 
+/// A blocking read may take the server's BLOCK time; the watchdog allows this much more.
+constexpr std::chrono::milliseconds block_margin{2000};
+
 /// Stream reads come back as [[id, [field, value, ...]], ...].
 std::vector<stream_entry> entries(redis_reply const& list) {
   std::vector<stream_entry> out;
@@ -41,7 +44,7 @@ void stream_group::read(std::string const& consumer, std::size_t count, std::opt
   std::optional<std::chrono::milliseconds> timeout;
   if (block) {
     cmd.insert(cmd.end(), {"BLOCK", std::to_string(block->count())});
-    timeout = *block + std::chrono::milliseconds(2000);  // the server's own wait plus a margin
+    timeout = *block + block_margin;
   }
   cmd.insert(cmd.end(), {"STREAMS", stream_, from});
   redis_->execute(

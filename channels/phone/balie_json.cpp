@@ -79,7 +79,6 @@ outcome<call_transcript> parse_balie_json(std::string_view body) {
 
   auto segs = j.find("segments");
   if (segs == j.end() || !segs->is_array()) return reject(422, "empty-transcript", "The field 'segments' must be a list.", "/segments");
-  if (segs->size() > max_segments) return reject(413, "too-many-segments", "The transcript has more than 20000 segments.", "/segments");
   for (std::size_t i = 0; i < segs->size(); ++i) {
     auto const& s = (*segs)[i];
     auto const where = "/segments/" + std::to_string(i);

@@ -35,8 +35,9 @@ struct call_transcript {
   std::vector<transcript_segment> segments;
 };
 
-/// Bounds on what one call may contain; a transcript past them is refused
-/// rather than truncated, so staff never read half a conversation unknowingly.
+/// Bounds on what one call may contain, checked once in check_transcript (the
+/// body size limit already bounds the parsers' memory); a transcript past them
+/// is refused rather than truncated, so staff never read half a conversation.
 inline constexpr std::size_t max_segments = 20'000;        // ~5.5 h at one segment per second
 inline constexpr std::size_t max_segment_bytes = 64 * 1024;
 inline constexpr std::size_t max_call_id_bytes = 128;

@@ -157,8 +157,6 @@ outcome<call_transcript> parse_webvtt(std::string_view body) {
     seg.end_ms = *end;
     seg.text = cue_text(payload, seg.speaker_label);
     seg.speaker = seg.speaker_label ? speaker_from_label(*seg.speaker_label) : speaker::unknown;
-    if (t.segments.size() == max_segments)
-      return reject(413, "too-many-segments", "The transcript has more than 20000 segments.", "/segments");
     t.segments.push_back(std::move(seg));
   }
   if (t.segments.empty()) return reject(422, "empty-transcript", "The WebVTT file has no cues.", "/segments");

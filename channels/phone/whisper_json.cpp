@@ -42,7 +42,6 @@ outcome<call_transcript> parse_whisper_json(std::string_view body) {
   if (auto r = j.find("result"); r != j.end() && r->is_object())
     if (auto l = r->find("language"); l != r->end() && l->is_string()) t.language = iso639_3(l->get<std::string>());
 
-  if (tr->size() > max_segments) return reject(413, "too-many-segments", "The transcript has more than 20000 segments.", "/transcription");
   for (std::size_t i = 0; i < tr->size(); ++i) {
     auto const& s = (*tr)[i];
     auto const where = "/transcription/" + std::to_string(i);

@@ -207,9 +207,18 @@ TEST_CASE("oversized, truncated and malformed requests are answered at the trans
   auto const huge_header = raw_exchange(s.port(), "GET /healthz HTTP/1.1\r\nX-Big: " + std::string(40000, 'x') + "\r\n\r\n");
   CHECK_MESSAGE(huge_header.rfind("HTTP/1.1 431", 0) == 0, huge_header.substr(0, 200));
   CHECK(raw_exchange(s.port(), "HELLO\r\n\r\n").rfind("HTTP/1.1 400", 0) == 0);
-  // A JSON body over the transcript limit but under the HTTP limit.
   CHECK(s.inbox_length("telefoon") == 0);
   CHECK(http_call(s.port(), "GET", "/healthz").status == 200);
+}
+
+TEST_CASE("a transcript over the phone channel's own limit is refused although HTTP would take it") {
+  stack s(nlohmann::json{{"channels", {{"phone", {{"max_transcript_bytes", 2048}}}}}});
+  auto const big = simple_transcript("kcc-big", std::string(4096, 'a'));
+  auto r = http_call(s.port(), "POST", "/api/v1/transcripts", auth(system_token), big);
+  CHECK(r.status == 413);
+  CHECK(nlohmann::json::parse(r.body)["type"] == "urn:balie:problem:body-too-large");
+  CHECK(http_call(s.port(), "POST", "/api/v1/transcripts", auth(system_token), simple_transcript("kcc-small")).status == 202);
+  CHECK(s.inbox_length("telefoon") == 1);
 }
 
 TEST_CASE("keep-alive serves many requests on one connection") {

@@ -76,6 +76,7 @@ struct queue_stack {
     if (adjust) adjust(opts);
     h = std::make_unique<harness>(opts);
     store = std::make_unique<case_store>(h->redis, 3600s);
+    if (durable) REQUIRE(h->wait_event("redis.ready"));
   }
 };
 
@@ -106,7 +107,6 @@ std::pair<boost::system::error_code, enqueue_result> enqueue(case_store& store, 
 TEST_CASE("enqueue writes the dedup mark, case, inbox stream, group and index in one step") {
   queue_stack q;
   auto [server, h, store] = std::tie(q.server, *q.h, *q.store);
-  REQUIRE(h.wait_event("redis.ready"));
   id_source ids(1);
   auto const m = phone_message(ids, "call-1");
 
@@ -159,7 +159,6 @@ TEST_CASE("enqueue writes the dedup mark, case, inbox stream, group and index in
 TEST_CASE("the script is loaded again after Redis forgot it") {
   queue_stack q;
   auto [server, h, store] = std::tie(q.server, *q.h, *q.store);
-  REQUIRE(h.wait_event("redis.ready"));
   id_source ids(2);
   REQUIRE(!enqueue(store, phone_message(ids, "a"), "phone:a").first);
   server.command({"SCRIPT", "FLUSH"});
@@ -170,7 +169,6 @@ TEST_CASE("the script is loaded again after Redis forgot it") {
 TEST_CASE("while Redis is down commands fail at once; after a restart the connection comes back") {
   queue_stack q;
   auto [server, h, store] = std::tie(q.server, *q.h, *q.store);
-  REQUIRE(h.wait_event("redis.ready"));
   id_source ids(3);
   REQUIRE(!enqueue(store, phone_message(ids, "before"), "phone:before").first);
 
@@ -191,7 +189,6 @@ TEST_CASE("while Redis is down commands fail at once; after a restart the connec
 TEST_CASE("a Redis that does not answer in time fails the command with a timeout and recovers") {
   queue_stack q([](redis_options& o) { o.command_timeout = 200ms; });
   auto [server, h, store] = std::tie(q.server, *q.h, *q.store);
-  REQUIRE(h.wait_event("redis.ready"));
   id_source ids(4);
   server.command({"CLIENT", "PAUSE", "1000", "ALL"});
   auto const [ec, r] = enqueue(store, phone_message(ids, "slow"), "phone:slow");
@@ -214,7 +211,6 @@ TEST_CASE("a Redis without durable settings is never reported ready") {
 TEST_CASE("consumer groups: read, re-read pending, ack, autoclaim from a dead consumer") {
   queue_stack q;
   auto [server, h] = std::tie(q.server, *q.h);
-  REQUIRE(h.wait_event("redis.ready"));
   stream_group group(h.redis, "balie:test:stream", "staff");
   auto sync = [](auto call) {
     std::promise<void> done;

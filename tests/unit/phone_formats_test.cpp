@@ -148,6 +148,25 @@ TEST_CASE("transcript text is stored in Unicode NFC") {
   CHECK(r->message.text == "caf\xC3\xA9");
 }
 
+TEST_CASE("a transcript over the segment bound is refused whole, in every format") {
+  call_metadata meta;
+  meta.call_id = "kcc-long";
+  std::string vtt = "WEBVTT\n\n";
+  nlohmann::json balie = {{"call_id", "kcc-long"}, {"segments", nlohmann::json::array()}};
+  nlohmann::json whisper = {{"transcription", nlohmann::json::array()}};
+  for (std::size_t i = 0; i <= max_segments; ++i) {
+    vtt += "00:00.000 --> 00:01.000\nja\n\n";
+    balie["segments"].push_back({{"speaker", "resident"}, {"start_ms", 0}, {"end_ms", 1}, {"text", "ja"}});
+    whisper["transcription"].push_back({{"offsets", {{"from", 0}, {"to", 1}}}, {"text", "ja"}});
+  }
+  for (auto const& r : {read(transcript_format::webvtt, vtt, meta), read(transcript_format::balie_json, balie.dump()),
+                        read(transcript_format::whisper_json, whisper.dump(), meta)}) {
+    REQUIRE(!r.has_value());
+    CHECK(r.error().status == 413);
+    CHECK(r.error().type == "too-many-segments");
+  }
+}
+
 TEST_CASE("a call id in the header must agree with the body") {
   call_metadata meta;
   meta.call_id = "other-id";

@@ -8,6 +8,7 @@
 #include "channels/text.hpp"
 #include "gateway/log.hpp"
 #include "gateway/problem.hpp"
+#include "gateway/web_files.hpp"
 
 namespace balie::gateway {
 namespace {
@@ -46,10 +47,9 @@ std::optional<std::string> bearer_token(http_request const& req) {
 
 } // namespace
 
-api::api(std::shared_ptr<config const> cfg, std::shared_ptr<token_store const> tokens, inbound_sink& sink,
-         queue::case_store& store, metrics& m, clock_fn clock, id_source& ids)
-    : config_(std::move(cfg)), tokens_(std::move(tokens)), sink_(sink), store_(store), metrics_(m),
-      clock_(std::move(clock)), ids_(ids) {}
+api::api(std::shared_ptr<config const> cfg, std::shared_ptr<token_store const> tokens, api_services s)
+    : config_(std::move(cfg)), tokens_(std::move(tokens)), sink_(s.sink), store_(s.store), workflow_(s.workflow),
+      live_(std::move(s.live)), metrics_(s.stats), clock_(std::move(s.clock)), ids_(s.ids) {}
 
 /// The one route table: dispatch and routes() (hence the OpenAPI test) read it.
 struct api::route_entry {
@@ -65,6 +65,10 @@ std::vector<api::route_entry> const& api::table() {
     auto parts = split_path(pattern);
     return route_entry{{std::move(method), std::move(pattern)}, who, std::move(parts), std::move(run)};
   };
+  auto action_entry = [&](std::string const& name, action what) {
+    return entry("POST", "/api/v1/cases/{id}/" + name, access::staff,
+                 [what](api& a, auto const& q, me_t me, params const& p, http_responder r) { a.act(q, *me, p[0], what, std::move(r)); });
+  };
   static std::vector<route_entry> const entries = {
       entry("GET", "/healthz", access::anyone, [](api& a, auto const& q, me_t, params const&, http_responder r) { a.healthz(q, std::move(r)); }),
       entry("GET", "/readyz", access::anyone, [](api& a, auto const& q, me_t, params const&, http_responder r) { a.readyz(q, std::move(r)); }),
@@ -78,6 +82,18 @@ std::vector<api::route_entry> const& api::table() {
             [](api& a, auto const& q, me_t me, params const& p, http_responder r) { a.list_cases(q, *me, p[0], std::move(r)); }),
       entry("GET", "/api/v1/cases/{id}", access::staff,
             [](api& a, auto const& q, me_t me, params const& p, http_responder r) { a.get_case(q, *me, p[0], std::move(r)); }),
+      entry("GET", "/api/v1/me", access::staff,
+            [](api& a, auto const& q, me_t me, params const&, http_responder r) { a.who_am_i(q, *me, std::move(r)); }),
+      entry("GET", "/api/v1/events", access::staff,
+            [](api& a, auto const& q, me_t me, params const&, http_responder r) { a.events(q, *me, std::move(r)); }),
+      entry("POST", "/api/v1/cases/{id}/replies", access::staff,
+            [](api& a, auto const& q, me_t me, params const& p, http_responder r) { a.post_reply(q, *me, p[0], std::move(r)); }),
+      action_entry("claim", action::claim),
+      action_entry("release", action::release),
+      action_entry("transfer", action::transfer),
+      action_entry("notes", action::note),
+      action_entry("close", action::close),
+      action_entry("reopen", action::reopen),
   };
   return entries;
 }
@@ -119,6 +135,14 @@ void api::handle(http_request req, http_responder respond) {
     respond(std::move(r));
   };
 
+  if (is_web_path(req.path)) {
+    if (req.method != "GET") {
+      auto r = problem(405, "method-not-allowed", "This path does not support the method " + req.method + ".");
+      r.headers.emplace_back("Allow", "GET");
+      return respond(std::move(r));
+    }
+    return respond(serve_web_file(current_config()->web_root, req.path));
+  }
   auto const path = split_path(req.path);
   params p;
   std::string allow;

@@ -11,6 +11,7 @@
 #include "gateway/metrics.hpp"
 #include "gateway/tokens.hpp"
 #include "queue/case_store.hpp"
+#include "queue/case_workflow.hpp"
 
 #include <functional>
 #include <mutex>
@@ -22,10 +23,22 @@ struct route {
   std::string pattern;  ///< e.g. /api/v1/cases/{id}
 };
 
+class live_updates;
+
+/// What the API works with, owned by the daemon.
+struct api_services {
+  inbound_sink& sink;
+  queue::case_store& store;
+  queue::case_workflow& workflow;
+  std::shared_ptr<live_updates> live;  ///< null: no live updates (tests of other parts)
+  metrics& stats;
+  clock_fn clock;
+  id_source& ids;
+};
+
 class api {
 public:
-  api(std::shared_ptr<config const>, std::shared_ptr<token_store const>, inbound_sink&, queue::case_store&, metrics&,
-      clock_fn, id_source&);
+  api(std::shared_ptr<config const>, std::shared_ptr<token_store const>, api_services);
 
   void handle(http_request, http_responder);
   http_response transport_error(unsigned status, std::string type, std::string detail) const;
@@ -53,16 +66,34 @@ private:
   void list_inboxes(http_request const&, principal const&, http_responder);
   void list_cases(http_request const&, principal const&, std::string const& inbox, http_responder);
   void get_case(http_request const&, principal const&, std::string const& case_id, http_responder);
+  void who_am_i(http_request const&, principal const&, http_responder);
+  void events(http_request const&, principal const&, http_responder);
+
+  // Staff actions on a case (case_actions.cpp).
+  enum class action { claim, release, transfer, note, close, reopen };
+  void act(http_request const&, principal const&, std::string const& case_id, action, http_responder);
+  void post_reply(http_request const&, principal const&, std::string const& case_id, http_responder);
+  /// Runs `then` with the case's inbox once `me` may act on it (403/404/503 answered otherwise).
+  void with_case_access(principal const&, std::string const& case_id, http_responder&,
+                        std::function<void(std::string inbox, http_responder)> then);
+  void answer_action(queue::action_result const&, std::string const& case_id, http_responder);
+  void audit_then(principal const&, std::string const& action, std::string const& case_id, http_responder,
+                  std::function<void(http_responder)> then);
 
   mutable std::mutex mutex_;
   std::shared_ptr<config const> config_;
   std::shared_ptr<token_store const> tokens_;
   inbound_sink& sink_;
   queue::case_store& store_;
+  queue::case_workflow& workflow_;
+  std::shared_ptr<live_updates> live_;
   metrics& metrics_;
   clock_fn clock_;
   id_source& ids_;
 };
+
+/// A case id as Balie mints them (a ULID).
+bool is_case_id(std::string_view);
 
 /// The OpenAPI document compiled in from gateway/openapi.json.
 std::string_view openapi_document();

@@ -189,6 +189,14 @@ config load_config(fs::path const& file, std::optional<fs::path> data_dir_overri
       c.phone.max_transcript_bytes = static_cast<std::size_t>(p.integer("max_transcript_bytes", 5 << 20, 1024, 256 << 20));
     });
   });
+  root.object("staff", false, [&](object_reader& r) {
+    c.staff.claim_ttl = std::chrono::seconds(r.integer("claim_ttl_seconds", c.staff.claim_ttl.count(), 1, 24 * 3600));
+    c.staff.sms_max_segments = static_cast<int>(r.integer("sms_max_segments", c.staff.sms_max_segments, 1, 20));
+  });
+  root.object("web", false, [&](object_reader& r) {
+    auto const web = fs::path(r.text("root", "", true));
+    c.web_root = web.is_relative() ? base / web : web;
+  });
   if (c.phone.max_transcript_bytes > c.http.max_body_bytes)
     fail("/channels/phone/max_transcript_bytes", "must not exceed /http/max_body_bytes");
   return c;

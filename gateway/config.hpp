@@ -43,6 +43,12 @@ struct phone_config {
   bool operator==(phone_config const&) const = default;
 };
 
+struct staff_config {
+  std::chrono::seconds claim_ttl{30 * 60};  ///< a claim nobody renews returns the case to its inbox
+  int sms_max_segments = 6;                 ///< longer SMS replies are refused: too costly, too long to read
+  bool operator==(staff_config const&) const = default;
+};
+
 struct config {
   std::filesystem::path file;
   std::filesystem::path data_dir;
@@ -55,6 +61,8 @@ struct config {
   std::vector<inbox_config> inboxes;
   routing::routing_config routing;
   phone_config phone;
+  staff_config staff;
+  std::filesystem::path web_root;  ///< the staff page and widget files; empty: not served
   std::chrono::seconds dedup_ttl{30 * 24 * 3600};  ///< longer than any provider's redelivery window
 };
 

@@ -11,6 +11,7 @@
 #include "channels/phone/spool.hpp"
 #include "gateway/api.hpp"
 #include "gateway/intake.hpp"
+#include "gateway/live_updates.hpp"
 #include "gateway/log.hpp"
 #include "gateway/sd_notify.hpp"
 
@@ -31,17 +32,23 @@ namespace {
 constexpr auto drain_check_interval = std::chrono::milliseconds(5);
 /// Extra time for sessions to write their last answers after the drain.
 constexpr auto close_grace = std::chrono::seconds(2);
+/// Expired claims released per sweep; more wait for the next one.
+constexpr std::size_t claim_sweep_batch = 200;
 } // namespace
 
 struct daemon::parts {
   asio::io_context ioc;
   asio::signal_set signals{ioc, SIGINT, SIGTERM, SIGHUP};
   asio::steady_timer drain_timer{ioc};
+  asio::steady_timer claim_timer{ioc};
   metrics stats;
   id_source ids;
   std::shared_ptr<token_store const> tokens;
   std::shared_ptr<queue::redis_connection> redis;
   std::unique_ptr<queue::case_store> store;
+  std::unique_ptr<queue::case_workflow> workflow;
+  std::shared_ptr<queue::event_feed> feed;
+  std::shared_ptr<live_updates> live;
   std::unique_ptr<intake> in;
   std::unique_ptr<api> http_api;
   std::unique_ptr<http_server> server;
@@ -67,8 +74,16 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
   });
   p.stats.redis_reconnects_from([r = p.redis] { return r->reconnects(); });
   p.store = std::make_unique<queue::case_store>(p.redis, config_.dedup_ttl);
+  p.workflow = std::make_unique<queue::case_workflow>(p.redis);
+  // Live updates read with a blocking XREAD, so on a connection of their own.
+  auto events_redis = queue::redis_connection::create(p.ioc.get_executor(), config_.redis, [](std::string_view event, std::string_view detail) {
+    if (event != "redis.ready") log::warn("events." + std::string(event), {{"detail", detail}});
+  });
+  p.feed = std::make_shared<queue::event_feed>(events_redis, p.redis);
+  p.live = std::make_shared<live_updates>(p.ioc.get_executor(), p.feed);
   p.in = std::make_unique<intake>(*p.store, std::make_shared<routing::router const>(config_.routing), p.stats, p.ids);
-  p.http_api = std::make_unique<api>(std::make_shared<config const>(config_), p.tokens, *p.in, *p.store, p.stats, system_now, p.ids);
+  p.http_api = std::make_unique<api>(std::make_shared<config const>(config_), p.tokens,
+                                     api_services{*p.in, *p.store, *p.workflow, p.live, p.stats, system_now, p.ids});
   http_limits const limits{config_.http.max_header_bytes, config_.http.max_body_bytes, config_.http.read_timeout,
                            config_.http.idle_timeout, config_.http.max_connections};
   auto* handler = p.http_api.get();
@@ -88,6 +103,9 @@ int daemon::run() {
   }
   log::info("http.listening", {{"address", config_.http.address}, {"port", std::to_string(p.server->port())}});
   p.redis->start();
+  p.feed->start();
+  p.live->start();
+  expire_claims();
   if (config_.phone.enabled && !config_.phone.spool_dir.empty()) {
     p.spool = std::make_shared<channels::phone::transcript_spool>(
         p.ioc.get_executor(),
@@ -142,14 +160,17 @@ void daemon::shutdown_step() {
   auto const now = steady::now();
   if (p.phase == parts::shutdown_phase::draining && (p.in->in_flight() == 0 || now >= p.deadline)) {
     log::info("shutdown.drained", {{"unfinished", std::to_string(p.in->in_flight())}});
+    p.live->stop();
     p.server->close_connections();
     p.phase = parts::shutdown_phase::closing;
   }
   if (p.phase == parts::shutdown_phase::closing && (p.server->connections() == 0 || now >= p.deadline + close_grace)) {
     log::info("shutdown.done", {{"open_connections", std::to_string(p.server->connections())}});
     p.redis->stop();
+    p.feed->stop();
     boost::system::error_code ignored;
     p.signals.cancel(ignored);
+    p.claim_timer.cancel();
     // Posted after the Redis stop on its strand, so the connection is closed first.
     asio::post(p.redis->strand(), [&p] { p.ioc.stop(); });
     return;
@@ -157,6 +178,24 @@ void daemon::shutdown_step() {
   p.drain_timer.expires_after(drain_check_interval);
   p.drain_timer.async_wait([this](boost::system::error_code ec) {
     if (!ec) shutdown_step();
+  });
+}
+
+/// Claims nobody renewed go back to their inbox. The sweep runs a few times
+/// per claim lifetime, so a claim ends at most a quarter of it late.
+void daemon::expire_claims() {
+  auto& p = *parts_;
+  if (p.stopping) return;
+  auto const ttl = std::chrono::duration_cast<std::chrono::milliseconds>(config_.staff.claim_ttl);
+  auto const every = std::clamp(ttl / 4, std::chrono::milliseconds(100), std::chrono::milliseconds(5000));
+  p.claim_timer.expires_after(every);
+  p.claim_timer.async_wait([this](boost::system::error_code ec) {
+    if (ec || parts_->stopping) return;
+    auto const now = system_now().time_since_epoch().count();
+    parts_->workflow->expire_claims(now, claim_sweep_batch, [this](boost::system::error_code ec, queue::action_result r) {
+      if (!ec && r.detail != "0") log::info("claims.expired", {{"count", r.detail}});
+      expire_claims();
+    });
   });
 }
 
@@ -174,6 +213,8 @@ void daemon::reload() {
     if (fresh.inboxes != config_.inboxes) log::info("reload.inboxes", {{"count", std::to_string(fresh.inboxes.size())}});
     if (fresh.phone.enabled != config_.phone.enabled || fresh.phone.max_transcript_bytes != config_.phone.max_transcript_bytes)
       log::info("reload.channel", {{"channel", "phone"}, {"enabled", fresh.phone.enabled ? "true" : "false"}});
+    if (fresh.staff != config_.staff) log::info("reload.staff", {{"claim_ttl_s", std::to_string(fresh.staff.claim_ttl.count())}});
+    if (fresh.web_root != config_.web_root) log::info("reload.web");
     if (fresh.log_level != config_.log_level) {
       log::set_level(fresh.log_level);
       log::info("reload.log_level", {{"level", fresh.log_level}});

@@ -23,6 +23,7 @@ private:
   void begin_shutdown();
   void shutdown_step();
   void reload();
+  void expire_claims();
 
   config config_;
   std::unique_ptr<parts> parts_;

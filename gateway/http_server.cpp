@@ -5,6 +5,9 @@
 // request only after the response is written (one request in flight per
 // connection, so a client cannot pile up work). Transport errors that the
 // client can still hear get a problem+json answer; then the connection closes.
+// A streaming response (server-sent events) writes its head, then whatever
+// its source pushes, one write in flight and a bounded backlog; a read on
+// the socket notices the client leaving.
 #include "gateway/http_server.hpp"
 
 #include <boost/asio/dispatch.hpp>
@@ -16,6 +19,7 @@
 
 #include <array>
 #include <atomic>
+#include <deque>
 #include <list>
 #include <mutex>
 
@@ -63,8 +67,24 @@ public:
   /// Called from close_connections: idle sessions close now, busy ones after writing.
   void close_if_idle() {
     asio::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (self->reading_header_) self->shutdown();
+      if (self->reading_header_ || self->streaming_) self->shutdown();
     });
+  }
+
+  /// From any thread: queue a chunk of a streaming response.
+  bool push(std::string chunk) {
+    if (stream_closed_.load()) return false;
+    asio::post(stream_.get_executor(), [self = shared_from_this(), chunk = std::move(chunk)]() mutable {
+      if (self->stream_closed_) return;
+      self->backlog_bytes_ += chunk.size();
+      if (self->backlog_bytes_ > self->state_->limits.max_stream_backlog) return self->end_stream();
+      self->backlog_.push_back(std::move(chunk));
+      if (self->backlog_.size() == 1) self->write_chunk();
+    });
+    return true;
+  }
+  void end_stream_later() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] { self->end_stream(); });
   }
 
 private:
@@ -149,6 +169,7 @@ private:
   }
 
   void write(http_response r) {
+    if (r.on_stream) return write_stream_head(std::move(r));
     auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(r.status), 11);
     res->set(http::field::content_type, r.content_type);
     for (auto const& [k, v] : r.headers) res->set(k, v);
@@ -161,6 +182,31 @@ private:
       if (!res->keep_alive()) return self->linger();
       self->read_header();
     });
+  }
+
+  void write_stream_head(http_response r);
+  void write_chunk() {
+    stream_.expires_after(state_->limits.write_timeout);
+    asio::async_write(stream_, asio::buffer(backlog_.front()), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->end_stream();
+      self->backlog_bytes_ -= self->backlog_.front().size();
+      self->backlog_.pop_front();
+      if (!self->backlog_.empty()) self->write_chunk();
+      else self->stream_.expires_never();
+    });
+  }
+  /// The client sends nothing on an event stream; a read ends when it leaves.
+  void watch_stream() {
+    discard_ = std::make_shared<std::array<char, 4096>>();
+    stream_.socket().async_read_some(asio::buffer(*discard_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->end_stream();
+      self->watch_stream();
+    });
+  }
+  void end_stream() {
+    if (stream_closed_.exchange(true)) return;
+    backlog_.clear();
+    shutdown();
   }
 
   /// Closing a socket with unread input makes the kernel send a reset, which
@@ -193,10 +239,49 @@ private:
   std::shared_ptr<http_server::state> state_;
   bool keep_alive_ = true;
   bool reading_header_ = false;
+  bool streaming_ = false;
+  std::atomic<bool> stream_closed_{false};
+  std::deque<std::string> backlog_;
+  std::size_t backlog_bytes_ = 0;
   std::shared_ptr<std::array<char, 4096>> discard_;
   /// Long enough for a client to read an error answer, short enough not to hold sockets.
   static constexpr std::chrono::seconds linger_time{2};
 };
+
+namespace {
+class session_stream final : public http_stream {
+public:
+  explicit session_stream(std::weak_ptr<session> s) : session_(std::move(s)) {}
+  ~session_stream() override { close(); }
+  bool push(std::string chunk) override {
+    auto s = session_.lock();
+    return s && s->push(std::move(chunk));
+  }
+  void close() override {
+    if (auto s = session_.lock()) s->end_stream_later();
+  }
+
+private:
+  std::weak_ptr<session> session_;
+};
+} // namespace
+
+void session::write_stream_head(http_response r) {
+  auto res = std::make_shared<http::response<http::empty_body>>(static_cast<http::status>(r.status), 11);
+  res->set(http::field::content_type, r.content_type);
+  for (auto const& [k, v] : r.headers) res->set(k, v);
+  res->keep_alive(false);
+  auto sr = std::make_shared<http::response_serializer<http::empty_body>>(*res);
+  streaming_ = true;
+  stream_.expires_after(state_->limits.write_timeout);
+  http::async_write_header(stream_, *sr, [self = shared_from_this(), res, sr, start = std::move(r.on_stream)](beast::error_code ec,
+                                                                                                           std::size_t) {
+    if (ec) return self->end_stream();
+    self->stream_.expires_never();
+    self->watch_stream();
+    start(std::make_shared<session_stream>(self));
+  });
+}
 
 void http_server::state::accept() {
   acceptor.async_accept(asio::make_strand(ioc), [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {

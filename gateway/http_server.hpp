@@ -25,12 +25,25 @@ struct http_request {
   std::string header(std::string_view lower_name) const;
 };
 
+/// The writing end of a response that stays open (server-sent events).
+/// Thread-safe; `push` returns false once the connection is gone, and the
+/// source then drops its handle.
+class http_stream {
+public:
+  virtual ~http_stream() = default;
+  virtual bool push(std::string chunk) = 0;
+  virtual void close() = 0;
+};
+
 struct http_response {
   unsigned status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
   bool close = false;  ///< close the connection after this response
+  /// Set for a streaming response: called once the head is written. The body
+  /// then runs until either side closes; no Content-Length, no keep-alive.
+  std::function<void(std::shared_ptr<http_stream>)> on_stream;
 };
 
 /// Must be called exactly once per request, from any thread.
@@ -44,6 +57,7 @@ struct http_limits {
   std::chrono::milliseconds idle_timeout;
   std::size_t max_connections;
   std::chrono::milliseconds write_timeout{30'000};  ///< a reader slower than this is dropped
+  std::size_t max_stream_backlog = 1 << 20;          ///< bytes a streaming reader may lag before it is dropped
 };
 
 /// Turns a parse failure of the transport into a response (413, 431, 400, 408).

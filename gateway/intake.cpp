@@ -34,7 +34,7 @@ void intake::submit(case_message m, std::string dedup_key, submit_handler handle
 
 void intake::attempt(std::shared_ptr<case_message> m, std::string dedup_key, submit_handler handler,
                      std::chrono::steady_clock::time_point started, int tries) {
-  store_.enqueue(*m, dedup_key, [this, m, dedup_key, handler = std::move(handler), started, tries](
+  store_.enqueue(*m, dedup_key, /*new_case=*/true, [this, m, dedup_key, handler = std::move(handler), started, tries](
                                     boost::system::error_code ec, queue::enqueue_result r) mutable {
     auto const channel = to_string(m->channel);
     if (ec == queue::errc::reference_taken && tries < max_reference_tries) {

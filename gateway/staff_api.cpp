@@ -1,11 +1,14 @@
-// The first staff read path: inboxes, their cases, one case with its
-// messages. Staff see only the inboxes on their token; a case in another
-// inbox answers 403 without saying anything about the case. Every case read
-// is written to the audit stream first: no audit line, no read.
+// The staff read path: who am I, inboxes with their counts, an inbox's
+// cases (filtered, paged), one case with its messages in both directions,
+// delivery status, notes and the addresses a reply can go to, and the live
+// event stream. Staff see only the inboxes on their token; a case in
+// another inbox answers 403 without saying anything about the case. Every
+// case read is written to the audit stream first: no audit line, no read.
 #include "gateway/api.hpp"
 
-#include "channels/time_format.hpp"
+#include "gateway/live_updates.hpp"
 #include "gateway/problem.hpp"
+#include "gateway/staff_views.hpp"
 
 #include <charconv>
 
@@ -18,23 +21,19 @@ constexpr std::size_t max_page = 100;
 /// Longest conversation served in one response.
 constexpr std::size_t max_case_messages = 1000;
 
-std::optional<std::string> query_param(std::string_view query, std::string_view name) {
-  while (!query.empty()) {
-    auto const amp = query.find('&');
-    auto const pair = query.substr(0, amp);
-    auto const eq = pair.find('=');
-    if (pair.substr(0, eq) == name) return std::string(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
-    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-  }
-  return std::nullopt;
-}
-
 std::optional<long long> parse_number(std::string const& s) {
   long long v = 0;
   auto const [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc{} || ptr != s.data() + s.size() || v < 0) return std::nullopt;
   return v;
 }
+
+bool valid_cursor(std::string const& c) {
+  auto const sp = c.find(' ');
+  return sp != std::string::npos && parse_number(c.substr(0, sp)) && is_case_id(c.substr(sp + 1));
+}
+
+} // namespace
 
 bool is_case_id(std::string_view id) {
   if (id.size() != 26) return false;
@@ -43,32 +42,9 @@ bool is_case_id(std::string_view id) {
   return true;
 }
 
-nlohmann::json case_json(queue::case_summary const& c) {
-  auto field = [&](char const* k) {
-    auto it = c.fields.find(k);
-    return it == c.fields.end() ? std::string{} : it->second;
-  };
-  auto time = [&](char const* k) -> nlohmann::json {
-    auto const ms = parse_number(field(k));
-    if (!ms) return nullptr;
-    return format_rfc3339(timestamp{std::chrono::milliseconds{*ms}});
-  };
-  return {{"id", c.case_id},
-          {"reference", field("reference")},
-          {"state", field("state")},
-          {"inbox", field("inbox")},
-          {"channel", field("channel")},
-          {"subject", field("subject")},
-          {"message_count", parse_number(field("messages")).value_or(0)},
-          {"created_at", time("created_at")},
-          {"updated_at", time("updated_at")}};
+void api::who_am_i(http_request const&, principal const& me, http_responder respond) {
+  respond(json_response(200, {{"name", me.name}, {"role", to_string(me.role)}, {"inboxes", me.inboxes}}));
 }
-
-http_response store_unavailable() {
-  return unavailable("temporarily-unavailable", "The case store cannot be reached right now. Try again in a moment.");
-}
-
-} // namespace
 
 void api::list_inboxes(http_request const&, principal const& me, http_responder respond) {
   auto const cfg = current_config();
@@ -76,10 +52,15 @@ void api::list_inboxes(http_request const&, principal const& me, http_responder 
   std::vector<std::string> names;
   for (auto const& inbox : cfg->inboxes)
     if (me.may_see(inbox.id)) ids.push_back(inbox.id), names.push_back(inbox.name);
-  store_.count_cases(ids, [ids, names, respond](boost::system::error_code ec, std::vector<long long> counts) {
+  store_.stats(ids, [ids, names, respond](boost::system::error_code ec, std::vector<queue::inbox_stats> stats) {
     if (ec) return respond(store_unavailable());
     nlohmann::json list = nlohmann::json::array();
-    for (std::size_t i = 0; i < ids.size(); ++i) list.push_back({{"id", ids[i]}, {"name", names[i]}, {"cases", counts[i]}});
+    for (std::size_t i = 0; i < ids.size(); ++i)
+      list.push_back({{"id", ids[i]},
+                      {"name", names[i]},
+                      {"open_cases", stats[i].open_cases},
+                      {"unanswered_cases", stats[i].unanswered_cases},
+                      {"oldest_unanswered_at", stats[i].oldest_unanswered_ms ? time_json(*stats[i].oldest_unanswered_ms) : nullptr}});
     respond(json_response(200, {{"inboxes", std::move(list)}}));
   });
 }
@@ -96,43 +77,77 @@ void api::list_cases(http_request const& req, principal const& me, std::string c
       return respond(problem(400, "invalid-parameter", "The limit must be a number from 1 to 100.", "limit"));
     limit = static_cast<std::size_t>(*n);
   }
-  long long cursor = 0;
+  std::string cursor;
   if (auto v = query_param(req.query, "cursor")) {
-    auto const n = parse_number(*v);
-    if (!n) return respond(problem(400, "invalid-parameter", "The cursor is not valid. Use next_cursor from the last page.", "cursor"));
-    cursor = *n;
+    if (!valid_cursor(*v))
+      return respond(problem(400, "invalid-parameter", "The cursor is not valid. Use next_cursor from the last page.", "cursor"));
+    cursor = *v;
   }
-  store_.list_cases(inbox, limit, cursor, [inbox, respond](boost::system::error_code ec, std::vector<queue::case_summary> cases, long long next) {
-    if (ec) return respond(store_unavailable());
-    nlohmann::json list = nlohmann::json::array();
-    for (auto const& c : cases) list.push_back(case_json(c));
-    nlohmann::json body = {{"inbox", inbox}, {"cases", std::move(list)}};
-    body["next_cursor"] = next ? nlohmann::json(std::to_string(next)) : nlohmann::json(nullptr);
-    respond(json_response(200, body));
-  });
+  queue::case_filter filter;
+  struct allowed_values {
+    char const* name;
+    std::optional<std::string>* target;
+    std::vector<std::string> values;
+  };
+  for (auto& f : {allowed_values{"state", &filter.state, {"open", "claimed", "closed"}},
+                  allowed_values{"channel", &filter.channel, {"email", "sms", "webchat", "phone", "messenger"}},
+                  allowed_values{"priority", &filter.priority, {"low", "normal", "high", "urgent"}}}) {
+    auto v = query_param(req.query, f.name);
+    if (!v) continue;
+    if (std::find(f.values.begin(), f.values.end(), *v) == f.values.end()) {
+      std::string list;
+      for (auto const& x : f.values) list += (list.empty() ? "" : ", ") + x;
+      return respond(problem(400, "invalid-parameter", "The " + std::string(f.name) + " must be one of: " + list + ".", f.name));
+    }
+    *f.target = *v;
+  }
+  store_.list_cases(inbox, filter, limit, cursor,
+                    [inbox, respond](boost::system::error_code ec, std::vector<queue::case_summary> cases, std::string next) {
+                      if (ec) return respond(store_unavailable());
+                      nlohmann::json list = nlohmann::json::array();
+                      for (auto const& c : cases) list.push_back(case_summary_json(c));
+                      nlohmann::json body = {{"inbox", inbox}, {"cases", std::move(list)}};
+                      body["next_cursor"] = next.empty() ? nlohmann::json(nullptr) : nlohmann::json(next);
+                      respond(json_response(200, body));
+                    });
 }
 
 void api::get_case(http_request const&, principal const& me, std::string const& case_id, http_responder respond) {
   if (!is_case_id(case_id)) return respond(problem(404, "not-found", "There is no case with this id."));
-  auto const now = clock_();
-  store_.read_case(case_id, max_case_messages, [this, me, case_id, now, respond](boost::system::error_code ec, queue::case_summary c,
-                                                                                  std::vector<queue::stored_message> messages) {
+  auto const cfg = current_config();
+  store_.read_case(case_id, max_case_messages, [this, me, cfg, case_id, respond](boost::system::error_code ec, queue::case_record c) {
     if (ec) return respond(store_unavailable());
-    auto const inbox = c.fields.count("inbox") ? c.fields.at("inbox") : std::string{};
-    if (c.fields.empty()) return respond(problem(404, "not-found", "There is no case with this id."));
-    if (!me.may_see(inbox)) return respond(problem(403, "forbidden", "You have no access to this case."));
-    store_.audit({{"actor", me.name}, {"action", "case.read"}, {"case_id", case_id}, {"at", format_rfc3339(now)}},
-                 [c = std::move(c), messages = std::move(messages), respond](boost::system::error_code ec) {
-                   if (ec) return respond(store_unavailable());
-                   auto body = case_json(c);
-                   body["messages"] = nlohmann::json::array();
-                   for (auto const& m : messages) {
-                     auto j = nlohmann::json::parse(m.json, nullptr, false);
-                     if (!j.is_discarded()) body["messages"].push_back(std::move(j));
-                   }
-                   respond(json_response(200, body));
-                 });
+    if (c.summary.fields.empty()) return respond(problem(404, "not-found", "There is no case with this id."));
+    if (!me.may_see(c.summary.fields["inbox"])) return respond(problem(403, "forbidden", "You have no access to this case."));
+    audit_then(me, "case.read", case_id, respond, [c = std::move(c), cfg](http_responder respond) {
+      respond(json_response(200, case_view_json(c, *cfg)));
+    });
   });
+}
+
+void api::audit_then(principal const& me, std::string const& action, std::string const& case_id, http_responder respond,
+                     std::function<void(http_responder)> then) {
+  auto const now = clock_().time_since_epoch().count();
+  store_.audit({{"actor", me.name}, {"action", action}, {"case_id", case_id}, {"at", std::to_string(now)}},
+               [respond, then = std::move(then)](boost::system::error_code ec) {
+                 if (ec) return respond(store_unavailable());
+                 then(respond);
+               });
+}
+
+void api::events(http_request const& req, principal const& me, http_responder respond) {
+  if (!live_) return respond(problem(404, "not-found", "There is nothing at this path."));
+  live_filter filter{me, query_param(req.query, "inbox"), query_param(req.query, "case"), std::nullopt};
+  if (filter.inbox && !me.may_see(*filter.inbox))
+    return respond(problem(403, "forbidden", "You have no access to this inbox.", "inbox"));
+  if (filter.case_id && !is_case_id(*filter.case_id))
+    return respond(problem(400, "invalid-parameter", "The case is not a valid case id.", "case"));
+  if (auto const last = req.header("last-event-id"); !last.empty()) {
+    if (!is_stream_id(last))
+      return respond(problem(400, "invalid-header", "Last-Event-ID must be an id from this event stream.", "Last-Event-ID"));
+    filter.last_event_id = last;
+  }
+  respond(live_->open(std::move(filter)));
 }
 
 } // namespace balie::gateway

@@ -1,54 +1,105 @@
-// The enqueue script declares every key it touches and carries the `#!lua`
-// shebang, so Redis refuses it up front when out of memory instead of failing
-// halfway. The only check that can fail on data (a reference collision) runs
-// before the first write. EVALSHA is tried first; on NOSCRIPT (a restarted or
-// flushed Redis) the script is sent in full once.
+// The enqueue script does the only check that can fail on data (a reference
+// collision, an unknown case) before its first write. The list script is
+// read-only (`no-writes`): it walks an inbox index from the cursor, skips
+// cases the filter rejects, and stops after a bounded scan, so a rare filter
+// on a large inbox answers with fewer cases and a cursor instead of blocking
+// Redis.
 #include "queue/case_store.hpp"
 
-#include "channels/text.hpp"
-#include "channels/time_format.hpp"
 #include "queue/keys.hpp"
-
-#include <openssl/sha.h>
+#include "queue/lua_prelude.hpp"
 
 #include <sstream>
 
 namespace balie::queue {
 namespace {
 
-constexpr std::string_view enqueue_script = R"lua(#!lua
--- KEYS: 1 dedup mark, 2 case hash, 3 case messages, 4 inbox stream, 5 inbox case index, 6 reference, 7 inbox set
--- ARGV: 1 dedup ttl (s), 2 message JSON, 3 message id, 4 case id, 5 reference, 6 inbox,
---       7 channel, 8 received (ms), 9 subject, 10 new case (1/0)
-local prior = redis.call('GET', KEYS[1])
+lua_script const& enqueue_script() {
+  static lua_script const s(std::string("#!lua\n") + std::string(lua_prelude) + R"lua(
+-- ARGV: 1 dedup key, 2 dedup ttl (s), 3 message JSON, 4 message id, 5 case id, 6 reference,
+--       7 inbox of a new case, 8 channel, 9 received (ms), 10 subject, 11 new case (1/0),
+--       12 priority, 13 resident name
+local prior = redis.call('GET', ARGV[1])
 if prior then return {0, prior} end
-if ARGV[10] == '1' and redis.call('EXISTS', KEYS[6]) == 1 then return {-1, 'reference taken'} end
-redis.call('SET', KEYS[1], ARGV[3] .. ' ' .. ARGV[4] .. ' ' .. ARGV[5] .. ' ' .. ARGV[6], 'EX', ARGV[1])
-if ARGV[10] == '1' then
-  redis.call('SET', KEYS[6], ARGV[4])
-  redis.call('HSET', KEYS[2], 'state', 'open', 'inbox', ARGV[6], 'reference', ARGV[5],
-             'channel', ARGV[7], 'created_at', ARGV[8], 'subject', ARGV[9])
+local case_id, new = ARGV[5], ARGV[11] == '1'
+local case = ckey(case_id)
+local inbox = ARGV[7]
+if new then
+  if redis.call('EXISTS', 'balie:ref:' .. ARGV[6]) == 1 then return {-1, 'reference taken'} end
+else
+  inbox = redis.call('HGET', case, 'inbox')
+  if not inbox then return {-2, 'no such case'} end
 end
-redis.call('HSET', KEYS[2], 'updated_at', ARGV[8])
-redis.call('HINCRBY', KEYS[2], 'messages', 1)
-redis.call('XADD', KEYS[3], '*', 'msg', ARGV[2])
-if redis.call('EXISTS', KEYS[4]) == 0 then
-  redis.call('XGROUP', 'CREATE', KEYS[4], 'staff', '0', 'MKSTREAM')
+redis.call('SET', ARGV[1], ARGV[4] .. ' ' .. case_id .. ' ' .. ARGV[6] .. ' ' .. inbox, 'EX', ARGV[2])
+if new then
+  redis.call('SET', 'balie:ref:' .. ARGV[6], case_id)
+  redis.call('HSET', case, 'state', 'open', 'inbox', inbox, 'reference', ARGV[6], 'channel', ARGV[8],
+             'created_at', ARGV[9], 'subject', ARGV[10], 'priority', ARGV[12], 'resident_name', ARGV[13])
+  event('case.created', case_id, inbox)
+elseif redis.call('HGET', case, 'state') == 'closed' then
+  redis.call('HSET', case, 'state', 'open')
+  redis.call('HDEL', case, 'closed_at')
+  event('case.reopened', case_id, inbox)
 end
-local id = redis.call('XADD', KEYS[4], '*', 'case_id', ARGV[4], 'msg', ARGV[2])
-redis.call('ZADD', KEYS[5], ARGV[8], ARGV[4])
-redis.call('SADD', KEYS[7], ARGV[6])
-return {1, id}
-)lua";
-
-std::string sha1_hex(std::string_view s) {
-  unsigned char digest[SHA_DIGEST_LENGTH];
-  SHA1(reinterpret_cast<unsigned char const*>(s.data()), s.size(), digest);
-  return to_hex(digest, sizeof digest);
+redis.call('HINCRBY', case, 'messages', 1)
+redis.call('XADD', ckey(case_id, ':messages'), '*', 'msg', ARGV[3])
+local stream = ikey(inbox)
+ensure_group(stream, GROUP)
+local id = redis.call('XADD', stream, '*', 'case_id', case_id, 'msg', ARGV[3])
+local consumer = consumer_of(redis.call('HGET', case, 'assignee') or nil)
+redis.call('XREADGROUP', 'GROUP', GROUP, consumer, 'COUNT', '100', 'STREAMS', stream, '>')
+redis.call('SADD', ckey(case_id, ':pending'), id)
+redis.call('HSET', case, 'waiting', redis.call('SCARD', ckey(case_id, ':pending')))
+redis.call('ZADD', ikey(inbox, ':open'), ARGV[9], case_id)
+touch(case_id, inbox, ARGV[9])
+redis.call('ZADD', ikey(inbox, ':unanswered'), 'NX', ARGV[9], case_id)
+redis.call('SADD', 'balie:inboxes', inbox)
+event('message.created', case_id, inbox, 'message_id', ARGV[4])
+return {1, id, inbox}
+)lua");
+  return s;
 }
 
-/// Runs commands back to back on one connection (hiredis pipelines them) and
-/// collects the replies in order; the first error wins.
+lua_script const& list_script() {
+  static lua_script const s(std::string("#!lua flags=no-writes\n") + std::string(lua_prelude) + R"lua(
+-- ARGV: 1 inbox, 2 index (open|cases), 3 cursor score (or +inf), 4 cursor case id (or ''),
+--       5 limit, 6 state, 7 channel, 8 priority ('' = any), 9 scan bound
+local index = ikey(ARGV[1], ':' .. ARGV[2])
+local limit, bound = tonumber(ARGV[5]), tonumber(ARGV[9])
+local max, after = ARGV[3], ARGV[4]
+local found, scanned, offset = {}, 0, 0
+local last_score, last_id = nil, nil
+while #found < limit and scanned < bound do
+  local page = redis.call('ZREVRANGEBYSCORE', index, max, '-inf', 'WITHSCORES', 'LIMIT', offset, 50)
+  if #page == 0 then return {found, ''} end
+  offset = offset + #page / 2
+  for i = 1, #page, 2 do
+    local id, score = page[i], page[i + 1]
+    -- Equal scores come in reverse id order: skip up to and including the cursor's case.
+    if not (after ~= '' and score == max and id >= after) then
+      scanned = scanned + 1
+      last_score, last_id = score, id
+      local h = redis.call('HGETALL', ckey(id))
+      local f = {}
+      for j = 1, #h, 2 do f[h[j]] = h[j + 1] end
+      if (ARGV[6] == '' or f.state == ARGV[6]) and (ARGV[7] == '' or f.channel == ARGV[7]) and
+         (ARGV[8] == '' or f.priority == ARGV[8]) then
+        found[#found + 1] = {id, h}
+      end
+      if #found >= limit or scanned >= bound then break end
+    end
+  end
+end
+return {found, last_score .. ' ' .. last_id}
+)lua");
+  return s;
+}
+
+/// At most this many cases are looked at per page of a filtered list.
+constexpr std::size_t list_scan_bound = 1000;
+
+} // namespace
+
 void run_all(redis_connection& redis, std::vector<std::vector<std::string>> commands,
              std::function<void(boost::system::error_code, std::vector<redis_reply>)> done) {
   struct gather {
@@ -73,112 +124,109 @@ std::map<std::string, std::string> pairs(redis_reply const& r) {
   return out;
 }
 
-} // namespace
-
 case_store::case_store(std::shared_ptr<redis_connection> redis, std::chrono::seconds dedup_ttl)
-    : redis_(std::move(redis)), dedup_ttl_(dedup_ttl), script_sha_(sha1_hex(enqueue_script)) {}
+    : redis_(std::move(redis)), dedup_ttl_(dedup_ttl) {}
 
-void case_store::run_enqueue(std::vector<std::string> args, std::function<void(boost::system::error_code, redis_reply)> done) {
-  auto call = args;
-  call.insert(call.begin(), {"EVALSHA", script_sha_});
-  redis_->execute(std::move(call), [this, args = std::move(args), done = std::move(done)](boost::system::error_code ec,
-                                                                                          redis_reply reply) mutable {
-    if (ec == errc::error_reply && reply.str.rfind("NOSCRIPT", 0) == 0) {
-      args.insert(args.begin(), {"EVAL", std::string(enqueue_script)});
-      return redis_->execute(std::move(args), std::move(done));
-    }
-    done(ec, std::move(reply));
-  });
-}
-
-void case_store::enqueue(case_message const& m, std::string const& dedup_key,
+void case_store::enqueue(case_message const& m, std::string const& dedup_key, bool new_case,
                          std::function<void(boost::system::error_code, enqueue_result)> done) {
-  auto const inbox = m.routing ? m.routing->inbox : std::string{};
-  std::vector<std::string> args = {"7",
-                                   keys::dedup(dedup_key),
-                                   keys::case_hash(m.case_id),
-                                   keys::case_messages(m.case_id),
-                                   keys::inbox_stream(inbox),
-                                   keys::inbox_cases(inbox),
-                                   keys::reference(m.reference),
-                                   std::string(keys::inboxes),
+  auto const& r = m.routing ? *m.routing : routing_info{};
+  std::vector<std::string> args = {keys::dedup(dedup_key),
                                    std::to_string(dedup_ttl_.count()),
                                    to_json(m).dump(),
                                    m.id,
                                    m.case_id,
                                    m.reference,
-                                   inbox,
+                                   r.inbox,
                                    std::string(to_string(m.channel)),
                                    std::to_string(m.received_at.time_since_epoch().count()),
                                    m.subject.value_or(""),
-                                   "1"};
-  run_enqueue(std::move(args), [m_id = m.id, case_id = m.case_id, ref = m.reference, inbox,
-                                done = std::move(done)](boost::system::error_code ec, redis_reply reply) {
-    if (ec) return done(ec, {});
-    if (reply.type != redis_reply::kind::array || reply.elements.size() != 2)
-      return done(errc::unexpected_reply, {});
-    auto const status = reply.elements[0].integer;
-    if (status == -1) return done(errc::reference_taken, {});
-    if (status == 1) return done({}, enqueue_result{false, m_id, case_id, ref, inbox});
-    // Duplicate: the mark holds "message case reference inbox" of the first delivery.
-    std::istringstream prior(reply.elements[1].str);
-    enqueue_result r;
-    r.duplicate = true;
-    prior >> r.message_id >> r.case_id >> r.reference >> r.inbox;
-    done({}, r);
-  });
+                                   new_case ? "1" : "0",
+                                   std::string(to_string(r.priority)),
+                                   m.resident.name.value_or("")};
+  enqueue_script().run(*redis_, {}, std::move(args),
+                       [m_id = m.id, case_id = m.case_id, ref = m.reference,
+                        done = std::move(done)](boost::system::error_code ec, redis_reply reply) {
+                         if (ec) return done(ec, {});
+                         if (reply.type != redis_reply::kind::array || reply.elements.size() < 2)
+                           return done(errc::unexpected_reply, {});
+                         auto const status = reply.elements[0].integer;
+                         if (status == -1) return done(errc::reference_taken, {});
+                         if (status == -2) return done(errc::no_such_case, {});
+                         if (status == 1 && reply.elements.size() == 3)
+                           return done({}, enqueue_result{false, m_id, case_id, ref, reply.elements[2].str});
+                         // Duplicate: the mark holds "message case reference inbox" of the first delivery.
+                         std::istringstream prior(reply.elements[1].str);
+                         enqueue_result r;
+                         r.duplicate = true;
+                         prior >> r.message_id >> r.case_id >> r.reference >> r.inbox;
+                         done({}, r);
+                       });
 }
 
-void case_store::count_cases(std::vector<std::string> inboxes,
-                             std::function<void(boost::system::error_code, std::vector<long long>)> done) {
+void case_store::stats(std::vector<std::string> inboxes, std::function<void(boost::system::error_code, std::vector<inbox_stats>)> done) {
   std::vector<std::vector<std::string>> commands;
-  for (auto const& inbox : inboxes) commands.push_back({"ZCARD", keys::inbox_cases(inbox)});
+  for (auto const& inbox : inboxes) {
+    commands.push_back({"ZCARD", keys::inbox_open(inbox)});
+    commands.push_back({"ZCARD", keys::inbox_unanswered(inbox)});
+    commands.push_back({"ZRANGE", keys::inbox_unanswered(inbox), "0", "0", "WITHSCORES"});
+  }
   run_all(*redis_, std::move(commands), [done = std::move(done)](boost::system::error_code ec, std::vector<redis_reply> r) {
-    std::vector<long long> counts;
-    for (auto const& x : r) counts.push_back(x.integer);
-    done(ec, std::move(counts));
+    std::vector<inbox_stats> out;
+    for (std::size_t i = 0; !ec && i + 2 < r.size(); i += 3) {
+      inbox_stats s{r[i].integer, r[i + 1].integer, std::nullopt};
+      if (r[i + 2].elements.size() == 2) s.oldest_unanswered_ms = std::strtoll(r[i + 2].elements[1].str.c_str(), nullptr, 10);
+      out.push_back(s);
+    }
+    done(ec, std::move(out));
   });
 }
 
-void case_store::list_cases(std::string const& inbox, std::size_t limit, long long before_ms,
-                            std::function<void(boost::system::error_code, std::vector<case_summary>, long long)> done) {
-  std::string const max = before_ms > 0 ? "(" + std::to_string(before_ms) : "+inf";
-  redis_->execute({"ZREVRANGEBYSCORE", keys::inbox_cases(inbox), max, "-inf", "WITHSCORES", "LIMIT", "0", std::to_string(limit)},
-                  [this, limit, done = std::move(done)](boost::system::error_code ec, redis_reply r) mutable {
-                    if (ec) return done(ec, {}, 0);
-                    std::vector<case_summary> cases;
-                    std::vector<std::vector<std::string>> commands;
-                    long long last_score = 0;
-                    for (std::size_t i = 0; i + 1 < r.elements.size(); i += 2) {
-                      cases.push_back({r.elements[i].str, {}});
-                      last_score = std::strtoll(r.elements[i + 1].str.c_str(), nullptr, 10);
-                      commands.push_back({"HGETALL", keys::case_hash(r.elements[i].str)});
-                    }
-                    long long const next = cases.size() == limit ? last_score : 0;
-                    run_all(*redis_, std::move(commands),
-                            [cases = std::move(cases), next, done = std::move(done)](boost::system::error_code ec,
-                                                                                    std::vector<redis_reply> hashes) mutable {
-                              for (std::size_t i = 0; i < hashes.size(); ++i) cases[i].fields = pairs(hashes[i]);
-                              done(ec, std::move(cases), next);
-                            });
-                  });
+void case_store::list_cases(std::string const& inbox, case_filter const& filter, std::size_t limit, std::string const& cursor,
+                            std::function<void(boost::system::error_code, std::vector<case_summary>, std::string)> done) {
+  std::string score = "+inf", after;
+  if (auto const sp = cursor.find(' '); sp != std::string::npos) score = cursor.substr(0, sp), after = cursor.substr(sp + 1);
+  bool const closed = filter.state == "closed";
+  list_script().run(*redis_, {},
+                    {inbox, closed ? "cases" : "open", score, after, std::to_string(limit), filter.state.value_or(""),
+                     filter.channel.value_or(""), filter.priority.value_or(""), std::to_string(list_scan_bound)},
+                    [done = std::move(done)](boost::system::error_code ec, redis_reply r) {
+                      if (ec) return done(ec, {}, {});
+                      if (r.elements.size() != 2) return done(errc::unexpected_reply, {}, {});
+                      std::vector<case_summary> cases;
+                      for (auto const& c : r.elements[0].elements)
+                        if (c.elements.size() == 2) cases.push_back({c.elements[0].str, pairs(c.elements[1])});
+                      done({}, std::move(cases), r.elements[1].str);
+                    });
+}
+
+void case_store::read_summary(std::string const& case_id, std::function<void(boost::system::error_code, case_summary)> done) {
+  redis_->execute({"HGETALL", keys::case_hash(case_id)}, [case_id, done = std::move(done)](boost::system::error_code ec, redis_reply r) {
+    if (ec) return done(ec, {});
+    done({}, case_summary{case_id, pairs(r)});
+  });
 }
 
 void case_store::read_case(std::string const& case_id, std::size_t max_messages,
-                           std::function<void(boost::system::error_code, case_summary, std::vector<stored_message>)> done) {
+                           std::function<void(boost::system::error_code, case_record)> done) {
+  auto const count = std::to_string(max_messages);
   run_all(*redis_,
           {{"HGETALL", keys::case_hash(case_id)},
-           {"XRANGE", keys::case_messages(case_id), "-", "+", "COUNT", std::to_string(max_messages)}},
+           {"XRANGE", keys::case_messages(case_id), "-", "+", "COUNT", count},
+           {"XRANGE", keys::case_notes(case_id), "-", "+", "COUNT", count},
+           {"HGETALL", keys::case_delivery(case_id)}},
           [case_id, done = std::move(done)](boost::system::error_code ec, std::vector<redis_reply> r) {
-            if (ec) return done(ec, {}, {});
-            case_summary summary{case_id, pairs(r[0])};
-            std::vector<stored_message> messages;
-            for (auto const& entry : r[1].elements) {
+            if (ec) return done(ec, {});
+            case_record c;
+            c.summary = {case_id, pairs(r[0])};
+            for (auto const& entry : r[1].elements)
+              if (entry.elements.size() == 2) c.messages.push_back({entry.elements[0].str, pairs(entry.elements[1])["msg"]});
+            for (auto const& entry : r[2].elements) {
               if (entry.elements.size() != 2) continue;
-              auto fields = pairs(entry.elements[1]);
-              messages.push_back({entry.elements[0].str, fields["msg"]});
+              auto f = pairs(entry.elements[1]);
+              c.notes.push_back({entry.elements[0].str, f["author"], f["text"], std::strtoll(f["created_at"].c_str(), nullptr, 10)});
             }
-            done({}, std::move(summary), std::move(messages));
+            c.delivery = pairs(r[3]);
+            done({}, std::move(c));
           });
 }
 

@@ -1,12 +1,19 @@
 #pragma once
 // The durable side of a case: the atomic enqueue of an inbound message and
 // the reads staff need. Enqueue is one Lua script, so a message is either
-// fully stored (dedup mark, case stream, inbox stream, case hash, inbox
-// index) or not at all; its reply under `appendfsync always` means the AOF
-// was fsynced, which is what lets a channel acknowledge its sender.
+// fully stored (dedup mark, case stream, inbox stream, case hash, indexes,
+// live-update event) or not at all; its reply under `appendfsync always`
+// means the AOF was fsynced, which is what lets a channel acknowledge its
+// sender.
+//
+// Per inbox: the stream with consumer group `staff`, where every message is
+// delivered at once to the consumer `unassigned` or to the staff member who
+// holds the case's claim, and stays pending until it is answered; and three
+// sorted sets: all cases, open cases (by last activity) and unanswered
+// cases (by the arrival of their oldest unanswered message).
 
 #include "channels/case_message.hpp"
-#include "queue/redis_connection.hpp"
+#include "queue/lua_script.hpp"
 
 #include <map>
 
@@ -30,25 +37,55 @@ struct stored_message {
   std::string json;
 };
 
+struct stored_note {
+  std::string id;
+  std::string author;
+  std::string text;
+  long long created_ms = 0;
+};
+
+struct case_record {
+  case_summary summary;                         ///< empty fields: no such case
+  std::vector<stored_message> messages;
+  std::vector<stored_note> notes;
+  std::map<std::string, std::string> delivery;  ///< outbound message id → delivery JSON
+};
+
+struct inbox_stats {
+  long long open_cases = 0;
+  long long unanswered_cases = 0;
+  std::optional<long long> oldest_unanswered_ms;
+};
+
+struct case_filter {
+  std::optional<std::string> state;  ///< open, claimed, closed; none: open and claimed
+  std::optional<std::string> channel;
+  std::optional<std::string> priority;
+};
+
 class case_store {
 public:
   case_store(std::shared_ptr<redis_connection>, std::chrono::seconds dedup_ttl);
 
-  /// `m.routing` must be set. Fails with `errc::reference_taken` when the new
-  /// case's reference collides; the caller mints another and retries.
-  void enqueue(case_message const& m, std::string const& dedup_key,
+  /// `m.routing` must be set. A message whose case already exists joins that
+  /// case in the case's current inbox (and reopens it when closed). Fails with
+  /// `errc::reference_taken` when a new case's reference collides (the caller
+  /// mints another and retries), `errc::no_such_case` for an unknown case.
+  void enqueue(case_message const& m, std::string const& dedup_key, bool new_case,
                std::function<void(boost::system::error_code, enqueue_result)>);
 
-  /// Number of cases per inbox, in the order asked.
-  void count_cases(std::vector<std::string> inboxes, std::function<void(boost::system::error_code, std::vector<long long>)>);
+  void stats(std::vector<std::string> inboxes, std::function<void(boost::system::error_code, std::vector<inbox_stats>)>);
 
-  /// Cases of an inbox, most recent activity first; `before_ms` is the paging cursor (0: from the newest).
-  void list_cases(std::string const& inbox, std::size_t limit, long long before_ms,
-                  std::function<void(boost::system::error_code, std::vector<case_summary>, long long next_cursor)>);
+  /// Cases of an inbox, most recent activity first, filtered; `cursor` is
+  /// empty or a `next_cursor` from an earlier page (empty next: no more).
+  void list_cases(std::string const& inbox, case_filter const&, std::size_t limit, std::string const& cursor,
+                  std::function<void(boost::system::error_code, std::vector<case_summary>, std::string next_cursor)>);
 
-  /// The case hash and its messages in order; an empty hash means "no such case".
+  /// The case hash alone; empty fields: no such case.
+  void read_summary(std::string const& case_id, std::function<void(boost::system::error_code, case_summary)>);
+
   void read_case(std::string const& case_id, std::size_t max_messages,
-                 std::function<void(boost::system::error_code, case_summary, std::vector<stored_message>)>);
+                 std::function<void(boost::system::error_code, case_record)>);
 
   /// Appends a line to the audit stream (who read or did what; never contents).
   void audit(std::vector<std::pair<std::string, std::string>> fields, std::function<void(boost::system::error_code)>);
@@ -56,11 +93,16 @@ public:
   redis_connection& connection() { return *redis_; }
 
 private:
-  void run_enqueue(std::vector<std::string> args, std::function<void(boost::system::error_code, redis_reply)>);
-
   std::shared_ptr<redis_connection> redis_;
   std::chrono::seconds dedup_ttl_;
-  std::string script_sha_;
 };
+
+/// Runs commands back to back on one connection (hiredis pipelines them) and
+/// collects the replies in order; the first error wins.
+void run_all(redis_connection&, std::vector<std::vector<std::string>> commands,
+             std::function<void(boost::system::error_code, std::vector<redis_reply>)>);
+
+/// A flat field/value array (HGETALL, a stream entry) as a map.
+std::map<std::string, std::string> pairs(redis_reply const&);
 
 } // namespace balie::queue

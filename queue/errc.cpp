@@ -17,6 +17,7 @@ public:
       case errc::not_durable: return "Redis is not configured for durable writes";
       case errc::shutting_down: return "the Redis connection is shutting down";
       case errc::reference_taken: return "the case reference is already in use";
+      case errc::no_such_case: return "there is no such case";
     }
     return "unknown queue error";
   }

@@ -17,6 +17,7 @@ enum class errc {
   not_durable,        ///< Redis runs without appendonly/appendfsync always/noeviction
   shutting_down,      ///< the connection is being stopped
   reference_taken,    ///< the new case's reference is already in use: mint another
+  no_such_case,       ///< a message for a case that does not exist
 };
 
 boost::system::error_category const& queue_category();

@@ -1,7 +1,8 @@
 #pragma once
 // Balie's Redis key layout (the part other tools may read; see README.md).
 // Keys of one case share the `{case_id}` hash tag, keys of one inbox the
-// `{inbox}` tag, so Redis Cluster can keep each group in one slot.
+// `{inbox}` tag, keys of one outbound channel the `{channel}` tag. The Lua
+// scripts (lua_prelude.hpp) spell the same names.
 
 #include <string>
 #include <string_view>
@@ -10,12 +11,24 @@ namespace balie::queue::keys {
 
 inline std::string dedup(std::string_view key) { return "balie:dedup:" + std::string(key); }
 inline std::string case_hash(std::string_view case_id) { return "balie:case:{" + std::string(case_id) + "}"; }
-inline std::string case_messages(std::string_view case_id) { return "balie:case:{" + std::string(case_id) + "}:messages"; }
+inline std::string case_messages(std::string_view case_id) { return case_hash(case_id) + ":messages"; }
+inline std::string case_notes(std::string_view case_id) { return case_hash(case_id) + ":notes"; }
+inline std::string case_delivery(std::string_view case_id) { return case_hash(case_id) + ":delivery"; }
+inline std::string case_pending(std::string_view case_id) { return case_hash(case_id) + ":pending"; }
 inline std::string inbox_stream(std::string_view inbox) { return "balie:inbox:{" + std::string(inbox) + "}"; }
-inline std::string inbox_cases(std::string_view inbox) { return "balie:inbox:{" + std::string(inbox) + "}:cases"; }
+inline std::string inbox_cases(std::string_view inbox) { return inbox_stream(inbox) + ":cases"; }
+inline std::string inbox_open(std::string_view inbox) { return inbox_stream(inbox) + ":open"; }
+inline std::string inbox_unanswered(std::string_view inbox) { return inbox_stream(inbox) + ":unanswered"; }
+inline std::string outbound(std::string_view channel) { return "balie:out:{" + std::string(channel) + "}"; }
+inline std::string dead_letters(std::string_view channel) { return "balie:dead:{" + std::string(channel) + "}"; }
 inline std::string reference(std::string_view ref) { return "balie:ref:" + std::string(ref); }
 inline constexpr std::string_view inboxes = "balie:inboxes";
 inline constexpr std::string_view audit = "balie:audit";
+inline constexpr std::string_view events = "balie:events";
+inline constexpr std::string_view claims = "balie:claims";
+inline constexpr std::string_view sms_opt_out = "balie:sms:opt-out";
 inline constexpr std::string_view staff_group = "staff";
+inline constexpr std::string_view unassigned_consumer = "unassigned";
+inline constexpr std::string_view senders_group = "senders";
 
 } // namespace balie::queue::keys

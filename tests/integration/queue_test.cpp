@@ -98,7 +98,7 @@ case_message phone_message(id_source& ids, std::string call_id) {
 
 std::pair<boost::system::error_code, enqueue_result> enqueue(case_store& store, case_message const& m, std::string const& key) {
   std::promise<std::pair<boost::system::error_code, enqueue_result>> p;
-  store.enqueue(m, key, [&](boost::system::error_code ec, enqueue_result r) { p.set_value({ec, r}); });
+  store.enqueue(m, key, true, [&](boost::system::error_code ec, enqueue_result r) { p.set_value({ec, r}); });
   return p.get_future().get();
 }
 

@@ -1,0 +1,240 @@
+// What staff do with a case. Each action checks access first (the case's
+// current inbox must be on the token), then runs one atomic script that
+// checks the case's state, acts, writes the live-update event and the audit
+// line; a refusal changes nothing. A reply is checked before it is queued:
+// the address must be one the resident gave, an SMS must fit the segment
+// limit and its number must not have opted out, an email address must be
+// one SMTP can carry.
+#include "gateway/api.hpp"
+
+#include "channels/addresses.hpp"
+#include "channels/sms_segments.hpp"
+#include "channels/text.hpp"
+#include "gateway/problem.hpp"
+#include "gateway/staff_views.hpp"
+#include "queue/keys.hpp"
+
+namespace balie::gateway {
+namespace {
+
+/// Longest reply or note accepted, in bytes: a long letter, not a document.
+constexpr std::size_t max_text_bytes = 20'000;
+
+struct invalid_param {
+  std::string name;
+  std::string reason;
+};
+
+http_response unprocessable(std::string detail, std::vector<invalid_param> const& params) {
+  auto r = problem(422, "invalid-request", detail);
+  auto body = nlohmann::json::parse(r.body);
+  body["invalid-params"] = nlohmann::json::array();
+  for (auto const& p : params) body["invalid-params"].push_back({{"name", p.name}, {"reason", p.reason}});
+  r.body = body.dump();
+  return r;
+}
+
+/// A JSON object body with only the named string fields; nullopt after answering 400/422.
+std::optional<nlohmann::json> read_object(http_request const& req, std::vector<std::string> const& allowed, http_responder& respond) {
+  auto j = nlohmann::json::parse(req.body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    respond(problem(400, "invalid-json", "The request body must be a JSON object in UTF-8."));
+    return std::nullopt;
+  }
+  for (auto const& [k, v] : j.items()) {
+    if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
+      respond(unprocessable("The request has a field this endpoint does not know.", {{k, "unknown field"}}));
+      return std::nullopt;
+    }
+    if (!v.is_string()) {
+      respond(unprocessable("Every field of this request is text.", {{k, "must be a string"}}));
+      return std::nullopt;
+    }
+  }
+  return j;
+}
+
+/// Text a resident or colleague will read: trimmed, NFC, no control characters but newline and tab.
+std::optional<std::string> clean_text(std::string const& raw, std::string& reason) {
+  auto const t = to_nfc(trim(raw));
+  if (t.empty()) reason = "must not be empty";
+  else if (t.size() > max_text_bytes) reason = "must be at most " + std::to_string(max_text_bytes) + " bytes";
+  else if (std::any_of(t.begin(), t.end(), [](char c) { return (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') || c == 0x7F; }))
+    reason = "must not contain control characters";
+  else return t;
+  return std::nullopt;
+}
+
+} // namespace
+
+void api::with_case_access(principal const& me, std::string const& case_id, http_responder& respond,
+                           std::function<void(std::string, http_responder)> then) {
+  if (!is_case_id(case_id)) return respond(problem(404, "not-found", "There is no case with this id."));
+  store_.connection().execute({"HGET", queue::keys::case_hash(case_id), "inbox"},
+                              [me, respond, then = std::move(then)](boost::system::error_code ec, queue::redis_reply r) {
+                                if (ec) return respond(store_unavailable());
+                                if (r.type != queue::redis_reply::kind::string)
+                                  return respond(problem(404, "not-found", "There is no case with this id."));
+                                if (!me.may_see(r.str)) return respond(problem(403, "forbidden", "You have no access to this case."));
+                                then(r.str, respond);
+                              });
+}
+
+void api::answer_action(queue::action_result const& r, std::string const& case_id, http_responder respond) {
+  using queue::action_status;
+  switch (r.status) {
+    case action_status::done: break;
+    case action_status::not_found: return respond(problem(404, "not-found", "There is no case with this id."));
+    case action_status::closed: return respond(problem(409, "case-closed", "This case is closed. Reopen it first."));
+    case action_status::claimed_by_other:
+      return respond(problem(409, "claimed-by-other", "A colleague (" + r.detail + ") is working on this case."));
+    case action_status::not_claimed: return respond(problem(409, "not-claimed", "Nobody is working on this case."));
+    case action_status::same_inbox: return respond(problem(409, "same-inbox", "The case is already in this inbox.", "inbox"));
+    case action_status::not_closed: return respond(problem(409, "not-closed", "This case is not closed."));
+    case action_status::stale: return respond(problem(409, "conflict", "The case changed. Load it again."));
+  }
+  // Answer with the case as it is now, so the page needs no second request.
+  store_.read_summary(case_id, [respond](boost::system::error_code ec, queue::case_summary c) {
+    if (ec) return respond(store_unavailable());
+    respond(json_response(200, case_summary_json(c)));
+  });
+}
+
+void api::act(http_request const& req, principal const& me, std::string const& case_id, action what, http_responder respond) {
+  std::optional<nlohmann::json> body;
+  if (what == action::transfer || what == action::note) {
+    body = read_object(req, {what == action::transfer ? "inbox" : "text"}, respond);
+    if (!body) return;
+  }
+  auto const cfg = current_config();
+  std::string target, note;
+  if (what == action::transfer) {
+    target = body->value("inbox", "");
+    bool const known = std::any_of(cfg->inboxes.begin(), cfg->inboxes.end(), [&](auto const& i) { return i.id == target; });
+    if (!known) return respond(unprocessable("Choose an inbox to move the case to.", {{"inbox", "names no inbox"}}));
+  }
+  if (what == action::note) {
+    std::string reason;
+    auto t = clean_text(body->value("text", ""), reason);
+    if (!t) return respond(unprocessable("The note cannot be saved.", {{"text", reason}}));
+    note = *t;
+  }
+  with_case_access(me, case_id, respond, [this, me, case_id, what, target, note, cfg](std::string, http_responder respond) {
+    auto const now = clock_().time_since_epoch().count();
+    auto done = [this, me, case_id, what, note, now, respond](boost::system::error_code ec, queue::action_result r) {
+      if (ec) return respond(store_unavailable());
+      if (what == action::note && r.status == queue::action_status::done)
+        return respond(json_response(201, {{"id", r.detail}, {"author", me.name}, {"text", note}, {"created_at", time_json(now)}}));
+      answer_action(r, case_id, respond);
+    };
+    switch (what) {
+      case action::claim:
+        return workflow_.claim(case_id, me.name, now, std::chrono::duration_cast<std::chrono::milliseconds>(cfg->staff.claim_ttl), done);
+      case action::release: return workflow_.release(case_id, me.name, now, done);
+      case action::transfer: return workflow_.transfer(case_id, me.name, target, now, done);
+      case action::note: return workflow_.add_note(case_id, me.name, note, now, done);
+      case action::close: return workflow_.close(case_id, me.name, now, done);
+      case action::reopen: return workflow_.reopen(case_id, me.name, now, done);
+    }
+  });
+}
+
+void api::post_reply(http_request const& req, principal const& me, std::string const& case_id, http_responder respond) {
+  auto body = read_object(req, {"text", "channel", "address"}, respond);
+  if (!body) return;
+  std::string reason;
+  auto text = clean_text(body->value("text", ""), reason);
+  if (!text) return respond(unprocessable("The reply cannot be sent.", {{"text", reason}}));
+  auto const cfg = current_config();
+  if (!is_case_id(case_id)) return respond(problem(404, "not-found", "There is no case with this id."));
+  store_.read_case(case_id, 1000, [this, me, case_id, cfg, text = *text, body = *body, respond](boost::system::error_code ec,
+                                                                                               queue::case_record c) {
+    if (ec) return respond(store_unavailable());
+    if (c.summary.fields.empty()) return respond(problem(404, "not-found", "There is no case with this id."));
+    auto const inbox = c.summary.fields["inbox"];
+    if (!me.may_see(inbox)) return respond(problem(403, "forbidden", "You have no access to this case."));
+
+    // The destination: one of the resident's own addresses, by default the channel they used.
+    auto const options = reply_options(c.messages);
+    auto const want_channel = body.value("channel", ""), want_address = body.value("address", "");
+    if (!want_channel.empty() && !channel_from(want_channel))
+      return respond(unprocessable("The reply cannot be sent.", {{"channel", "must be one of email, sms, webchat, phone, messenger"}}));
+    std::optional<reply_option> to;
+    for (auto const& o : options) {
+      bool const channel_ok = want_channel.empty() ? (want_address.empty() ? o.is_default : true) : to_string(o.channel) == want_channel;
+      if (channel_ok && (want_address.empty() || o.address == want_address)) {
+        to = o;
+        break;
+      }
+    }
+    if (!to) {
+      if (options.empty()) return respond(unprocessable("The resident left no address to answer on.", {{"channel", "no address known"}}));
+      auto const param = want_address.empty() ? "channel" : "address";
+      return respond(unprocessable("Answer on a channel and address the resident gave.", {{param, "not an address of this resident"}}));
+    }
+    if (to->channel == channel::sms) {
+      auto const size = sms_segments(text);
+      if (size.segments > static_cast<std::size_t>(cfg->staff.sms_max_segments))
+        return respond(unprocessable("The text is too long for an SMS.",
+                                     {{"text", "needs " + std::to_string(size.segments) + " SMS parts; at most " +
+                                                   std::to_string(cfg->staff.sms_max_segments) + " are allowed"}}));
+      if (!is_e164(to->address)) return respond(unprocessable("The phone number cannot receive SMS.", {{"address", "not a valid mobile number"}}));
+    }
+    if (to->channel == channel::email && !is_valid_email_address(to->address))
+      return respond(unprocessable("The email address is not valid.", {{"address", "not a valid email address"}}));
+
+    auto const send = [this, me, case_id, cfg, c, to = *to, text, respond]() {
+      auto const now = clock_();
+      auto const field = [&c](char const* k) {
+        auto it = c.summary.fields.find(k);
+        return it == c.summary.fields.end() ? std::string{} : it->second;
+      };
+      case_message m;
+      m.id = ids_.ulid(now);
+      m.case_id = case_id;
+      m.reference = field("reference");
+      m.direction = direction::outbound;
+      m.channel = to.channel;
+      m.provider = "balie";
+      m.occurred_at = m.received_at = now;
+      if (auto const name = field("resident_name"); !name.empty()) m.resident.name = name;
+      m.resident.addresses = {{to.kind, to.address}};
+      if (auto const s = field("subject"); !s.empty() && to.channel == channel::email) m.subject = s.rfind("Re: ", 0) == 0 ? s : "Re: " + s;
+      m.text = text;
+      m.routing = routing_info{field("inbox"), priority_from(field("priority")).value_or(priority::normal), std::nullopt, "reply"};
+      for (auto it = c.messages.rbegin(); it != c.messages.rend(); ++it) {
+        auto const j = nlohmann::json::parse(it->json, nullptr, false);
+        if (!j.is_discarded() && j.value("direction", "") == "inbound") {
+          m.in_reply_to = j.value("id", "");
+          break;
+        }
+      }
+      m.delivery = delivery_info{"queued", 0, std::nullopt, now};
+      auto const message = to_json(m);
+      queue::reply_request r{case_id,
+                             me.name,
+                             now.time_since_epoch().count(),
+                             std::chrono::duration_cast<std::chrono::milliseconds>(cfg->staff.claim_ttl),
+                             m.id,
+                             std::string(to_string(m.channel)),
+                             message.dump(),
+                             message["delivery"].dump()};
+      workflow_.reply(r, [this, case_id, message, respond](boost::system::error_code ec, queue::action_result res) {
+        if (ec) return respond(store_unavailable());
+        if (res.status != queue::action_status::done) return answer_action(res, case_id, respond);
+        respond(json_response(202, {{"message", message}}));
+      });
+    };
+    if (to->channel != channel::sms) return send();
+    store_.connection().execute({"SISMEMBER", std::string(queue::keys::sms_opt_out), to->address},
+                                [send, respond](boost::system::error_code ec, queue::redis_reply r) {
+                                  if (ec) return respond(store_unavailable());
+                                  if (r.integer == 1)
+                                    return respond(unprocessable("This resident asked not to get SMS messages. Choose another channel.",
+                                                                 {{"address", "opted out of SMS"}}));
+                                  send();
+                                });
+  });
+}
+
+} // namespace balie::gateway

@@ -1,0 +1,150 @@
+#include "gateway/live_updates.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace balie::gateway {
+namespace {
+/// Proxies close streams that stay silent; a comment line keeps them open
+/// and lets a dead connection show itself on the next write.
+constexpr std::chrono::seconds ping_interval{15};
+/// A client that missed more than this many events reloads instead.
+constexpr std::size_t max_replay = 1000;
+} // namespace
+
+struct live_updates::client {
+  live_filter filter;
+  std::shared_ptr<http_stream> stream;
+  std::mutex mutex;
+  bool replaying = false;
+  std::vector<queue::live_event> held;  ///< live events that arrived during the replay
+  std::string cursor;                   ///< the newest event sent; older live ones are skipped
+  bool open = true;
+
+  bool wants(queue::live_event const& e) const {
+    auto const inbox = e.field("inbox");
+    if (!filter.who.may_see(inbox)) return false;
+    if (filter.inbox && *filter.inbox != inbox) return false;
+    return !filter.case_id || *filter.case_id == e.field("case_id");
+  }
+  bool newer(std::string const& id) const {
+    if (cursor.empty()) return true;
+    auto split = [](std::string const& s) {
+      auto const d = s.find('-');
+      return std::pair{std::stoull(s.substr(0, d)), std::stoull(s.substr(d + 1))};
+    };
+    return split(id) > split(cursor);
+  }
+  void send(queue::live_event const& e) {  // mutex held
+    if (!open || !newer(e.id) || !wants(e)) return;
+    cursor = e.id;
+    open = stream->push(sse_frame(e));
+  }
+};
+
+bool is_stream_id(std::string_view s) {
+  auto const d = s.find('-');
+  if (d == 0 || d == std::string_view::npos || d + 1 == s.size() || s.size() > 41) return false;
+  for (std::size_t i = 0; i < s.size(); ++i)
+    if (i != d && (s[i] < '0' || s[i] > '9')) return false;
+  return true;
+}
+
+std::string sse_frame(queue::live_event const& e) {
+  nlohmann::json data = nlohmann::json::object();
+  for (auto const& [k, v] : e.fields) data[k] = v;
+  return "id: " + e.id + "\nevent: " + e.field("type") + "\ndata: " + data.dump() + "\n\n";
+}
+
+live_updates::live_updates(boost::asio::any_io_executor ex, std::shared_ptr<queue::event_feed> feed)
+    : ping_timer_(ex), feed_(std::move(feed)) {}
+
+void live_updates::start() {
+  subscription_ = feed_->subscribe([weak = weak_from_this()](queue::live_event const& e) {
+    if (auto self = weak.lock()) self->deliver(e);
+  });
+  ping();
+}
+
+void live_updates::stop() {
+  feed_->unsubscribe(subscription_);
+  std::vector<std::shared_ptr<client>> all;
+  {
+    std::lock_guard lock(mutex_);
+    stopped_ = true;
+    all.swap(clients_);
+  }
+  for (auto const& c : all) c->stream->close();
+  ping_timer_.cancel();
+}
+
+std::size_t live_updates::clients() const {
+  std::lock_guard lock(mutex_);
+  return clients_.size();
+}
+
+http_response live_updates::open(live_filter filter) {
+  http_response r;
+  r.content_type = "text/event-stream; charset=utf-8";
+  r.headers.emplace_back("X-Accel-Buffering", "no");  // reverse proxies must not hold events back
+  r.on_stream = [self = shared_from_this(), filter = std::move(filter)](std::shared_ptr<http_stream> stream) mutable {
+    auto c = std::make_shared<client>();
+    c->filter = std::move(filter);
+    c->stream = std::move(stream);
+    self->attach(std::move(c));
+  };
+  return r;
+}
+
+void live_updates::attach(std::shared_ptr<client> c) {
+  if (!c->stream->push("retry: 3000\n: connected\n\n")) return;
+  bool const resume = c->filter.last_event_id.has_value();
+  {
+    std::lock_guard lock(mutex_);
+    if (stopped_) return c->stream->close();
+    c->replaying = resume;
+    if (resume) c->cursor = *c->filter.last_event_id;
+    clients_.push_back(c);
+  }
+  if (!resume) return;
+  feed_->replay(*c->filter.last_event_id, max_replay,
+                [c](boost::system::error_code ec, std::vector<queue::live_event> missed, bool complete) {
+                  std::lock_guard lock(c->mutex);
+                  if (ec || !complete) c->open = c->stream->push("event: reload\ndata: {}\n\n");
+                  else
+                    for (auto const& e : missed) c->send(e);
+                  for (auto const& e : c->held) c->send(e);
+                  c->held.clear();
+                  c->replaying = false;
+                });
+}
+
+void live_updates::deliver(queue::live_event const& e) {
+  std::vector<std::shared_ptr<client>> targets;
+  {
+    std::lock_guard lock(mutex_);
+    targets = clients_;
+  }
+  for (auto const& c : targets) {
+    std::lock_guard lock(c->mutex);
+    if (c->replaying) c->held.push_back(e);
+    else c->send(e);
+  }
+}
+
+void live_updates::ping() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopped_) return;
+    std::erase_if(clients_, [](std::shared_ptr<client> const& c) {
+      std::lock_guard l(c->mutex);
+      c->open = c->open && c->stream->push(": ping\n\n");
+      return !c->open;
+    });
+  }
+  ping_timer_.expires_after(ping_interval);
+  ping_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    if (auto self = weak.lock(); self && !ec) self->ping();
+  });
+}
+
+} // namespace balie::gateway

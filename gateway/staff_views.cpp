@@ -1,0 +1,126 @@
+#include "gateway/staff_views.hpp"
+
+#include "channels/time_format.hpp"
+#include "gateway/problem.hpp"
+
+#include <boost/url/decode_view.hpp>
+#include <boost/url/pct_string_view.hpp>
+
+namespace balie::gateway {
+namespace {
+
+std::string field(queue::case_summary const& c, char const* k) {
+  auto it = c.fields.find(k);
+  return it == c.fields.end() ? std::string{} : it->second;
+}
+
+nlohmann::json optional_text(std::string const& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); }
+
+nlohmann::json time_field(queue::case_summary const& c, char const* k) {
+  auto const s = field(c, k);
+  if (s.empty()) return nullptr;
+  return time_json(std::strtoll(s.c_str(), nullptr, 10));
+}
+
+/// The channel that sends to an address of this kind.
+std::optional<balie::channel> channel_for(std::string const& kind) {
+  if (kind == "email") return channel::email;
+  if (kind == "phone") return channel::sms;
+  if (kind == "webchat") return channel::webchat;
+  if (kind == "matrix" || kind == "whatsapp") return channel::messenger;
+  return std::nullopt;
+}
+
+} // namespace
+
+nlohmann::json time_json(long long ms) { return format_rfc3339(timestamp{std::chrono::milliseconds{ms}}); }
+
+std::optional<std::string> query_param(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    auto const amp = query.find('&');
+    auto const pair = query.substr(0, amp);
+    auto const eq = pair.find('=');
+    if (pair.substr(0, eq) == name) {
+      auto const raw = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+      auto const pct = boost::urls::make_pct_string_view(raw);
+      if (!pct) return std::string{};  // malformed escapes: an empty value, which no check accepts
+      std::string out;
+      for (char c : boost::urls::decode_view(*pct)) out.push_back(c);
+      return out;
+    }
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+  }
+  return std::nullopt;
+}
+
+http_response store_unavailable() {
+  return unavailable("temporarily-unavailable", "The case store cannot be reached right now. Try again in a moment.");
+}
+
+std::vector<reply_option> reply_options(std::vector<queue::stored_message> const& messages) {
+  std::vector<reply_option> out;
+  bool have_default = false;
+  for (auto it = messages.rbegin(); it != messages.rend(); ++it) {
+    auto const j = nlohmann::json::parse(it->json, nullptr, false);
+    if (j.is_discarded() || j.value("direction", "") != "inbound") continue;
+    auto const used = channel_from(j.value("channel", ""));
+    auto const& addresses = j.contains("resident") ? j["resident"].value("addresses", nlohmann::json::array()) : nlohmann::json::array();
+    for (auto const& a : addresses) {
+      auto const ch = channel_for(a.value("kind", ""));
+      auto const value = a.value("value", "");
+      if (!ch || value.empty()) continue;
+      bool const seen = std::any_of(out.begin(), out.end(), [&](auto const& o) { return o.channel == *ch && o.address == value; });
+      if (seen) continue;
+      // The latest inbound message's own channel is the default; a call is answered by SMS.
+      bool const matches = used && (*used == *ch || (*used == channel::phone && *ch == channel::sms));
+      out.push_back({*ch, a.value("kind", ""), value, !have_default && matches});
+      have_default = have_default || out.back().is_default;
+    }
+  }
+  if (!have_default && !out.empty()) out.front().is_default = true;
+  std::stable_partition(out.begin(), out.end(), [](auto const& o) { return o.is_default; });
+  return out;
+}
+
+nlohmann::json case_summary_json(queue::case_summary const& c) {
+  return {{"id", c.case_id},
+          {"reference", field(c, "reference")},
+          {"state", field(c, "state")},
+          {"inbox", field(c, "inbox")},
+          {"channel", field(c, "channel")},
+          {"subject", optional_text(field(c, "subject"))},
+          {"priority", field(c, "priority").empty() ? "normal" : field(c, "priority")},
+          {"assignee", optional_text(field(c, "assignee"))},
+          {"claim_expires_at", time_field(c, "claim_expires_at")},
+          {"resident_name", optional_text(field(c, "resident_name"))},
+          {"message_count", std::strtoll(field(c, "messages").c_str(), nullptr, 10)},
+          {"unanswered", std::strtoll(field(c, "waiting").c_str(), nullptr, 10) > 0},
+          {"created_at", time_field(c, "created_at")},
+          {"updated_at", time_field(c, "updated_at")}};
+}
+
+nlohmann::json case_view_json(queue::case_record const& c, config const& cfg) {
+  auto body = case_summary_json(c.summary);
+  body["messages"] = nlohmann::json::array();
+  for (auto const& m : c.messages) {
+    auto j = nlohmann::json::parse(m.json, nullptr, false);
+    if (j.is_discarded()) continue;
+    if (auto d = c.delivery.find(j.value("id", "")); d != c.delivery.end()) {
+      auto status = nlohmann::json::parse(d->second, nullptr, false);
+      if (!status.is_discarded()) j["delivery"] = std::move(status);
+    }
+    body["messages"].push_back(std::move(j));
+  }
+  body["notes"] = nlohmann::json::array();
+  for (auto const& n : c.notes)
+    body["notes"].push_back({{"id", n.id}, {"author", n.author}, {"text", n.text}, {"created_at", time_json(n.created_ms)}});
+  body["reply_options"] = nlohmann::json::array();
+  for (auto const& o : reply_options(c.messages))
+    body["reply_options"].push_back({{"channel", to_string(o.channel)}, {"address", o.address}, {"default", o.is_default}});
+  body["inboxes"] = nlohmann::json::array();
+  for (auto const& i : cfg.inboxes)
+    if (i.id != field(c.summary, "inbox")) body["inboxes"].push_back({{"id", i.id}, {"name", i.name}});
+  return body;
+}
+
+} // namespace balie::gateway

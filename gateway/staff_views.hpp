@@ -1,0 +1,33 @@
+#pragma once
+// The JSON staff see: a case summary from the case hash, the full case view
+// (messages with their delivery status, notes, reply options, transfer
+// targets), and the addresses a reply may go to. Shared by the read path
+// and the actions, which answer with the changed case.
+
+#include "gateway/config.hpp"
+#include "gateway/http_server.hpp"
+#include "queue/case_store.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace balie::gateway {
+
+struct reply_option {
+  balie::channel channel;
+  std::string kind;  ///< the resident's address kind: email, phone, webchat, matrix, whatsapp
+  std::string address;
+  bool is_default = false;
+};
+
+/// Where a reply to this case can go: every address the resident gave, on
+/// the channel that sends to it, the channel they last wrote on first.
+std::vector<reply_option> reply_options(std::vector<queue::stored_message> const&);
+
+nlohmann::json case_summary_json(queue::case_summary const&);
+nlohmann::json case_view_json(queue::case_record const&, config const&);
+nlohmann::json time_json(long long ms);
+
+std::optional<std::string> query_param(std::string_view query, std::string_view name);
+http_response store_unavailable();
+
+} // namespace balie::gateway

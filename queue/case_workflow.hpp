@@ -1,0 +1,64 @@
+#pragma once
+// What staff do with a case, each one atomic Lua script: claim and release
+// (the case's unanswered messages move between consumers of the inbox's
+// `staff` group), claims that expire back to the inbox, transfer, notes,
+// close and reopen, a reply queued on `balie:out:{channel}` (group
+// `senders`), and the delivery status a channel sender reports back. Each
+// action writes a live-update event in the same script.
+
+#include "queue/case_store.hpp"
+
+namespace balie::queue {
+
+/// Why an action did not happen; `done` when it did.
+enum class action_status { done, not_found, closed, claimed_by_other, not_claimed, same_inbox, not_closed, stale };
+
+struct action_result {
+  action_status status = action_status::done;
+  std::string detail;  ///< claimed_by_other: who holds it; note/reply: the new id; stale: the current status
+};
+
+struct reply_request {
+  std::string case_id;
+  std::string actor;
+  long long now_ms = 0;
+  std::chrono::milliseconds claim_ttl{};
+  std::string message_id;
+  std::string channel;
+  std::string message_json;   ///< the outbound case-message
+  std::string delivery_json;  ///< its first delivery state (queued)
+};
+
+struct delivery_update {
+  std::string case_id;
+  std::string message_id;
+  std::string status;  ///< queued (a retry), sent, delivered, failed, expired
+  int attempts = 0;
+  std::string error;
+  std::string updated_at;  ///< RFC 3339
+};
+
+class case_workflow {
+public:
+  using handler = std::function<void(boost::system::error_code, action_result)>;
+
+  explicit case_workflow(std::shared_ptr<redis_connection>);
+
+  void claim(std::string const& case_id, std::string const& actor, long long now_ms, std::chrono::milliseconds ttl, handler);
+  void release(std::string const& case_id, std::string const& actor, long long now_ms, handler);
+  /// Returns every case whose claim ended before `now_ms` to its inbox (at most `limit`); detail: how many.
+  void expire_claims(long long now_ms, std::size_t limit, handler);
+  void transfer(std::string const& case_id, std::string const& actor, std::string const& target, long long now_ms, handler);
+  void close(std::string const& case_id, std::string const& actor, long long now_ms, handler);
+  void reopen(std::string const& case_id, std::string const& actor, long long now_ms, handler);
+  void add_note(std::string const& case_id, std::string const& actor, std::string const& text, long long now_ms, handler);
+  void reply(reply_request const&, handler);
+  /// A sender's report; a report older than what is known (sent after delivered) is `stale`.
+  void report_delivery(delivery_update const&, handler);
+
+private:
+  void run(lua_script const&, std::vector<std::string> args, handler);
+  std::shared_ptr<redis_connection> redis_;
+};
+
+} // namespace balie::queue

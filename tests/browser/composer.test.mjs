@@ -1,0 +1,99 @@
+// The composer's pure helpers from web/inbox/inbox.js, run in Node: SMS
+// segment counting (GSM-7 with the extension table, else UCS-2 in UTF-16 code
+// units), plain-language hints, delivery words and the event-stream parser.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const root = process.env.BALIE_SOURCE_DIR || path.resolve(import.meta.dirname, '../..');
+const inbox = await import(pathToFileURL(path.join(root, 'web/inbox/inbox.js')));
+const jargon = JSON.parse(await readFile(path.join(root, 'web/inbox/jargon-nl.json'), 'utf8')).words;
+const { smsSegments, plainLanguageHints, deliveryText, readEventStream, ageText } = inbox;
+
+test('GSM-7 text: 160 characters fit one SMS, 161 need two parts of 153', () => {
+  assert.deepEqual(smsSegments(''), { encoding: 'gsm-7', units: 0, segments: 0 });
+  assert.deepEqual(smsSegments('a'.repeat(160)), { encoding: 'gsm-7', units: 160, segments: 1 });
+  assert.deepEqual(smsSegments('a'.repeat(161)), { encoding: 'gsm-7', units: 161, segments: 2 });
+  assert.deepEqual(smsSegments('a'.repeat(306)), { encoding: 'gsm-7', units: 306, segments: 2 });
+  assert.deepEqual(smsSegments('a'.repeat(307)), { encoding: 'gsm-7', units: 307, segments: 3 });
+});
+
+test('GSM-7 extension characters (€ [ ] { } ~ ^ | \\) count as two', () => {
+  assert.equal(smsSegments('€').units, 2);
+  assert.equal(smsSegments('[]{}~^|\\').units, 16);
+  assert.deepEqual(smsSegments(`${'a'.repeat(158)}€`), { encoding: 'gsm-7', units: 160, segments: 1 });
+  assert.deepEqual(smsSegments(`${'a'.repeat(159)}€`), { encoding: 'gsm-7', units: 161, segments: 2 });
+  assert.equal(smsSegments('Ça coûte 5 € à Zoë').encoding, 'ucs-2', 'û is not in GSM-7');
+  assert.equal(smsSegments('Café è ü ñ Ä @ £ ¥ §').encoding, 'gsm-7');
+});
+
+test('UCS-2 text: 70 code units fit one SMS, 71 need two parts of 67, emoji count two units', () => {
+  assert.deepEqual(smsSegments('ł'.repeat(70)), { encoding: 'ucs-2', units: 70, segments: 1 });
+  assert.deepEqual(smsSegments('ł'.repeat(71)), { encoding: 'ucs-2', units: 71, segments: 2 });
+  assert.deepEqual(smsSegments('ł'.repeat(134)), { encoding: 'ucs-2', units: 134, segments: 2 });
+  assert.deepEqual(smsSegments('ł'.repeat(135)), { encoding: 'ucs-2', units: 135, segments: 3 });
+  assert.deepEqual(smsSegments('😀'), { encoding: 'ucs-2', units: 2, segments: 1 });
+  assert.deepEqual(smsSegments('😀'.repeat(36)), { encoding: 'ucs-2', units: 72, segments: 2 });
+});
+
+test('a sentence of 16 words gets a hint, one of 15 words does not', () => {
+  const fifteen = 'een twee drie vier vijf zes zeven acht negen tien elf twaalf dertien veertien vijftien.';
+  assert.deepEqual(plainLanguageHints(fifteen, {}), []);
+  const hints = plainLanguageHints(`${fifteen.slice(0, -1)} zestien. Kort.`, {});
+  assert.equal(hints.length, 1);
+  assert.equal(hints[0].kind, 'sentence');
+  assert.equal(hints[0].words, 16);
+});
+
+test('jargon words get their simpler word, whole words only and in any case', () => {
+  const hints = plainLanguageHints('Conform uw verzoek, en derhalve MIDDELS deze brief. Met betrekking tot uw pas.', jargon);
+  const found = Object.fromEntries(hints.filter((h) => h.kind === 'jargon').map((h) => [h.word, h.suggestion]));
+  assert.equal(found.conform, 'volgens');
+  assert.equal(found.derhalve, 'daarom');
+  assert.equal(found.middels, 'met');
+  assert.equal(found['met betrekking tot'], 'over');
+  assert.deepEqual(plainLanguageHints('De conformiteit en het dienstenloket.', jargon), [], 'no hint inside longer words');
+});
+
+test('the jargon list has the required words, each with a suggestion', () => {
+  for (const w of ['conform', 'inzake', 'dienen', 'derhalve', 'middels', 'ingevolge', 'voornoemd', 'onverwijld', 'alsmede']) {
+    assert.ok(jargon[w], `missing ${w}`);
+  }
+  for (const [w, s] of Object.entries(jargon)) assert.ok(s && s !== w, `no suggestion for ${w}`);
+});
+
+test('delivery status in words, with the reason of a failure', () => {
+  assert.equal(deliveryText({ status: 'queued' }), 'In de wachtrij');
+  assert.equal(deliveryText({ status: 'sent' }), 'Verstuurd');
+  assert.equal(deliveryText({ status: 'delivered' }), 'Afgeleverd');
+  assert.equal(deliveryText({ status: 'failed', last_error: 'nummer bestaat niet' }), 'Mislukt: nummer bestaat niet');
+  assert.equal(deliveryText({ status: 'failed' }), 'Mislukt: reden onbekend');
+  assert.equal(deliveryText({ status: 'expired' }), 'Verlopen');
+});
+
+test('the event-stream reader handles ids, comments, CRLF and events split over chunks', async () => {
+  const chunks = [': ping\n\nid: 1-0\nevent: case.created\nda', 'ta: {"type":"case.created"}\r\n\r\n', 'id: 2-0\ndata: a\ndata: b\n\n: ping\n\n'];
+  const body = new ReadableStream({
+    start(controller) {
+      for (const c of chunks) controller.enqueue(new TextEncoder().encode(c));
+      controller.close();
+    },
+  });
+  const events = [];
+  await readEventStream(body, (e) => events.push(e));
+  assert.deepEqual(events, [
+    { id: '1-0', event: 'case.created', data: '{"type":"case.created"}' },
+    { id: '2-0', event: 'message', data: 'a\nb' },
+  ]);
+});
+
+test('the age of the oldest waiting case is said in minutes, hours or days', () => {
+  const now = Date.parse('2026-11-28T12:00:00Z');
+  assert.equal(ageText('2026-11-28T11:59:30Z', now), 'minder dan een minuut');
+  assert.equal(ageText('2026-11-28T11:15:00Z', now), '45 minuten');
+  assert.equal(ageText('2026-11-28T09:00:00Z', now), '3 uur');
+  assert.equal(ageText('2026-11-25T12:00:00Z', now), '3 dagen');
+});

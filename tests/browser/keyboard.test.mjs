@@ -1,0 +1,148 @@
+// Keyboard-only use of the staff inbox: every step after opening the page is
+// done with page.keyboard (Tab, Enter, shortcuts, typing), no mouse and no
+// clicks through the DOM. The delivery update comes from the seeding tool,
+// exactly as a channel sender records it, and must reach the page live
+// through the event stream (the page has no polling and is not reloaded).
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startStack } from './support/stack.mjs';
+import { inboundMessage } from './support/fixtures.mjs';
+
+// Far more Tab presses than the page has controls before the target.
+const MAX_TABS = 80;
+// Live updates: a delivery event must reach the page within this time.
+const LIVE_TIMEOUT_MS = 10000;
+
+let stack;
+
+before(async () => {
+  stack = await startStack();
+  await stack.seed([
+    inboundMessage({ channel: 'email', subject: 'Oude vraag over parkeren', name: 'Dirk Smit', text: 'Waar kan ik parkeren?' }),
+  ]);
+});
+
+after(async () => {
+  await stack?.stop();
+});
+
+/** Presses Tab until the focused element matches, and returns its description. */
+async function tabTo(page, describe, matches) {
+  for (let i = 0; i < MAX_TABS; i += 1) {
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => {
+      const a = document.activeElement;
+      return { id: a?.id || '', tag: a?.tagName || '', text: (a?.textContent || '').trim() };
+    });
+    if (matches(focused)) return focused;
+  }
+  throw new Error(`could not reach ${describe} with ${MAX_TABS} Tab presses`);
+}
+
+const focusedId = (page) => page.evaluate(() => document.activeElement?.id || '');
+
+test('keyboard only: sign in, open a new case, claim, reply, and see "In de wachtrij" then "Verstuurd" live', async () => {
+  const { context, page } = await stack.newPage();
+  let loads = 0;
+  page.on('load', () => { loads += 1; });
+  try {
+    await page.goto('/inbox/');
+    await page.getByLabel('Toegangscode').waitFor();
+
+    // The first Tab reaches the skip link.
+    const skip = await tabTo(page, 'the skip link', (f) => f.tag === 'A');
+    assert.equal(skip.text, 'Naar de inhoud');
+
+    await tabTo(page, 'the token field', (f) => f.id === 'token');
+    await page.keyboard.type('staff-demo-token');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Zaken in Algemeen' }).waitFor();
+    assert.equal(await focusedId(page), 'inboxes-title', 'after signing in, focus is on the inbox list heading');
+
+    // A case arrives while the page is open.
+    const [seeded] = await stack.seed([inboundMessage({
+      channel: 'sms', subject: 'Nieuwe vraag over de paspoortafspraak', name: 'Eva Mulder', address: '+31600000011',
+      text: 'Kan ik mijn paspoort morgen ophalen?',
+    })]);
+    await page.getByRole('button', { name: /Nieuwe vraag over de paspoortafspraak/ }).waitFor({ timeout: LIVE_TIMEOUT_MS });
+
+    await tabTo(page, 'the new case in the list', (f) => f.text.includes('Nieuwe vraag over de paspoortafspraak'));
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 2, name: /paspoortafspraak/ }).waitFor();
+    assert.equal(await focusedId(page), 'case-title', 'opening a case moves focus to its heading');
+
+    await tabTo(page, 'the claim button', (f) => f.id === 'claim');
+    assert.equal(await page.locator('#claim').textContent(), 'Oppakken');
+    await page.keyboard.press('Enter');
+    await page.locator('#claim').getByText('Vrijgeven').waitFor();
+    assert.equal(await focusedId(page), 'claim', 'focus stays on the claim button after claiming');
+    await page.locator('#status').getByText('U hebt de zaak opgepakt.').waitFor();
+
+    // Shortcut r goes to the reply box (focus is on a button, not in a field).
+    await page.keyboard.press('r');
+    assert.equal(await focusedId(page), 'reply-text');
+    // The reply goes by SMS by default (the case's own channel).
+    const target = await page.locator('#reply-target').evaluate((s) => s.selectedOptions[0].textContent);
+    assert.match(target, /^Sms: /);
+    await page.keyboard.type('Ja, u kunt uw paspoort morgen ophalen.');
+    assert.match(await page.locator('#reply-count').textContent(), /38 tekens, 1 sms-bericht/);
+
+    await tabTo(page, 'the send button', (f) => f.text === 'Antwoord versturen');
+    await page.keyboard.press('Enter');
+    await page.locator('#status').getByText('Uw antwoord staat in de wachtrij').waitFor();
+    assert.equal(await focusedId(page), 'reply-text', 'after sending, focus is back in the reply box');
+    assert.equal(await page.locator('#reply-text').inputValue(), '', 'the reply box is empty after sending');
+
+    const outbound = page.locator('#conversation .balie-message--outbound');
+    await outbound.getByText('Ja, u kunt uw paspoort morgen ophalen.').waitFor();
+    await outbound.locator('.balie-delivery__status').getByText('In de wachtrij', { exact: true }).waitFor();
+
+    // The channel sender reports "sent"; the page must show it without reload.
+    const caseJson = await (await fetch(`${stack.baseUrl}/api/v1/cases/${seeded.case_id}`, {
+      headers: { Authorization: 'Bearer staff-demo-token' },
+    })).json();
+    const sent = caseJson.messages.find((m) => m.direction === 'outbound');
+    assert.ok(sent, 'the API lists the outbound reply');
+    await stack.delivery({ case_id: seeded.case_id, message_id: sent.id, status: 'sent' });
+    await outbound.locator('.balie-delivery__status').getByText('Verstuurd', { exact: true }).waitFor({ timeout: LIVE_TIMEOUT_MS });
+    assert.equal(loads, 1, 'the page was never reloaded');
+  } finally {
+    await context.close();
+  }
+});
+
+test('shortcut keys never fire while typing in a field, and do nothing once switched off', async () => {
+  const { context, page } = await stack.newPage();
+  try {
+    await page.goto('/inbox/');
+    await tabTo(page, 'the token field', (f) => f.id === 'token');
+    await page.keyboard.type('staff-demo-token');
+    await page.keyboard.press('Enter');
+    await page.locator('#case-rows button').first().waitFor();
+
+    // j opens the first case and keeps focus in the list.
+    await page.keyboard.press('j');
+    await page.locator('#case').waitFor({ state: 'visible' });
+    const first = await page.evaluate(() => document.activeElement?.dataset?.case || '');
+    assert.notEqual(first, '', 'j moved focus to a case in the list');
+
+    // Typing j, k and r in the reply box types them and moves nothing.
+    await page.keyboard.press('r');
+    assert.equal(await focusedId(page), 'reply-text');
+    await page.keyboard.type('jkr');
+    assert.equal(await page.locator('#reply-text').inputValue(), 'jkr');
+    assert.equal(await focusedId(page), 'reply-text');
+
+    // Switch shortcuts off with the checkbox (keyboard only), then r does nothing.
+    await tabTo(page, 'the shortcuts checkbox', (f) => f.id === 'shortcuts-on');
+    await page.keyboard.press('Space');
+    assert.equal(await page.locator('#shortcuts-on').isChecked(), false);
+    await page.keyboard.press('r');
+    assert.equal(await focusedId(page), 'shortcuts-on', 'r did nothing with shortcuts off');
+    await page.keyboard.press('j');
+    assert.equal(await focusedId(page), 'shortcuts-on', 'j did nothing with shortcuts off');
+  } finally {
+    await context.close();
+  }
+});

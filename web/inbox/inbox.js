@@ -1,0 +1,957 @@
+// Balie staff inbox: the page logic behind web/inbox/index.html.
+//
+// Design: one plain ES module, no framework and no build step. The HTML holds
+// every static control (forms, buttons, live regions) so focus never gets lost
+// when data changes; this module only fills lists and texts. Everything that
+// comes from residents or the API is put into the page with textContent,
+// createTextNode or setAttribute of harmless attributes, never parsed as HTML,
+// and never used to build a URL. The access token lives in sessionStorage only
+// and travels in the Authorization header, so live updates read the event
+// stream with fetch() instead of EventSource (which cannot send headers).
+//
+// The pure helpers (SMS segments, plain-language hints) are exported so the
+// tests can check them directly; the page starts only when there is a DOM.
+
+const API = '/api/v1';
+const TOKEN_KEY = 'balie.staff-token';
+const SHORTCUTS_KEY = 'balie.shortcuts';
+// One page of cases: small enough to render at once, large enough to scan.
+const PAGE_SIZE = 25;
+// The API serves at most 100 cases per request (contract bound).
+const MAX_PAGE = 100;
+// Plain language (B1): sentences of about 15 words at most.
+const MAX_SENTENCE_WORDS = 15;
+// Hints are recomputed once the writer pauses, so a screen reader is not
+// interrupted after every key.
+const HINT_DELAY_MS = 700;
+// New-case announcements: at most one every 10 s, the rest are combined.
+const ANNOUNCE_INTERVAL_MS = 10000;
+// Event stream reconnect backoff: from 1 s doubling to 30 s.
+const RECONNECT_MIN_MS = 1000;
+const RECONNECT_MAX_MS = 30000;
+// Events come in bursts (a reply creates a message and a delivery event);
+// one refresh per burst is enough.
+const REFRESH_DELAY_MS = 150;
+// Browsers allow six connections per host over HTTP/1.1; leave room for
+// ordinary requests.
+const MAX_STREAMS = 4;
+
+// ---------------------------------------------------------------------------
+// Words shown to staff.
+
+const CHANNEL_WORDS = { email: 'E-mail', sms: 'Sms', webchat: 'Webchat', phone: 'Telefoon', messenger: 'Messenger' };
+const STATE_WORDS = { open: 'Open', claimed: 'Opgepakt', closed: 'Gesloten' };
+const PRIORITY_WORDS = { low: 'Laag', normal: 'Normaal', high: 'Hoog', urgent: 'Spoed' };
+const DIRECTION_WORDS = { inbound: 'Binnengekomen', outbound: 'Uitgaand' };
+const DELIVERY_WORDS = { queued: 'In de wachtrij', sent: 'Verstuurd', delivered: 'Afgeleverd', expired: 'Verlopen' };
+
+const word = (table, key) => table[key] ?? String(key ?? '');
+
+/** The delivery status of an outbound message in words. */
+export function deliveryText(delivery) {
+  if (!delivery) return 'Status onbekend';
+  if (delivery.status === 'failed') return `Mislukt: ${delivery.last_error || 'reden onbekend'}`;
+  return word(DELIVERY_WORDS, delivery.status);
+}
+
+// ---------------------------------------------------------------------------
+// SMS segments. GSM 03.38: the basic table costs one septet per character,
+// the extension table two (escape + character). Anything else forces UCS-2,
+// counted in UTF-16 code units.
+
+const GSM_BASIC = new Set(Array.from(
+  '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?' +
+  '¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà'));
+const GSM_EXTENSION = new Set(Array.from('\f^{}\\[~]|€'));
+// Single message / per part of a concatenated message (the rest is the UDH).
+const GSM_SINGLE = 160, GSM_PART = 153, UCS2_SINGLE = 70, UCS2_PART = 67;
+
+/** Encoding, length in units and number of SMS parts for a text. */
+export function smsSegments(text) {
+  let septets = 0;
+  let gsm = true;
+  for (const ch of text) {
+    if (GSM_BASIC.has(ch)) septets += 1;
+    else if (GSM_EXTENSION.has(ch)) septets += 2;
+    else { gsm = false; break; }
+  }
+  if (gsm) {
+    const segments = septets === 0 ? 0 : septets <= GSM_SINGLE ? 1 : Math.ceil(septets / GSM_PART);
+    return { encoding: 'gsm-7', units: septets, segments };
+  }
+  const units = text.length; // UTF-16 code units
+  const segments = units <= UCS2_SINGLE ? 1 : Math.ceil(units / UCS2_PART);
+  return { encoding: 'ucs-2', units, segments };
+}
+
+// ---------------------------------------------------------------------------
+// Plain-language hints: long sentences and jargon with a simpler word.
+
+const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Hints for a text: [{kind:'sentence', words, start} | {kind:'jargon', word, suggestion}]. */
+export function plainLanguageHints(text, jargon = {}) {
+  const hints = [];
+  // A sentence ends at . ! ? or an empty line.
+  for (const sentence of text.split(/(?<=[.!?])\s+|\n\s*\n/u)) {
+    const words = sentence.split(/\s+/u).filter((w) => /[\p{L}\p{N}]/u.test(w));
+    if (words.length > MAX_SENTENCE_WORDS) {
+      hints.push({ kind: 'sentence', words: words.length, start: words.slice(0, 5).join(' ') });
+    }
+  }
+  const seen = new Set();
+  for (const [term, suggestion] of Object.entries(jargon)) {
+    const pattern = new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegExp(term).replace(/ /g, '\\s+')}(?![\\p{L}\\p{N}])`, 'iu');
+    if (!seen.has(term) && pattern.test(text)) {
+      seen.add(term);
+      hints.push({ kind: 'jargon', word: term, suggestion });
+    }
+  }
+  return hints;
+}
+
+// ---------------------------------------------------------------------------
+// Times.
+
+const DATE_TIME = new Intl.DateTimeFormat('nl-NL', {
+  day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: 'Europe/Amsterdam',
+});
+
+function formatTime(iso) {
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? '' : DATE_TIME.format(new Date(t));
+}
+
+/** How long ago, in plain words ("3 uur"). */
+export function ageText(iso, now = Date.now()) {
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return '';
+  const minutes = Math.max(0, Math.floor((now - t) / 60000));
+  if (minutes < 1) return 'minder dan een minuut';
+  if (minutes < 60) return minutes === 1 ? '1 minuut' : `${minutes} minuten`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours} uur`;
+  const days = Math.floor(hours / 24);
+  return `${days} dagen`;
+}
+
+// ---------------------------------------------------------------------------
+// The page. Everything below needs a DOM.
+
+const state = {
+  token: null,
+  me: null,
+  inboxes: [],          // from GET /inboxes
+  inboxId: null,        // chosen inbox
+  filters: { state: '', channel: '', priority: '' },
+  cases: [],
+  nextCursor: null,
+  caseId: null,         // chosen case
+  caseData: null,
+  jargon: {},
+  streams: new Map(),   // inbox -> AbortController
+  lastEventId: new Map(),
+  dirty: { inboxes: false, cases: false, case: false },
+  refreshTimer: null,
+  pendingNew: new Map(), // inbox -> number of new cases not yet announced
+  lastAnnounce: 0,
+  announceTimer: null,
+};
+
+const $ = (id) => document.getElementById(id);
+
+/** A new element with text (never HTML) and a fixed set of safe attributes. */
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  return node;
+}
+
+class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem?.title || `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+async function api(path, { method = 'GET', body } = {}) {
+  const headers = { Authorization: `Bearer ${state.token}`, Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(API + path, {
+    method, headers, cache: 'no-store', body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const type = res.headers.get('Content-Type') || '';
+  const data = type.includes('json') ? await res.json().catch(() => null) : null;
+  if (!res.ok) {
+    if (res.status === 401 && state.me) signOut('Uw toegangscode werkt niet meer. Log opnieuw in.');
+    throw new ApiError(res.status, data);
+  }
+  return data;
+}
+
+const enc = encodeURIComponent;
+
+/** A problem+json answer as one plain sentence for the status line. */
+function problemText(err) {
+  if (err instanceof ApiError) {
+    const p = err.problem;
+    if (err.status === 409) return `Dat kan nu niet. ${p?.detail || p?.title || 'Iemand anders werkt aan deze zaak of de zaak is gesloten.'}`;
+    if (p?.detail || p?.title) return `Dat lukte niet. ${p.detail || p.title}`;
+    return `Dat lukte niet (fout ${err.status}). Probeer het opnieuw.`;
+  }
+  return 'Balie is niet bereikbaar. Controleer uw verbinding en probeer het opnieuw.';
+}
+
+// A live region only speaks when its text changes: clear it first.
+function speak(node, text) {
+  node.textContent = '';
+  setTimeout(() => { node.textContent = text; }, 50);
+}
+const setStatus = (text) => speak($('status'), text);
+
+// ---------------------------------------------------------------------------
+// Sign in and out.
+
+function showFieldError(field, errorNode, text) {
+  errorNode.textContent = text;
+  errorNode.hidden = false;
+  field.setAttribute('aria-invalid', 'true');
+}
+
+function clearFieldError(field, errorNode) {
+  errorNode.textContent = '';
+  errorNode.hidden = true;
+  field.removeAttribute('aria-invalid');
+}
+
+async function signIn(token, { fromStorage = false } = {}) {
+  const field = $('token');
+  state.token = token;
+  try {
+    state.me = await api('/me');
+  } catch (err) {
+    state.token = null;
+    sessionStorage.removeItem(TOKEN_KEY);
+    if (fromStorage) return;
+    const text = err instanceof ApiError && (err.status === 401 || err.status === 403)
+      ? 'Deze toegangscode klopt niet. Controleer de code en probeer het opnieuw.'
+      : problemText(err);
+    showFieldError(field, $('token-error'), text);
+    field.focus();
+    return;
+  }
+  sessionStorage.setItem(TOKEN_KEY, token);
+  clearFieldError(field, $('token-error'));
+  field.value = '';
+  $('sign-in').hidden = true;
+  $('app').hidden = false;
+  $('user-bar').hidden = false;
+  $('user-name').textContent = `Ingelogd als ${state.me.name}`;
+  await loadInboxes();
+  startStreams();
+  const first = state.inboxes.find((i) => i.id === state.inboxId) || state.inboxes[0];
+  if (first) await chooseInbox(first.id, { focus: false });
+  $('inboxes-title').focus();
+  setStatus(`U bent ingelogd als ${state.me.name}.`);
+}
+
+function signOut(message) {
+  stopStreams();
+  sessionStorage.removeItem(TOKEN_KEY);
+  Object.assign(state, { token: null, me: null, inboxes: [], inboxId: null, cases: [], nextCursor: null, caseId: null, caseData: null });
+  $('app').hidden = true;
+  $('user-bar').hidden = true;
+  $('case').hidden = true;
+  $('sign-in').hidden = false;
+  $('inbox-list').replaceChildren();
+  $('case-rows').replaceChildren();
+  $('conversation').replaceChildren();
+  if (message) showFieldError($('token'), $('token-error'), message);
+  $('token').focus();
+  setStatus(message || 'U bent uitgelogd.');
+}
+
+// ---------------------------------------------------------------------------
+// Inboxes.
+
+async function loadInboxes() {
+  const data = await api('/inboxes');
+  state.inboxes = data?.inboxes || [];
+  renderInboxes();
+}
+
+const inboxName = (id) => state.inboxes.find((i) => i.id === id)?.name || id;
+
+function renderInboxes() {
+  const list = $('inbox-list');
+  const focusedId = document.activeElement?.closest?.('#inbox-list button')?.dataset.inbox;
+  const items = state.inboxes.map((inbox) => {
+    const button = el('button', 'balie-inbox-button');
+    button.type = 'button';
+    button.dataset.inbox = inbox.id;
+    if (inbox.id === state.inboxId) button.setAttribute('aria-current', 'true');
+    button.append(el('span', 'balie-inbox-button__name', inbox.name));
+    const open = inbox.open_cases ?? 0;
+    const unanswered = inbox.unanswered_cases ?? 0;
+    button.append(el('span', 'balie-inbox-button__counts',
+      `${open} ${open === 1 ? 'open zaak' : 'open zaken'}, ${unanswered} zonder antwoord`));
+    button.append(el('span', 'balie-inbox-button__age', inbox.oldest_unanswered_at
+      ? `Oudste wacht al ${ageText(inbox.oldest_unanswered_at)}`
+      : 'Niemand wacht op antwoord'));
+    button.addEventListener('click', () => chooseInbox(inbox.id, { focus: true }));
+    const li = el('li');
+    li.append(button);
+    return li;
+  });
+  list.replaceChildren(...items);
+  if (focusedId) list.querySelector(`button[data-inbox="${CSS.escape(focusedId)}"]`)?.focus();
+}
+
+async function chooseInbox(id, { focus }) {
+  if (state.inboxId !== id) {
+    state.inboxId = id;
+    closeCase();
+  }
+  renderInboxes();
+  await loadCases({ append: false });
+  if (focus) $('cases-title').focus();
+}
+
+// ---------------------------------------------------------------------------
+// Cases of the chosen inbox.
+
+function casesQuery(limit, cursor) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(state.filters)) if (v) q.set(k, v);
+  q.set('limit', String(limit));
+  if (cursor) q.set('cursor', cursor);
+  return `/inboxes/${enc(state.inboxId)}/cases?${q}`;
+}
+
+async function loadCases({ append, keepCount = false }) {
+  if (!state.inboxId) return;
+  // A live refresh reloads as many cases as were on screen, so "meer laden"
+  // pages do not disappear.
+  const limit = keepCount ? Math.min(MAX_PAGE, Math.max(PAGE_SIZE, state.cases.length)) : PAGE_SIZE;
+  let data;
+  try {
+    data = await api(casesQuery(limit, append ? state.nextCursor : null));
+  } catch (err) {
+    setStatus(problemText(err));
+    return;
+  }
+  const before = state.cases.length;
+  state.cases = append ? state.cases.concat(data.cases || []) : (data.cases || []);
+  state.nextCursor = data.next_cursor || null;
+  renderCases();
+  if (append) {
+    const added = state.cases.length - before;
+    setStatus(added === 1 ? '1 zaak erbij geladen.' : `${added} zaken erbij geladen.`);
+    const firstNew = state.cases[before];
+    if (firstNew) caseButton(firstNew.id)?.focus();
+  }
+}
+
+const caseButton = (id) => $('case-rows').querySelector(`button[data-case="${CSS.escape(id)}"]`);
+
+function renderCases() {
+  const name = inboxName(state.inboxId);
+  $('cases-title').textContent = `Zaken in ${name}`;
+  $('cases-caption').textContent = `Zaken in ${name}`;
+  const focusedId = document.activeElement?.closest?.('#case-rows button')?.dataset.case;
+  const rows = state.cases.map((c) => {
+    const tr = el('tr', 'utrecht-table__row');
+    const first = el('th', 'utrecht-table__header-cell balie-case-cell');
+    first.scope = 'row';
+    const button = el('button', 'balie-case-button');
+    button.type = 'button';
+    button.dataset.case = c.id;
+    if (c.id === state.caseId) button.setAttribute('aria-current', 'true');
+    button.append(el('span', 'balie-case-button__ref', c.reference), document.createTextNode(' '),
+      el('span', 'balie-case-button__subject', c.subject || '(geen onderwerp)'));
+    button.addEventListener('click', () => openCase(c.id, { focus: 'case' }));
+    first.append(button);
+    if (c.resident_name) first.append(el('span', 'balie-case-cell__resident', `Van ${c.resident_name}`));
+    tr.append(first);
+    tr.append(el('td', 'utrecht-table__cell', word(CHANNEL_WORDS, c.channel)));
+    tr.append(el('td', `utrecht-table__cell balie-priority balie-priority--${c.priority === 'urgent' || c.priority === 'high' ? 'high' : 'normal'}`,
+      word(PRIORITY_WORDS, c.priority)));
+    const status = el('td', 'utrecht-table__cell');
+    status.append(el('span', 'balie-state', word(STATE_WORDS, c.state)));
+    if (c.state === 'claimed' && c.assignee) status.append(el('span', 'balie-state__detail', `door ${c.assignee}`));
+    if (c.unanswered && c.state !== 'closed') status.append(el('span', 'balie-badge', 'Wacht op antwoord'));
+    tr.append(status);
+    const updated = el('td', 'utrecht-table__cell');
+    const time = el('time', null, formatTime(c.updated_at));
+    time.setAttribute('datetime', c.updated_at || '');
+    updated.append(time);
+    tr.append(updated);
+    return tr;
+  });
+  $('case-rows').replaceChildren(...rows);
+  $('cases-scroll').hidden = rows.length === 0;
+  $('cases-empty').hidden = rows.length !== 0;
+  $('load-more').hidden = !state.nextCursor;
+  if (focusedId) caseButton(focusedId)?.focus();
+}
+
+// ---------------------------------------------------------------------------
+// One case.
+
+function closeCase() {
+  state.caseId = null;
+  state.caseData = null;
+  $('case').hidden = true;
+}
+
+async function openCase(id, { focus } = {}) {
+  const changed = state.caseId !== id;
+  state.caseId = id;
+  for (const b of $('case-rows').querySelectorAll('button[data-case]')) {
+    if (b.dataset.case === id) b.setAttribute('aria-current', 'true');
+    else b.removeAttribute('aria-current');
+  }
+  if (changed) {
+    clearComposer();
+  }
+  await loadCase();
+  if (focus === 'case') $('case-title').focus();
+  else if (focus === 'list') caseButton(id)?.focus();
+}
+
+async function loadCase() {
+  const id = state.caseId;
+  if (!id) return;
+  let data;
+  try {
+    data = await api(`/cases/${enc(id)}`);
+  } catch (err) {
+    if (err instanceof ApiError && (err.status === 403 || err.status === 404)) {
+      closeCase();
+      setStatus('Deze zaak staat niet meer in uw postvakken.');
+    } else {
+      setStatus(problemText(err));
+    }
+    return;
+  }
+  if (state.caseId !== id) return; // another case was chosen meanwhile
+  state.caseData = data;
+  renderCase();
+}
+
+const isMine = (c) => c.state === 'claimed' && c.assignee && c.assignee === state.me?.name;
+
+function renderCase() {
+  const c = state.caseData;
+  $('case').hidden = false;
+  $('case-title').textContent = `Zaak ${c.reference}: ${c.subject || '(geen onderwerp)'}`;
+
+  // Facts about the case.
+  const facts = [
+    ['Status', c.state === 'claimed' && c.assignee
+      ? `${word(STATE_WORDS, c.state)} door ${isMine(c) ? 'u' : c.assignee}${c.claim_expires_at ? ` tot ${formatTime(c.claim_expires_at)}` : ''}`
+      : word(STATE_WORDS, c.state)],
+    ['Postvak', inboxName(c.inbox)],
+    ['Kanaal', word(CHANNEL_WORDS, c.channel)],
+    ['Prioriteit', word(PRIORITY_WORDS, c.priority)],
+    ['Inwoner', c.resident_name || 'Naam onbekend'],
+    ['Aangemaakt', formatTime(c.created_at)],
+  ];
+  $('case-facts').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', null, k), el('dd', null, v)]));
+
+  // Claim or release, close or reopen: one button each, so focus stays put.
+  const claim = $('claim');
+  const note = $('claim-note');
+  claim.hidden = c.state === 'closed';
+  claim.disabled = false;
+  note.hidden = true;
+  if (isMine(c)) {
+    claim.textContent = 'Vrijgeven';
+    claim.dataset.action = 'release';
+  } else {
+    claim.textContent = 'Oppakken';
+    claim.dataset.action = 'claim';
+    if (c.state === 'claimed') {
+      claim.disabled = true;
+      note.textContent = `${c.assignee || 'Een collega'} heeft deze zaak opgepakt. U kunt pas antwoorden als de zaak is vrijgegeven.`;
+      note.hidden = false;
+    }
+  }
+  const close = $('close');
+  close.textContent = c.state === 'closed' ? 'Zaak heropenen' : 'Zaak sluiten';
+  close.dataset.action = c.state === 'closed' ? 'reopen' : 'close';
+
+  // Transfer targets: every inbox offered except the current one.
+  const targets = (c.inboxes || []).filter((i) => i.id !== c.inbox);
+  const select = $('transfer-inbox');
+  const keep = select.value;
+  select.replaceChildren(...targets.map((i) => {
+    const o = el('option', null, i.name);
+    o.value = i.id;
+    return o;
+  }));
+  if (targets.some((i) => i.id === keep)) select.value = keep;
+  $('transfer-form').hidden = targets.length === 0 || c.state === 'closed';
+
+  renderConversation(c);
+  renderReplyOptions(c);
+  $('reply-form').hidden = c.state === 'closed';
+  $('reply-title').hidden = c.state === 'closed';
+  updateCount();
+}
+
+function renderConversation(c) {
+  const entries = [
+    ...(c.messages || []).map((m) => ({ at: m.occurred_at || m.received_at, message: m })),
+    ...(c.notes || []).map((n) => ({ at: n.created_at, note: n })),
+  ];
+  entries.sort((a, b) => (Date.parse(a.at) || 0) - (Date.parse(b.at) || 0));
+  $('conversation').replaceChildren(...entries.map((e) => (e.message ? messageItem(e.message) : noteItem(e.note))));
+}
+
+function timeNode(iso) {
+  const t = el('time', null, formatTime(iso));
+  t.setAttribute('datetime', iso || '');
+  return t;
+}
+
+function messageItem(m) {
+  const inbound = m.direction === 'inbound';
+  const li = el('li', `balie-message balie-message--${inbound ? 'inbound' : 'outbound'}`);
+  const meta = el('p', 'balie-message__meta');
+  meta.append(el('strong', null, word(DIRECTION_WORDS, m.direction)), document.createTextNode(
+    ` · ${word(CHANNEL_WORDS, m.channel)} · `), timeNode(m.occurred_at));
+  li.append(meta);
+  const address = m.resident?.addresses?.[0]?.value;
+  const resident = [m.resident?.name, address].filter(Boolean).join(', ') || 'onbekende inwoner';
+  li.append(el('p', 'balie-message__party', inbound ? `Van: ${resident}` : `Aan: ${resident}`));
+  if (m.subject) li.append(el('p', 'balie-message__subject', `Onderwerp: ${m.subject}`));
+  // Only the plain text: an email's HTML is never shown.
+  li.append(el('p', 'balie-message__text', m.text || ''));
+  if (m.attachments?.length) {
+    li.append(el('p', 'balie-message__label', m.attachments.length === 1 ? 'Bijlage:' : 'Bijlagen:'));
+    const ul = el('ul', 'balie-attachments');
+    for (const a of m.attachments) ul.append(el('li', null, `${a.filename} (${sizeText(a.size)})`));
+    li.append(ul);
+  }
+  if (!inbound) {
+    const d = m.delivery;
+    const status = el('p', `balie-delivery balie-delivery--${d?.status || 'unknown'}`);
+    status.append(el('span', 'balie-delivery__label', 'Bezorging: '), el('span', 'balie-delivery__status', deliveryText(d)));
+    li.append(status);
+  }
+  return li;
+}
+
+function noteItem(n) {
+  const li = el('li', 'balie-note');
+  const meta = el('p', 'balie-message__meta');
+  meta.append(el('strong', 'balie-note__label', 'Interne notitie'),
+    document.createTextNode(` · ${n.author || 'medewerker'} · `), timeNode(n.created_at));
+  li.append(meta, el('p', 'balie-message__text', n.text || ''));
+  return li;
+}
+
+function sizeText(bytes) {
+  const n = Number(bytes) || 0;
+  if (n < 1024) return `${n} bytes`;
+  if (n < 1024 * 1024) return `${Math.round(n / 1024)} kB`;
+  return `${(n / (1024 * 1024)).toFixed(1).replace('.', ',')} MB`;
+}
+
+// ---------------------------------------------------------------------------
+// Composer.
+
+function renderReplyOptions(c) {
+  const select = $('reply-target');
+  const previous = select.selectedOptions[0];
+  const prevKey = previous ? `${previous.dataset.channel}\n${previous.dataset.address}` : null;
+  const options = (c.reply_options || []).map((r, i) => {
+    const o = el('option', null, `${word(CHANNEL_WORDS, r.channel)}: ${r.address}`);
+    o.value = String(i);
+    o.dataset.channel = r.channel;
+    o.dataset.address = r.address;
+    if (r.default) o.selected = true;
+    return o;
+  });
+  if (options.length === 0) {
+    const o = el('option', null, 'Zelfde kanaal als de inwoner');
+    o.value = '';
+    options.push(o);
+  }
+  select.replaceChildren(...options);
+  if (prevKey) {
+    const same = options.find((o) => `${o.dataset.channel}\n${o.dataset.address}` === prevKey);
+    if (same) same.selected = true;
+  }
+}
+
+function replyChannel() {
+  return $('reply-target').selectedOptions[0]?.dataset.channel || state.caseData?.channel || '';
+}
+
+function updateCount() {
+  const text = $('reply-text').value;
+  const chars = Array.from(text).length;
+  let line = chars === 1 ? '1 teken' : `${chars} tekens`;
+  if (replyChannel() === 'sms') {
+    const s = smsSegments(text);
+    line += s.segments === 1 ? ', 1 sms-bericht' : `, ${s.segments} sms-berichten`;
+    if (s.encoding === 'ucs-2') line += ' (door speciale tekens passen er maar 70 tekens in één sms)';
+  }
+  $('reply-count').textContent = line;
+}
+
+let hintTimer = null;
+let lastHintKey = '';
+
+function scheduleHints() {
+  clearTimeout(hintTimer);
+  hintTimer = setTimeout(renderHints, HINT_DELAY_MS);
+}
+
+function renderHints() {
+  const hints = plainLanguageHints($('reply-text').value, state.jargon);
+  const key = JSON.stringify(hints);
+  if (key === lastHintKey) return; // unchanged: say nothing again
+  lastHintKey = key;
+  $('reply-hints-title').hidden = hints.length === 0;
+  $('reply-hints-list').replaceChildren(...hints.map((h) => el('li', null, h.kind === 'sentence'
+    ? `Een zin heeft ${h.words} woorden (begint met “${h.start}”). Maak zinnen van hoogstens ${MAX_SENTENCE_WORDS} woorden.`
+    : `Schrijf liever “${h.suggestion}” in plaats van “${h.word}”.`)));
+}
+
+function clearComposer() {
+  $('reply-text').value = '';
+  $('note-text').value = '';
+  for (const [f, e] of [['reply-text', 'reply-text-error'], ['reply-target', 'reply-target-error'], ['note-text', 'note-text-error']]) {
+    clearFieldError($(f), $(e));
+  }
+  lastHintKey = '';
+  renderHints();
+  updateCount();
+}
+
+async function sendReply() {
+  const field = $('reply-text');
+  const target = $('reply-target');
+  clearFieldError(field, $('reply-text-error'));
+  clearFieldError(target, $('reply-target-error'));
+  const text = field.value;
+  if (!text.trim()) {
+    showFieldError(field, $('reply-text-error'), 'Schrijf eerst een antwoord.');
+    field.focus();
+    return;
+  }
+  const body = { text };
+  const option = target.selectedOptions[0];
+  if (option?.dataset.channel) {
+    body.channel = option.dataset.channel;
+    body.address = option.dataset.address;
+  }
+  const id = state.caseId;
+  try {
+    await api(`/cases/${enc(id)}/replies`, { method: 'POST', body });
+  } catch (err) {
+    const params = err.problem?.['invalid-params'] || [];
+    const named = (n) => params.find((p) => p.name === n);
+    if (err.status === 422 && named('text')) {
+      showFieldError(field, $('reply-text-error'), named('text').reason || 'Dit antwoord kan niet worden verstuurd.');
+      field.focus();
+    } else if (err.status === 422 && (named('channel') || named('address'))) {
+      const p = named('channel') || named('address');
+      showFieldError(target, $('reply-target-error'), p.reason || 'Kies een ander kanaal of adres.');
+      target.focus();
+    } else {
+      setStatus(problemText(err));
+      field.focus();
+    }
+    return;
+  }
+  field.value = '';
+  lastHintKey = '';
+  renderHints();
+  updateCount();
+  field.focus();
+  setStatus('Uw antwoord staat in de wachtrij om te worden verstuurd.');
+  if (state.caseId === id) await loadCase();
+  scheduleRefresh({ cases: true, inboxes: true });
+}
+
+async function addNote() {
+  const field = $('note-text');
+  clearFieldError(field, $('note-text-error'));
+  if (!field.value.trim()) {
+    showFieldError(field, $('note-text-error'), 'Schrijf eerst een notitie.');
+    field.focus();
+    return;
+  }
+  try {
+    await api(`/cases/${enc(state.caseId)}/notes`, { method: 'POST', body: { text: field.value } });
+  } catch (err) {
+    const p = err.problem?.['invalid-params']?.find((x) => x.name === 'text');
+    if (p) showFieldError(field, $('note-text-error'), p.reason || 'Deze notitie kan niet worden opgeslagen.');
+    else setStatus(problemText(err));
+    field.focus();
+    return;
+  }
+  field.value = '';
+  field.focus();
+  setStatus('De interne notitie is opgeslagen.');
+  await loadCase();
+}
+
+// ---------------------------------------------------------------------------
+// Case actions.
+
+const ACTION_DONE = {
+  claim: 'U hebt de zaak opgepakt.',
+  release: 'U hebt de zaak vrijgegeven.',
+  close: 'De zaak is gesloten.',
+  reopen: 'De zaak is weer open.',
+};
+
+async function caseAction(action) {
+  try {
+    await api(`/cases/${enc(state.caseId)}/${action}`, { method: 'POST' });
+  } catch (err) {
+    setStatus(problemText(err));
+    await loadCase();
+    return;
+  }
+  setStatus(ACTION_DONE[action]);
+  await loadCase();
+  scheduleRefresh({ cases: true, inboxes: true });
+}
+
+async function transferCase() {
+  const target = $('transfer-inbox').value;
+  if (!target) return;
+  const name = $('transfer-inbox').selectedOptions[0]?.textContent || target;
+  try {
+    await api(`/cases/${enc(state.caseId)}/transfer`, { method: 'POST', body: { inbox: target } });
+  } catch (err) {
+    setStatus(problemText(err));
+    return;
+  }
+  closeCase();
+  setStatus(`De zaak is overgedragen aan ${name}.`);
+  await Promise.all([loadInboxes(), loadCases({ append: false })]);
+  $('cases-title').focus();
+}
+
+// ---------------------------------------------------------------------------
+// Live updates: one event stream per inbox (server-sent events over fetch).
+
+function startStreams() {
+  for (const id of (state.me?.inboxes || state.inboxes.map((i) => i.id)).slice(0, MAX_STREAMS)) {
+    if (state.streams.has(id)) continue;
+    const controller = new AbortController();
+    state.streams.set(id, controller);
+    runStream(id, controller.signal);
+  }
+}
+
+function stopStreams() {
+  for (const c of state.streams.values()) c.abort();
+  state.streams.clear();
+  state.lastEventId.clear();
+}
+
+const sleep = (ms, signal) => new Promise((resolve) => {
+  const t = setTimeout(resolve, ms);
+  signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+});
+
+async function runStream(inbox, signal) {
+  let delay = RECONNECT_MIN_MS;
+  let connectedBefore = false;
+  while (!signal.aborted) {
+    try {
+      const headers = { Authorization: `Bearer ${state.token}`, Accept: 'text/event-stream' };
+      const last = state.lastEventId.get(inbox);
+      if (last) headers['Last-Event-ID'] = last;
+      const res = await fetch(`${API}/events?inbox=${enc(inbox)}`, { headers, signal, cache: 'no-store' });
+      if (res.status === 401) { signOut('Uw toegangscode werkt niet meer. Log opnieuw in.'); return; }
+      if (res.ok && res.body) {
+        delay = RECONNECT_MIN_MS;
+        // After a gap, something may have been missed: refresh what is shown.
+        if (connectedBefore) scheduleRefresh({ inboxes: true, cases: true, case: true });
+        connectedBefore = true;
+        await readEventStream(res.body, (ev) => onServerEvent(inbox, ev));
+      }
+    } catch {
+      // Network error or abort: fall through to the backoff.
+    }
+    if (signal.aborted) return;
+    await sleep(delay * (1 + Math.random() * 0.3), signal);
+    delay = Math.min(delay * 2, RECONNECT_MAX_MS);
+  }
+  function onServerEvent(id, ev) {
+    if (ev.id !== undefined) state.lastEventId.set(id, ev.id);
+    handleEvent(id, ev);
+  }
+}
+
+/** Reads a text/event-stream body and calls onEvent({id, event, data}) per event. */
+export async function readEventStream(body, onEvent) {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  let data = [];
+  let event = '';
+  let id;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value;
+    let nl;
+    while ((nl = buffer.search(/\r\n|\r|\n/)) >= 0) {
+      // A CR at the end of a chunk may be the first half of CRLF: wait.
+      if (nl === buffer.length - 1 && buffer[nl] === '\r') break;
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + (buffer.startsWith('\r\n', nl) ? 2 : 1));
+      if (line === '') {
+        if (data.length) onEvent({ id, event: event || 'message', data: data.join('\n') });
+        data = [];
+        event = '';
+        id = undefined;
+        continue;
+      }
+      if (line.startsWith(':')) continue; // comment, e.g. ": ping"
+      const colon = line.indexOf(':');
+      const field = colon < 0 ? line : line.slice(0, colon);
+      let val = colon < 0 ? '' : line.slice(colon + 1);
+      if (val.startsWith(' ')) val = val.slice(1);
+      if (field === 'data') data.push(val);
+      else if (field === 'event') event = val;
+      else if (field === 'id' && !val.includes('\0')) id = val;
+    }
+  }
+}
+
+function handleEvent(inbox, ev) {
+  let data;
+  try { data = JSON.parse(ev.data); } catch { return; }
+  const type = data.type || ev.event;
+  const dirty = { inboxes: true };
+  if (inbox === state.inboxId || data.inbox === state.inboxId) dirty.cases = true;
+  if (data.case_id && data.case_id === state.caseId) dirty.case = true;
+  scheduleRefresh(dirty);
+  if (type === 'case.created') queueAnnouncement(data.inbox || inbox);
+}
+
+function scheduleRefresh(dirty) {
+  for (const k of Object.keys(dirty)) if (dirty[k]) state.dirty[k] = true;
+  if (state.refreshTimer) return;
+  state.refreshTimer = setTimeout(async () => {
+    state.refreshTimer = null;
+    const d = state.dirty;
+    state.dirty = { inboxes: false, cases: false, case: false };
+    if (!state.me) return;
+    const work = [];
+    if (d.inboxes) work.push(loadInboxes().catch(() => {}));
+    if (d.cases) work.push(loadCases({ append: false, keepCount: true }));
+    if (d.case && state.caseId) work.push(loadCase());
+    await Promise.all(work);
+  }, REFRESH_DELAY_MS);
+}
+
+function queueAnnouncement(inbox) {
+  state.pendingNew.set(inbox, (state.pendingNew.get(inbox) || 0) + 1);
+  if (state.announceTimer) return;
+  const wait = Math.max(0, state.lastAnnounce + ANNOUNCE_INTERVAL_MS - Date.now());
+  state.announceTimer = setTimeout(() => {
+    state.announceTimer = null;
+    state.lastAnnounce = Date.now();
+    const parts = [...state.pendingNew].map(([id, n]) => (n === 1
+      ? `Nieuwe zaak in ${inboxName(id)}` : `${n} nieuwe zaken in ${inboxName(id)}`));
+    state.pendingNew.clear();
+    speak($('announcer'), `${parts.join('. ')}.`);
+  }, wait);
+}
+
+// ---------------------------------------------------------------------------
+// Keyboard shortcuts (WCAG 2.1.4: can be switched off; single keys only
+// outside form fields).
+
+function shortcutsOn() {
+  return $('shortcuts-on').checked;
+}
+
+function onShortcut(e) {
+  if (!shortcutsOn() || !state.me || e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
+  const t = e.target;
+  if (t instanceof Element && t.closest('input, textarea, select, [contenteditable]:not([contenteditable="false"])')) return;
+  if (e.key === 'j' || e.key === 'k') {
+    if (state.cases.length === 0) return;
+    e.preventDefault();
+    const at = state.cases.findIndex((c) => c.id === state.caseId);
+    const next = at < 0 ? 0 : Math.min(state.cases.length - 1, Math.max(0, at + (e.key === 'j' ? 1 : -1)));
+    openCase(state.cases[next].id, { focus: 'list' });
+  } else if (e.key === 'r') {
+    if ($('case').hidden || $('reply-form').hidden) return;
+    e.preventDefault();
+    $('reply-text').focus();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Start.
+
+async function loadJargon() {
+  try {
+    const res = await fetch('/inbox/jargon-nl.json', { cache: 'no-cache' });
+    if (res.ok) state.jargon = (await res.json()).words || {};
+  } catch {
+    state.jargon = {};
+  }
+}
+
+function start() {
+  const saved = localStorage.getItem(SHORTCUTS_KEY);
+  $('shortcuts-on').checked = saved !== 'off';
+  $('shortcuts-on').addEventListener('change', (e) => {
+    localStorage.setItem(SHORTCUTS_KEY, e.target.checked ? 'on' : 'off');
+    setStatus(e.target.checked ? 'Sneltoetsen staan aan.' : 'Sneltoetsen staan uit.');
+  });
+  document.addEventListener('keydown', onShortcut);
+
+  $('sign-in-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const token = $('token').value.trim();
+    if (!token) {
+      showFieldError($('token'), $('token-error'), 'Vul uw toegangscode in.');
+      $('token').focus();
+      return;
+    }
+    signIn(token);
+  });
+  $('sign-out').addEventListener('click', () => signOut());
+
+  $('filter-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    state.filters = { state: $('filter-state').value, channel: $('filter-channel').value, priority: $('filter-priority').value };
+    await loadCases({ append: false });
+    setStatus(state.cases.length === 1 ? '1 zaak gevonden.' : `${state.cases.length}${state.nextCursor ? ' of meer' : ''} zaken gevonden.`);
+  });
+  $('load-more').addEventListener('click', () => loadCases({ append: true }));
+
+  $('claim').addEventListener('click', (e) => caseAction(e.currentTarget.dataset.action || 'claim'));
+  $('close').addEventListener('click', (e) => caseAction(e.currentTarget.dataset.action || 'close'));
+  $('transfer-form').addEventListener('submit', (e) => { e.preventDefault(); transferCase(); });
+  $('reply-form').addEventListener('submit', (e) => { e.preventDefault(); sendReply(); });
+  $('note-form').addEventListener('submit', (e) => { e.preventDefault(); addNote(); });
+  $('reply-text').addEventListener('input', () => { updateCount(); scheduleHints(); });
+  $('reply-target').addEventListener('change', updateCount);
+
+  const jargon = loadJargon();
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (token) jargon.then(() => signIn(token, { fromStorage: true }));
+}
+
+if (typeof document !== 'undefined') {
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
+}

@@ -196,6 +196,7 @@ void api::post_reply(http_request const& req, principal const& me, std::string c
       m.direction = direction::outbound;
       m.channel = to.channel;
       m.provider = "balie";
+      m.provider_message_id = m.id;  // until the channel's provider assigns its own
       m.occurred_at = m.received_at = now;
       if (auto const name = field("resident_name"); !name.empty()) m.resident.name = name;
       m.resident.addresses = {{to.kind, to.address}};

@@ -103,8 +103,7 @@ int daemon::run() {
   }
   log::info("http.listening", {{"address", config_.http.address}, {"port", std::to_string(p.server->port())}});
   p.redis->start();
-  p.feed->start();
-  p.live->start();
+  p.live->start();  // starts the event feed too
   expire_claims();
   if (config_.phone.enabled && !config_.phone.spool_dir.empty()) {
     p.spool = std::make_shared<channels::phone::transcript_spool>(

@@ -62,6 +62,9 @@ void live_updates::start() {
   subscription_ = feed_->subscribe([weak = weak_from_this()](queue::live_event const& e) {
     if (auto self = weak.lock()) self->deliver(e);
   });
+  feed_->start([weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->catch_up_all();
+  });
   ping();
 }
 
@@ -97,25 +100,58 @@ http_response live_updates::open(live_filter filter) {
 
 void live_updates::attach(std::shared_ptr<client> c) {
   if (!c->stream->push("retry: 3000\n: connected\n\n")) return;
-  bool const resume = c->filter.last_event_id.has_value();
   {
     std::lock_guard lock(mutex_);
     if (stopped_) return c->stream->close();
-    c->replaying = resume;
-    if (resume) c->cursor = *c->filter.last_event_id;
+    c->replaying = true;  // live events are held until the starting point is known
     clients_.push_back(c);
   }
-  if (!resume) return;
-  feed_->replay(*c->filter.last_event_id, max_replay,
-                [c](boost::system::error_code ec, std::vector<queue::live_event> missed, bool complete) {
-                  std::lock_guard lock(c->mutex);
-                  if (ec || !complete) c->open = c->stream->push("event: reload\ndata: {}\n\n");
-                  else
-                    for (auto const& e : missed) c->send(e);
-                  for (auto const& e : c->held) c->send(e);
-                  c->held.clear();
-                  c->replaying = false;
-                });
+  if (c->filter.last_event_id) {
+    c->cursor = *c->filter.last_event_id;
+    return catch_up(std::move(c));
+  }
+  feed_->newest([c](boost::system::error_code ec, std::string id) {
+    std::lock_guard lock(c->mutex);
+    if (!ec) c->cursor = id;
+    for (auto const& e : c->held) c->send(e);
+    c->held.clear();
+    c->replaying = false;
+  });
+}
+
+/// Sends what happened after the client's cursor (from Redis), then what was held meanwhile.
+void live_updates::catch_up(std::shared_ptr<client> c) {
+  std::string after;
+  {
+    std::lock_guard lock(c->mutex);
+    c->replaying = true;
+    after = c->cursor;
+  }
+  feed_->replay(after, max_replay, [c](boost::system::error_code ec, std::vector<queue::live_event> missed, bool complete) {
+    std::lock_guard lock(c->mutex);
+    if (ec || !complete) c->open = c->stream->push("event: reload\ndata: {}\n\n");
+    else
+      for (auto const& e : missed) c->send(e);
+    for (auto const& e : c->held) c->send(e);
+    c->held.clear();
+    c->replaying = false;
+  });
+}
+
+void live_updates::catch_up_all() {
+  std::vector<std::shared_ptr<client>> all;
+  {
+    std::lock_guard lock(mutex_);
+    all = clients_;
+  }
+  for (auto& c : all) {
+    bool ready;
+    {
+      std::lock_guard lock(c->mutex);
+      ready = !c->replaying && !c->cursor.empty();
+    }
+    if (ready) catch_up(c);
+  }
 }
 
 void live_updates::deliver(queue::live_event const& e) {

@@ -4,7 +4,10 @@
 // one case). Events carry ids and kinds, never contents: the page fetches
 // what changed, and that read is audited like any other. A reconnecting
 // client sends Last-Event-ID and gets what it missed from Redis first; if
-// it missed too much it is told to reload.
+// it missed too much it is told to reload. A new client starts from the
+// newest event at the time it connects; events that arrive meanwhile are
+// held and sent in order, and when the feed's read loop (re)starts every
+// client catches up from the last event it got, so none falls in a gap.
 
 #include "gateway/http_server.hpp"
 #include "gateway/tokens.hpp"
@@ -34,6 +37,8 @@ public:
 private:
   struct client;
   void attach(std::shared_ptr<client>);
+  void catch_up(std::shared_ptr<client>);
+  void catch_up_all();
   void deliver(queue::live_event const&);
   void ping();
 

@@ -29,8 +29,8 @@ std::optional<long long> parse_number(std::string const& s) {
 }
 
 bool valid_cursor(std::string const& c) {
-  auto const sp = c.find(' ');
-  return sp != std::string::npos && parse_number(c.substr(0, sp)) && is_case_id(c.substr(sp + 1));
+  auto const sep = c.find('-');
+  return sep != std::string::npos && parse_number(c.substr(0, sep)) && is_case_id(c.substr(sep + 1));
 }
 
 } // namespace

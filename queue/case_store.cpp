@@ -90,7 +90,7 @@ while #found < limit and scanned < bound do
     end
   end
 end
-return {found, last_score .. ' ' .. last_id}
+return {found, last_score .. '-' .. last_id}
 )lua");
   return s;
 }
@@ -184,7 +184,7 @@ void case_store::stats(std::vector<std::string> inboxes, std::function<void(boos
 void case_store::list_cases(std::string const& inbox, case_filter const& filter, std::size_t limit, std::string const& cursor,
                             std::function<void(boost::system::error_code, std::vector<case_summary>, std::string)> done) {
   std::string score = "+inf", after;
-  if (auto const sp = cursor.find(' '); sp != std::string::npos) score = cursor.substr(0, sp), after = cursor.substr(sp + 1);
+  if (auto const sep = cursor.find('-'); sep != std::string::npos) score = cursor.substr(0, sep), after = cursor.substr(sep + 1);
   bool const closed = filter.state == "closed";
   list_script().run(*redis_, {},
                     {inbox, closed ? "cases" : "open", score, after, std::to_string(limit), filter.state.value_or(""),

@@ -78,6 +78,7 @@ public:
 
   /// Cases of an inbox, most recent activity first, filtered; `cursor` is
   /// empty or a `next_cursor` from an earlier page (empty next: no more).
+  /// A cursor is "<activity ms>-<case id>" of the last case looked at.
   void list_cases(std::string const& inbox, case_filter const&, std::size_t limit, std::string const& cursor,
                   std::function<void(boost::system::error_code, std::vector<case_summary>, std::string next_cursor)>);
 

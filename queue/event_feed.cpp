@@ -27,7 +27,8 @@ std::vector<live_event> events_from(redis_reply const& entries) {
 event_feed::event_feed(std::shared_ptr<redis_connection> blocking, std::shared_ptr<redis_connection> commands)
     : blocking_(std::move(blocking)), commands_(std::move(commands)) {}
 
-void event_feed::start() {
+void event_feed::start(std::function<void()> on_started) {
+  on_started_ = std::move(on_started);
   blocking_->start();
   find_start();
 }
@@ -54,6 +55,7 @@ void event_feed::find_start() {
                        if (ec) return self->retry_later(&event_feed::find_start);
                        auto const events = events_from(r);
                        self->last_id_ = events.empty() ? "0-0" : events.front().id;
+                       if (self->on_started_) self->on_started_();
                        self->read_next();
                      });
 }
@@ -96,6 +98,15 @@ std::uint64_t event_feed::subscribe(subscriber s) {
 void event_feed::unsubscribe(std::uint64_t token) {
   std::lock_guard lock(mutex_);
   subscribers_.erase(token);
+}
+
+void event_feed::newest(std::function<void(boost::system::error_code, std::string)> done) {
+  commands_->execute({"XREVRANGE", std::string(keys::events), "+", "-", "COUNT", "1"},
+                     [done = std::move(done)](boost::system::error_code ec, redis_reply r) {
+                       if (ec) return done(ec, {});
+                       auto const events = events_from(r);
+                       done({}, events.empty() ? "0-0" : events.front().id);
+                     });
 }
 
 void event_feed::replay(std::string const& after_id, std::size_t limit,

@@ -25,10 +25,16 @@ public:
   /// `blocking` is used for the read loop only; `commands` for replays.
   event_feed(std::shared_ptr<redis_connection> blocking, std::shared_ptr<redis_connection> commands);
 
-  void start();
+  /// `on_started` runs each time the read loop (re)starts from a fresh
+  /// position: subscribers may have missed events before it and should
+  /// replay from what they last saw.
+  void start(std::function<void()> on_started);
   void stop();
   std::uint64_t subscribe(subscriber);
   void unsubscribe(std::uint64_t);
+
+  /// The id of the newest event now ("0-0" when there is none).
+  void newest(std::function<void(boost::system::error_code, std::string)>);
 
   /// Events after `after_id`, oldest first, at most `limit`; `complete` is
   /// false when more were missed than that (the client should reload).
@@ -43,6 +49,7 @@ private:
 
   std::shared_ptr<redis_connection> blocking_, commands_;
   std::string last_id_;
+  std::function<void()> on_started_;
   bool stopped_ = false;
   std::mutex mutex_;
   std::uint64_t next_token_ = 1;

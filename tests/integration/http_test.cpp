@@ -79,7 +79,8 @@ TEST_CASE("a transcript becomes a case staff can read; a redelivery is acknowled
   auto const list = nlohmann::json::parse(inboxes.body)["inboxes"];
   REQUIRE(list.size() == 2);  // the demo staff token sees algemeen and telefoon, not vergunningen
   CHECK(list[1]["id"] == "telefoon");
-  CHECK(list[1]["cases"] == 1);
+  CHECK(list[1]["open_cases"] == 1);
+  CHECK(list[1]["unanswered_cases"] == 1);
 
   auto const cases = http_call(s.port(), "GET", "/api/v1/inboxes/telefoon/cases", auth(staff_token));
   REQUIRE(cases.status == 200);

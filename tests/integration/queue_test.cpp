@@ -6,7 +6,7 @@
 #include "queue/case_store.hpp"
 #include "queue/keys.hpp"
 #include "queue/stream_group.hpp"
-#include "tests/support/redis_server.hpp"
+#include "tests/support/queue_stack.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -19,90 +19,9 @@
 
 using namespace balie;
 using namespace balie::queue;
+using namespace balie::test;
 using namespace std::chrono_literals;
 
-namespace {
-
-/// An io_context on its own thread, a redis_connection, and the events it reported.
-struct harness {
-  boost::asio::io_context ioc;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{ioc.get_executor()};
-  std::thread runner;
-  std::shared_ptr<redis_connection> redis;
-  std::mutex mutex;
-  std::condition_variable cv;
-  std::vector<std::string> events;
-
-  explicit harness(redis_options opts) {
-    std::signal(SIGPIPE, SIG_IGN);  // as balied does: a dead Redis is an error, not a signal
-    redis = redis_connection::create(ioc.get_executor(), opts, [this](std::string_view e, std::string_view) {
-      std::lock_guard lock(mutex);
-      events.emplace_back(e);
-      cv.notify_all();
-    });
-    redis->start();
-    runner = std::thread([this] { ioc.run(); });
-  }
-  ~harness() {
-    redis->stop();
-    work.reset();
-    runner.join();
-  }
-  /// Waits until `event` has been reported `n` times.
-  bool wait_event(std::string const& event, std::size_t n = 1, std::chrono::seconds timeout = 20s) {
-    std::unique_lock lock(mutex);
-    return cv.wait_for(lock, timeout, [&] { return std::count(events.begin(), events.end(), event) >= static_cast<long>(n); });
-  }
-};
-
-redis_options options_for(test::redis_server const& server) {
-  redis_options o;
-  o.unix_socket = server.socket();
-  o.reconnect_min = 10ms;
-  o.reconnect_max = 100ms;
-  o.command_timeout = 1000ms;
-  return o;
-}
-
-/// A private Redis and a connected case_store.
-struct queue_stack {
-  test::temp_dir dir;
-  test::redis_server server;
-  std::unique_ptr<harness> h;
-  std::unique_ptr<case_store> store;
-  explicit queue_stack(std::function<void(redis_options&)> adjust = {}, bool durable = true) : server(dir.path, durable) {
-    server.start();
-    auto opts = options_for(server);
-    if (adjust) adjust(opts);
-    h = std::make_unique<harness>(opts);
-    store = std::make_unique<case_store>(h->redis, 3600s);
-    if (durable) REQUIRE(h->wait_event("redis.ready"));
-  }
-};
-
-case_message phone_message(id_source& ids, std::string call_id) {
-  case_message m;
-  auto const now = system_now();
-  m.id = ids.ulid(now);
-  m.case_id = ids.ulid(now);
-  m.reference = ids.case_reference();
-  m.channel = channel::phone;
-  m.provider = "transcript-api";
-  m.provider_message_id = std::move(call_id);
-  m.occurred_at = m.received_at = now;
-  m.subject = "Telefoongesprek";
-  m.text = "Hallo";
-  m.routing = routing_info{"telefoon", priority::normal, std::nullopt, "channel:phone"};
-  return m;
-}
-
-std::pair<boost::system::error_code, enqueue_result> enqueue(case_store& store, case_message const& m, std::string const& key) {
-  std::promise<std::pair<boost::system::error_code, enqueue_result>> p;
-  store.enqueue(m, key, true, [&](boost::system::error_code ec, enqueue_result r) { p.set_value({ec, r}); });
-  return p.get_future().get();
-}
-
-} // namespace
 
 TEST_CASE("enqueue writes the dedup mark, case, inbox stream, group and index in one step") {
   queue_stack q;

@@ -80,4 +80,40 @@ std::string raw_exchange(std::uint16_t port, std::string const& bytes, bool half
   return out;
 }
 
+struct stream_reader::impl {
+  asio::io_context ioc;
+  beast::tcp_stream stream{ioc};
+};
+
+stream_reader::stream_reader(std::uint16_t port, std::string const& target,
+                             std::vector<std::pair<std::string, std::string>> const& headers)
+    : impl_(std::make_unique<impl>()) {
+  impl_->stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  std::string req = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n";
+  for (auto const& [k, v] : headers) req += k + ": " + v + "\r\n";
+  req += "\r\n";
+  asio::write(impl_->stream.socket(), asio::buffer(req));
+}
+
+stream_reader::~stream_reader() = default;
+
+bool stream_reader::wait_for(std::string const& text, std::chrono::milliseconds timeout) {
+  auto const deadline = std::chrono::steady_clock::now() + timeout;
+  char buf[4096];
+  while (received_.find(text) == std::string::npos) {
+    auto const left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::milliseconds(0)) return false;
+    // Beast's timeouts apply to asynchronous operations only.
+    impl_->stream.expires_after(left);
+    beast::error_code ec;
+    std::size_t n = 0;
+    impl_->stream.async_read_some(asio::buffer(buf), [&](beast::error_code e, std::size_t k) { ec = e, n = k; });
+    impl_->ioc.restart();
+    impl_->ioc.run();
+    if (ec) return false;
+    received_.append(buf, n);
+  }
+  return true;
+}
+
 } // namespace balie::test

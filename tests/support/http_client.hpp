@@ -1,6 +1,7 @@
 #pragma once
 // A small blocking HTTP/1.1 client for tests and the benchmark.
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -32,6 +33,21 @@ public:
 private:
   struct impl;
   std::unique_ptr<impl> impl_;
+};
+
+/// A long-lived GET (server-sent events): what has arrived so far, read on demand.
+class stream_reader {
+public:
+  stream_reader(std::uint16_t port, std::string const& target, std::vector<std::pair<std::string, std::string>> const& headers = {});
+  ~stream_reader();
+  /// Reads until `text` has arrived (true) or the timeout passed or the stream ended (false).
+  bool wait_for(std::string const& text, std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  std::string const& received() const { return received_; }
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+  std::string received_;
 };
 
 } // namespace balie::test

@@ -11,6 +11,7 @@
 
 #include <doctest/doctest.h>
 
+#include <csignal>
 #include <fstream>
 
 using namespace balie;
@@ -325,4 +326,30 @@ TEST_CASE("the staff page is served with a strict CSP; nothing outside the web f
     CHECK(http_call(st.port(), "GET", path).status == 404);
   }
   CHECK(http_call(st.port(), "POST", "/inbox/").status == 405);
+}
+
+TEST_CASE("a claim nobody renews returns the case to its inbox, announced live") {
+  test_stack s(json{{"staff", {{"claim_ttl_seconds", 1}}}});
+  auto const body = json{{"call_id", "call-expire"},
+                         {"segments", {{{"speaker", "resident"}, {"start_ms", 0}, {"end_ms", 1000}, {"text", "Hallo"}}}}};
+  auto const r = http_call(s.port(), "POST", "/api/v1/transcripts", auth(system_token), body.dump());
+  REQUIRE(r.status == 202);
+  std::string const id = json::parse(r.body)["case_id"];
+  stream_reader live(s.port(), "/api/v1/events?case=" + id, auth(staff_token));
+  REQUIRE(live.wait_for(": connected"));
+  REQUIRE(http_call(s.port(), "POST", "/api/v1/cases/" + id + "/claim", auth(staff_token)).status == 200);
+  REQUIRE(s.balied->wait_for_event("claims.expired"));
+  REQUIRE(live.wait_for("\"reason\":\"expired\""));
+  auto const view = json::parse(http_call(s.port(), "GET", "/api/v1/cases/" + id, auth(staff_token)).body);
+  CHECK(view["state"] == "open");
+  CHECK(view["assignee"].is_null());
+}
+
+TEST_CASE("SIGTERM ends open event streams and balied still exits cleanly") {
+  test_stack s;
+  stream_reader live(s.port(), "/api/v1/events", auth(staff_token));
+  REQUIRE(live.wait_for(": connected"));
+  CHECK(s.balied->process().signal_and_wait(SIGTERM) == 0);
+  CHECK(!live.wait_for("never sent", std::chrono::seconds(10)));
+  CHECK(live.ended());  // closed by balied, not timed out
 }

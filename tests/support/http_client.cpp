@@ -110,7 +110,10 @@ bool stream_reader::wait_for(std::string const& text, std::chrono::milliseconds 
     impl_->stream.async_read_some(asio::buffer(buf), [&](beast::error_code e, std::size_t k) { ec = e, n = k; });
     impl_->ioc.restart();
     impl_->ioc.run();
-    if (ec) return false;
+    if (ec) {
+      ended_ = ec != beast::error::timeout;
+      return false;
+    }
     received_.append(buf, n);
   }
   return true;

@@ -43,11 +43,14 @@ public:
   /// Reads until `text` has arrived (true) or the timeout passed or the stream ended (false).
   bool wait_for(std::string const& text, std::chrono::milliseconds timeout = std::chrono::seconds(20));
   std::string const& received() const { return received_; }
+  /// The server closed the stream (as opposed to a timeout).
+  bool ended() const { return ended_; }
 
 private:
   struct impl;
   std::unique_ptr<impl> impl_;
   std::string received_;
+  bool ended_ = false;
 };
 
 } // namespace balie::test

@@ -54,6 +54,7 @@ struct daemon::parts {
   std::unique_ptr<http_server> server;
   std::shared_ptr<channels::phone::transcript_spool> spool;
   std::atomic<bool> stopping{false};
+  std::atomic<long long> claim_ttl_ms{0};  ///< read by the claim sweep, written by reload
   enum class shutdown_phase { running, draining, closing } phase = shutdown_phase::running;
   steady::time_point deadline;
 
@@ -75,6 +76,7 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
   p.stats.redis_reconnects_from([r = p.redis] { return r->reconnects(); });
   p.store = std::make_unique<queue::case_store>(p.redis, config_.dedup_ttl);
   p.workflow = std::make_unique<queue::case_workflow>(p.redis);
+  p.claim_ttl_ms = std::chrono::duration_cast<std::chrono::milliseconds>(config_.staff.claim_ttl).count();
   // Live updates read with a blocking XREAD, so on a connection of their own.
   auto events_redis = queue::redis_connection::create(p.ioc.get_executor(), config_.redis, [](std::string_view event, std::string_view detail) {
     if (event != "redis.ready") log::warn("events." + std::string(event), {{"detail", detail}});
@@ -185,7 +187,7 @@ void daemon::shutdown_step() {
 void daemon::expire_claims() {
   auto& p = *parts_;
   if (p.stopping) return;
-  auto const ttl = std::chrono::duration_cast<std::chrono::milliseconds>(config_.staff.claim_ttl);
+  auto const ttl = std::chrono::milliseconds(p.claim_ttl_ms.load());
   auto const every = std::clamp(ttl / 4, std::chrono::milliseconds(100), std::chrono::milliseconds(5000));
   p.claim_timer.expires_after(every);
   p.claim_timer.async_wait([this](boost::system::error_code ec) {
@@ -212,7 +214,10 @@ void daemon::reload() {
     if (fresh.inboxes != config_.inboxes) log::info("reload.inboxes", {{"count", std::to_string(fresh.inboxes.size())}});
     if (fresh.phone.enabled != config_.phone.enabled || fresh.phone.max_transcript_bytes != config_.phone.max_transcript_bytes)
       log::info("reload.channel", {{"channel", "phone"}, {"enabled", fresh.phone.enabled ? "true" : "false"}});
-    if (fresh.staff != config_.staff) log::info("reload.staff", {{"claim_ttl_s", std::to_string(fresh.staff.claim_ttl.count())}});
+    if (fresh.staff != config_.staff) {
+      p.claim_ttl_ms = std::chrono::duration_cast<std::chrono::milliseconds>(fresh.staff.claim_ttl).count();
+      log::info("reload.staff", {{"claim_ttl_s", std::to_string(fresh.staff.claim_ttl.count())}});
+    }
     if (fresh.web_root != config_.web_root) log::info("reload.web");
     if (fresh.log_level != config_.log_level) {
       log::set_level(fresh.log_level);

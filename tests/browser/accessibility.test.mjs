@@ -25,6 +25,10 @@ before(async () => {
     inboundMessage({ channel: 'sms', subject: 'Sms', name: 'Bram Jansen', address: '+31600000002', priority: 'high',
       text: 'Hoe laat is het gemeentehuis open?' }),
     inboundMessage({ channel: 'webchat', name: 'Chris Bakker', priority: 'urgent', text: 'Ik wil een afspraak maken.' }),
+    inboundMessage({ channel: 'phone', subject: 'Telefoongesprek over parkeren', name: 'Dana Kok', language: 'eng',
+      text: 'I would like a parking permit.',
+      transcript: [{ speaker: 'ivr', text: 'Welkom bij de gemeente.' }, { speaker: 'resident', text: 'I would like a parking permit.' },
+        { speaker: 'staff', text: 'Ik help u graag.' }] }),
   ]);
   caseId = answers[0].case_id;
   // One outbound reply and one internal note on the first case, as staff.
@@ -136,6 +140,24 @@ test('at 200 % text size the open case still reflows at 640 px without sideways 
     await page.addStyleTag({ content: 'html { font-size: 200% !important; }' });
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     assert.ok(overflow <= 0, `page scrolls sideways by ${overflow} px at 200 % text`);
+    assert.deepEqual(await axeViolations(page), []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a phone call with its transcript opened and English resident text has no axe violations', async () => {
+  const { context, page } = await stack.newPage({ bypassCSP: true });
+  try {
+    await signIn(page);
+    await page.getByRole('button', { name: /Telefoongesprek over parkeren/ }).click();
+    await page.getByRole('heading', { level: 2, name: /Telefoongesprek over parkeren/ }).waitFor();
+    assert.equal(await page.locator('#conversation .balie-message__text').first().getAttribute('lang'), 'en');
+    const summary = page.locator('#conversation .balie-transcript summary');
+    await summary.focus();
+    await page.keyboard.press('Enter');
+    await page.locator('#conversation .balie-transcript li').nth(2).waitFor({ state: 'visible' });
+    assert.match(await page.locator('#conversation .balie-transcript').textContent(), /Keuzemenu: Welkom bij de gemeente\./);
     assert.deepEqual(await axeViolations(page), []);
   } finally {
     await context.close();

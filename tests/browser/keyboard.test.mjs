@@ -67,7 +67,7 @@ test('keyboard only: sign in, open a new case, claim, reply, and see "In de wach
     })]);
     await page.getByRole('button', { name: /Nieuwe vraag over de paspoortafspraak/ }).waitFor({ timeout: LIVE_TIMEOUT_MS });
 
-    await tabTo(page, 'the new case in the list', (f) => f.text.includes('Nieuwe vraag over de paspoortafspraak'));
+    await tabTo(page, 'the new case in the list', (f) => f.tag === 'BUTTON' && f.text.includes('Nieuwe vraag over de paspoortafspraak'));
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { level: 2, name: /paspoortafspraak/ }).waitFor();
     assert.equal(await focusedId(page), 'case-title', 'opening a case moves focus to its heading');
@@ -88,7 +88,7 @@ test('keyboard only: sign in, open a new case, claim, reply, and see "In de wach
     await page.keyboard.type('Ja, u kunt uw paspoort morgen ophalen.');
     assert.match(await page.locator('#reply-count').textContent(), /38 tekens, 1 sms-bericht/);
 
-    await tabTo(page, 'the send button', (f) => f.text === 'Antwoord versturen');
+    await tabTo(page, 'the send button', (f) => f.tag === 'BUTTON' && f.text === 'Antwoord versturen');
     await page.keyboard.press('Enter');
     await page.locator('#status').getByText('Uw antwoord staat in de wachtrij').waitFor();
     assert.equal(await focusedId(page), 'reply-text', 'after sending, focus is back in the reply box');

@@ -193,13 +193,26 @@ async function api(path, { method = 'GET', body } = {}) {
 
 const enc = encodeURIComponent;
 
-/** A problem+json answer as one plain sentence for the status line. */
+// What a problem type means for the staff member, in Dutch: the API's own
+// detail is English and for developers, so it is not shown.
+const PROBLEM_WORDS = {
+  'claimed-by-other': 'Een collega werkt aan deze zaak. U kunt pas iets doen als die de zaak vrijgeeft.',
+  'case-closed': 'Deze zaak is gesloten. Heropen de zaak eerst.',
+  'not-claimed': 'Niemand werkt nu aan deze zaak.',
+  'same-inbox': 'De zaak staat al in dit postvak.',
+  'not-closed': 'Deze zaak is niet gesloten.',
+  conflict: 'De zaak is net veranderd. Bekijk de zaak opnieuw.',
+  forbidden: 'U hebt geen toegang tot deze zaak of dit postvak.',
+  'not-found': 'Deze zaak bestaat niet meer.',
+  'temporarily-unavailable': 'Balie kan de gegevens nu niet bereiken. Probeer het over een paar seconden opnieuw.',
+  'invalid-request': 'Balie kon dit niet verwerken. Controleer wat u hebt ingevuld.',
+};
+
+/** A problem+json answer as one plain Dutch sentence for the status line. */
 function problemText(err) {
   if (err instanceof ApiError) {
-    const p = err.problem;
-    if (err.status === 409) return `Dat kan nu niet. ${p?.detail || p?.title || 'Iemand anders werkt aan deze zaak of de zaak is gesloten.'}`;
-    if (p?.detail || p?.title) return `Dat lukte niet. ${p.detail || p.title}`;
-    return `Dat lukte niet (fout ${err.status}). Probeer het opnieuw.`;
+    const slug = String(err.problem?.type || '').split(':').pop();
+    return PROBLEM_WORDS[slug] || `Dat lukte niet (fout ${err.status}). Probeer het opnieuw.`;
   }
   return 'Balie is niet bereikbaar. Controleer uw verbinding en probeer het opnieuw.';
 }
@@ -529,7 +542,23 @@ function messageItem(m) {
   li.append(el('p', 'balie-message__party', inbound ? `Van: ${resident}` : `Aan: ${resident}`));
   if (m.subject) li.append(el('p', 'balie-message__subject', `Onderwerp: ${m.subject}`));
   // Only the plain text: an email's HTML is never shown.
-  li.append(el('p', 'balie-message__text', m.text || ''));
+  const lang = inbound ? htmlLang(m.resident?.language) : null;
+  li.append(residentText(el('p', 'balie-message__text', m.text || ''), lang));
+  const segments = m.transcript?.segments || [];
+  if (segments.length) {
+    // The whole call, folded: the text above is what the resident said.
+    const details = el('details', 'balie-transcript');
+    details.append(el('summary', null, `Hele gesprek lezen (${segments.length} ${segments.length === 1 ? 'deel' : 'delen'})`));
+    const ol = el('ol', 'balie-transcript__segments');
+    for (const seg of segments) {
+      const item = el('li');
+      item.append(el('strong', null, `${word(SPEAKER_WORDS, seg.speaker)}:`), document.createTextNode(' '),
+        residentText(el('span', null, seg.text || ''), seg.speaker === 'resident' ? lang : null));
+      ol.append(item);
+    }
+    details.append(ol);
+    li.append(details);
+  }
   if (m.attachments?.length) {
     li.append(el('p', 'balie-message__label', m.attachments.length === 1 ? 'Bijlage:' : 'Bijlagen:'));
     const ul = el('ul', 'balie-attachments');
@@ -543,6 +572,23 @@ function messageItem(m) {
     li.append(status);
   }
   return li;
+}
+
+const SPEAKER_WORDS = { resident: 'Inwoner', staff: 'Medewerker', ivr: 'Keuzemenu', interpreter: 'Tolk', unknown: 'Spreker onbekend' };
+// ISO 639-3 (the case-message) to the BCP 47 tag screen readers use.
+const LANGUAGE_TAGS = { nld: 'nl', eng: 'en', deu: 'de', fra: 'fr', spa: 'es', por: 'pt', ita: 'it', pol: 'pl', tur: 'tr',
+  ara: 'ar', ukr: 'uk', rus: 'ru', ron: 'ro', bul: 'bg', som: 'so', tir: 'ti', pap: 'pap', fry: 'fy' };
+
+function htmlLang(iso639_3) {
+  if (!iso639_3 || iso639_3 === 'nld') return null;
+  return LANGUAGE_TAGS[iso639_3] || null;
+}
+
+// Resident text: its own language when not Dutch, and its own direction (Arabic, Hebrew).
+function residentText(node, lang) {
+  if (lang) node.setAttribute('lang', lang);
+  node.setAttribute('dir', 'auto');
+  return node;
 }
 
 function noteItem(n) {

@@ -19,7 +19,7 @@ let counter = 0;
 /**
  * One inbound message. Options: channel, inbox, priority, subject, text, name,
  * address (email or phone), attachments ([{filename, content_type, size}]),
- * at (Date).
+ * transcript ([{speaker, text}], for phone calls), language (ISO 639-3), at (Date).
  */
 export function inboundMessage(options = {}) {
   counter += 1;
@@ -28,7 +28,7 @@ export function inboundMessage(options = {}) {
   const address = options.address
     || (channel === 'sms' || channel === 'phone' ? `+316000000${String(counter % 100).padStart(2, '0')}` : `inwoner${counter}@gemeente.test`);
   const kind = channel === 'sms' || channel === 'phone' ? 'phone' : channel === 'webchat' ? 'webchat' : 'email';
-  const resident = { addresses: [{ kind, value: address }], language: 'nld', identity_assurance: 'channel', needs: [] };
+  const resident = { addresses: [{ kind, value: address }], language: options.language || 'nld', identity_assurance: 'channel', needs: [] };
   if (options.name !== undefined) resident.name = options.name;
   const message = {
     schema: 'balie.case-message/1',
@@ -56,6 +56,13 @@ export function inboundMessage(options = {}) {
     auto_generated: false,
   };
   if (options.subject !== undefined) message.subject = options.subject;
+  if (options.transcript) {
+    message.transcript = {
+      segments: options.transcript.map((t, i) => ({ speaker: t.speaker, start_ms: i * 1000, end_ms: i * 1000 + 900, text: t.text })),
+      automatic: true,
+      engine: 'browser-test',
+    };
+  }
   return message;
 }
 

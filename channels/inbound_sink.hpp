@@ -21,6 +21,12 @@ struct submit_result {
   std::string case_id;
   std::string reference;
   std::string inbox;
+  std::int64_t seq = 0;  ///< web chat: the message's number in its conversation
+};
+
+/// Where else the message goes in the same durable step.
+struct submit_options {
+  std::string conversation;  ///< web chat: also append to this conversation's log
 };
 
 using submit_handler = std::function<void(boost::system::error_code, submit_result)>;
@@ -28,8 +34,9 @@ using submit_handler = std::function<void(boost::system::error_code, submit_resu
 class inbound_sink {
 public:
   virtual ~inbound_sink() = default;
-  /// `dedup_key` is unique per source message (e.g. "phone:<call id>").
-  virtual void submit(case_message message, std::string dedup_key, submit_handler handler) = 0;
+  /// `dedup_key` is unique per source message (e.g. "phone:<call id>"). The
+  /// case is created if it does not exist yet, else the message joins it.
+  virtual void submit(case_message message, std::string dedup_key, submit_handler handler, submit_options options = {}) = 0;
 };
 
 } // namespace balie

@@ -49,7 +49,7 @@ std::optional<std::string> bearer_token(http_request const& req) {
 
 api::api(std::shared_ptr<config const> cfg, std::shared_ptr<token_store const> tokens, api_services s)
     : config_(std::move(cfg)), tokens_(std::move(tokens)), sink_(s.sink), store_(s.store), workflow_(s.workflow),
-      live_(std::move(s.live)), metrics_(s.stats), clock_(std::move(s.clock)), ids_(s.ids) {}
+      live_(std::move(s.live)), chat_(std::move(s.chat)), metrics_(s.stats), clock_(std::move(s.clock)), ids_(s.ids) {}
 
 /// The one route table: dispatch and routes() (hence the OpenAPI test) read it.
 struct api::route_entry {
@@ -68,6 +68,11 @@ std::vector<api::route_entry> const& api::table() {
   auto action_entry = [&](std::string const& name, action what) {
     return entry("POST", "/api/v1/cases/{id}/" + name, access::staff,
                  [what](api& a, auto const& q, me_t me, params const& p, http_responder r) { a.act(q, *me, p[0], what, std::move(r)); });
+  };
+  // Resident endpoints of the web chat: no staff token; the chat session token, where needed, is checked inside.
+  auto anyone = [&](std::string method, std::string pattern, void (api::*handler)(http_request const&, http_responder)) {
+    return entry(std::move(method), std::move(pattern), access::anyone,
+                 [handler](api& a, auto const& q, me_t, params const&, http_responder r) { (a.*handler)(q, std::move(r)); });
   };
   static std::vector<route_entry> const entries = {
       entry("GET", "/healthz", access::anyone, [](api& a, auto const& q, me_t, params const&, http_responder r) { a.healthz(q, std::move(r)); }),
@@ -88,6 +93,13 @@ std::vector<api::route_entry> const& api::table() {
             [](api& a, auto const& q, me_t me, params const&, http_responder r) { a.events(q, *me, std::move(r)); }),
       entry("POST", "/api/v1/cases/{id}/replies", access::staff,
             [](api& a, auto const& q, me_t me, params const& p, http_responder r) { a.post_reply(q, *me, p[0], std::move(r)); }),
+      anyone("GET", "/api/v1/chat/status", &api::chat_status_get),
+      anyone("POST", "/api/v1/chat/sessions", &api::chat_session_post),
+      anyone("GET", "/api/v1/chat/history", &api::chat_history_get),
+      anyone("POST", "/api/v1/chat/messages", &api::chat_message_post),
+      anyone("GET", "/api/v1/chat/events", &api::chat_events_get),
+      anyone("POST", "/api/v1/chat/leave-message", &api::chat_leave_message_post),
+      anyone("GET", "/api/v1/chat/ws", &api::chat_ws_plain),
       action_entry("claim", action::claim),
       action_entry("release", action::release),
       action_entry("transfer", action::transfer),
@@ -143,6 +155,7 @@ void api::handle(http_request req, http_responder respond) {
     }
     return respond(serve_web_file(current_config()->web_root, req.path));
   }
+  if (req.method == "OPTIONS" && req.path.rfind("/api/v1/chat/", 0) == 0) return chat_preflight(req, std::move(respond));
   auto const path = split_path(req.path);
   params p;
   std::string allow;

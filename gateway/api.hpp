@@ -12,6 +12,7 @@
 #include "gateway/tokens.hpp"
 #include "queue/case_store.hpp"
 #include "queue/case_workflow.hpp"
+#include "queue/chat_store.hpp"
 
 #include <functional>
 #include <mutex>
@@ -24,6 +25,7 @@ struct route {
 };
 
 class live_updates;
+class chat_service;
 
 /// What the API works with, owned by the daemon.
 struct api_services {
@@ -31,6 +33,7 @@ struct api_services {
   queue::case_store& store;
   queue::case_workflow& workflow;
   std::shared_ptr<live_updates> live;  ///< null: no live updates (tests of other parts)
+  std::shared_ptr<chat_service> chat;  ///< null: no web chat
   metrics& stats;
   clock_fn clock;
   id_source& ids;
@@ -77,6 +80,20 @@ private:
   void with_case_access(principal const&, std::string const& case_id, http_responder&,
                         std::function<void(std::string inbox, http_responder)> then);
   void answer_action(queue::action_result const&, std::string const& case_id, http_responder);
+
+  // The web chat over HTTP (chat_api.cpp).
+  bool chat_origin_ok(http_request const&, http_responder&, std::vector<std::pair<std::string, std::string>>& cors) const;
+  void chat_call(http_request const&, http_responder, std::function<void(http_responder)> then);
+  void with_chat_session(http_request const&, http_responder,
+                         std::function<void(queue::chat_session, std::string token, http_responder)> then);
+  void chat_status_get(http_request const&, http_responder);
+  void chat_session_post(http_request const&, http_responder);
+  void chat_history_get(http_request const&, http_responder);
+  void chat_message_post(http_request const&, http_responder);
+  void chat_events_get(http_request const&, http_responder);
+  void chat_leave_message_post(http_request const&, http_responder);
+  void chat_ws_plain(http_request const&, http_responder);
+  void chat_preflight(http_request const&, http_responder);
   void audit_then(principal const&, std::string const& action, std::string const& case_id, http_responder,
                   std::function<void(http_responder)> then);
 
@@ -87,6 +104,7 @@ private:
   queue::case_store& store_;
   queue::case_workflow& workflow_;
   std::shared_ptr<live_updates> live_;
+  std::shared_ptr<chat_service> chat_;
   metrics& metrics_;
   clock_fn clock_;
   id_source& ids_;

@@ -43,6 +43,30 @@ struct phone_config {
   bool operator==(phone_config const&) const = default;
 };
 
+/// One day's chat opening hours, local time ("09:00"-"17:00"), minutes since midnight.
+struct opening_window {
+  int from_minute = 0;
+  int to_minute = 0;
+  bool operator==(opening_window const&) const = default;
+};
+
+struct webchat_config {
+  bool enabled = true;
+  /// Origins allowed to open sessions and sockets; "loopback" allows any
+  /// http://127.0.0.1:<port> and http://localhost:<port> (development only).
+  std::vector<std::string> allowed_origins;
+  std::chrono::seconds session_ttl{2 * 3600};  ///< a session not used for this long ends
+  std::size_t max_connections_per_address = 20;
+  double messages_per_second = 1.0;  ///< per connection, sustained
+  double message_burst = 10.0;       ///< per connection, at once
+  std::size_t max_pending_frames = 64;  ///< a socket further behind is closed with 1013
+  /// Opening hours per weekday (0 = Sunday), in the `timezone`; empty: always open.
+  std::vector<std::vector<opening_window>> hours;
+  std::string timezone = "Europe/Amsterdam";
+  std::string closed_notice;  ///< shown while closed; empty: the widget's own text
+  bool operator==(webchat_config const&) const = default;
+};
+
 struct staff_config {
   std::chrono::seconds claim_ttl{30 * 60};  ///< a claim nobody renews returns the case to its inbox
   int sms_max_segments = 6;                 ///< longer SMS replies are refused: too costly, too long to read
@@ -61,6 +85,7 @@ struct config {
   std::vector<inbox_config> inboxes;
   routing::routing_config routing;
   phone_config phone;
+  webchat_config webchat;
   staff_config staff;
   std::filesystem::path web_root;  ///< the staff page and widget files; empty: not served
   std::chrono::seconds dedup_ttl{30 * 24 * 3600};  ///< longer than any provider's redelivery window

@@ -11,6 +11,8 @@
 #include "channels/phone/spool.hpp"
 #include "gateway/api.hpp"
 #include "gateway/intake.hpp"
+#include "gateway/chat_service.hpp"
+#include "gateway/chat_socket.hpp"
 #include "gateway/live_updates.hpp"
 #include "gateway/log.hpp"
 #include "gateway/sd_notify.hpp"
@@ -49,6 +51,8 @@ struct daemon::parts {
   std::unique_ptr<queue::case_workflow> workflow;
   std::shared_ptr<queue::event_feed> feed;
   std::shared_ptr<live_updates> live;
+  std::unique_ptr<queue::chat_store> chat_store;
+  std::shared_ptr<chat_service> chat;
   std::unique_ptr<intake> in;
   std::unique_ptr<api> http_api;
   std::unique_ptr<http_server> server;
@@ -66,6 +70,9 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
   // must surface as an error on the connection, not as a SIGPIPE that kills
   // balied. The same holds for a closed stdout.
   std::signal(SIGPIPE, SIG_IGN);
+  // Opening hours are local time of the municipality, whatever the host's zone.
+  setenv("TZ", config_.webchat.timezone.c_str(), 1);
+  tzset();
   auto& p = *parts_;
   log::set_level(config_.log_level);
   p.tokens = std::make_shared<token_store const>(token_store::load(config_.tokens_file));
@@ -84,14 +91,22 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
   p.feed = std::make_shared<queue::event_feed>(events_redis, p.redis);
   p.live = std::make_shared<live_updates>(p.ioc.get_executor(), p.feed);
   p.in = std::make_unique<intake>(*p.store, std::make_shared<routing::router const>(config_.routing), p.stats, p.ids);
+  // The web-chat sender reads its outbox with a blocking read: a connection of its own too.
+  auto sender_redis = queue::redis_connection::create(p.ioc.get_executor(), config_.redis, [](std::string_view event, std::string_view detail) {
+    if (event != "redis.ready") log::warn("webchat." + std::string(event), {{"detail", detail}});
+  });
+  p.chat_store = std::make_unique<queue::chat_store>(p.redis);
+  p.chat = std::make_shared<chat_service>(p.ioc.get_executor(), std::make_shared<config const>(config_), *p.in, *p.chat_store,
+                                          *p.workflow, sender_redis, p.feed, system_now, p.ids);
   p.http_api = std::make_unique<api>(std::make_shared<config const>(config_), p.tokens,
-                                     api_services{*p.in, *p.store, *p.workflow, p.live, p.stats, system_now, p.ids});
+                                     api_services{*p.in, *p.store, *p.workflow, p.live, p.chat, p.stats, system_now, p.ids});
   http_limits const limits{config_.http.max_header_bytes, config_.http.max_body_bytes, config_.http.read_timeout,
                            config_.http.idle_timeout, config_.http.max_connections};
   auto* handler = p.http_api.get();
   p.server = std::make_unique<http_server>(
       p.ioc, limits, [handler](http_request req, http_responder respond) { handler->handle(std::move(req), std::move(respond)); },
-      [handler](unsigned status, std::string type, std::string detail) { return handler->transport_error(status, type, detail); });
+      [handler](unsigned status, std::string type, std::string detail) { return handler->transport_error(status, type, detail); },
+      [chat = p.chat](std::shared_ptr<upgrade_request> up) { serve_chat_socket(std::move(up), chat); });
 }
 
 daemon::~daemon() = default;
@@ -106,6 +121,7 @@ int daemon::run() {
   log::info("http.listening", {{"address", config_.http.address}, {"port", std::to_string(p.server->port())}});
   p.redis->start();
   p.live->start();  // starts the event feed too
+  p.chat->start();
   expire_claims();
   if (config_.phone.enabled && !config_.phone.spool_dir.empty()) {
     p.spool = std::make_shared<channels::phone::transcript_spool>(
@@ -162,6 +178,7 @@ void daemon::shutdown_step() {
   if (p.phase == parts::shutdown_phase::draining && (p.in->in_flight() == 0 || now >= p.deadline)) {
     log::info("shutdown.drained", {{"unfinished", std::to_string(p.in->in_flight())}});
     p.live->stop();
+    p.chat->stop();
     p.server->close_connections();
     p.phase = parts::shutdown_phase::closing;
   }
@@ -219,6 +236,8 @@ void daemon::reload() {
       log::info("reload.staff", {{"claim_ttl_s", std::to_string(fresh.staff.claim_ttl.count())}});
     }
     if (fresh.web_root != config_.web_root) log::info("reload.web");
+    if (fresh.webchat != config_.webchat)
+      log::info("reload.channel", {{"channel", "webchat"}, {"enabled", fresh.webchat.enabled ? "true" : "false"}});
     if (fresh.log_level != config_.log_level) {
       log::set_level(fresh.log_level);
       log::info("reload.log_level", {{"level", fresh.log_level}});
@@ -240,6 +259,7 @@ void daemon::reload() {
     fresh.phone.spool_poll = config_.phone.spool_poll;
     config_ = fresh;
     p.http_api->set_config(std::make_shared<config const>(config_));
+    p.chat->set_config(std::make_shared<config const>(config_));
   } catch (std::exception const& e) {
     log::error("reload.failed", {{"error", e.what()}});
   }

@@ -10,12 +10,15 @@
 // the socket notices the client leaving.
 #include "gateway/http_server.hpp"
 
+#include "gateway/http_upgrade.hpp"
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include <array>
 #include <atomic>
@@ -42,14 +45,16 @@ struct http_server::state : std::enable_shared_from_this<http_server::state> {
   http_limits limits;
   http_handler handler;
   http_error_responder error_response;
+  upgrade_handler upgrade;
   tcp::acceptor acceptor;
   std::atomic<std::size_t> open{0};
   std::atomic<bool> closing{false};
   std::mutex sessions_mutex;
   std::list<std::weak_ptr<session>> sessions;
 
-  state(asio::io_context& io, http_limits l, http_handler h, http_error_responder e)
-      : ioc(io), limits(l), handler(std::move(h)), error_response(std::move(e)), acceptor(asio::make_strand(io)) {}
+  state(asio::io_context& io, http_limits l, http_handler h, http_error_responder e, upgrade_handler u)
+      : ioc(io), limits(l), handler(std::move(h)), error_response(std::move(e)), upgrade(std::move(u)),
+        acceptor(asio::make_strand(io)) {}
   void accept();
   void on_accept(beast::error_code, tcp::socket);
 };
@@ -142,6 +147,15 @@ private:
 
     auto msg = parser_->release();
     keep_alive_ = msg.keep_alive();
+    if (beast::websocket::is_upgrade(msg) && state_->upgrade && !state_->closing) {
+      // The connection leaves this server: the WebSocket side owns it from here.
+      stream_.expires_never();
+      beast::error_code ignored;
+      auto const peer = stream_.socket().remote_endpoint(ignored);
+      auto up = std::shared_ptr<upgrade_request>(
+          new upgrade_request{std::move(stream_), std::move(buffer_), std::move(msg), peer.address().to_string()});
+      return state_->upgrade(std::move(up));
+    }
     http_request req;
     req.method = std::string(msg.method_string());
     req.target = std::string(msg.target());
@@ -313,8 +327,9 @@ void http_server::state::on_accept(beast::error_code ec, tcp::socket socket) {
   accept();
 }
 
-http_server::http_server(asio::io_context& ioc, http_limits limits, http_handler handler, http_error_responder errors)
-    : state_(std::make_shared<state>(ioc, limits, std::move(handler), std::move(errors))) {}
+http_server::http_server(asio::io_context& ioc, http_limits limits, http_handler handler, http_error_responder errors,
+                         upgrade_handler upgrade)
+    : state_(std::make_shared<state>(ioc, limits, std::move(handler), std::move(errors), std::move(upgrade))) {}
 
 http_server::~http_server() { stop_accepting(); }
 

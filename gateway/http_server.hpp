@@ -63,9 +63,14 @@ struct http_limits {
 /// Turns a parse failure of the transport into a response (413, 431, 400, 408).
 using http_error_responder = std::function<http_response(unsigned status, std::string type, std::string detail)>;
 
+/// A WebSocket upgrade request and its connection (gateway/http_upgrade.hpp).
+struct upgrade_request;
+/// Takes over connections that ask for a WebSocket upgrade; without one they get 404.
+using upgrade_handler = std::function<void(std::shared_ptr<upgrade_request>)>;
+
 class http_server {
 public:
-  http_server(boost::asio::io_context&, http_limits, http_handler, http_error_responder);
+  http_server(boost::asio::io_context&, http_limits, http_handler, http_error_responder, upgrade_handler = {});
   ~http_server();
 
   boost::system::error_code listen(std::string const& address, std::uint16_t port);

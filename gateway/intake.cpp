@@ -18,7 +18,7 @@ void intake::set_router(std::shared_ptr<routing::router const> r) {
   router_ = std::move(r);
 }
 
-void intake::submit(case_message m, std::string dedup_key, submit_handler handler) {
+void intake::submit(case_message m, std::string dedup_key, submit_handler handler, submit_options options) {
   ++in_flight_;  // before the check, so drain never misses a submission
   if (draining_) {
     --in_flight_;
@@ -29,17 +29,17 @@ void intake::submit(case_message m, std::string dedup_key, submit_handler handle
     m.routing = router_->route(m);
   }
   attempt(std::make_shared<case_message>(std::move(m)), std::move(dedup_key), std::move(handler),
-          std::chrono::steady_clock::now(), 1);
+          std::chrono::steady_clock::now(), 1, std::move(options.conversation));
 }
 
 void intake::attempt(std::shared_ptr<case_message> m, std::string dedup_key, submit_handler handler,
-                     std::chrono::steady_clock::time_point started, int tries) {
-  store_.enqueue(*m, dedup_key, /*new_case=*/true, [this, m, dedup_key, handler = std::move(handler), started, tries](
+                     std::chrono::steady_clock::time_point started, int tries, std::string conversation) {
+  store_.enqueue(*m, dedup_key, /*may_create=*/true, [this, m, dedup_key, handler = std::move(handler), started, tries, conversation](
                                     boost::system::error_code ec, queue::enqueue_result r) mutable {
     auto const channel = to_string(m->channel);
     if (ec == queue::errc::reference_taken && tries < max_reference_tries) {
       m->reference = ids_.case_reference();
-      return attempt(m, std::move(dedup_key), std::move(handler), started, tries + 1);
+      return attempt(m, std::move(dedup_key), std::move(handler), started, tries + 1, conversation);
     }
     if (ec) {
       metrics_.enqueue_failed(channel, m->provider);
@@ -55,8 +55,8 @@ void intake::attempt(std::shared_ptr<case_message> m, std::string dedup_key, sub
     }
     --in_flight_;
     handler(ec, submit_result{r.duplicate ? submit_status::duplicate : submit_status::stored, r.message_id, r.case_id,
-                              r.reference, r.inbox});
-  });
+                              r.reference, r.inbox, r.seq});
+  }, conversation);
 }
 
 } // namespace balie::gateway

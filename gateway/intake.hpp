@@ -18,7 +18,7 @@ class intake final : public inbound_sink {
 public:
   intake(queue::case_store&, std::shared_ptr<routing::router const>, metrics&, id_source&);
 
-  void submit(case_message, std::string dedup_key, submit_handler) override;
+  void submit(case_message, std::string dedup_key, submit_handler, submit_options = {}) override;
 
   void set_router(std::shared_ptr<routing::router const>);
   /// From now on submissions fail with `shutting_down`.
@@ -27,7 +27,7 @@ public:
 
 private:
   void attempt(std::shared_ptr<case_message>, std::string dedup_key, submit_handler, std::chrono::steady_clock::time_point,
-               int tries);
+               int tries, std::string conversation);
 
   queue::case_store& store_;
   mutable std::mutex router_mutex_;

@@ -6,6 +6,7 @@
 // Redis.
 #include "queue/case_store.hpp"
 
+#include "channels/time_format.hpp"
 #include "queue/keys.hpp"
 #include "queue/lua_prelude.hpp"
 
@@ -17,23 +18,31 @@ namespace {
 lua_script const& enqueue_script() {
   static lua_script const s(std::string("#!lua\n") + std::string(lua_prelude) + R"lua(
 -- ARGV: 1 dedup key, 2 dedup ttl (s), 3 message JSON, 4 message id, 5 case id, 6 reference,
---       7 inbox of a new case, 8 channel, 9 received (ms), 10 subject, 11 new case (1/0),
---       12 priority, 13 resident name
+--       7 inbox of a new case, 8 channel, 9 received (ms), 10 subject, 11 may create (1/0),
+--       12 priority, 13 resident name, 14 chat conversation ('' = none), 15 chat text, 16 chat time
 local prior = redis.call('GET', ARGV[1])
 if prior then return {0, prior} end
-local case_id, new = ARGV[5], ARGV[11] == '1'
+local case_id = ARGV[5]
 local case = ckey(case_id)
-local inbox = ARGV[7]
+local new = redis.call('EXISTS', case) == 0
+local inbox, reference = ARGV[7], ARGV[6]
 if new then
-  if redis.call('EXISTS', 'balie:ref:' .. ARGV[6]) == 1 then return {-1, 'reference taken'} end
+  if ARGV[11] ~= '1' then return {-2, 'no such case'} end
+  if redis.call('EXISTS', 'balie:ref:' .. reference) == 1 then return {-1, 'reference taken'} end
 else
-  inbox = redis.call('HGET', case, 'inbox')
-  if not inbox then return {-2, 'no such case'} end
+  inbox, reference = redis.call('HGET', case, 'inbox'), redis.call('HGET', case, 'reference')
 end
-redis.call('SET', ARGV[1], ARGV[4] .. ' ' .. case_id .. ' ' .. ARGV[6] .. ' ' .. inbox, 'EX', ARGV[2])
+-- A web-chat message also goes into its conversation, numbered.
+local seq = 0
+if ARGV[14] ~= '' then
+  seq = redis.call('HINCRBY', 'balie:chat:{' .. ARGV[14] .. '}', 'last_seq', 1)
+  redis.call('XADD', 'balie:chat:{' .. ARGV[14] .. '}:log', '0-' .. seq, 'id', ARGV[4], 'from', 'resident',
+             'text', ARGV[15], 'at', ARGV[16])
+end
+redis.call('SET', ARGV[1], ARGV[4] .. ' ' .. case_id .. ' ' .. reference .. ' ' .. inbox .. ' ' .. seq, 'EX', ARGV[2])
 if new then
-  redis.call('SET', 'balie:ref:' .. ARGV[6], case_id)
-  redis.call('HSET', case, 'state', 'open', 'inbox', inbox, 'reference', ARGV[6], 'channel', ARGV[8],
+  redis.call('SET', 'balie:ref:' .. reference, case_id)
+  redis.call('HSET', case, 'state', 'open', 'inbox', inbox, 'reference', reference, 'channel', ARGV[8],
              'created_at', ARGV[9], 'subject', ARGV[10], 'priority', ARGV[12], 'resident_name', ARGV[13])
   event('case.created', case_id, inbox)
 elseif redis.call('HGET', case, 'state') == 'closed' then
@@ -55,7 +64,8 @@ touch(case_id, inbox, ARGV[9])
 redis.call('ZADD', ikey(inbox, ':unanswered'), 'NX', ARGV[9], case_id)
 redis.call('SADD', 'balie:inboxes', inbox)
 event('message.created', case_id, inbox, 'message_id', ARGV[4])
-return {1, id, inbox}
+if seq > 0 then event('chat.message', case_id, inbox, 'conversation_id', ARGV[14], 'seq', seq) end
+return {1, id, inbox, reference, seq}
 )lua");
   return s;
 }
@@ -127,8 +137,8 @@ std::map<std::string, std::string> pairs(redis_reply const& r) {
 case_store::case_store(std::shared_ptr<redis_connection> redis, std::chrono::seconds dedup_ttl)
     : redis_(std::move(redis)), dedup_ttl_(dedup_ttl) {}
 
-void case_store::enqueue(case_message const& m, std::string const& dedup_key, bool new_case,
-                         std::function<void(boost::system::error_code, enqueue_result)> done) {
+void case_store::enqueue(case_message const& m, std::string const& dedup_key, bool may_create,
+                         std::function<void(boost::system::error_code, enqueue_result)> done, std::string const& conversation) {
   auto const& r = m.routing ? *m.routing : routing_info{};
   std::vector<std::string> args = {keys::dedup(dedup_key),
                                    std::to_string(dedup_ttl_.count()),
@@ -140,9 +150,12 @@ void case_store::enqueue(case_message const& m, std::string const& dedup_key, bo
                                    std::string(to_string(m.channel)),
                                    std::to_string(m.received_at.time_since_epoch().count()),
                                    m.subject.value_or(""),
-                                   new_case ? "1" : "0",
+                                   may_create ? "1" : "0",
                                    std::string(to_string(r.priority)),
-                                   m.resident.name.value_or("")};
+                                   m.resident.name.value_or(""),
+                                   conversation,
+                                   conversation.empty() ? std::string{} : m.text,
+                                   conversation.empty() ? std::string{} : format_rfc3339(m.received_at)};
   enqueue_script().run(*redis_, {}, std::move(args),
                        [m_id = m.id, case_id = m.case_id, ref = m.reference,
                         done = std::move(done)](boost::system::error_code ec, redis_reply reply) {
@@ -152,13 +165,14 @@ void case_store::enqueue(case_message const& m, std::string const& dedup_key, bo
                          auto const status = reply.elements[0].integer;
                          if (status == -1) return done(errc::reference_taken, {});
                          if (status == -2) return done(errc::no_such_case, {});
-                         if (status == 1 && reply.elements.size() == 3)
-                           return done({}, enqueue_result{false, m_id, case_id, ref, reply.elements[2].str});
-                         // Duplicate: the mark holds "message case reference inbox" of the first delivery.
+                         if (status == 1 && reply.elements.size() == 5)
+                           return done({}, enqueue_result{false, m_id, case_id, reply.elements[3].str, reply.elements[2].str,
+                                                          reply.elements[4].integer});
+                         // Duplicate: the mark holds "message case reference inbox seq" of the first delivery.
                          std::istringstream prior(reply.elements[1].str);
                          enqueue_result r;
                          r.duplicate = true;
-                         prior >> r.message_id >> r.case_id >> r.reference >> r.inbox;
+                         prior >> r.message_id >> r.case_id >> r.reference >> r.inbox >> r.seq;
                          done({}, r);
                        });
 }

@@ -25,6 +25,7 @@ struct enqueue_result {
   std::string case_id;
   std::string reference;
   std::string inbox;
+  std::int64_t seq = 0;  ///< its number in the web-chat conversation (0: none)
 };
 
 struct case_summary {
@@ -68,11 +69,14 @@ public:
   case_store(std::shared_ptr<redis_connection>, std::chrono::seconds dedup_ttl);
 
   /// `m.routing` must be set. A message whose case already exists joins that
-  /// case in the case's current inbox (and reopens it when closed). Fails with
-  /// `errc::reference_taken` when a new case's reference collides (the caller
-  /// mints another and retries), `errc::no_such_case` for an unknown case.
-  void enqueue(case_message const& m, std::string const& dedup_key, bool new_case,
-               std::function<void(boost::system::error_code, enqueue_result)>);
+  /// case in the case's current inbox (and reopens it when closed); otherwise
+  /// the case is created if `may_create`. Fails with `errc::reference_taken`
+  /// when a new case's reference collides (the caller mints another and
+  /// retries), `errc::no_such_case` for an unknown case it may not create.
+  /// With a web-chat `conversation`, the message is also appended to that
+  /// conversation's numbered log in the same step.
+  void enqueue(case_message const& m, std::string const& dedup_key, bool may_create,
+               std::function<void(boost::system::error_code, enqueue_result)>, std::string const& conversation = {});
 
   void stats(std::vector<std::string> inboxes, std::function<void(boost::system::error_code, std::vector<inbox_stats>)>);
 

@@ -19,7 +19,8 @@ nlohmann::json balied_process::base_config(std::string const& redis_socket, std:
           {"auth", {{"tokens_file", std::string(BALIE_SOURCE_DIR) + "/config/dev-tokens.json"}}},
           {"inboxes", {{{"id", "algemeen"}, {"name", "Algemeen"}}, {{"id", "telefoon"}, {"name", "Telefoon"}}, {{"id", "vergunningen"}, {"name", "Vergunningen"}}}},
           {"routing", {{"default_inbox", "algemeen"}, {"channels", {{"phone", "telefoon"}}}}},
-          {"channels", {{"phone", {{"enabled", true}, {"spool_dir", "spool/phone"}, {"spool_poll_ms", 50}}}}}};
+          {"channels", {{"phone", {{"enabled", true}, {"spool_dir", "spool/phone"}, {"spool_poll_ms", 50}}},
+                        {"webchat", {{"enabled", true}, {"allowed_origins", {"loopback"}}}}}}};
 }
 
 balied_process::balied_process(balied_options options) : options_(std::move(options)) {

@@ -82,8 +82,23 @@ const jsonEvent = (name) => (line) => {
   }
 };
 
-/** Starts Redis and balied; returns {baseUrl, seed(), delivery(), newPage(), stop()}. */
-export async function startStack() {
+/** Merges override into base: objects key by key, everything else replaced. */
+export function mergeConfig(base, override) {
+  if (override === undefined) return base;
+  if (!override || typeof override !== 'object' || Array.isArray(override) || !base || typeof base !== 'object' || Array.isArray(base)) {
+    return override;
+  }
+  const out = { ...base };
+  for (const [k, v] of Object.entries(override)) out[k] = mergeConfig(base[k], v);
+  return out;
+}
+
+/**
+ * Starts Redis and balied; returns {baseUrl, seed(), delivery(), newPage(), stop()}.
+ * Options: config — merged into the generated balied config (e.g. to switch a
+ * channel on); without options the config is exactly as before.
+ */
+export async function startStack(options = {}) {
   const root = sourceDir();
   const balied = need('BALIED_PATH');
   const seedTool = need('BALIE_SEED_PATH');
@@ -108,7 +123,7 @@ export async function startStack() {
     await redis.waitForLine((l) => l.includes('ready to accept connections'), '"ready to accept connections"');
 
     // Same shape as tests/support/balied_process.cpp base_config, plus the web root.
-    const config = {
+    const config = mergeConfig({
       data_dir: path.join(dir, 'data'),
       threads: 2,
       shutdown_deadline_ms: 10000,
@@ -124,7 +139,7 @@ export async function startStack() {
       routing: { default_inbox: 'algemeen', channels: { phone: 'telefoon' } },
       channels: { phone: { enabled: true, spool_dir: 'spool/phone', spool_poll_ms: 50 } },
       web: { root: path.join(root, 'web') },
-    };
+    }, options.config);
     const configFile = path.join(dir, 'balied.json');
     await writeFile(configFile, JSON.stringify(config, null, 2));
 

@@ -1,0 +1,238 @@
+// The web chat over plain HTTP: its state, new sessions, the history, and
+// the fallback transport for networks that strip WebSocket upgrades
+// (server-sent events with the same sequence numbers, and POST for sending),
+// plus "leave a message" for when the chat is closed. Browser requests must
+// come from an allowed Origin; cross-origin ones get CORS headers for it.
+// The chat session token travels in the Authorization header, never in a URL.
+#include "gateway/api.hpp"
+
+#include "channels/addresses.hpp"
+#include "channels/phone/transcript.hpp"
+#include "channels/text.hpp"
+#include "channels/webchat/protocol.hpp"
+#include "gateway/chat_service.hpp"
+#include "gateway/chat_events.hpp"
+#include "gateway/problem.hpp"
+#include "gateway/staff_views.hpp"
+
+namespace balie::gateway {
+namespace {
+
+/// Longest name accepted, in bytes.
+constexpr std::size_t max_name_bytes = 200;
+
+std::optional<std::string> bearer(http_request const& req) {
+  auto const h = req.header("authorization");
+  if (h.size() < 8 || ascii_lower(std::string_view(h).substr(0, 7)) != "bearer ") return std::nullopt;
+  return std::string(trim(std::string_view(h).substr(7)));
+}
+
+http_response invalid(std::string detail, std::string const& name, std::string const& reason) {
+  auto r = problem(400, "invalid-request", detail, name);
+  auto body = nlohmann::json::parse(r.body);
+  body["invalid-params"] = nlohmann::json::array({{{"name", name}, {"reason", reason}}});
+  r.body = body.dump();
+  return r;
+}
+
+std::optional<std::vector<resident_need>> read_needs(nlohmann::json const& j) {
+  std::vector<resident_need> out;
+  if (!j.contains("needs")) return out;
+  if (!j["needs"].is_array()) return std::nullopt;
+  for (auto const& n : j["needs"]) {
+    if (!n.is_string()) return std::nullopt;
+    auto const name = n.get<std::string>();
+    // The widget's words for the needs Balie knows.
+    auto need = name == "screen-reader" ? std::optional(resident_need::screen_reader)
+              : name == "plain-language" ? std::optional(resident_need::plain_language)
+              : name == "callback" ? std::optional(resident_need::callback)
+              : name == "sign-language" ? std::optional(resident_need::sign_language)
+              : resident_need_from(name);
+    if (!need) return std::nullopt;
+    out.push_back(*need);
+  }
+  return out;
+}
+
+} // namespace
+
+/// Browser requests from another origin must be allowed; allowed ones get CORS headers.
+bool api::chat_origin_ok(http_request const& req, http_responder& respond, std::vector<std::pair<std::string, std::string>>& cors) const {
+  auto const origin = req.header("origin");
+  if (origin.empty()) return true;  // not a browser: nothing to forge
+  if (!chat_->origin_allowed(origin)) {
+    respond(problem(403, "origin-not-allowed", "This page may not use the chat."));
+    return false;
+  }
+  cors = {{"Access-Control-Allow-Origin", origin}, {"Vary", "Origin"}};
+  return true;
+}
+
+void api::chat_call(http_request const& req, http_responder respond, std::function<void(http_responder)> then) {
+  std::vector<std::pair<std::string, std::string>> cors;
+  if (!chat_ || !chat_origin_ok(req, respond, cors)) {
+    if (!chat_) respond(problem(404, "not-found", "There is nothing at this path."));
+    return;
+  }
+  then([respond, cors](http_response r) {
+    for (auto const& h : cors) r.headers.push_back(h);
+    respond(std::move(r));
+  });
+}
+
+void api::chat_status_get(http_request const& req, http_responder respond) {
+  chat_call(req, std::move(respond), [this](http_responder respond) {
+    auto const s = chat_->status();
+    respond(json_response(200, {{"open", s.open}, {"notice", s.notice.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.notice)}}));
+  });
+}
+
+void api::chat_session_post(http_request const& req, http_responder respond) {
+  chat_call(req, std::move(respond), [this, req](http_responder respond) {
+    auto const j = nlohmann::json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return respond(problem(400, "invalid-json", "The request body must be a JSON object."));
+    auto const lang = j.value("lang", "nl");
+    if (lang != "nl" && lang != "en") return respond(invalid("The language is nl or en.", "lang", "must be nl or en"));
+    auto const name = j.contains("name") && j["name"].is_string() ? std::string(trim(j["name"].get<std::string>())) : std::string{};
+    if (name.size() > max_name_bytes) return respond(invalid("The name is too long.", "name", "at most 200 bytes"));
+    auto const needs = read_needs(j);
+    if (!needs) return respond(invalid("Unknown need.", "needs", "screen-reader, plain-language, callback or sign-language"));
+    if (!chat_->status().open)
+      return respond(unavailable("chat-closed", "The chat is closed now. Leave a message instead.", retry_after_channel_off));
+    chat_->create_session(lang, name, *needs, [respond](boost::system::error_code ec, chat_service::new_session s) {
+      if (ec) return respond(store_unavailable());
+      respond(json_response(201, {{"token", s.token},
+                                  {"conversation_id", s.session.conversation_id},
+                                  {"expires_at", format_rfc3339(timestamp{std::chrono::milliseconds{s.session.expires_ms}})}}));
+    });
+  });
+}
+
+void api::with_chat_session(http_request const& req, http_responder respond,
+                            std::function<void(queue::chat_session, std::string token, http_responder)> then) {
+  chat_call(req, std::move(respond), [this, req, then = std::move(then)](http_responder respond) {
+    auto const token = bearer(req);
+    if (!token) {
+      auto r = problem(401, "unauthorized", "Send the chat session token: 'Authorization: Bearer <token>'.");
+      r.headers.emplace_back("WWW-Authenticate", "Bearer");
+      return respond(std::move(r));
+    }
+    chat_->authenticate(*token, [token = *token, respond, then](boost::system::error_code ec, std::optional<queue::chat_session> s, bool expired) {
+      if (ec) return respond(store_unavailable());
+      if (!s) return respond(problem(401, "unauthorized", "This chat session does not exist. Start a new one."));
+      if (expired) return respond(problem(401, "session-expired", "This chat session has ended. Start a new one."));
+      then(std::move(*s), token, respond);
+    });
+  });
+}
+
+void api::chat_history_get(http_request const& req, http_responder respond) {
+  with_chat_session(req, std::move(respond), [this](queue::chat_session s, std::string, http_responder respond) {
+    chat_->read_log(s.conversation_id, 0, 10'000,
+                    [s, respond](boost::system::error_code ec, std::vector<webchat::conversation_entry> entries, std::int64_t last) {
+                      if (ec) return respond(store_unavailable());
+                      nlohmann::json list = nlohmann::json::array();
+                      for (auto const& e : entries) list.push_back(webchat::entry_json(e));
+                      respond(json_response(200, {{"conversation_id", s.conversation_id}, {"messages", list}, {"last_seq", last}}));
+                    });
+  });
+}
+
+void api::chat_message_post(http_request const& req, http_responder respond) {
+  with_chat_session(req, std::move(respond), [this, req](queue::chat_session s, std::string token, http_responder respond) {
+    auto const j = nlohmann::json::parse(req.body, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return respond(problem(400, "invalid-json", "The request body must be a JSON object."));
+    auto const client_id = j.value("client_id", "");
+    if (!webchat::valid_client_id(client_id))
+      return respond(invalid("The message needs a client_id.", "client_id", "1-64 letters, digits, '-' or '_'"));
+    if (!j.contains("text") || !j["text"].is_string()) return respond(invalid("The message needs a text.", "text", "must be a string"));
+    auto text = webchat::clean_resident_text(j["text"].get<std::string>());
+    if (!text) return respond(invalid("The message cannot be sent.", "text", text.error().detail));
+    chat_->send(s, token, client_id, *text, [respond, client_id](boost::system::error_code ec, submit_result r) {
+      if (ec) return respond(store_unavailable());
+      respond(json_response(202, {{"client_id", client_id}, {"seq", r.seq}, {"message_id", r.message_id}}));
+    });
+  });
+}
+
+void api::chat_leave_message_post(http_request const& req, http_responder respond) {
+  chat_call(req, std::move(respond), [this, req](http_responder respond) {
+    auto const j = nlohmann::json::parse(req.body, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return respond(problem(400, "invalid-json", "The request body must be a JSON object."));
+    if (!j.contains("text") || !j["text"].is_string()) return respond(invalid("Write your message.", "text", "must not be empty"));
+    auto text = webchat::clean_resident_text(j["text"].get<std::string>());
+    if (!text) return respond(invalid("Write your message.", "text", text.error().detail));
+    auto const reply = j.value("reply", nlohmann::json::object());
+    auto const reply_channel = reply.is_object() ? reply.value("channel", "") : std::string{};
+    auto address = reply.is_object() ? std::string(trim(reply.value("address", ""))) : std::string{};
+    std::string kind;
+    if (reply_channel == "email") {
+      if (!is_valid_email_address(address)) return respond(invalid("Check your email address.", "reply.address", "not a valid email address"));
+      kind = "email";
+    } else if (reply_channel == "sms") {
+      auto number = channels::phone::normalise_caller_number(address);
+      if (!number || !*number || !is_e164(**number))
+        return respond(invalid("Check your mobile number.", "reply.address", "not a valid mobile number"));
+      address = **number, kind = "phone";
+    } else {
+      return respond(invalid("Choose how you want the answer.", "reply.channel", "must be email or sms"));
+    }
+    auto const name = j.contains("name") && j["name"].is_string() ? std::string(trim(j["name"].get<std::string>())) : std::string{};
+    if (name.size() > max_name_bytes) return respond(invalid("The name is too long.", "name", "at most 200 bytes"));
+    auto const needs = read_needs(j);
+    if (!needs) return respond(invalid("Unknown need.", "needs", "screen-reader, plain-language, callback or sign-language"));
+    auto const lang = j.value("lang", "nl");
+
+    auto const now = clock_();
+    case_message m;
+    m.id = ids_.ulid(now);
+    m.case_id = ids_.ulid(now);
+    m.reference = ids_.case_reference();
+    m.channel = channel::webchat;
+    m.provider = "balie-webchat-form";
+    m.provider_message_id = m.id;
+    m.occurred_at = m.received_at = now;
+    if (!name.empty()) m.resident.name = name;
+    m.resident.addresses = {digital_address{kind, address}};
+    m.resident.language = lang == "en" ? "eng" : "nld";
+    m.resident.needs = *needs;
+    m.subject = "Bericht via de website";
+    m.text = *text;
+    sink_.submit(std::move(m), "webchat-form:" + m.id, [respond](boost::system::error_code ec, submit_result r) {
+      if (ec) return respond(store_unavailable());
+      respond(json_response(202, {{"reference", r.reference}}));
+    });
+  });
+}
+
+void api::chat_events_get(http_request const& req, http_responder respond) {
+  with_chat_session(req, std::move(respond), [this, req](queue::chat_session s, std::string, http_responder respond) {
+    std::int64_t after = 0;
+    if (auto const last = req.header("last-event-id"); !last.empty()) {
+      auto const n = std::strtoll(last.c_str(), nullptr, 10);
+      if (n < 0 || std::to_string(n) != last)
+        return respond(problem(400, "invalid-header", "Last-Event-ID must be a sequence number from this stream.", "Last-Event-ID"));
+      after = n;
+    }
+    respond(open_chat_events(chat_, s, after));
+  });
+}
+
+void api::chat_ws_plain(http_request const&, http_responder respond) {
+  auto r = problem(426, "upgrade-required", "Open this address as a WebSocket.");
+  r.headers.emplace_back("Upgrade", "websocket");
+  respond(std::move(r));
+}
+
+void api::chat_preflight(http_request const& req, http_responder respond) {
+  chat_call(req, std::move(respond), [](http_responder respond) {
+    http_response r;
+    r.status = 204;
+    r.headers = {{"Access-Control-Allow-Methods", "GET, POST"},
+                 {"Access-Control-Allow-Headers", "Authorization, Content-Type, Last-Event-ID"},
+                 {"Access-Control-Max-Age", "600"}};
+    respond(std::move(r));
+  });
+}
+
+} // namespace balie::gateway

@@ -1,0 +1,316 @@
+#include "gateway/chat_service.hpp"
+
+#include "gateway/log.hpp"
+#include "gateway/tokens.hpp"
+#include "queue/keys.hpp"
+
+#include <boost/asio/post.hpp>
+#include <openssl/rand.h>
+
+#include <ctime>
+#include <unistd.h>
+
+namespace balie::gateway {
+namespace {
+
+/// How long one blocking read of the outbox waits; and the pause after a failure.
+constexpr std::chrono::milliseconds outbox_block{5000};
+constexpr std::chrono::milliseconds sender_pause{1000};
+/// A reply pending this long at another instance is taken over (that instance died).
+constexpr std::chrono::milliseconds takeover_after{60'000};
+/// Heartbeat of the event-stream fallback (proxies drop silent streams).
+constexpr std::chrono::seconds listener_ping{15};
+
+std::string random_token() {
+  unsigned char raw[32];
+  if (RAND_bytes(raw, sizeof raw) != 1) throw std::runtime_error("no random bytes");
+  static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  unsigned bits = 0, value = 0;
+  for (unsigned char b : raw) {
+    value = (value << 8) | b, bits += 8;
+    while (bits >= 6) out.push_back(alphabet[(value >> (bits -= 6)) & 0x3F]);
+  }
+  if (bits) out.push_back(alphabet[(value << (6 - bits)) & 0x3F]);
+  return out;
+}
+
+std::string language_code(std::string const& lang) { return lang == "en" ? "eng" : "nld"; }
+
+} // namespace
+
+bool origin_in(std::vector<std::string> const& allowed, std::string_view origin) {
+  for (auto const& a : allowed) {
+    if (a == origin) return true;
+    if (a == "loopback")
+      for (std::string_view prefix : {"http://127.0.0.1:", "http://localhost:"})
+        if (origin.substr(0, prefix.size()) == prefix && origin.size() > prefix.size() &&
+            origin.find_first_not_of("0123456789", prefix.size()) == std::string_view::npos)
+          return true;
+  }
+  return false;
+}
+
+bool within_hours(std::vector<std::vector<opening_window>> const& hours, timestamp now) {
+  if (hours.empty()) return true;
+  auto const t = static_cast<std::time_t>(std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
+  std::tm local{};
+  localtime_r(&t, &local);
+  int const minute = local.tm_hour * 60 + local.tm_min;
+  for (auto const& w : hours[static_cast<std::size_t>(local.tm_wday)])
+    if (minute >= w.from_minute && minute < w.to_minute) return true;
+  return false;
+}
+
+chat_service::chat_service(boost::asio::any_io_executor ex, std::shared_ptr<config const> cfg, inbound_sink& sink,
+                           queue::chat_store& store, queue::case_workflow& workflow, std::shared_ptr<queue::redis_connection> sender_redis,
+                           std::shared_ptr<queue::event_feed> feed, clock_fn clock, id_source& ids)
+    : executor_(ex), config_(std::move(cfg)), sink_(sink), store_(store), workflow_(workflow), sender_redis_(std::move(sender_redis)),
+      outbox_(std::make_unique<queue::stream_group>(sender_redis_, queue::keys::outbound("webchat"), std::string(queue::keys::senders_group))),
+      feed_(std::move(feed)), clock_(std::move(clock)), ids_(ids), retry_timer_(sender_redis_->strand()), ping_timer_(ex) {
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  consumer_ = std::string(host) + ":" + std::to_string(getpid());
+}
+
+void chat_service::set_config(std::shared_ptr<config const> c) {
+  std::lock_guard lock(mutex_);
+  config_ = std::move(c);
+}
+
+std::shared_ptr<config const> chat_service::current_config() const {
+  std::lock_guard lock(mutex_);
+  return config_;
+}
+
+chat_status chat_service::status() const {
+  auto const cfg = current_config();
+  bool const open = cfg->webchat.enabled && within_hours(cfg->webchat.hours, clock_());
+  return {open, open ? std::string{} : cfg->webchat.closed_notice};
+}
+
+bool chat_service::origin_allowed(std::string_view origin) const { return origin_in(current_config()->webchat.allowed_origins, origin); }
+
+void chat_service::start() {
+  subscription_ = feed_->subscribe([weak = weak_from_this()](queue::live_event const& e) {
+    if (auto self = weak.lock()) self->on_event(e);
+  });
+  sender_redis_->start();
+  outbox_->ensure([self = shared_from_this()](boost::system::error_code) { self->sender_read("0"); });
+  ping_listeners();
+}
+
+void chat_service::ping_listeners() {
+  std::vector<std::shared_ptr<chat_listener>> all;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopped_) return;
+    for (auto const& [_, l] : listeners_)
+      if (auto p = l.second.lock()) all.push_back(std::move(p));
+  }
+  for (auto const& l : all) l->ping();
+  ping_timer_.expires_after(listener_ping);
+  ping_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    if (auto self = weak.lock(); self && !ec) self->ping_listeners();
+  });
+}
+
+void chat_service::stop() {
+  feed_->unsubscribe(subscription_);
+  std::vector<std::shared_ptr<chat_listener>> open;
+  {
+    std::lock_guard lock(mutex_);
+    stopped_ = true;
+    for (auto const& [_, l] : listeners_)
+      if (auto p = l.second.lock()) open.push_back(std::move(p));
+  }
+  for (auto const& l : open) l->going_away();
+  boost::asio::post(sender_redis_->strand(), [self = shared_from_this()] {
+    self->retry_timer_.cancel();
+    self->sender_redis_->stop();
+  });
+}
+
+void chat_service::create_session(std::string lang, std::string name, std::vector<resident_need> needs,
+                                  std::function<void(boost::system::error_code, new_session)> done) {
+  auto const cfg = current_config();
+  auto const now = clock_();
+  new_session s;
+  s.token = random_token();
+  s.session.conversation_id = ids_.ulid(now);
+  s.session.case_id = ids_.ulid(now);
+  s.session.reference = ids_.case_reference();
+  s.session.lang = lang;
+  s.session.name = std::move(name);
+  nlohmann::json n = nlohmann::json::array();
+  for (auto need : needs) n.push_back(std::string(to_string(need)));
+  s.session.needs = n.dump();
+  s.session.expires_ms = (now + std::chrono::duration_cast<std::chrono::milliseconds>(cfg->webchat.session_ttl)).time_since_epoch().count();
+  store_.create_session(sha256_hex(s.token), s.session, cfg->webchat.session_ttl,
+                        [s, done = std::move(done)](boost::system::error_code ec) { done(ec, s); });
+}
+
+void chat_service::authenticate(std::string const& token,
+                                std::function<void(boost::system::error_code, std::optional<queue::chat_session>, bool)> done) {
+  store_.find_session(sha256_hex(token), [this, done = std::move(done)](boost::system::error_code ec, std::optional<queue::chat_session> s) {
+    if (ec || !s) return done(ec, std::nullopt, false);
+    bool const expired = s->expires_ms <= clock_().time_since_epoch().count();
+    done({}, std::move(s), expired);
+  });
+}
+
+void chat_service::send(queue::chat_session const& s, std::string const& token, std::string const& client_id, std::string const& text,
+                        submit_handler done) {
+  auto const cfg = current_config();
+  auto const now = clock_();
+  case_message m;
+  m.id = ids_.ulid(now);
+  m.case_id = s.case_id;
+  m.reference = s.reference;
+  m.direction = direction::inbound;
+  m.channel = channel::webchat;
+  m.provider = "balie-webchat";
+  m.provider_message_id = client_id;
+  m.occurred_at = m.received_at = now;
+  if (!s.name.empty()) m.resident.name = s.name;
+  m.resident.addresses = {{"webchat", s.conversation_id}};
+  m.resident.language = language_code(s.lang);
+  m.resident.identity_assurance = "none";
+  auto const needs = nlohmann::json::parse(s.needs, nullptr, false);
+  if (needs.is_array())
+    for (auto const& n : needs)
+      if (auto need = resident_need_from(n.get<std::string>())) m.resident.needs.push_back(*need);
+  m.subject = "Chatgesprek";
+  m.text = text;
+  // Activity keeps the session alive.
+  store_.extend_session(sha256_hex(token),
+                        (now + std::chrono::duration_cast<std::chrono::milliseconds>(cfg->webchat.session_ttl)).time_since_epoch().count(),
+                        cfg->webchat.session_ttl);
+  sink_.submit(std::move(m), "webchat:" + s.conversation_id + ":" + client_id, std::move(done), submit_options{s.conversation_id});
+}
+
+void chat_service::read_log(std::string const& conversation_id, std::int64_t after_seq, std::size_t limit,
+                            std::function<void(boost::system::error_code, std::vector<webchat::conversation_entry>, std::int64_t)> done) {
+  store_.read_log(conversation_id, after_seq, limit, std::move(done));
+}
+
+void chat_service::delivered(std::string const& case_id, std::string const& message_id) {
+  queue::delivery_update u{case_id, message_id, "delivered", 1, "", format_rfc3339(clock_())};
+  workflow_.report_delivery(u, [](boost::system::error_code, queue::action_result) {});
+}
+
+std::uint64_t chat_service::attach(std::string const& conversation_id, std::weak_ptr<chat_listener> l) {
+  std::lock_guard lock(mutex_);
+  auto const id = next_listener_++;
+  listeners_.emplace(conversation_id, std::pair{id, std::move(l)});
+  return id;
+}
+
+void chat_service::detach(std::uint64_t id) {
+  std::lock_guard lock(mutex_);
+  for (auto it = listeners_.begin(); it != listeners_.end(); ++it)
+    if (it->second.first == id) return void(listeners_.erase(it));
+}
+
+bool chat_service::admit(std::string const& address) {
+  auto const limit = current_config()->webchat.max_connections_per_address;
+  std::lock_guard lock(mutex_);
+  if (stopped_) return false;
+  auto& n = per_address_[address];
+  if (n >= limit) return false;
+  ++n;
+  return true;
+}
+
+void chat_service::release(std::string const& address) {
+  std::lock_guard lock(mutex_);
+  if (auto it = per_address_.find(address); it != per_address_.end() && --it->second == 0) per_address_.erase(it);
+}
+
+std::size_t chat_service::listeners() const {
+  std::lock_guard lock(mutex_);
+  return listeners_.size();
+}
+
+void chat_service::on_event(queue::live_event const& e) {
+  if (e.field("type") != "chat.message") return;
+  std::vector<std::shared_ptr<chat_listener>> wake;
+  {
+    std::lock_guard lock(mutex_);
+    auto [from, to] = listeners_.equal_range(e.field("conversation_id"));
+    for (auto it = from; it != to; ++it)
+      if (auto l = it->second.second.lock()) wake.push_back(std::move(l));
+  }
+  for (auto const& l : wake) l->wake();
+}
+
+// The web-chat sender: replies queued for web chat go into their
+// conversation's log. First this consumer's own pending entries (a restart),
+// and entries another instance left pending too long, then new ones.
+void chat_service::sender_read(std::string const& from) {
+  if (stopped_) return;
+  auto const self = shared_from_this();
+  auto const read = [self, from] {
+    self->outbox_->read(self->consumer_, 20, from == ">" ? std::optional(outbox_block) : std::nullopt, from,
+                        [self, from](boost::system::error_code ec, std::vector<queue::stream_entry> entries) {
+                          if (self->stopped_) return;
+                          if (ec) return self->sender_retry();
+                          if (from != ">" && entries.empty()) return self->sender_read(">");
+                          self->sender_handle(std::move(entries), 0);
+                        });
+  };
+  if (from != ">") return read();
+  outbox_->autoclaim(consumer_, takeover_after, "0-0", 20,
+                     [self, read](boost::system::error_code ec, queue::autoclaim_result r) {
+                       if (self->stopped_) return;
+                       if (ec) return self->sender_retry();
+                       if (!r.claimed.empty()) return self->sender_handle(std::move(r.claimed), 0);
+                       read();
+                     });
+}
+
+void chat_service::sender_handle(std::vector<queue::stream_entry> entries, std::size_t index) {
+  if (stopped_) return;
+  if (index == entries.size()) return sender_read(">");
+  auto const self = shared_from_this();
+  auto const& entry = entries[index];
+  auto const next = [self, entries, index, id = entry.id](boost::system::error_code ec) {
+    if (ec) return self->sender_retry();
+    self->outbox_->ack({id}, [self, entries, index](boost::system::error_code ec, long long) {
+      if (ec) return self->sender_retry();
+      self->sender_handle(std::move(entries), index + 1);
+    });
+  };
+  auto const msg = nlohmann::json::parse(entry.field("msg"), nullptr, false);
+  std::string conversation;
+  if (!msg.is_discarded() && msg.contains("resident"))
+    for (auto const& a : msg["resident"].value("addresses", nlohmann::json::array()))
+      if (a.value("kind", "") == "webchat") conversation = a.value("value", "");
+  auto const case_id = entry.field("case_id"), message_id = entry.field("message_id");
+  if (conversation.empty() || msg.is_discarded()) {
+    // Nothing to deliver to: dead letter, and staff see why.
+    log::warn("webchat.dead_letter", {{"case_id", case_id}, {"message_id", message_id}});
+    queue::delivery_update u{case_id, message_id, "failed", 1, "no web-chat conversation", format_rfc3339(clock_())};
+    return sender_redis_->execute(
+        {"XADD", queue::keys::dead_letters("webchat"), "*", "case_id", case_id, "message_id", message_id, "msg", entry.field("msg")},
+        [self, u, next](boost::system::error_code ec, queue::redis_reply) {
+          if (ec) return next(ec);
+          self->workflow_.report_delivery(u, [next](boost::system::error_code ec, queue::action_result) { next(ec); });
+        });
+  }
+  webchat::conversation_entry e{0, message_id, "staff", msg.value("text", ""), msg.value("occurred_at", format_rfc3339(clock_()))};
+  store_.append_staff(conversation, case_id, e, [self, case_id, message_id, next](boost::system::error_code ec, std::int64_t) {
+    if (ec) return next(ec);
+    queue::delivery_update u{case_id, message_id, "sent", 1, "", format_rfc3339(self->clock_())};
+    self->workflow_.report_delivery(u, [next](boost::system::error_code ec, queue::action_result) { next(ec); });
+  });
+}
+
+void chat_service::sender_retry() {
+  retry_timer_.expires_after(sender_pause);
+  retry_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (!ec) self->sender_read("0");
+  });
+}
+
+} // namespace balie::gateway

@@ -1,0 +1,117 @@
+#pragma once
+// The web-chat channel behind its two transports (WebSocket in
+// chat_socket.cpp, server-sent events plus POST in chat_api.cpp): sessions,
+// the resident's messages into cases, the conversation log, opening hours,
+// Origin checks, per-address limits, and the web-chat sender that takes
+// staff replies from `balie:out:{webchat}` into the conversation. Open
+// connections of this process register as listeners; a `chat.message` event
+// (from any instance, through Redis) wakes the ones of that conversation.
+
+#include "channels/ids.hpp"
+#include "channels/inbound_sink.hpp"
+#include "channels/time_format.hpp"
+#include "gateway/config.hpp"
+#include "queue/chat_store.hpp"
+#include "queue/event_feed.hpp"
+#include "queue/stream_group.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+
+#include <map>
+#include <mutex>
+
+namespace balie::gateway {
+
+class chat_listener {
+public:
+  virtual ~chat_listener() = default;
+  /// The conversation has new entries: read what is after your cursor.
+  virtual void wake() = 0;
+  /// balied stops: close (WebSocket 1001).
+  virtual void going_away() = 0;
+  /// Now and then: a transport without its own heartbeat (SSE) writes one,
+  /// which also shows whether the client is still there.
+  virtual void ping() {}
+};
+
+struct chat_status {
+  bool open = true;
+  std::string notice;  ///< the configured notice while closed
+};
+
+class chat_service : public std::enable_shared_from_this<chat_service> {
+public:
+  chat_service(boost::asio::any_io_executor, std::shared_ptr<config const>, inbound_sink&, queue::chat_store&, queue::case_workflow&,
+               std::shared_ptr<queue::redis_connection> sender_redis, std::shared_ptr<queue::event_feed>, clock_fn, id_source&);
+
+  void start();
+  void stop();
+  void set_config(std::shared_ptr<config const>);
+  std::shared_ptr<config const> current_config() const;
+
+  chat_status status() const;
+  bool origin_allowed(std::string_view origin) const;
+
+  struct new_session {
+    std::string token;
+    queue::chat_session session;
+  };
+  void create_session(std::string lang, std::string name, std::vector<resident_need>,
+                      std::function<void(boost::system::error_code, new_session)>);
+  /// nullopt: unknown token; a session past its end is reported `expired`.
+  void authenticate(std::string const& token,
+                    std::function<void(boost::system::error_code, std::optional<queue::chat_session>, bool expired)>);
+  /// A resident message: durable in its case and its conversation before the handler runs.
+  void send(queue::chat_session const&, std::string const& token, std::string const& client_id, std::string const& text,
+            submit_handler);
+  void read_log(std::string const& conversation_id, std::int64_t after_seq, std::size_t limit,
+                std::function<void(boost::system::error_code, std::vector<webchat::conversation_entry>, std::int64_t)>);
+  /// A staff message reached the resident's screen.
+  void delivered(std::string const& case_id, std::string const& message_id);
+
+  std::uint64_t attach(std::string const& conversation_id, std::weak_ptr<chat_listener>);
+  void detach(std::uint64_t);
+  /// Counts a connection from `address`; false when it has too many already.
+  bool admit(std::string const& address);
+  void release(std::string const& address);
+  std::size_t listeners() const;
+
+  inbound_sink& sink() { return sink_; }
+  clock_fn const& clock() const { return clock_; }
+  id_source& ids() { return ids_; }
+
+private:
+  void on_event(queue::live_event const&);
+  void sender_read(std::string const& from);
+  void sender_handle(std::vector<queue::stream_entry>, std::size_t index);
+  void sender_retry();
+  void ping_listeners();
+
+  boost::asio::any_io_executor executor_;
+  mutable std::mutex mutex_;
+  std::shared_ptr<config const> config_;
+  inbound_sink& sink_;
+  queue::chat_store& store_;
+  queue::case_workflow& workflow_;
+  std::shared_ptr<queue::redis_connection> sender_redis_;
+  std::unique_ptr<queue::stream_group> outbox_;
+  std::shared_ptr<queue::event_feed> feed_;
+  clock_fn clock_;
+  id_source& ids_;
+  std::string consumer_;
+  boost::asio::steady_timer retry_timer_;
+  boost::asio::steady_timer ping_timer_;
+  std::uint64_t subscription_ = 0;
+  bool stopped_ = false;
+  std::uint64_t next_listener_ = 1;
+  std::multimap<std::string, std::pair<std::uint64_t, std::weak_ptr<chat_listener>>> listeners_;
+  std::map<std::string, std::size_t> per_address_;
+};
+
+/// Is `origin` in the list ("loopback" admits http://127.0.0.1:* and http://localhost:*)?
+bool origin_in(std::vector<std::string> const& allowed, std::string_view origin);
+
+/// Whether the chat is open at `now` by the weekly hours (local time of the process TZ).
+bool within_hours(std::vector<std::vector<opening_window>> const& hours, timestamp now);
+
+} // namespace balie::gateway

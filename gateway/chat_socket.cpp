@@ -1,0 +1,279 @@
+// One resident's WebSocket, on the strand of its connection. The first
+// frame must be `hello` within the handshake time; then the conversation is
+// replayed from the client's last seq and the socket listens for wakes.
+// Reads are limited to 64 KiB per message (1009 above), Beast rejects
+// invalid UTF-8 (1007), compression stays off, and the server pings every
+// 30 s and drops a connection silent for 60 s. Writes: one in flight, a
+// bounded queue; a resident who cannot keep up is closed with 1013 and
+// resumes later from the log. Each connection has a token bucket for
+// messages; emptying it gets an error frame, and a connection that keeps
+// sending anyway is closed with 4429.
+#include "gateway/chat_socket.hpp"
+
+#include "channels/webchat/protocol.hpp"
+#include "channels/webchat/token_bucket.hpp"
+#include "gateway/chat_service.hpp"
+#include "gateway/http_upgrade.hpp"
+#include "gateway/log.hpp"
+#include "gateway/problem.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <deque>
+
+namespace balie::gateway {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+
+namespace {
+
+constexpr int heartbeat_s = 30;
+constexpr std::chrono::seconds hello_time{10};
+/// Errors in a row before a flooding connection is closed.
+constexpr int max_rate_errors = 20;
+
+/// Answers an upgrade we refuse with a plain HTTP problem, then closes.
+void refuse(std::shared_ptr<upgrade_request> up, unsigned status, std::string type, std::string detail) {
+  auto p = problem(status, type, detail);
+  add_standard_headers(p);
+  auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(p.status), 11);
+  res->set(http::field::content_type, p.content_type);
+  for (auto const& [k, v] : p.headers) res->set(k, v);
+  res->body() = p.body;
+  res->keep_alive(false);
+  res->prepare_payload();
+  auto holder = std::move(up);
+  holder->stream.expires_after(std::chrono::seconds(10));
+  http::async_write(holder->stream, *res, [holder, res](beast::error_code, std::size_t) {
+    beast::error_code ignored;
+    holder->stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  });
+}
+
+class chat_socket : public chat_listener, public std::enable_shared_from_this<chat_socket> {
+public:
+  chat_socket(std::shared_ptr<upgrade_request> up, std::shared_ptr<chat_service> service)
+      : ws_(std::move(up->stream)), request_(std::move(up->request)), address_(std::move(up->remote_address)),
+        service_(std::move(service)), hello_timer_(ws_.get_executor()),
+        bucket_(service_->current_config()->webchat.messages_per_second, service_->current_config()->webchat.message_burst),
+        max_pending_(service_->current_config()->webchat.max_pending_frames) {}
+  ~chat_socket() override {
+    service_->release(address_);
+    if (listener_id_) service_->detach(listener_id_);
+  }
+
+  void run() {
+    ws_.read_message_max(webchat::max_frame_bytes);
+    ws_.auto_fragment(false);
+    websocket::stream_base::timeout t{};
+    t.handshake_timeout = hello_time;
+    t.idle_timeout = std::chrono::seconds(2 * heartbeat_s);
+    t.keep_alive_pings = true;
+    ws_.set_option(t);
+    ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) { res.set(http::field::server, "balied"); }));
+    ws_.async_accept(request_, [self = shared_from_this()](beast::error_code ec) {
+      if (ec) return;
+      self->hello_timer_.expires_after(hello_time);
+      self->hello_timer_.async_wait([self](boost::system::error_code ec) {
+        if (!ec && self->conversation_.empty()) self->close(webchat::close_code::policy, "hello expected");
+      });
+      self->read();
+    });
+  }
+
+  void wake() override {
+    asio::post(ws_.get_executor(), [self = shared_from_this()] { self->catch_up(); });
+  }
+  void going_away() override {
+    asio::post(ws_.get_executor(), [self = shared_from_this()] { self->close(webchat::close_code::going_away, "server stopping"); });
+  }
+
+private:
+  void read() {
+    ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return;  // closed, timed out, too big (1009) or not UTF-8 (1007): Beast has answered
+      if (!self->ws_.got_text()) return self->close(webchat::close_code::policy, "text frames only");
+      auto const frame = beast::buffers_to_string(self->buffer_.data());
+      self->buffer_.consume(self->buffer_.size());
+      self->on_frame(frame);
+      if (!self->closing_) self->read();
+    });
+  }
+
+  void on_frame(std::string const& frame) {
+    auto parsed = webchat::parse_client_frame(frame);
+    if (!parsed) {
+      // Before hello, anything else is a protocol violation.
+      if (conversation_.empty()) return close(webchat::close_code::policy, "hello expected");
+      return write(webchat::error_frame(parsed.error().type));
+    }
+    if (auto* h = std::get_if<webchat::hello>(&*parsed)) {
+      if (!conversation_.empty() || hello_pending_) return close(webchat::close_code::policy, "hello twice");
+      return on_hello(*h);
+    }
+    auto const& m = std::get<webchat::resident_message>(*parsed);
+    if (conversation_.empty()) return close(webchat::close_code::policy, "hello expected");
+    auto const now = std::chrono::steady_clock::now();
+    if (!bucket_.take(now)) {
+      if (++rate_errors_ > max_rate_errors) return close(webchat::close_code::rate_limited, "too many messages");
+      return write(webchat::error_frame("rate-limited", bucket_.wait_seconds(now)));
+    }
+    rate_errors_ = 0;
+    service_->send(session_, token_, m.client_id, m.text,
+                   [self = shared_from_this(), client_id = m.client_id](boost::system::error_code ec, submit_result r) {
+                     asio::post(self->ws_.get_executor(), [self, ec, r, client_id] {
+                       // Not durable: no ack; the client resends after reconnecting.
+                       if (ec) return self->write(webchat::error_frame("temporarily-unavailable", 5));
+                       self->write(webchat::ack_frame(client_id, r.seq, r.message_id));
+                     });
+                   });
+  }
+
+  void on_hello(webchat::hello const& h) {
+    hello_pending_ = true;
+    token_ = h.token;
+    service_->authenticate(h.token, [self = shared_from_this(), last = h.last_seq](boost::system::error_code ec,
+                                                                                   std::optional<queue::chat_session> s, bool expired) {
+      asio::post(self->ws_.get_executor(), [self, ec, s, expired, last] {
+        self->hello_pending_ = false;
+        if (ec) return self->close(webchat::close_code::try_again_later, "try again");
+        if (!s) return self->close(webchat::close_code::unauthorized, "unknown session");
+        if (expired) return self->close(webchat::close_code::session_expired, "session expired");
+        self->hello_timer_.cancel();
+        self->session_ = *s;
+        self->conversation_ = s->conversation_id;
+        self->cursor_ = last;
+        self->listener_id_ = self->service_->attach(self->conversation_, self->weak_from_this());
+        self->service_->read_log(self->conversation_, last, webchat::max_replay + 1,
+                                 [self, last](boost::system::error_code ec, std::vector<webchat::conversation_entry> entries,
+                                              std::int64_t last_seq) {
+                                   asio::post(self->ws_.get_executor(), [self, ec, entries = std::move(entries), last_seq, last] {
+                                     if (ec) return self->close(webchat::close_code::try_again_later, "try again");
+                                     self->write(webchat::welcome_frame(self->conversation_, last_seq, heartbeat_s));
+                                     if (entries.size() > webchat::max_replay) {
+                                       self->cursor_ = last_seq;
+                                       return self->write(webchat::resync_frame());
+                                     }
+                                     self->send_entries(entries);
+                                     if (!self->service_->status().open) {
+                                       auto const notice = self->service_->status().notice;
+                                       self->write(webchat::notice_frame("closed", notice));
+                                     }
+                                   });
+                                 });
+      });
+    });
+  }
+
+  /// New entries of the conversation: read after the cursor, send in order.
+  void catch_up() {
+    if (conversation_.empty() || closing_ || fetching_) {
+      wake_again_ = fetching_;
+      return;
+    }
+    fetching_ = true;
+    service_->read_log(conversation_, cursor_, webchat::max_replay + 1,
+                       [self = shared_from_this()](boost::system::error_code ec, std::vector<webchat::conversation_entry> entries,
+                                                   std::int64_t last_seq) {
+                         asio::post(self->ws_.get_executor(), [self, ec, entries = std::move(entries), last_seq] {
+                           self->fetching_ = false;
+                           if (ec) return;
+                           if (entries.size() > webchat::max_replay) {
+                             self->cursor_ = last_seq;
+                             self->write(webchat::resync_frame());
+                           } else {
+                             self->send_entries(entries);
+                           }
+                           if (std::exchange(self->wake_again_, false)) self->catch_up();
+                         });
+                       });
+  }
+
+  void send_entries(std::vector<webchat::conversation_entry> const& entries) {
+    for (auto const& e : entries) {
+      if (e.seq <= cursor_) continue;
+      cursor_ = e.seq;
+      write(webchat::msg_frame(e));
+      if (e.from == "staff") service_->delivered(session_.case_id, e.id);
+    }
+  }
+
+  void write(std::string frame) {
+    if (closing_) return;
+    if (queue_.size() >= max_pending_) return close(webchat::close_code::try_again_later, "reader too slow");
+    queue_.push_back(std::move(frame));
+    if (queue_.size() == 1) write_next();
+  }
+
+  void write_next() {
+    ws_.text(true);
+    ws_.async_write(asio::buffer(queue_.front()), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return;
+      self->queue_.pop_front();
+      if (self->pending_close_ && self->queue_.empty()) return self->send_close();
+      if (!self->queue_.empty()) self->write_next();
+    });
+  }
+
+  /// Closes after what is already queued has been written (or at once when too slow).
+  void close(std::uint16_t code, char const* reason) {
+    if (closing_) return;
+    closing_ = true;
+    close_reason_.code = code;
+    close_reason_.reason = reason;
+    if (code == webchat::close_code::try_again_later || queue_.empty()) {
+      if (!queue_.empty()) {  // a write is in flight: close when it finishes, drop the rest
+        queue_.resize(1);
+        pending_close_ = true;
+        return;
+      }
+      return send_close();
+    }
+    pending_close_ = true;
+  }
+
+  void send_close() {
+    hello_timer_.cancel();
+    ws_.async_close(close_reason_, [self = shared_from_this()](beast::error_code) {});
+  }
+
+  websocket::stream<beast::tcp_stream> ws_;
+  beast::flat_buffer buffer_;
+  http::request<http::string_body> request_;
+  std::string address_;
+  std::shared_ptr<chat_service> service_;
+  asio::steady_timer hello_timer_;
+  webchat::token_bucket bucket_;
+  std::size_t max_pending_;
+  int rate_errors_ = 0;
+  std::string token_;
+  queue::chat_session session_;
+  std::string conversation_;
+  std::int64_t cursor_ = 0;
+  std::uint64_t listener_id_ = 0;
+  bool hello_pending_ = false, fetching_ = false, wake_again_ = false, closing_ = false, pending_close_ = false;
+  std::deque<std::string> queue_;
+  websocket::close_reason close_reason_;
+};
+
+} // namespace
+
+void serve_chat_socket(std::shared_ptr<upgrade_request> up, std::shared_ptr<chat_service> service) {
+  if (up->request.target() != "/api/v1/chat/ws")
+    return refuse(std::move(up), 404, "not-found", "There is no WebSocket at this path.");
+  auto const origin = std::string(up->request[http::field::origin]);
+  if (!service->origin_allowed(origin))
+    return refuse(std::move(up), 403, "origin-not-allowed", "This page may not open the chat.");
+  if (!service->current_config()->webchat.enabled)
+    return refuse(std::move(up), 503, "chat-closed", "The chat is switched off. Leave a message instead.");
+  if (!service->admit(up->remote_address))
+    return refuse(std::move(up), 429, "too-many-connections", "Too many chat connections from this address.");
+  std::make_shared<chat_socket>(std::move(up), std::move(service))->run();
+}
+
+} // namespace balie::gateway

@@ -1,0 +1,18 @@
+#pragma once
+// The resident's WebSocket (GET /api/v1/chat/ws). Beast stays inside
+// chat_socket.cpp.
+
+#include <memory>
+
+namespace balie::gateway {
+
+struct upgrade_request;
+class chat_service;
+class metrics;
+
+/// Takes over an upgrade request: checks path, Origin, the chat's state and
+/// the per-address limit (answering 404/403/503/429 over HTTP), then runs
+/// the chat protocol on the WebSocket.
+void serve_chat_socket(std::shared_ptr<upgrade_request>, std::shared_ptr<chat_service>);
+
+} // namespace balie::gateway

@@ -95,6 +95,7 @@ std::vector<api::route_entry> const& api::table() {
             [](api& a, auto const& q, me_t me, params const& p, http_responder r) { a.post_reply(q, *me, p[0], std::move(r)); }),
       anyone("GET", "/api/v1/chat/status", &api::chat_status_get),
       anyone("POST", "/api/v1/chat/sessions", &api::chat_session_post),
+      anyone("POST", "/api/v1/chat/sessions/extend", &api::chat_session_extend),
       anyone("GET", "/api/v1/chat/history", &api::chat_history_get),
       anyone("POST", "/api/v1/chat/messages", &api::chat_message_post),
       anyone("GET", "/api/v1/chat/events", &api::chat_events_get),

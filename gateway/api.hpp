@@ -88,6 +88,7 @@ private:
                          std::function<void(queue::chat_session, std::string token, http_responder)> then);
   void chat_status_get(http_request const&, http_responder);
   void chat_session_post(http_request const&, http_responder);
+  void chat_session_extend(http_request const&, http_responder);
   void chat_history_get(http_request const&, http_responder);
   void chat_message_post(http_request const&, http_responder);
   void chat_events_get(http_request const&, http_responder);

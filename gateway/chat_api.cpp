@@ -103,8 +103,16 @@ void api::chat_session_post(http_request const& req, http_responder respond) {
       if (ec) return respond(store_unavailable());
       respond(json_response(201, {{"token", s.token},
                                   {"conversation_id", s.session.conversation_id},
-                                  {"expires_at", format_rfc3339(timestamp{std::chrono::milliseconds{s.session.expires_ms}})}}));
+                                  {"expires_at", format_rfc3339(timestamp{std::chrono::milliseconds{s.session.expires_ms}})},
+                                  {"expires_in", s.expires_in.count()}}));
     });
+  });
+}
+
+void api::chat_session_extend(http_request const& req, http_responder respond) {
+  with_chat_session(req, std::move(respond), [this](queue::chat_session, std::string token, http_responder respond) {
+    auto const [expires, ttl] = chat_->extend(token);
+    respond(json_response(200, {{"expires_at", format_rfc3339(expires)}, {"expires_in", ttl.count()}}));
   });
 }
 

@@ -95,9 +95,23 @@ void chat_service::start() {
   subscription_ = feed_->subscribe([weak = weak_from_this()](queue::live_event const& e) {
     if (auto self = weak.lock()) self->on_event(e);
   });
+  // Events before the feed (re)started may have been missed: every listener reads its log again.
+  feed_->on_started([weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->wake_all();
+  });
   sender_redis_->start();
   outbox_->ensure([self = shared_from_this()](boost::system::error_code) { self->sender_read("0"); });
   ping_listeners();
+}
+
+void chat_service::wake_all() {
+  std::vector<std::shared_ptr<chat_listener>> all;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto const& [_, l] : listeners_)
+      if (auto p = l.second.lock()) all.push_back(std::move(p));
+  }
+  for (auto const& l : all) l->wake();
 }
 
 void chat_service::ping_listeners() {
@@ -146,6 +160,7 @@ void chat_service::create_session(std::string lang, std::string name, std::vecto
   for (auto need : needs) n.push_back(std::string(to_string(need)));
   s.session.needs = n.dump();
   s.session.expires_ms = (now + std::chrono::duration_cast<std::chrono::milliseconds>(cfg->webchat.session_ttl)).time_since_epoch().count();
+  s.expires_in = cfg->webchat.session_ttl;
   store_.create_session(sha256_hex(s.token), s.session, cfg->webchat.session_ttl,
                         [s, done = std::move(done)](boost::system::error_code ec) { done(ec, s); });
 }
@@ -159,9 +174,15 @@ void chat_service::authenticate(std::string const& token,
   });
 }
 
+std::pair<timestamp, std::chrono::seconds> chat_service::extend(std::string const& token) {
+  auto const ttl = current_config()->webchat.session_ttl;
+  auto const until = clock_() + std::chrono::duration_cast<std::chrono::milliseconds>(ttl);
+  store_.extend_session(sha256_hex(token), until.time_since_epoch().count(), ttl);
+  return {until, ttl};
+}
+
 void chat_service::send(queue::chat_session const& s, std::string const& token, std::string const& client_id, std::string const& text,
                         submit_handler done) {
-  auto const cfg = current_config();
   auto const now = clock_();
   case_message m;
   m.id = ids_.ulid(now);
@@ -182,10 +203,7 @@ void chat_service::send(queue::chat_session const& s, std::string const& token, 
       if (auto need = resident_need_from(n.get<std::string>())) m.resident.needs.push_back(*need);
   m.subject = "Chatgesprek";
   m.text = text;
-  // Activity keeps the session alive.
-  store_.extend_session(sha256_hex(token),
-                        (now + std::chrono::duration_cast<std::chrono::milliseconds>(cfg->webchat.session_ttl)).time_since_epoch().count(),
-                        cfg->webchat.session_ttl);
+  extend(token);  // activity keeps the session alive
   sink_.submit(std::move(m), "webchat:" + s.conversation_id + ":" + client_id, std::move(done), submit_options{s.conversation_id});
 }
 

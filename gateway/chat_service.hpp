@@ -55,12 +55,15 @@ public:
   struct new_session {
     std::string token;
     queue::chat_session session;
+    std::chrono::seconds expires_in{};
   };
   void create_session(std::string lang, std::string name, std::vector<resident_need>,
                       std::function<void(boost::system::error_code, new_session)>);
   /// nullopt: unknown token; a session past its end is reported `expired`.
   void authenticate(std::string const& token,
                     std::function<void(boost::system::error_code, std::optional<queue::chat_session>, bool expired)>);
+  /// The resident is still there: the session lasts another session_ttl from now.
+  std::pair<timestamp, std::chrono::seconds> extend(std::string const& token);
   /// A resident message: durable in its case and its conversation before the handler runs.
   void send(queue::chat_session const&, std::string const& token, std::string const& client_id, std::string const& text,
             submit_handler);
@@ -86,6 +89,7 @@ private:
   void sender_handle(std::vector<queue::stream_entry>, std::size_t index);
   void sender_retry();
   void ping_listeners();
+  void wake_all();
 
   boost::asio::any_io_executor executor_;
   mutable std::mutex mutex_;

@@ -96,7 +96,10 @@ public:
 private:
   void read() {
     ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      if (ec) return;  // closed, timed out, too big (1009) or not UTF-8 (1007): Beast has answered
+      if (ec) {  // closed, timed out, too big (1009), not UTF-8 (1007): Beast has answered
+        self->hello_timer_.cancel();
+        return;
+      }
       if (!self->ws_.got_text()) return self->close(webchat::close_code::policy, "text frames only");
       auto const frame = beast::buffers_to_string(self->buffer_.data());
       self->buffer_.consume(self->buffer_.size());

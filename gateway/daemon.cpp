@@ -120,8 +120,9 @@ int daemon::run() {
   }
   log::info("http.listening", {{"address", config_.http.address}, {"port", std::to_string(p.server->port())}});
   p.redis->start();
-  p.live->start();  // starts the event feed too
+  p.live->start();
   p.chat->start();
+  p.feed->start();  // after both registered for its start
   expire_claims();
   if (config_.phone.enabled && !config_.phone.spool_dir.empty()) {
     p.spool = std::make_shared<channels::phone::transcript_spool>(

@@ -62,7 +62,7 @@ void live_updates::start() {
   subscription_ = feed_->subscribe([weak = weak_from_this()](queue::live_event const& e) {
     if (auto self = weak.lock()) self->deliver(e);
   });
-  feed_->start([weak = weak_from_this()] {
+  feed_->on_started([weak = weak_from_this()] {
     if (auto self = weak.lock()) self->catch_up_all();
   });
   ping();

@@ -27,8 +27,9 @@ std::vector<live_event> events_from(redis_reply const& entries) {
 event_feed::event_feed(std::shared_ptr<redis_connection> blocking, std::shared_ptr<redis_connection> commands)
     : blocking_(std::move(blocking)), commands_(std::move(commands)) {}
 
-void event_feed::start(std::function<void()> on_started) {
-  on_started_ = std::move(on_started);
+void event_feed::on_started(std::function<void()> f) { on_started_.push_back(std::move(f)); }
+
+void event_feed::start() {
   blocking_->start();
   find_start();
 }
@@ -55,7 +56,7 @@ void event_feed::find_start() {
                        if (ec) return self->retry_later(&event_feed::find_start);
                        auto const events = events_from(r);
                        self->last_id_ = events.empty() ? "0-0" : events.front().id;
-                       if (self->on_started_) self->on_started_();
+                       for (auto const& f : self->on_started_) f();
                        self->read_next();
                      });
 }

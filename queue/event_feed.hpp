@@ -27,8 +27,9 @@ public:
 
   /// `on_started` runs each time the read loop (re)starts from a fresh
   /// position: subscribers may have missed events before it and should
-  /// replay from what they last saw.
-  void start(std::function<void()> on_started);
+  /// catch up from what they last saw. Register before start().
+  void on_started(std::function<void()>);
+  void start();
   void stop();
   std::uint64_t subscribe(subscriber);
   void unsubscribe(std::uint64_t);
@@ -49,7 +50,7 @@ private:
 
   std::shared_ptr<redis_connection> blocking_, commands_;
   std::string last_id_;
-  std::function<void()> on_started_;
+  std::vector<std::function<void()>> on_started_;
   bool stopped_ = false;
   std::mutex mutex_;
   std::uint64_t next_token_ = 1;

@@ -3,32 +3,28 @@
 // with 200 % text and text-spacing overrides, honours reduced motion, always
 // shows the non-digital routes, and sets lang. axe is injected as a script,
 // so only the axe contexts use bypassCSP; the other chat tests run under the
-// real CSP. The chat-closed state comes from a routed /api/v1/chat/status
-// answer: how an admin closes the chat is not part of the test config.
+// real CSP. The closed chat is a second stack whose opening hours have no
+// window at all.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack } from './support/stack.mjs';
 import {
-  WEBCHAT_CONFIG, LIVE_TIMEOUT_MS, axeViolations, openDemo, sendFromWidget, findCaseWithText, staffReply,
+  WEBCHAT_CONFIG, CLOSED_WEBCHAT_CONFIG, CLOSED_NOTICE, LIVE_TIMEOUT_MS, axeViolations, openDemo, sendFromWidget, findCaseWithText, staffReply,
 } from './support/chat.mjs';
 
 let stack;
+let closedStack;
 
 before(async () => {
   stack = await startStack({ config: WEBCHAT_CONFIG });
+  closedStack = await startStack({ config: CLOSED_WEBCHAT_CONFIG });
 });
 
 after(async () => {
+  await closedStack?.stop();
   await stack?.stop();
 });
-
-/** Makes /api/v1/chat/status say the chat is closed (outside opening hours). */
-async function chatClosed(page) {
-  await page.route('**/api/v1/chat/status', (route) => route.fulfill({
-    status: 200, contentType: 'application/json', body: JSON.stringify({ open: false, notice: 'Vandaag is de chat gesloten vanwege een storing.' }),
-  }));
-}
 
 /** A conversation with one message from each side, shown in the widget. */
 async function conversation(page, text) {
@@ -78,12 +74,11 @@ test('chat: the open chat with a resident message and a staff reply has no axe v
 });
 
 test('chat: the leave-a-message form with validation errors shown has no axe violations; errors are text linked to their fields, focus goes to the first error, values stay', async () => {
-  const { context, page } = await stack.newPage({ bypassCSP: true });
+  const { context, page } = await closedStack.newPage({ bypassCSP: true });
   try {
-    await chatClosed(page);
     await openDemo(page);
     await page.getByRole('button', { name: 'Chat met de gemeente' }).click();
-    await page.getByText('Vandaag is de chat gesloten vanwege een storing.').waitFor();
+    await page.getByText(CLOSED_NOTICE).waitFor();
     await page.getByRole('heading', { name: 'Bericht achterlaten' }).waitFor();
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'balie-leave-text', 'opening focuses the message field');
 
@@ -170,10 +165,9 @@ test('chat: with prefers-reduced-motion the panel opens without animation', asyn
 });
 
 test('chat: phone number, counter hours, Teletolk and a Toegankelijkheid link are shown when open and when closed', async () => {
-  for (const closed of [false, true]) {
-    const { context, page } = await stack.newPage();
+  for (const where of [stack, closedStack]) {
+    const { context, page } = await where.newPage();
     try {
-      if (closed) await chatClosed(page);
       await openDemo(page);
       await page.getByRole('button', { name: 'Chat met de gemeente' }).click();
       const panel = page.locator('#balie-chat-panel');

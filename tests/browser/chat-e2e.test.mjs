@@ -10,7 +10,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack } from './support/stack.mjs';
 import {
-  WEBCHAT_CONFIG, LIVE_TIMEOUT_MS, openDemo, sendFromWidget, findCaseWithText, getCase, staffReply, shownMessages, watchPage, eventually,
+  WEBCHAT_CONFIG, CLOSED_WEBCHAT_CONFIG, CLOSED_NOTICE, LIVE_TIMEOUT_MS, openDemo, sendFromWidget, findCaseWithText, getCase, staffReply, shownMessages, watchPage, eventually,
 } from './support/chat.mjs';
 
 let stack;
@@ -108,14 +108,13 @@ test('chat end to end: message → case in inbox algemeen → staff reply in the
 });
 
 test('chat leave-a-message while the chat is closed becomes a case with the chosen reply address and shows the reference', async () => {
-  const { context, page } = await stack.newPage();
+  const closed = await startStack({ config: CLOSED_WEBCHAT_CONFIG });
+  const { context, page } = await closed.newPage();
   const problems = watchPage(page);
   try {
-    await page.route('**/api/v1/chat/status', (route) => route.fulfill({
-      status: 200, contentType: 'application/json', body: JSON.stringify({ open: false, notice: null }),
-    }));
     await openDemo(page);
     await page.getByRole('button', { name: 'Chat met de gemeente' }).click();
+    await page.getByText(CLOSED_NOTICE).waitFor();
     const text = 'Mijn container is niet geleegd. Wilt u mij een sms sturen? (achterlaten)';
     await page.getByLabel('Uw vraag of bericht').fill(text);
     await page.getByLabel('Per sms').check();
@@ -130,7 +129,7 @@ test('chat leave-a-message while the chat is closed becomes a case with the chos
     assert.ok(reference, `a reference in: ${confirmation}`);
     assert.match(confirmation, /antwoord per sms/);
 
-    const found = await findCaseWithText(stack, text);
+    const found = await findCaseWithText(closed, text);
     assert.equal(found.reference, reference);
     assert.equal(found.resident_name, 'Ruben Dekker');
     const sms = (found.reply_options || []).filter((o) => o.channel === 'sms');
@@ -138,6 +137,30 @@ test('chat leave-a-message while the chat is closed becomes a case with the chos
     assert.deepEqual(problems, []);
   } finally {
     await context.close();
+    await closed.stop();
+  }
+});
+
+test('chat closed: a message typed while the chat closes moves into the leave-a-message form (session answer 503 chat-closed)', async () => {
+  const closed = await startStack({ config: CLOSED_WEBCHAT_CONFIG });
+  const { context, page } = await closed.newPage();
+  try {
+    // The page believes the chat is open (status read before closing time).
+    await page.route('**/api/v1/chat/status', (route) => route.fulfill({
+      status: 200, contentType: 'application/json', body: JSON.stringify({ open: true, notice: null }),
+    }));
+    await openDemo(page);
+    await page.getByRole('button', { name: 'Chat met de gemeente' }).click();
+    const input = page.getByLabel('Uw bericht');
+    await input.fill('Is het zwembad morgen open? (net gesloten)');
+    await input.press('Enter');
+    await page.getByRole('heading', { name: 'Bericht achterlaten' }).waitFor();
+    assert.equal(await page.locator('#balie-leave-text').inputValue(), 'Is het zwembad morgen open? (net gesloten)', 'the text is kept');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'balie-leave-text');
+    assert.equal(await page.locator('#balie-chat-log li').count(), 0);
+  } finally {
+    await context.close();
+    await closed.stop();
   }
 });
 

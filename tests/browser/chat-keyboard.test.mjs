@@ -150,35 +150,61 @@ test('chat live region: a staff reply is appended to the role=log as exactly one
   }
 });
 
-test('chat time-out: with a fake clock the warning shows at least 20 s before the session ends, and one action extends the session', async () => {
+/** Opens the widget under a fake clock, starts a session and jumps to 100 s before its end. */
+async function nearTimeout(page) {
+  await page.clock.install();
+  await openDemo(page);
+  await sendFromWidget(page, 'Vraag voor de tijdslimiet. (time-out)');
+  await page.locator('#balie-chat-log .balie-chat__message--resident:not(.balie-chat__message--pending)').waitFor({ timeout: LIVE_TIMEOUT_MS });
+  const expiresAt = await page.evaluate(() => JSON.parse(sessionStorage.getItem('balie-chat')).expiresAt);
+  assert.ok(expiresAt, 'the session has an end time');
+  const warning = page.locator('#balie-chat .balie-chat__timeout-inner');
+  assert.ok(await warning.isHidden(), 'no warning at the start');
+  const jump = Date.parse(expiresAt) - (await page.evaluate(() => Date.now())) - 100000;
+  await page.clock.fastForward(Math.max(0, jump));
+  await warning.waitFor();
+  return { expiresAt, warning };
+}
+
+test('chat time-out: with a fake clock the warning is announced (role=alert) at least 20 s before the session ends, without taking focus, and offers one button to continue', async () => {
   const { context, page } = await stack.newPage();
   try {
-    await page.clock.install();
-    await openDemo(page);
-    await sendFromWidget(page, 'Vraag voor de tijdslimiet. (time-out)');
-    await page.locator('#balie-chat-log .balie-chat__message--resident:not(.balie-chat__message--pending)').waitFor({ timeout: LIVE_TIMEOUT_MS });
-    const expiresAt = await page.evaluate(() => JSON.parse(sessionStorage.getItem('balie-chat')).expiresAt);
-    assert.ok(expiresAt, 'the session has an end time (expires_at)');
-    const warning = page.locator('#balie-chat .balie-chat__timeout-inner');
-    assert.ok(await warning.isHidden(), 'no warning at the start');
-
-    // Jump to 100 s before the end: the warning must be there.
-    const jump = Date.parse(expiresAt) - (await page.evaluate(() => Date.now())) - 100000;
-    await page.clock.fastForward(Math.max(0, jump));
-    await warning.waitFor();
+    const { expiresAt } = await nearTimeout(page);
     const left = Date.parse(expiresAt) - (await page.evaluate(() => Date.now()));
     assert.ok(left >= MIN_WARNING_MS, `warning with ${left} ms left`);
     assert.match(await page.locator('#balie-chat [role="alert"]').textContent(), /Uw chat stopt om \d{2}[:.]\d{2} als u niets doet/);
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'balie-chat-input', 'the warning does not steal focus');
+    await page.getByRole('button', { name: 'Ja, ik wil verder chatten' }).waitFor();
+  } finally {
+    await context.close();
+  }
+});
 
-    // One action on the extend button extends the session.
-    const extend = page.getByRole('button', { name: 'Ja, ik wil verder chatten' });
-    const answer = page.waitForResponse((r) => r.url().includes('/api/v1/chat/') && r.request().method() === 'POST' && /extend/.test(r.url()));
-    await extend.focus();
+test('chat time-out: sending a message keeps the session alive (as balied does) and removes the warning', async () => {
+  const { context, page } = await stack.newPage();
+  try {
+    const { expiresAt, warning } = await nearTimeout(page);
+    await page.keyboard.type('Ik ben er nog. (time-out)');
+    await page.keyboard.press('Enter');
+    await warning.waitFor({ state: 'hidden', timeout: LIVE_TIMEOUT_MS });
+    const later = await page.evaluate(() => JSON.parse(sessionStorage.getItem('balie-chat')).expiresAt);
+    assert.ok(Date.parse(later) > Date.parse(expiresAt), `the end moved from ${expiresAt} to ${later}`);
+  } finally {
+    await context.close();
+  }
+});
+
+test('chat time-out: one action on "Ja, ik wil verder chatten" extends the session', async () => {
+  const { context, page } = await stack.newPage();
+  try {
+    const { expiresAt, warning } = await nearTimeout(page);
+    const answer = page.waitForResponse((r) => /\/api\/v1\/chat\/sessions\/extend$/.test(r.url()));
+    await page.getByRole('button', { name: 'Ja, ik wil verder chatten' }).focus();
     await page.keyboard.press('Enter');
     const res = await answer;
     assert.equal(res.status(), 200, `extend answered ${res.status()}`);
     await page.locator('#balie-chat-status').getByText('U hebt meer tijd gekregen.').waitFor();
+    assert.ok(await warning.isHidden());
     const later = await page.evaluate(() => JSON.parse(sessionStorage.getItem('balie-chat')).expiresAt);
     assert.ok(Date.parse(later) > Date.parse(expiresAt), `the end moved from ${expiresAt} to ${later}`);
   } finally {

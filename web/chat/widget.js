@@ -208,6 +208,7 @@ class ChatWidget {
       open: Boolean(saved.open),
       needs: Array.isArray(saved.needs) ? saved.needs : [],
       name: saved.name || '',
+      ttlMs: Number.isFinite(saved.ttlMs) ? saved.ttlMs : null,
     };
     this.messages = new Map(); // key (seq or client_id) → {node, record}
     this.bySeq = new Map(); // seq → node
@@ -239,7 +240,7 @@ class ChatWidget {
     const s = this.state;
     store.save({
       lang: s.lang, token: s.token, conversationId: s.conversationId, expiresAt: s.expiresAt, lastSeq: s.lastSeq,
-      transport: s.transport, outbox: s.outbox, open: s.open, needs: s.needs, name: s.name,
+      transport: s.transport, outbox: s.outbox, open: s.open, needs: s.needs, name: s.name, ttlMs: s.ttlMs,
     });
   }
 
@@ -592,7 +593,12 @@ class ChatWidget {
       this.state.lastSeq = m.seq;
       this.save();
     }
-    if (this.bySeq.has(m.seq)) return;
+    const known = this.bySeq.get(m.seq);
+    if (known) {
+      // Our own message, acked first: the msg frame brings the server's time.
+      if (m.at) this.setTime(known, m.at);
+      return;
+    }
     if (m.from === 'resident') {
       const own = this.adoptOwn(m);
       if (own) return;
@@ -627,7 +633,9 @@ class ChatWidget {
     }
     li.dataset.seq = String(seq);
     this.bySeq.set(seq, li);
-    this.setDelivered(li, at);
+    // The ack carries no time; show this device's time until the msg frame
+    // with the server's time arrives.
+    this.setDelivered(li, at || new Date().toISOString());
   }
 
   // -- sending ----------------------------------------------------------------
@@ -745,7 +753,12 @@ class ChatWidget {
     const s = await res.json();
     this.state.token = s.token;
     this.state.conversationId = s.conversation_id;
-    this.state.expiresAt = Number.isFinite(s.expires_in) ? new Date(Date.now() + s.expires_in * 1000).toISOString() : s.expires_at || null;
+    // The session lasts ttlMs from the last message (balied slides it on
+    // activity). Counted on this device's clock: whole minutes absorb a
+    // clock skew of up to 30 s.
+    const measured = Number.isFinite(s.expires_in) ? s.expires_in * 1000 : Date.parse(s.expires_at || '') - Date.now();
+    this.state.ttlMs = Number.isFinite(measured) && measured > 0 ? Math.max(60000, Math.round(measured / 60000) * 60000) : null;
+    this.state.expiresAt = this.state.ttlMs ? new Date(Date.now() + this.state.ttlMs).toISOString() : s.expires_at || null;
     this.state.lastSeq = 0;
     for (const o of this.state.outbox) o.after_seq = 0;
     this.save();
@@ -767,6 +780,7 @@ class ChatWidget {
     this.state.token = null;
     this.state.conversationId = null;
     this.state.expiresAt = null;
+    this.state.ttlMs = null;
     this.state.lastSeq = 0;
     this.state.transport = 'ws';
     this.save();
@@ -953,7 +967,7 @@ class ChatWidget {
         this.onMsg(f);
         break;
       case 'ack':
-        if (f.expires_at) this.setExpiry(f.expires_at);
+        this.slideExpiry(f.expires_at);
         this.acked(f.client_id, f.seq, f.at);
         break;
       case 'resync':
@@ -1106,7 +1120,10 @@ class ChatWidget {
     }
     if (res.status === 202 || res.status === 200 || res.status === 201) {
       const a = await res.json().catch(() => ({}));
-      if (Number.isInteger(a.seq)) this.acked(entry.client_id, a.seq, a.at);
+      if (Number.isInteger(a.seq)) {
+        this.slideExpiry(a.expires_at);
+        this.acked(entry.client_id, a.seq, a.at);
+      }
       return;
     }
     const li = this.pending.get(entry.client_id);
@@ -1127,6 +1144,13 @@ class ChatWidget {
     this.state.expiresAt = at;
     this.save();
     this.scheduleTimeout();
+  }
+
+  /** A message was accepted: the server kept the session alive. */
+  slideExpiry(expiresAt) {
+    if (expiresAt) this.setExpiry(expiresAt);
+    else if (this.state.ttlMs) this.setExpiry(new Date(Date.now() + this.state.ttlMs).toISOString());
+    this.clearTimeoutWarning();
   }
 
   scheduleTimeout() {

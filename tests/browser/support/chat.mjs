@@ -10,9 +10,21 @@ export const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']
 
 /**
  * Web chat on, for any loopback origin: the test page's port is only known
- * after balied started, so the allow-list uses the "*loopback*" token.
+ * after balied started, so the allow-list uses balied's "loopback" token
+ * (any http://127.0.0.1:* or http://localhost:* origin).
  */
-export const WEBCHAT_CONFIG = { channels: { webchat: { enabled: true, allowed_origins: ['*loopback*'] } } };
+export const WEBCHAT_CONFIG = { channels: { webchat: { enabled: true, allowed_origins: ['loopback'] } } };
+
+/** The admin notice the closed test stack shows. */
+export const CLOSED_NOTICE = 'Vandaag is de chat gesloten. Laat een bericht achter of bel 14 020.';
+
+/**
+ * Web chat on but closed: opening hours without a single window, so
+ * /api/v1/chat/status says open: false and new sessions get 503 chat-closed.
+ */
+export const CLOSED_WEBCHAT_CONFIG = {
+  channels: { webchat: { enabled: true, allowed_origins: ['loopback'], hours: {}, closed_notice: CLOSED_NOTICE } },
+};
 
 /** Live updates (WebSocket, SSE, the web-chat sender) arrive well within this. */
 export const LIVE_TIMEOUT_MS = 15000;

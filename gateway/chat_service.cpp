@@ -231,18 +231,27 @@ void chat_service::detach(std::uint64_t id) {
 }
 
 bool chat_service::admit(std::string const& address) {
-  auto const limit = current_config()->webchat.max_connections_per_address;
+  auto const cfg = current_config();
   std::lock_guard lock(mutex_);
-  if (stopped_) return false;
-  auto& n = per_address_[address];
-  if (n >= limit) return false;
-  ++n;
+  if (stopped_ || connections_ >= cfg->webchat.max_connections) return false;
+  auto& a = per_address_[address];
+  if (a.connections >= cfg->webchat.max_connections_per_address) return false;
+  ++a.connections, ++connections_;
   return true;
 }
 
 void chat_service::release(std::string const& address) {
   std::lock_guard lock(mutex_);
-  if (auto it = per_address_.find(address); it != per_address_.end() && --it->second == 0) per_address_.erase(it);
+  --connections_;
+  if (auto it = per_address_.find(address); it != per_address_.end() && --it->second.connections == 0) per_address_.erase(it);
+}
+
+bool chat_service::allow_message(std::string const& address) {
+  auto const cfg = current_config();
+  std::lock_guard lock(mutex_);
+  auto& a = per_address_[address];
+  if (!a.messages) a.messages.emplace(cfg->webchat.address_messages_per_second, cfg->webchat.address_message_burst);
+  return a.messages->take(std::chrono::steady_clock::now());
 }
 
 std::size_t chat_service::listeners() const {

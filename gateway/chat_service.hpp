@@ -10,6 +10,7 @@
 #include "channels/ids.hpp"
 #include "channels/inbound_sink.hpp"
 #include "channels/time_format.hpp"
+#include "channels/webchat/token_bucket.hpp"
 #include "gateway/config.hpp"
 #include "queue/chat_store.hpp"
 #include "queue/event_feed.hpp"
@@ -74,9 +75,11 @@ public:
 
   std::uint64_t attach(std::string const& conversation_id, std::weak_ptr<chat_listener>);
   void detach(std::uint64_t);
-  /// Counts a connection from `address`; false when it has too many already.
+  /// Counts a connection from `address`; false when it, or this instance, has too many already.
   bool admit(std::string const& address);
   void release(std::string const& address);
+  /// One message from `address`, within its shared rate? (Per connection there is a bucket too.)
+  bool allow_message(std::string const& address);
   std::size_t listeners() const;
 
   inbound_sink& sink() { return sink_; }
@@ -109,7 +112,12 @@ private:
   bool stopped_ = false;
   std::uint64_t next_listener_ = 1;
   std::multimap<std::string, std::pair<std::uint64_t, std::weak_ptr<chat_listener>>> listeners_;
-  std::map<std::string, std::size_t> per_address_;
+  struct address_state {
+    std::size_t connections = 0;
+    std::optional<webchat::token_bucket> messages;
+  };
+  std::map<std::string, address_state> per_address_;
+  std::size_t connections_ = 0;
 };
 
 /// Is `origin` in the list ("loopback" admits http://127.0.0.1:* and http://localhost:*)?

@@ -122,7 +122,7 @@ private:
     auto const& m = std::get<webchat::resident_message>(*parsed);
     if (conversation_.empty()) return close(webchat::close_code::policy, "hello expected");
     auto const now = std::chrono::steady_clock::now();
-    if (!bucket_.take(now)) {
+    if (!bucket_.take(now) || !service_->allow_message(address_)) {
       if (++rate_errors_ > max_rate_errors) return close(webchat::close_code::rate_limited, "too many messages");
       return write(webchat::error_frame("rate-limited", bucket_.wait_seconds(now)));
     }
@@ -275,7 +275,7 @@ void serve_chat_socket(std::shared_ptr<upgrade_request> up, std::shared_ptr<chat
   if (!service->current_config()->webchat.enabled)
     return refuse(std::move(up), 503, "chat-closed", "The chat is switched off. Leave a message instead.");
   if (!service->admit(up->remote_address))
-    return refuse(std::move(up), 429, "too-many-connections", "Too many chat connections from this address.");
+    return refuse(std::move(up), 429, "too-many-connections", "Too many chat connections from this address, or in all.");
   std::make_shared<chat_socket>(std::move(up), std::move(service))->run();
 }
 

@@ -193,7 +193,10 @@ config load_config(fs::path const& file, std::optional<fs::path> data_dir_overri
         c2.allowed_origins.push_back(o);
       });
       c2.session_ttl = std::chrono::seconds(w.integer("session_ttl_minutes", 120, 1, 24 * 60) * 60);
-      c2.max_connections_per_address = static_cast<std::size_t>(w.integer("max_connections_per_address", 20, 1, 100000));
+      c2.max_connections = static_cast<std::size_t>(w.integer("max_connections", 20000, 1, 1'000'000));
+      c2.max_connections_per_address = static_cast<std::size_t>(w.integer("max_connections_per_address", 20, 1, 1'000'000));
+      c2.address_messages_per_second = static_cast<double>(w.integer("address_messages_per_minute", 300, 1, 600000)) / 60.0;
+      c2.address_message_burst = static_cast<double>(w.integer("address_message_burst", 50, 1, 100000));
       c2.messages_per_second = static_cast<double>(w.integer("messages_per_minute", 60, 1, 6000)) / 60.0;
       c2.message_burst = static_cast<double>(w.integer("message_burst", 10, 1, 1000));
       c2.max_pending_frames = static_cast<std::size_t>(w.integer("max_pending_frames", 64, 4, 10000));

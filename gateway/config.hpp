@@ -56,9 +56,12 @@ struct webchat_config {
   /// http://127.0.0.1:<port> and http://localhost:<port> (development only).
   std::vector<std::string> allowed_origins;
   std::chrono::seconds session_ttl{2 * 3600};  ///< a session not used for this long ends
+  std::size_t max_connections = 20000;  ///< chat sockets and streams of this instance
   std::size_t max_connections_per_address = 20;
   double messages_per_second = 1.0;  ///< per connection, sustained
   double message_burst = 10.0;       ///< per connection, at once
+  double address_messages_per_second = 5.0;  ///< per address (a whole office behind one NAT), sustained
+  double address_message_burst = 50.0;
   std::size_t max_pending_frames = 64;  ///< a socket further behind is closed with 1013
   /// Opening hours per weekday (0 = Sunday), in the `timezone`; empty: always open.
   std::vector<std::vector<opening_window>> hours;

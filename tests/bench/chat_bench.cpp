@@ -71,16 +71,24 @@ int main(int argc, char** argv) {
   auto const origin = "http://127.0.0.1:" + std::to_string(port);
   tcp::endpoint const server(asio::ip::make_address("127.0.0.1"), port);
   asio::io_context ioc;
+  double http_kib_per_connection = 0;
 
-  // 1a. Baseline: idle HTTP keep-alive connections, each after one request.
+  // 1a. Baseline: idle HTTP keep-alive connections, each after one request (one io_context for all).
   long const before_http = rss_kib(pid);
-  std::vector<std::unique_ptr<balie::test::http_connection>> idle_http;
-  for (int i = 0; i < connections; ++i) {
-    idle_http.push_back(std::make_unique<balie::test::http_connection>(port));
-    if (idle_http.back()->call("GET", "/healthz").status != 200) return std::cerr << "healthz failed\n", 1;
+  {
+    std::vector<tcp::socket> idle_http;
+    std::string const request = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    char answer[2048];
+    for (int i = 0; i < connections; ++i) {
+      idle_http.emplace_back(ioc);
+      idle_http.back().connect(server);
+      asio::write(idle_http.back(), asio::buffer(request));
+      if (idle_http.back().read_some(asio::buffer(answer)) < 12 || std::strncmp(answer, "HTTP/1.1 200", 12) != 0)
+        return std::cerr << "healthz failed\n", 1;
+    }
+    long const with_http = rss_kib(pid);
+    http_kib_per_connection = static_cast<double>(with_http - before_http) / connections;
   }
-  long const with_http = rss_kib(pid);
-  idle_http.clear();
 
   // 1b. Chat sockets: a session each, upgraded, past hello (welcome received).
   balie::test::http_connection api(port);
@@ -156,7 +164,7 @@ int main(int argc, char** argv) {
   }
   redisFree(redis);
 
-  double const http_kib = static_cast<double>(with_http - before_http) / connections;
+  double const http_kib = http_kib_per_connection;
   double const ws_kib = static_cast<double>(with_ws - before_ws) / std::max(welcomed, 1);
   std::cout << json{{"connections", connections},
                     {"welcomed", welcomed},

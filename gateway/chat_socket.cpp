@@ -5,7 +5,8 @@
 // invalid UTF-8 (1007), compression stays off, and the server pings every
 // 30 s and drops a connection silent for 60 s. Writes: one in flight, a
 // bounded queue; a resident who cannot keep up is closed with 1013 and
-// resumes later from the log. Each connection has a token bucket for
+// resumes later from the log (entries are read only as the queue has room,
+// so a long replay never counts as slow). Each connection has a token bucket for
 // messages; emptying it gets an error frame, and a connection that keeps
 // sending anyway is closed with 4429.
 #include "gateway/chat_socket.hpp"
@@ -61,7 +62,8 @@ public:
       : ws_(std::move(up->stream)), request_(std::move(up->request)), address_(std::move(up->remote_address)),
         service_(std::move(service)), hello_timer_(ws_.get_executor()),
         bucket_(service_->current_config()->webchat.messages_per_second, service_->current_config()->webchat.message_burst),
-        max_pending_(service_->current_config()->webchat.max_pending_frames) {}
+        max_pending_(service_->current_config()->webchat.max_pending_frames),
+        slow_reader_(service_->current_config()->webchat.slow_reader) {}
   ~chat_socket() override {
     service_->release(address_);
     if (listener_id_) service_->detach(listener_id_);
@@ -152,47 +154,53 @@ private:
         self->conversation_ = s->conversation_id;
         self->cursor_ = last;
         self->listener_id_ = self->service_->attach(self->conversation_, self->weak_from_this());
-        self->service_->read_log(self->conversation_, last, webchat::max_replay + 1,
-                                 [self, last](boost::system::error_code ec, std::vector<webchat::conversation_entry> entries,
-                                              std::int64_t last_seq) {
-                                   asio::post(self->ws_.get_executor(), [self, ec, entries = std::move(entries), last_seq, last] {
+        self->service_->read_log(self->conversation_, last, 1,
+                                 [self, last](boost::system::error_code ec, std::vector<webchat::conversation_entry>, std::int64_t last_seq) {
+                                   asio::post(self->ws_.get_executor(), [self, ec, last_seq, last] {
                                      if (ec) return self->close(webchat::close_code::try_again_later, "try again");
                                      self->write(webchat::welcome_frame(self->conversation_, last_seq, heartbeat_s));
-                                     if (entries.size() > webchat::max_replay) {
+                                     if (last_seq - last > static_cast<std::int64_t>(webchat::max_replay)) {
                                        self->cursor_ = last_seq;
-                                       return self->write(webchat::resync_frame());
+                                       self->write(webchat::resync_frame());
                                      }
-                                     self->send_entries(entries);
-                                     if (!self->service_->status().open) {
-                                       auto const notice = self->service_->status().notice;
-                                       self->write(webchat::notice_frame("closed", notice));
-                                     }
+                                     if (auto const status = self->service_->status(); !status.open)
+                                       self->write(webchat::notice_frame("closed", status.notice));
+                                     self->catch_up();
                                    });
                                  });
       });
     });
   }
 
-  /// New entries of the conversation: read after the cursor, send in order.
+  /// New entries of the conversation: read after the cursor, as many as the
+  /// write queue has room for, and send them in order; the rest follows as
+  /// the resident's client reads. A client that has not taken a frame for
+  /// `slow_reader` while more is waiting is closed with 1013.
   void catch_up() {
-    if (conversation_.empty() || closing_ || fetching_) {
-      wake_again_ = fetching_;
+    if (conversation_.empty() || closing_) return;
+    if (fetching_) {
+      wake_again_ = true;
+      return;
+    }
+    auto const room = max_pending_ > queue_.size() ? max_pending_ - queue_.size() : 0;
+    if (room == 0) {
+      wake_again_ = true;
+      if (std::chrono::steady_clock::now() - front_since_ > slow_reader_) {
+        log::info("webchat.slow_reader", {{"case_id", session_.case_id}});
+        close(webchat::close_code::try_again_later, "reader too slow");
+      }
       return;
     }
     fetching_ = true;
-    service_->read_log(conversation_, cursor_, webchat::max_replay + 1,
-                       [self = shared_from_this()](boost::system::error_code ec, std::vector<webchat::conversation_entry> entries,
-                                                   std::int64_t last_seq) {
-                         asio::post(self->ws_.get_executor(), [self, ec, entries = std::move(entries), last_seq] {
+    wake_again_ = false;
+    service_->read_log(conversation_, cursor_, room,
+                       [self = shared_from_this(), room](boost::system::error_code ec, std::vector<webchat::conversation_entry> entries,
+                                                         std::int64_t) {
+                         asio::post(self->ws_.get_executor(), [self, ec, entries = std::move(entries), room] {
                            self->fetching_ = false;
                            if (ec) return;
-                           if (entries.size() > webchat::max_replay) {
-                             self->cursor_ = last_seq;
-                             self->write(webchat::resync_frame());
-                           } else {
-                             self->send_entries(entries);
-                           }
-                           if (std::exchange(self->wake_again_, false)) self->catch_up();
+                           self->send_entries(entries);
+                           if (entries.size() == room || std::exchange(self->wake_again_, false)) self->catch_up();
                          });
                        });
   }
@@ -206,20 +214,23 @@ private:
     }
   }
 
+  /// Entries only come as the queue has room; answers (ack, error) may go past it, up to twice.
   void write(std::string frame) {
     if (closing_) return;
-    if (queue_.size() >= max_pending_) return close(webchat::close_code::try_again_later, "reader too slow");
+    if (queue_.size() >= 2 * max_pending_) return close(webchat::close_code::try_again_later, "reader too slow");
     queue_.push_back(std::move(frame));
     if (queue_.size() == 1) write_next();
   }
 
   void write_next() {
     ws_.text(true);
+    front_since_ = std::chrono::steady_clock::now();
     ws_.async_write(asio::buffer(queue_.front()), [self = shared_from_this()](beast::error_code ec, std::size_t) {
       if (ec) return;
       self->queue_.pop_front();
       if (self->pending_close_ && self->queue_.empty()) return self->send_close();
       if (!self->queue_.empty()) self->write_next();
+      if (self->wake_again_ && !self->closing_) self->catch_up();
     });
   }
 
@@ -253,6 +264,8 @@ private:
   asio::steady_timer hello_timer_;
   webchat::token_bucket bucket_;
   std::size_t max_pending_;
+  std::chrono::steady_clock::duration slow_reader_;
+  std::chrono::steady_clock::time_point front_since_{};
   int rate_errors_ = 0;
   std::string token_;
   queue::chat_session session_;

@@ -62,7 +62,8 @@ struct webchat_config {
   double message_burst = 10.0;       ///< per connection, at once
   double address_messages_per_second = 5.0;  ///< per address (a whole office behind one NAT), sustained
   double address_message_burst = 50.0;
-  std::size_t max_pending_frames = 64;  ///< a socket further behind is closed with 1013
+  std::size_t max_pending_frames = 64;  ///< frames queued for one socket at most
+  std::chrono::seconds slow_reader{30};  ///< a socket that takes no frame for this long while more waits: 1013
   /// Opening hours per weekday (0 = Sunday), in the `timezone`; empty: always open.
   std::vector<std::vector<opening_window>> hours;
   std::string timezone = "Europe/Amsterdam";

@@ -283,3 +283,44 @@ TEST_CASE("when the chat is closed: sessions and sockets are refused, a left mes
   CHECK(view["messages"][0]["resident"]["needs"] == json::array({"callback"}));
   CHECK(schema_errors({view["messages"][0]}) == "");
 }
+
+TEST_CASE("a resident's client that stops reading is closed with 1013 and resumes from where it was") {
+  chat_stack c(json{{"channels", {{"webchat", {{"max_pending_frames", 4}, {"slow_reader_seconds", 1}}}}}});
+  auto const session = c.new_session();
+  std::string const token = session["token"];
+  auto ws = c.connect(token);
+  REQUIRE(ws->send(message("s", "Hallo").dump()));
+  REQUIRE(c.next(*ws)["type"] == "ack");
+  REQUIRE(c.next(*ws)["seq"] == 1);
+  auto const case_id = c.case_of(session["conversation_id"]);
+  // Large replies while the client reads nothing: the kernel's buffers fill, then balied's queue,
+  // until balied gives up on the reader.
+  std::string const big(19'000, 'x');
+  int replies = 0;
+  auto slow_reader_seen = [&] {
+    for (auto const& line : c.s.balied->log())
+      if (line.value("event", "") == "webchat.slow_reader") return true;
+    return false;
+  };
+  while (replies < 2000 && !slow_reader_seen()) c.staff_reply(case_id, big), ++replies;
+  REQUIRE(slow_reader_seen());
+  std::int64_t last = 1;
+  for (;;) {
+    auto const f = ws->receive();
+    if (!f) break;
+    last = json::parse(*f)["seq"];
+  }
+  CHECK(ws->close_code() == 1013);
+  CHECK(last < replies + 1);
+  // Resuming gets every reply after the last one seen, in order (or, past 500, the advice to reload).
+  auto again = c.connect(token, last);
+  if (replies + 1 - last > 500) {
+    CHECK(c.next(*again)["type"] == "resync");
+    auto const history = json::parse(http_call(c.port(), "GET", "/api/v1/chat/history",
+                                               {{"Authorization", "Bearer " + token}}).body);
+    CHECK(history["last_seq"] == replies + 1);
+    CHECK(history["messages"].size() == static_cast<std::size_t>(replies + 1));
+  } else {
+    for (auto seq = last + 1; seq <= replies + 1; ++seq) REQUIRE(c.next(*again)["seq"] == seq);
+  }
+}

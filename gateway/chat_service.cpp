@@ -260,6 +260,16 @@ std::size_t chat_service::listeners() const {
 }
 
 void chat_service::on_event(queue::live_event const& e) {
+  if (e.field("type") == "case.closed") {
+    std::vector<std::shared_ptr<chat_listener>> all;
+    {
+      std::lock_guard lock(mutex_);
+      for (auto const& [_, l] : listeners_)
+        if (auto p = l.second.lock()) all.push_back(std::move(p));
+    }
+    for (auto const& l : all) l->case_closed(e.field("case_id"));
+    return;
+  }
   if (e.field("type") != "chat.message") return;
   std::vector<std::shared_ptr<chat_listener>> wake;
   {

@@ -33,6 +33,8 @@ public:
   /// Now and then: a transport without its own heartbeat (SSE) writes one,
   /// which also shows whether the client is still there.
   virtual void ping() {}
+  /// Staff closed this case (any conversation's listener is asked; the one of that case tells its resident).
+  virtual void case_closed(std::string const& /*case_id*/) {}
 };
 
 struct chat_status {

@@ -91,6 +91,11 @@ public:
   void wake() override {
     asio::post(ws_.get_executor(), [self = shared_from_this()] { self->catch_up(); });
   }
+  void case_closed(std::string const& case_id) override {
+    asio::post(ws_.get_executor(), [self = shared_from_this(), case_id] {
+      if (case_id == self->session_.case_id) self->write(webchat::notice_frame("case-closed", ""));
+    });
+  }
   void going_away() override {
     asio::post(ws_.get_executor(), [self = shared_from_this()] { self->close(webchat::close_code::going_away, "server stopping"); });
   }

@@ -14,7 +14,6 @@ inline std::string case_hash(std::string_view case_id) { return "balie:case:{" +
 inline std::string case_messages(std::string_view case_id) { return case_hash(case_id) + ":messages"; }
 inline std::string case_notes(std::string_view case_id) { return case_hash(case_id) + ":notes"; }
 inline std::string case_delivery(std::string_view case_id) { return case_hash(case_id) + ":delivery"; }
-inline std::string case_pending(std::string_view case_id) { return case_hash(case_id) + ":pending"; }
 inline std::string inbox_stream(std::string_view inbox) { return "balie:inbox:{" + std::string(inbox) + "}"; }
 inline std::string inbox_cases(std::string_view inbox) { return inbox_stream(inbox) + ":cases"; }
 inline std::string inbox_open(std::string_view inbox) { return inbox_stream(inbox) + ":open"; }
@@ -25,10 +24,8 @@ inline std::string reference(std::string_view ref) { return "balie:ref:" + std::
 inline constexpr std::string_view inboxes = "balie:inboxes";
 inline constexpr std::string_view audit = "balie:audit";
 inline constexpr std::string_view events = "balie:events";
-inline constexpr std::string_view claims = "balie:claims";
 inline constexpr std::string_view sms_opt_out = "balie:sms:opt-out";
 inline constexpr std::string_view staff_group = "staff";
-inline constexpr std::string_view unassigned_consumer = "unassigned";
 inline constexpr std::string_view senders_group = "senders";
 
 } // namespace balie::queue::keys

@@ -107,6 +107,11 @@ TEST_CASE("a resident's chat message becomes a case; the staff reply reaches the
   CHECK(reply["text"] == "Wij komen morgen langs.");
   // The reply showed on the resident's screen: staff see it delivered.
   REQUIRE(staff_events.wait_for("\"status\":\"delivered\""));
+  // Staff close the case: the resident is told.
+  REQUIRE(http_call(c.port(), "POST", "/api/v1/cases/" + case_id + "/close", staff()).status == 200);
+  auto const notice = c.next(*ws);
+  CHECK(notice["type"] == "notice");
+  CHECK(notice["code"] == "case-closed");
 }
 
 TEST_CASE("after a forced disconnect the conversation resumes: nothing lost, nothing twice") {

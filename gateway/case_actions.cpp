@@ -25,8 +25,8 @@ struct invalid_param {
   std::string reason;
 };
 
-http_response unprocessable(std::string detail, std::vector<invalid_param> const& params) {
-  auto r = problem(422, "invalid-request", detail);
+http_response invalid_request(std::string detail, std::vector<invalid_param> const& params) {
+  auto r = problem(400, "invalid-request", detail);
   auto body = nlohmann::json::parse(r.body);
   body["invalid-params"] = nlohmann::json::array();
   for (auto const& p : params) body["invalid-params"].push_back({{"name", p.name}, {"reason", p.reason}});
@@ -34,7 +34,7 @@ http_response unprocessable(std::string detail, std::vector<invalid_param> const
   return r;
 }
 
-/// A JSON object body with only the named string fields; nullopt after answering 400/422.
+/// A JSON object body with only the named string fields; nullopt after answering 400.
 std::optional<nlohmann::json> read_object(http_request const& req, std::vector<std::string> const& allowed, http_responder& respond) {
   auto j = nlohmann::json::parse(req.body, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
@@ -43,11 +43,11 @@ std::optional<nlohmann::json> read_object(http_request const& req, std::vector<s
   }
   for (auto const& [k, v] : j.items()) {
     if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
-      respond(unprocessable("The request has a field this endpoint does not know.", {{k, "unknown field"}}));
+      respond(invalid_request("The request has a field this endpoint does not know.", {{k, "unknown field"}}));
       return std::nullopt;
     }
     if (!v.is_string()) {
-      respond(unprocessable("Every field of this request is text.", {{k, "must be a string"}}));
+      respond(invalid_request("Every field of this request is text.", {{k, "must be a string"}}));
       return std::nullopt;
     }
   }
@@ -111,12 +111,12 @@ void api::act(http_request const& req, principal const& me, std::string const& c
   if (what == action::transfer) {
     target = body->value("inbox", "");
     bool const known = std::any_of(cfg->inboxes.begin(), cfg->inboxes.end(), [&](auto const& i) { return i.id == target; });
-    if (!known) return respond(unprocessable("Choose an inbox to move the case to.", {{"inbox", "names no inbox"}}));
+    if (!known) return respond(invalid_request("Choose an inbox to move the case to.", {{"inbox", "names no inbox"}}));
   }
   if (what == action::note) {
     std::string reason;
     auto t = clean_text(body->value("text", ""), reason);
-    if (!t) return respond(unprocessable("The note cannot be saved.", {{"text", reason}}));
+    if (!t) return respond(invalid_request("The note cannot be saved.", {{"text", reason}}));
     note = *t;
   }
   with_case_access(me, case_id, respond, [this, me, case_id, what, target, note, cfg](std::string, http_responder respond) {
@@ -144,7 +144,7 @@ void api::post_reply(http_request const& req, principal const& me, std::string c
   if (!body) return;
   std::string reason;
   auto text = clean_text(body->value("text", ""), reason);
-  if (!text) return respond(unprocessable("The reply cannot be sent.", {{"text", reason}}));
+  if (!text) return respond(invalid_request("The reply cannot be sent.", {{"text", reason}}));
   auto const cfg = current_config();
   if (!is_case_id(case_id)) return respond(problem(404, "not-found", "There is no case with this id."));
   store_.read_case(case_id, 1000, [this, me, case_id, cfg, text = *text, body = *body, respond](boost::system::error_code ec,
@@ -158,7 +158,7 @@ void api::post_reply(http_request const& req, principal const& me, std::string c
     auto const options = reply_options(c.messages);
     auto const want_channel = body.value("channel", ""), want_address = body.value("address", "");
     if (!want_channel.empty() && !channel_from(want_channel))
-      return respond(unprocessable("The reply cannot be sent.", {{"channel", "must be one of email, sms, webchat, phone, messenger"}}));
+      return respond(invalid_request("The reply cannot be sent.", {{"channel", "must be one of email, sms, webchat, phone, messenger"}}));
     std::optional<reply_option> to;
     for (auto const& o : options) {
       bool const channel_ok = want_channel.empty() ? (want_address.empty() ? o.is_default : true) : to_string(o.channel) == want_channel;
@@ -168,20 +168,20 @@ void api::post_reply(http_request const& req, principal const& me, std::string c
       }
     }
     if (!to) {
-      if (options.empty()) return respond(unprocessable("The resident left no address to answer on.", {{"channel", "no address known"}}));
+      if (options.empty()) return respond(invalid_request("The resident left no address to answer on.", {{"channel", "no address known"}}));
       auto const param = want_address.empty() ? "channel" : "address";
-      return respond(unprocessable("Answer on a channel and address the resident gave.", {{param, "not an address of this resident"}}));
+      return respond(invalid_request("Answer on a channel and address the resident gave.", {{param, "not an address of this resident"}}));
     }
     if (to->channel == channel::sms) {
       auto const size = sms_segments(text);
       if (size.segments > static_cast<std::size_t>(cfg->staff.sms_max_segments))
-        return respond(unprocessable("The text is too long for an SMS.",
+        return respond(invalid_request("The text is too long for an SMS.",
                                      {{"text", "needs " + std::to_string(size.segments) + " SMS parts; at most " +
                                                    std::to_string(cfg->staff.sms_max_segments) + " are allowed"}}));
-      if (!is_e164(to->address)) return respond(unprocessable("The phone number cannot receive SMS.", {{"address", "not a valid mobile number"}}));
+      if (!is_e164(to->address)) return respond(invalid_request("The phone number cannot receive SMS.", {{"address", "not a valid mobile number"}}));
     }
     if (to->channel == channel::email && !is_valid_email_address(to->address))
-      return respond(unprocessable("The email address is not valid.", {{"address", "not a valid email address"}}));
+      return respond(invalid_request("The email address is not valid.", {{"address", "not a valid email address"}}));
 
     auto const send = [this, me, case_id, cfg, c, to = *to, text, respond]() {
       auto const now = clock_();
@@ -231,7 +231,7 @@ void api::post_reply(http_request const& req, principal const& me, std::string c
                                 [send, respond](boost::system::error_code ec, queue::redis_reply r) {
                                   if (ec) return respond(store_unavailable());
                                   if (r.integer == 1)
-                                    return respond(unprocessable("This resident asked not to get SMS messages. Choose another channel.",
+                                    return respond(invalid_request("This resident asked not to get SMS messages. Choose another channel.",
                                                                  {{"address", "opted out of SMS"}}));
                                   send();
                                 });

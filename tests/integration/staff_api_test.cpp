@@ -203,32 +203,32 @@ TEST_CASE("a reply is checked before it is queued: text, fields, the resident's 
   CHECK(reply("not json").status == 400);
   CHECK(reply("[]").status == 400);
   auto r = reply(R"({"text":"   "})");
-  CHECK(r.status == 422);
+  CHECK(r.status == 400);
   CHECK(invalid_param(r) == "text");
   r = reply(R"({"text":"Hallo","cc":"x"})");
-  CHECK(r.status == 422);
+  CHECK(r.status == 400);
   CHECK(invalid_param(r) == "cc");
   r = reply(R"({"text":5})");
-  CHECK(r.status == 422);
+  CHECK(r.status == 400);
   r = reply(R"({"text":"Hallo\u0007"})");
-  CHECK(r.status == 422);
+  CHECK(r.status == 400);
   CHECK(invalid_param(r) == "text");
   r = reply(R"({"text":"Hallo","channel":"sms","address":"+31600000099"})");
-  CHECK(r.status == 422);
+  CHECK(r.status == 400);
   CHECK(invalid_param(r) == "address");
   r = reply(R"({"text":"Hallo","channel":"email"})");
-  CHECK(r.status == 422);
+  CHECK(r.status == 400);
   CHECK(invalid_param(r) == "channel");
   r = reply(R"({"text":"Hallo","channel":"fax"})");
-  CHECK(r.status == 422);
+  CHECK(r.status == 400);
   // Seven SMS parts where six are allowed (153 GSM characters per part).
   r = reply(json{{"text", std::string(6 * 153 + 1, 'a')}}.dump());
-  CHECK(r.status == 422);
+  CHECK(r.status == 400);
   CHECK(invalid_param(r) == "text");
   CHECK(json::parse(r.body)["invalid-params"][0]["reason"].get<std::string>().find("7 SMS parts") != std::string::npos);
   st.s->redis.command({"SADD", std::string(queue::keys::sms_opt_out), "+31600000001"});
   r = reply(R"({"text":"Hallo"})");
-  CHECK(r.status == 422);
+  CHECK(r.status == 400);
   CHECK(invalid_param(r) == "address");
   // None of it reached the outbound stream or changed the case.
   CHECK(st.s->redis.integer({"EXISTS", queue::keys::outbound("sms")}) == 0);
@@ -246,7 +246,7 @@ TEST_CASE("transfer, notes, close and reopen through the API; the case list foll
   auto note = st.call("POST", "/api/v1/cases/" + id + "/notes", staff_token, R"({"text":"Bewoner is slechthorend: liever SMS."})");
   REQUIRE(note.status == 201);
   CHECK(json::parse(note.body)["author"] == "demo-staff");
-  CHECK(st.call("POST", "/api/v1/cases/" + id + "/notes", staff_token, R"({"text":""})").status == 422);
+  CHECK(st.call("POST", "/api/v1/cases/" + id + "/notes", staff_token, R"({"text":""})").status == 400);
   auto view = st.case_view(id);
   REQUIRE(view["notes"].size() == 1);
   CHECK(view["notes"][0]["text"] == "Bewoner is slechthorend: liever SMS.");
@@ -269,7 +269,7 @@ TEST_CASE("transfer, notes, close and reopen through the API; the case list foll
   CHECK(st.call("GET", "/api/v1/inboxes/telefoon/cases?cursor=1-x", staff_token).status == 400);
 
   auto r = st.call("POST", "/api/v1/cases/" + id + "/transfer", staff_token, R"({"inbox":"nergens"})");
-  CHECK(r.status == 422);
+  CHECK(r.status == 400);
   CHECK(invalid_param(r) == "inbox");
   CHECK(st.call("POST", "/api/v1/cases/" + id + "/transfer", staff_token, R"({"inbox":"telefoon"})").status == 409);
   REQUIRE(st.call("POST", "/api/v1/cases/" + id + "/transfer", staff_token, R"({"inbox":"vergunningen"})").status == 200);

@@ -703,10 +703,10 @@ async function sendReply() {
   } catch (err) {
     const params = err.problem?.['invalid-params'] || [];
     const named = (n) => params.find((p) => p.name === n);
-    if (err.status === 422 && named('text')) {
+    if (err.status === 400 && named('text')) {
       showFieldError(field, $('reply-text-error'), named('text').reason || 'Dit antwoord kan niet worden verstuurd.');
       field.focus();
-    } else if (err.status === 422 && (named('channel') || named('address'))) {
+    } else if (err.status === 400 && (named('channel') || named('address'))) {
       const p = named('channel') || named('address');
       showFieldError(target, $('reply-target-error'), p.reason || 'Kies een ander kanaal of adres.');
       target.focus();

@@ -39,13 +39,13 @@ bool match(std::vector<std::string> const& parts, std::vector<std::string> const
   return true;
 }
 
+} // namespace
+
 std::optional<std::string> bearer_token(http_request const& req) {
   auto const h = req.header("authorization");
   if (h.size() < 7 || ascii_lower(std::string_view(h).substr(0, 7)) != "bearer ") return std::nullopt;
   return std::string(trim(std::string_view(h).substr(7)));
 }
-
-} // namespace
 
 api::api(std::shared_ptr<config const> cfg, std::shared_ptr<token_store const> tokens, api_services s)
     : config_(std::move(cfg)), tokens_(std::move(tokens)), sink_(s.sink), store_(s.store), workflow_(s.workflow),

@@ -111,6 +111,9 @@ private:
   id_source& ids_;
 };
 
+/// The token of an `Authorization: Bearer <token>` header (staff, system or a chat session).
+std::optional<std::string> bearer_token(http_request const&);
+
 /// A case id as Balie mints them (a ULID).
 bool is_case_id(std::string_view);
 

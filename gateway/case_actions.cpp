@@ -20,20 +20,6 @@ namespace {
 /// Longest reply or note accepted, in bytes: a long letter, not a document.
 constexpr std::size_t max_text_bytes = 20'000;
 
-struct invalid_param {
-  std::string name;
-  std::string reason;
-};
-
-http_response invalid_request(std::string detail, std::vector<invalid_param> const& params) {
-  auto r = problem(400, "invalid-request", detail);
-  auto body = nlohmann::json::parse(r.body);
-  body["invalid-params"] = nlohmann::json::array();
-  for (auto const& p : params) body["invalid-params"].push_back({{"name", p.name}, {"reason", p.reason}});
-  r.body = body.dump();
-  return r;
-}
-
 /// A JSON object body with only the named string fields; nullopt after answering 400.
 std::optional<nlohmann::json> read_object(http_request const& req, std::vector<std::string> const& allowed, http_responder& respond) {
   auto j = nlohmann::json::parse(req.body, nullptr, false);
@@ -147,7 +133,7 @@ void api::post_reply(http_request const& req, principal const& me, std::string c
   if (!text) return respond(invalid_request("The reply cannot be sent.", {{"text", reason}}));
   auto const cfg = current_config();
   if (!is_case_id(case_id)) return respond(problem(404, "not-found", "There is no case with this id."));
-  store_.read_case(case_id, 1000, [this, me, case_id, cfg, text = *text, body = *body, respond](boost::system::error_code ec,
+  store_.read_case(case_id, max_case_messages, [this, me, case_id, cfg, text = *text, body = *body, respond](boost::system::error_code ec,
                                                                                                queue::case_record c) {
     if (ec) return respond(store_unavailable());
     if (c.summary.fields.empty()) return respond(problem(404, "not-found", "There is no case with this id."));

@@ -21,18 +21,11 @@ namespace {
 /// Longest name accepted, in bytes.
 constexpr std::size_t max_name_bytes = 200;
 
-std::optional<std::string> bearer(http_request const& req) {
-  auto const h = req.header("authorization");
-  if (h.size() < 8 || ascii_lower(std::string_view(h).substr(0, 7)) != "bearer ") return std::nullopt;
-  return std::string(trim(std::string_view(h).substr(7)));
-}
+/// Most entries one history answer carries; a conversation longer than that is not a chat.
+constexpr std::size_t max_history_entries = 10'000;
 
 http_response invalid(std::string detail, std::string const& name, std::string const& reason) {
-  auto r = problem(400, "invalid-request", detail, name);
-  auto body = nlohmann::json::parse(r.body);
-  body["invalid-params"] = nlohmann::json::array({{{"name", name}, {"reason", reason}}});
-  r.body = body.dump();
-  return r;
+  return invalid_request(detail, {{name, reason}});
 }
 
 std::optional<std::vector<resident_need>> read_needs(nlohmann::json const& j) {
@@ -119,7 +112,7 @@ void api::chat_session_extend(http_request const& req, http_responder respond) {
 void api::with_chat_session(http_request const& req, http_responder respond,
                             std::function<void(queue::chat_session, std::string token, http_responder)> then) {
   chat_call(req, std::move(respond), [this, req, then = std::move(then)](http_responder respond) {
-    auto const token = bearer(req);
+    auto const token = bearer_token(req);
     if (!token) {
       auto r = problem(401, "unauthorized", "Send the chat session token: 'Authorization: Bearer <token>'.");
       r.headers.emplace_back("WWW-Authenticate", "Bearer");
@@ -136,7 +129,7 @@ void api::with_chat_session(http_request const& req, http_responder respond,
 
 void api::chat_history_get(http_request const& req, http_responder respond) {
   with_chat_session(req, std::move(respond), [this](queue::chat_session s, std::string, http_responder respond) {
-    chat_->read_log(s.conversation_id, 0, 10'000,
+    chat_->read_log(s.conversation_id, 0, max_history_entries,
                     [s, respond](boost::system::error_code ec, std::vector<webchat::conversation_entry> entries, std::int64_t last) {
                       if (ec) return respond(store_unavailable());
                       nlohmann::json list = nlohmann::json::array();

@@ -104,25 +104,25 @@ void chat_service::start() {
   ping_listeners();
 }
 
-void chat_service::wake_all() {
+std::vector<std::shared_ptr<chat_listener>> chat_service::live_listeners() const {
   std::vector<std::shared_ptr<chat_listener>> all;
-  {
-    std::lock_guard lock(mutex_);
-    for (auto const& [_, l] : listeners_)
-      if (auto p = l.second.lock()) all.push_back(std::move(p));
-  }
+  std::lock_guard lock(mutex_);
+  for (auto const& [_, l] : listeners_)
+    if (auto p = l.second.lock()) all.push_back(std::move(p));
+  return all;
+}
+
+void chat_service::wake_all() {
+  auto const all = live_listeners();
   for (auto const& l : all) l->wake();
 }
 
 void chat_service::ping_listeners() {
-  std::vector<std::shared_ptr<chat_listener>> all;
   {
     std::lock_guard lock(mutex_);
     if (stopped_) return;
-    for (auto const& [_, l] : listeners_)
-      if (auto p = l.second.lock()) all.push_back(std::move(p));
   }
-  for (auto const& l : all) l->ping();
+  for (auto const& l : live_listeners()) l->ping();
   ping_timer_.expires_after(listener_ping);
   ping_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
     if (auto self = weak.lock(); self && !ec) self->ping_listeners();
@@ -131,14 +131,11 @@ void chat_service::ping_listeners() {
 
 void chat_service::stop() {
   feed_->unsubscribe(subscription_);
-  std::vector<std::shared_ptr<chat_listener>> open;
   {
     std::lock_guard lock(mutex_);
     stopped_ = true;
-    for (auto const& [_, l] : listeners_)
-      if (auto p = l.second.lock()) open.push_back(std::move(p));
   }
-  for (auto const& l : open) l->going_away();
+  for (auto const& l : live_listeners()) l->going_away();
   boost::asio::post(sender_redis_->strand(), [self = shared_from_this()] {
     self->retry_timer_.cancel();
     self->sender_redis_->stop();
@@ -261,12 +258,7 @@ std::size_t chat_service::listeners() const {
 
 void chat_service::on_event(queue::live_event const& e) {
   if (e.field("type") == "case.closed") {
-    std::vector<std::shared_ptr<chat_listener>> all;
-    {
-      std::lock_guard lock(mutex_);
-      for (auto const& [_, l] : listeners_)
-        if (auto p = l.second.lock()) all.push_back(std::move(p));
-    }
+    auto const all = live_listeners();
     for (auto const& l : all) l->case_closed(e.field("case_id"));
     return;
   }

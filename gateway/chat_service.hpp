@@ -95,6 +95,7 @@ private:
   void sender_retry();
   void ping_listeners();
   void wake_all();
+  std::vector<std::shared_ptr<chat_listener>> live_listeners() const;
 
   boost::asio::any_io_executor executor_;
   mutable std::mutex mutex_;

@@ -42,6 +42,15 @@ http_response unavailable(std::string_view type, std::string_view detail, std::s
   return r;
 }
 
+http_response invalid_request(std::string_view detail, std::vector<invalid_param> const& params) {
+  auto r = problem(400, "invalid-request", detail);
+  auto body = nlohmann::json::parse(r.body);
+  body["invalid-params"] = nlohmann::json::array();
+  for (auto const& p : params) body["invalid-params"].push_back({{"name", p.name}, {"reason", p.reason}});
+  r.body = body.dump();
+  return r;
+}
+
 http_response json_response(unsigned status, nlohmann::json const& body) {
   http_response r;
   r.status = status;

@@ -14,6 +14,13 @@ inline constexpr std::string_view api_version = "1.0.0";
 
 http_response problem(unsigned status, std::string_view type, std::string_view detail, std::string_view pointer = {});
 http_response problem(rejection const&);
+
+struct invalid_param {
+  std::string name;
+  std::string reason;
+};
+/// 400 `invalid-request` naming every offending field (NL API Design Rules' invalid-params).
+http_response invalid_request(std::string_view detail, std::vector<invalid_param> const&);
 http_response json_response(unsigned status, nlohmann::json const&);
 
 /// How long a sender should wait before trying again, in seconds (Retry-After):

@@ -18,8 +18,6 @@ namespace {
 /// Paging bounds: enough for a screen, small enough to answer fast.
 constexpr std::size_t default_page = 25;
 constexpr std::size_t max_page = 100;
-/// Longest conversation served in one response.
-constexpr std::size_t max_case_messages = 1000;
 
 std::optional<long long> parse_number(std::string const& s) {
   long long v = 0;

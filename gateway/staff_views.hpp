@@ -12,6 +12,9 @@
 
 namespace balie::gateway {
 
+/// Longest conversation served or checked in one read.
+inline constexpr std::size_t max_case_messages = 1000;
+
 struct reply_option {
   balie::channel channel;
   std::string kind;  ///< the resident's address kind: email, phone, webchat, matrix, whatsapp

@@ -12,13 +12,14 @@ std::string log_key(std::string const& id) { return conversation_key(id) + ":log
 
 // ARGV: 1 conversation, 2 case id, 3 message id, 4 text, 5 at (RFC 3339)
 lua_script const append_staff_script(std::string("#!lua\n") + std::string(lua_prelude) + R"lua(
+local SENT_MARK_TTL = 30 * 24 * 3600  -- longer than any redelivery of an outbound entry
 local conv = 'balie:chat:{' .. ARGV[1] .. '}'
 local mark = conv .. ':sent:' .. ARGV[3]
 local prior = redis.call('GET', mark)
 if prior then return {1, tonumber(prior)} end
 local seq = redis.call('HINCRBY', conv, 'last_seq', 1)
 redis.call('XADD', conv .. ':log', '0-' .. seq, 'id', ARGV[3], 'from', 'staff', 'text', ARGV[4], 'at', ARGV[5])
-redis.call('SET', mark, seq, 'EX', 30 * 24 * 3600)
+redis.call('SET', mark, seq, 'EX', SENT_MARK_TTL)
 local inbox = redis.call('HGET', ckey(ARGV[2]), 'inbox') or ''
 event('chat.message', ARGV[2], inbox, 'conversation_id', ARGV[1], 'seq', seq)
 return {1, seq}

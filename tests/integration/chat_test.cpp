@@ -258,6 +258,36 @@ TEST_CASE("the fallback transport: server-sent events and POST with the same seq
   CHECK(history["last_seq"] == 2);
   CHECK(history["messages"].size() == 2);
   CHECK(http_call(c.port(), "GET", "/api/v1/chat/history", {{"Authorization", "Bearer nope"}}).status == 401);
+  CHECK(http_call(c.port(), "GET", "/api/v1/chat/events").status == 401);
+  CHECK(http_call(c.port(), "POST", "/api/v1/chat/messages", auth, R"({"client_id":"a b","text":"x"})").status == 400);
+  CHECK(http_call(c.port(), "POST", "/api/v1/chat/messages", auth, R"({"client_id":"p2"})").status == 400);
+  // The socket's address without an upgrade says how to use it.
+  auto const plain = http_call(c.port(), "GET", "/api/v1/chat/ws");
+  CHECK(plain.status == 426);
+  CHECK(plain.headers.at("upgrade") == "websocket");
+}
+
+TEST_CASE("a session is extended by one action; unknown tokens and foreign pages are refused") {
+  chat_stack c;
+  auto const session = c.new_session();
+  CHECK(session["expires_in"] == 7200);
+  header_list const auth = {{"Authorization", "Bearer " + session["token"].get<std::string>()}, {"Origin", c.origin}};
+  auto const extended = http_call(c.port(), "POST", "/api/v1/chat/sessions/extend", auth);
+  REQUIRE(extended.status == 200);
+  auto const body = json::parse(extended.body);
+  CHECK(body["expires_in"] == 7200);
+  CHECK(body["expires_at"].get<std::string>() >= session["expires_at"].get<std::string>());
+  CHECK(http_call(c.port(), "POST", "/api/v1/chat/sessions/extend", {{"Authorization", "Bearer nope"}}).status == 401);
+  CHECK(http_call(c.port(), "POST", "/api/v1/chat/sessions/extend", {{"Authorization", auth[0].second}, {"Origin", "http://evil.test"}})
+            .status == 403);
+  auto const bad = http_call(c.port(), "POST", "/api/v1/chat/sessions", {{"Origin", c.origin}}, R"({"lang":"fr"})");
+  CHECK(bad.status == 400);
+  CHECK(json::parse(bad.body)["invalid-params"][0]["name"] == "lang");
+  CHECK(http_call(c.port(), "POST", "/api/v1/chat/sessions", {{"Origin", c.origin}}, R"({"needs":["x"]})").status == 400);
+  // A cross-origin page that is allowed gets CORS headers for itself only.
+  auto const preflight = http_call(c.port(), "OPTIONS", "/api/v1/chat/sessions", {{"Origin", c.origin}});
+  CHECK(preflight.status == 204);
+  CHECK(preflight.headers.at("access-control-allow-origin") == c.origin);
 }
 
 TEST_CASE("when the chat is closed: sessions and sockets are refused, a left message becomes a case with the chosen address") {

@@ -209,6 +209,7 @@ json to_json(case_message const& m) {
     j["routing"] = {{"inbox", m.routing->inbox}, {"priority", to_string(m.routing->priority)}, {"rule", m.routing->rule}};
     if (m.routing->topic) j["routing"]["topic"] = *m.routing->topic;
   }
+  if (!m.parse_warnings.empty()) j["parse_warnings"] = m.parse_warnings;
   if (m.in_reply_to) j["in_reply_to"] = *m.in_reply_to;
   if (m.delivery) {
     j["delivery"] = {{"status", m.delivery->status},
@@ -308,6 +309,10 @@ outcome<case_message> case_message_from_json(json const& j) {
     });
   });
   m.auto_generated = r.boolean("auto_generated", false);
+  r.each("parse_warnings", [&](json const& wj, std::string const& wp) {
+    if (!wj.is_string()) r.adopt(reject(422, "invalid-case-message", "A parse warning must be a string.", wp));
+    else m.parse_warnings.push_back(wj.get<std::string>());
+  });
   m.in_reply_to = r.text("in_reply_to", false);
   r.object("delivery", false, [&](json const& dj, std::string const& p) {
     nested<delivery_info>(r, dj, p, [&](reader& dr) {

@@ -122,6 +122,9 @@ struct case_message {
   std::optional<routing_info> routing;
   classification_info classification;
   bool auto_generated = false;
+  /// What the channel found odd in the source (e.g. an email's guessed
+  /// charset); codes, never contents.
+  std::vector<std::string> parse_warnings;
   std::optional<std::string> in_reply_to;
   std::optional<delivery_info> delivery;
   std::optional<std::string> traceparent;

@@ -9,7 +9,9 @@
 #include <boost/system/error_code.hpp>
 
 #include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace balie {
 
@@ -22,11 +24,27 @@ struct submit_result {
   std::string reference;
   std::string inbox;
   std::int64_t seq = 0;  ///< web chat: the message's number in its conversation
+  bool joined = false;       ///< threading put the message in an existing case
+  std::string linked_case;   ///< a case the message referred to but did not join
+};
+
+/// Email threading: where a message may belong, tried in this order. The
+/// message joins the first case the `participant` takes part in; a hint to
+/// someone else's case only links the new case to it, so two residents are
+/// never merged.
+struct thread_hints {
+  std::vector<std::string> reply_tokens;  ///< from a reply+TOKEN address
+  std::vector<std::string> message_ids;   ///< In-Reply-To, then References newest first
+  std::vector<std::string> references;    ///< case references named in the subject
+  std::string participant;                ///< the sender's address, lower case
+  std::vector<std::string> own_ids;       ///< this message's Message-ID, for later replies
 };
 
 /// Where else the message goes in the same durable step.
 struct submit_options {
   std::string conversation;  ///< web chat: also append to this conversation's log
+  std::string inbox;         ///< named by the channel's configuration; empty: the router decides
+  std::optional<thread_hints> thread;
 };
 
 using submit_handler = std::function<void(boost::system::error_code, submit_result)>;

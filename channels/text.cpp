@@ -1,5 +1,7 @@
 #include "channels/text.hpp"
 
+#include <openssl/sha.h>
+
 #include <uninorm.h>
 
 #include <cstdlib>
@@ -65,6 +67,12 @@ std::string to_hex(unsigned char const* bytes, std::size_t size) {
   out.reserve(size * 2);
   for (std::size_t i = 0; i < size; ++i) out += digits[bytes[i] >> 4], out += digits[bytes[i] & 15];
   return out;
+}
+
+std::string sha256_hex(std::string_view s) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<unsigned char const*>(s.data()), s.size(), digest);
+  return to_hex(digest, sizeof digest);
 }
 
 } // namespace balie

@@ -77,7 +77,8 @@ void api::answer_action(queue::action_result const& r, std::string const& case_i
     case action_status::not_claimed: return respond(problem(409, "not-claimed", "Nobody is working on this case."));
     case action_status::same_inbox: return respond(problem(409, "same-inbox", "The case is already in this inbox.", "inbox"));
     case action_status::not_closed: return respond(problem(409, "not-closed", "This case is not closed."));
-    case action_status::stale: return respond(problem(409, "conflict", "The case changed. Load it again."));
+    case action_status::stale:
+    case action_status::limited: return respond(problem(409, "conflict", "The case changed. Load it again."));
   }
   // Answer with the case as it is now, so the page needs no second request.
   store_.read_summary(case_id, [respond](boost::system::error_code ec, queue::case_summary c) {

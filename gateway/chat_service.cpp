@@ -201,7 +201,9 @@ void chat_service::send(queue::chat_session const& s, std::string const& token, 
   m.subject = "Chatgesprek";
   m.text = text;
   extend(token);  // activity keeps the session alive
-  sink_.submit(std::move(m), "webchat:" + s.conversation_id + ":" + client_id, std::move(done), submit_options{s.conversation_id});
+  submit_options options;
+  options.conversation = s.conversation_id;
+  sink_.submit(std::move(m), "webchat:" + s.conversation_id + ":" + client_id, std::move(done), std::move(options));
 }
 
 void chat_service::read_log(std::string const& conversation_id, std::int64_t after_seq, std::size_t limit,

@@ -71,6 +71,49 @@ struct webchat_config {
   bool operator==(webchat_config const&) const = default;
 };
 
+/// A hosted mailbox Balie polls over IMAP.
+struct imap_mailbox_config {
+  std::string name;        ///< [a-z0-9-]: logs, health and the cursor key
+  std::string url;         ///< imap://host[:port]/FOLDER or imaps://...
+  std::string username;
+  std::string password;    ///< from a secret reference
+  std::string inbox;       ///< where its mail lands
+  std::string processed_folder;  ///< mail moves here once stored; empty: it is flagged \Seen and stays
+  std::chrono::seconds poll{60};
+  std::size_t batch = 50;  ///< messages fetched per round; catch-up runs round after round
+  bool operator==(imap_mailbox_config const&) const = default;
+};
+
+struct email_config {
+  bool enabled = false;
+  std::string domain;  ///< Balie's mail domain: Message-IDs, reply tokens, bounce addresses
+  /// Addresses delivered to Balie (lower case) and the inbox of each.
+  std::vector<std::pair<std::string, std::string>> addresses;
+  std::string bounce_local_part = "bounces";
+  bool lmtp_enabled = true;
+  std::string lmtp_address = "127.0.0.1";
+  std::uint16_t lmtp_port = 2424;  ///< 0: any free port (tests)
+  std::size_t max_message_bytes = 25 * 1024 * 1024;
+  std::chrono::seconds lmtp_idle_timeout{300};
+  std::size_t lmtp_max_connections = 100;
+  std::size_t max_attachments = 100;
+  std::size_t max_mime_depth = 64;
+  std::filesystem::path attachment_dir;
+  std::string smtp_url;       ///< the relay, smtp://host:port or smtps://; empty: replies wait
+  std::string smtp_username;  ///< empty: no AUTH
+  std::string smtp_password;
+  bool smtp_require_tls = false;  ///< STARTTLS or fail (production: true)
+  std::chrono::seconds smtp_timeout{60};
+  int max_send_attempts = 8;      ///< temporary failures, with backoff; then `failed`
+  std::chrono::seconds smtp_retry_initial{60};  ///< the first wait after a temporary failure; doubles
+  std::string from_name = "Gemeente";  ///< display name on Balie's mail
+  std::vector<imap_mailbox_config> imap;
+  bool acknowledge = true;        ///< an automatic "we received your mail" for a new case
+  int acknowledge_limit = 10;     ///< automatic mails per address per period
+  std::chrono::seconds acknowledge_period{3 * 3600};
+  bool operator==(email_config const&) const = default;
+};
+
 struct staff_config {
   std::chrono::seconds claim_ttl{30 * 60};  ///< a claim nobody renews returns the case to its inbox
   int sms_max_segments = 6;                 ///< longer SMS replies are refused: too costly, too long to read
@@ -90,6 +133,7 @@ struct config {
   routing::routing_config routing;
   phone_config phone;
   webchat_config webchat;
+  email_config email;
   staff_config staff;
   std::filesystem::path web_root;  ///< the staff page and widget files; empty: not served
   std::chrono::seconds dedup_ttl{30 * 24 * 3600};  ///< longer than any provider's redelivery window

@@ -12,6 +12,9 @@
 #include "gateway/api.hpp"
 #include "gateway/intake.hpp"
 #include "gateway/chat_service.hpp"
+#include "gateway/email_intake.hpp"
+#include "gateway/email_sender.hpp"
+#include "gateway/lmtp_server.hpp"
 #include "gateway/chat_socket.hpp"
 #include "gateway/live_updates.hpp"
 #include "gateway/log.hpp"
@@ -21,6 +24,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <curl/curl.h>
 
 #include <csignal>
 #include <thread>
@@ -57,6 +61,9 @@ struct daemon::parts {
   std::unique_ptr<api> http_api;
   std::unique_ptr<http_server> server;
   std::shared_ptr<channels::phone::transcript_spool> spool;
+  std::shared_ptr<email_intake> mail;
+  std::unique_ptr<lmtp_server> lmtp;
+  std::shared_ptr<email_sender> mail_sender;
   std::atomic<bool> stopping{false};
   std::atomic<long long> claim_ttl_ms{0};  ///< read by the claim sweep, written by reload
   enum class shutdown_phase { running, draining, closing } phase = shutdown_phase::running;
@@ -100,6 +107,18 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
                                           *p.workflow, sender_redis, p.feed, system_now, p.ids);
   p.http_api = std::make_unique<api>(std::make_shared<config const>(config_), p.tokens,
                                      api_services{*p.in, *p.store, *p.workflow, p.live, p.chat, p.stats, system_now, p.ids});
+  if (!config_.email.domain.empty()) {
+    p.mail = std::make_shared<email_intake>(p.ioc.get_executor(), config_.email, *p.in, *p.workflow, system_now, p.ids);
+    if (config_.email.lmtp_enabled) p.lmtp = std::make_unique<lmtp_server>(p.ioc, p.mail, config_.email);
+    if (!config_.email.smtp_url.empty()) {
+      curl_global_init(CURL_GLOBAL_DEFAULT);
+      // The sender blocks on its outbox: a connection of its own.
+      auto mail_redis = queue::redis_connection::create(p.ioc.get_executor(), config_.redis, [](std::string_view event, std::string_view detail) {
+        if (event != "redis.ready") log::warn("email." + std::string(event), {{"detail", detail}});
+      });
+      p.mail_sender = std::make_shared<email_sender>(config_.email, mail_redis, *p.store, *p.workflow, system_now);
+    }
+  }
   http_limits const limits{config_.http.max_header_bytes, config_.http.max_body_bytes, config_.http.read_timeout,
                            config_.http.idle_timeout, config_.http.max_connections};
   auto* handler = p.http_api.get();
@@ -119,9 +138,18 @@ int daemon::run() {
     return 1;
   }
   log::info("http.listening", {{"address", config_.http.address}, {"port", std::to_string(p.server->port())}});
+  if (p.lmtp) {
+    if (auto ec = p.lmtp->listen(config_.email.lmtp_address, config_.email.lmtp_port)) {
+      log::error("lmtp.listen_failed", {{"address", config_.email.lmtp_address}, {"port", std::to_string(config_.email.lmtp_port)},
+                                        {"error", ec.message()}});
+      return 1;
+    }
+    log::info("lmtp.listening", {{"address", config_.email.lmtp_address}, {"port", std::to_string(p.lmtp->port())}});
+  }
   p.redis->start();
   p.live->start();
   p.chat->start();
+  if (p.mail_sender) p.mail_sender->start();
   p.feed->start();  // after both registered for its start
   expire_claims();
   if (config_.phone.enabled && !config_.phone.spool_dir.empty()) {
@@ -165,6 +193,7 @@ void daemon::begin_shutdown() {
   sd_notify("STOPPING=1");
   log::info("shutdown.begin", {{"in_flight", std::to_string(p.in->in_flight())}});
   p.server->stop_accepting();
+  if (p.lmtp) p.lmtp->stop_accepting();
   if (p.spool) p.spool->stop();
   p.in->drain();
   p.deadline = steady::now() + config_.shutdown_deadline;
@@ -180,11 +209,14 @@ void daemon::shutdown_step() {
     log::info("shutdown.drained", {{"unfinished", std::to_string(p.in->in_flight())}});
     p.live->stop();
     p.chat->stop();
+    if (p.mail_sender) p.mail_sender->stop();
     p.server->close_connections();
+    if (p.lmtp) p.lmtp->close_connections();
     p.phase = parts::shutdown_phase::closing;
   }
-  if (p.phase == parts::shutdown_phase::closing && (p.server->connections() == 0 || now >= p.deadline + close_grace)) {
-    log::info("shutdown.done", {{"open_connections", std::to_string(p.server->connections())}});
+  auto const open = p.server->connections() + (p.lmtp ? p.lmtp->connections() : 0);
+  if (p.phase == parts::shutdown_phase::closing && (open == 0 || now >= p.deadline + close_grace)) {
+    log::info("shutdown.done", {{"open_connections", std::to_string(open)}});
     p.redis->stop();
     p.feed->stop();
     boost::system::error_code ignored;
@@ -239,6 +271,10 @@ void daemon::reload() {
     if (fresh.web_root != config_.web_root) log::info("reload.web");
     if (fresh.webchat != config_.webchat)
       log::info("reload.channel", {{"channel", "webchat"}, {"enabled", fresh.webchat.enabled ? "true" : "false"}});
+    if (fresh.email.enabled != config_.email.enabled && p.mail) {
+      p.mail->set_enabled(fresh.email.enabled);
+      log::info("reload.channel", {{"channel", "email"}, {"enabled", fresh.email.enabled ? "true" : "false"}});
+    }
     if (fresh.log_level != config_.log_level) {
       log::set_level(fresh.log_level);
       log::info("reload.log_level", {{"level", fresh.log_level}});
@@ -249,6 +285,9 @@ void daemon::reload() {
         fresh.redis.port != config_.redis.port)
       restart += "redis ";
     if (fresh.threads != config_.threads) restart += "threads ";
+    auto email_rest = fresh.email;
+    email_rest.enabled = config_.email.enabled;
+    if (email_rest != config_.email) restart += "channels.email ";
     if (fresh.phone.spool_dir != config_.phone.spool_dir || fresh.phone.spool_poll != config_.phone.spool_poll)
       restart += "channels.phone.spool ";
     if (!restart.empty()) log::warn("reload.needs_restart", {{"sections", restart}});
@@ -258,6 +297,9 @@ void daemon::reload() {
     fresh.threads = config_.threads;
     fresh.phone.spool_dir = config_.phone.spool_dir;
     fresh.phone.spool_poll = config_.phone.spool_poll;
+    email_rest.enabled = fresh.email.enabled;
+    fresh.email = config_.email;
+    fresh.email.enabled = email_rest.enabled;
     config_ = fresh;
     p.http_api->set_config(std::make_shared<config const>(config_));
     p.chat->set_config(std::make_shared<config const>(config_));

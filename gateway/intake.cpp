@@ -1,6 +1,7 @@
 #include "gateway/intake.hpp"
 
 #include "gateway/log.hpp"
+#include "queue/keys.hpp"
 #include "queue/errc.hpp"
 
 namespace balie::gateway {
@@ -8,6 +9,20 @@ namespace {
 /// A reference collision is rare (one in ~10^9 per pair); three tries make a
 /// failure practically impossible while still bounding the work.
 constexpr int max_reference_tries = 3;
+/// How long a Message-ID keeps finding its case: residents answer after months.
+constexpr std::chrono::seconds thread_index_ttl{400 * 24 * 3600};
+
+queue::thread_lookup lookup_for(std::optional<thread_hints> const& hints) {
+  queue::thread_lookup t;
+  if (!hints) return t;
+  for (auto const& token : hints->reply_tokens) t.keys.push_back(queue::keys::email_token(token));
+  for (auto const& id : hints->message_ids) t.keys.push_back(queue::keys::email_message(id));
+  for (auto const& ref : hints->references) t.keys.push_back(queue::keys::reference(ref));
+  t.participant = hints->participant;
+  for (auto const& id : hints->own_ids) t.index_keys.push_back(queue::keys::email_message(id));
+  t.index_ttl = thread_index_ttl;
+  return t;
+}
 } // namespace
 
 intake::intake(queue::case_store& store, std::shared_ptr<routing::router const> router, metrics& m, id_source& ids)
@@ -27,19 +42,20 @@ void intake::submit(case_message m, std::string dedup_key, submit_handler handle
   {
     std::lock_guard lock(router_mutex_);
     m.routing = router_->route(m);
+    if (!options.inbox.empty()) m.routing->inbox = options.inbox, m.routing->rule = "channel-address";
   }
   attempt(std::make_shared<case_message>(std::move(m)), std::move(dedup_key), std::move(handler),
-          std::chrono::steady_clock::now(), 1, std::move(options.conversation));
+          std::chrono::steady_clock::now(), 1, std::make_shared<submit_options const>(std::move(options)));
 }
 
 void intake::attempt(std::shared_ptr<case_message> m, std::string dedup_key, submit_handler handler,
-                     std::chrono::steady_clock::time_point started, int tries, std::string conversation) {
-  store_.enqueue(*m, dedup_key, /*may_create=*/true, [this, m, dedup_key, handler = std::move(handler), started, tries, conversation](
+                     std::chrono::steady_clock::time_point started, int tries, std::shared_ptr<submit_options const> options) {
+  store_.enqueue(*m, dedup_key, /*may_create=*/true, [this, m, dedup_key, handler = std::move(handler), started, tries, options](
                                     boost::system::error_code ec, queue::enqueue_result r) mutable {
     auto const channel = to_string(m->channel);
     if (ec == queue::errc::reference_taken && tries < max_reference_tries) {
       m->reference = ids_.case_reference();
-      return attempt(m, std::move(dedup_key), std::move(handler), started, tries + 1, conversation);
+      return attempt(m, std::move(dedup_key), std::move(handler), started, tries + 1, options);
     }
     if (ec) {
       metrics_.enqueue_failed(channel, m->provider);
@@ -55,8 +71,8 @@ void intake::attempt(std::shared_ptr<case_message> m, std::string dedup_key, sub
     }
     --in_flight_;
     handler(ec, submit_result{r.duplicate ? submit_status::duplicate : submit_status::stored, r.message_id, r.case_id,
-                              r.reference, r.inbox, r.seq});
-  }, conversation);
+                              r.reference, r.inbox, r.seq, r.joined, r.linked_case});
+  }, options->conversation, lookup_for(options->thread));
 }
 
 } // namespace balie::gateway

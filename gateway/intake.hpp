@@ -27,7 +27,7 @@ public:
 
 private:
   void attempt(std::shared_ptr<case_message>, std::string dedup_key, submit_handler, std::chrono::steady_clock::time_point,
-               int tries, std::string conversation);
+               int tries, std::shared_ptr<submit_options const>);
 
   queue::case_store& store_;
   mutable std::mutex router_mutex_;

@@ -25,12 +25,6 @@ bool principal::may_see(std::string const& inbox) const {
   return role == role::staff && std::find(inboxes.begin(), inboxes.end(), inbox) != inboxes.end();
 }
 
-std::string sha256_hex(std::string_view s) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<unsigned char const*>(s.data()), s.size(), digest);
-  return to_hex(digest, sizeof digest);
-}
-
 token_store token_store::load(std::filesystem::path const& file) {
   std::ifstream in(file);
   if (!in) throw config_error("tokens: cannot read " + file.string());

@@ -4,6 +4,8 @@
 // hashed and compared with every entry in constant time, so neither timing
 // nor an early exit tells which entry almost matched.
 
+#include "channels/text.hpp"
+
 #include <array>
 #include <filesystem>
 #include <optional>
@@ -37,6 +39,7 @@ private:
   std::vector<entry> entries_;
 };
 
-std::string sha256_hex(std::string_view);
+/// Token files hold this digest of each token (channels/text.hpp).
+using balie::sha256_hex;
 
 } // namespace balie::gateway

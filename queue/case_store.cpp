@@ -19,10 +19,25 @@ lua_script const& enqueue_script() {
   static lua_script const s(std::string("#!lua\n") + std::string(lua_prelude) + R"lua(
 -- ARGV: 1 dedup key, 2 dedup ttl (s), 3 message JSON, 4 message id, 5 case id, 6 reference,
 --       7 inbox of a new case, 8 channel, 9 received (ms), 10 subject, 11 may create (1/0),
---       12 priority, 13 resident name, 14 chat conversation ('' = none), 15 chat text, 16 chat time
+--       12 priority, 13 resident name, 14 chat conversation ('' = none), 15 chat text, 16 chat time,
+--       17 thread lookup keys (JSON list, '' = none), 18 participant ('' = none),
+--       19 index keys (JSON list), 20 index ttl (s)
 local prior = redis.call('GET', ARGV[1])
 if prior then return {0, prior} end
-local case_id = ARGV[5]
+local case_id, linked = ARGV[5], ''
+-- Threading: join the first looked-up case the sender takes part in; never anyone else's.
+if ARGV[17] ~= '' then
+  for _, k in ipairs(cjson.decode(ARGV[17])) do
+    local found = redis.call('GET', k)
+    if found and redis.call('EXISTS', ckey(found)) == 1 then
+      if ARGV[18] ~= '' and redis.call('SISMEMBER', ckey(found, ':participants'), ARGV[18]) == 1 then
+        case_id, linked = found, ''
+        break
+      end
+      if linked == '' then linked = found end
+    end
+  end
+end
 local case = ckey(case_id)
 local new = redis.call('EXISTS', case) == 0
 local inbox, reference = ARGV[7], ARGV[6]
@@ -31,6 +46,17 @@ if new then
   if redis.call('EXISTS', 'balie:ref:' .. reference) == 1 then return {-1, 'reference taken'} end
 else
   inbox, reference = redis.call('HGET', case, 'inbox'), redis.call('HGET', case, 'reference')
+end
+local msg = ARGV[3]
+if case_id ~= ARGV[5] then
+  -- The JSON was written for a new case; the ids are fresh ULIDs, so each occurs once.
+  local function replace(s, from, to)
+    local i, j = string.find(s, from, 1, true)
+    if not i then return s end
+    return string.sub(s, 1, i - 1) .. to .. string.sub(s, j + 1)
+  end
+  msg = replace(msg, '"case_id":"' .. ARGV[5] .. '"', '"case_id":"' .. case_id .. '"')
+  msg = replace(msg, '"reference":"' .. ARGV[6] .. '"', '"reference":"' .. reference .. '"')
 end
 -- A web-chat message also goes into its conversation, numbered.
 local seq = 0
@@ -44,6 +70,7 @@ if new then
   redis.call('SET', 'balie:ref:' .. reference, case_id)
   redis.call('HSET', case, 'state', 'open', 'inbox', inbox, 'reference', reference, 'channel', ARGV[8],
              'created_at', ARGV[9], 'subject', ARGV[10], 'priority', ARGV[12], 'resident_name', ARGV[13])
+  if linked ~= '' then redis.call('HSET', case, 'linked_case', linked) end
   event('case.created', case_id, inbox)
 elseif redis.call('HGET', case, 'state') == 'closed' then
   redis.call('HSET', case, 'state', 'open')
@@ -51,10 +78,14 @@ elseif redis.call('HGET', case, 'state') == 'closed' then
   event('case.reopened', case_id, inbox)
 end
 redis.call('HINCRBY', case, 'messages', 1)
-redis.call('XADD', ckey(case_id, ':messages'), '*', 'msg', ARGV[3])
+redis.call('XADD', ckey(case_id, ':messages'), '*', 'msg', msg)
+if ARGV[18] ~= '' then redis.call('SADD', ckey(case_id, ':participants'), ARGV[18]) end
+if ARGV[19] ~= '' then
+  for _, k in ipairs(cjson.decode(ARGV[19])) do redis.call('SET', k, case_id, 'EX', ARGV[20]) end
+end
 local stream = ikey(inbox)
 ensure_group(stream, GROUP)
-local id = redis.call('XADD', stream, '*', 'case_id', case_id, 'msg', ARGV[3])
+local id = redis.call('XADD', stream, '*', 'case_id', case_id, 'msg', msg)
 local consumer = consumer_of(redis.call('HGET', case, 'assignee') or nil)
 redis.call('XREADGROUP', 'GROUP', GROUP, consumer, 'COUNT', '100', 'STREAMS', stream, '>')
 redis.call('SADD', ckey(case_id, ':pending'), id)
@@ -65,7 +96,7 @@ redis.call('ZADD', ikey(inbox, ':unanswered'), 'NX', ARGV[9], case_id)
 redis.call('SADD', 'balie:inboxes', inbox)
 event('message.created', case_id, inbox, 'message_id', ARGV[4])
 if seq > 0 then event('chat.message', case_id, inbox, 'conversation_id', ARGV[14], 'seq', seq) end
-return {1, id, inbox, reference, seq}
+return {1, id, inbox, reference, seq, case_id, linked}
 )lua");
   return s;
 }
@@ -138,7 +169,8 @@ case_store::case_store(std::shared_ptr<redis_connection> redis, std::chrono::sec
     : redis_(std::move(redis)), dedup_ttl_(dedup_ttl) {}
 
 void case_store::enqueue(case_message const& m, std::string const& dedup_key, bool may_create,
-                         std::function<void(boost::system::error_code, enqueue_result)> done, std::string const& conversation) {
+                         std::function<void(boost::system::error_code, enqueue_result)> done, std::string const& conversation,
+                         thread_lookup const& thread) {
   auto const& r = m.routing ? *m.routing : routing_info{};
   std::vector<std::string> args = {keys::dedup(dedup_key),
                                    std::to_string(dedup_ttl_.count()),
@@ -155,7 +187,11 @@ void case_store::enqueue(case_message const& m, std::string const& dedup_key, bo
                                    m.resident.name.value_or(""),
                                    conversation,
                                    conversation.empty() ? std::string{} : m.text,
-                                   conversation.empty() ? std::string{} : format_rfc3339(m.received_at)};
+                                   conversation.empty() ? std::string{} : format_rfc3339(m.received_at),
+                                   thread.keys.empty() ? std::string{} : nlohmann::json(thread.keys).dump(),
+                                   thread.participant,
+                                   thread.index_keys.empty() ? std::string{} : nlohmann::json(thread.index_keys).dump(),
+                                   std::to_string(thread.index_ttl.count())};
   enqueue_script().run(*redis_, {}, std::move(args),
                        [m_id = m.id, case_id = m.case_id, ref = m.reference,
                         done = std::move(done)](boost::system::error_code ec, redis_reply reply) {
@@ -165,9 +201,11 @@ void case_store::enqueue(case_message const& m, std::string const& dedup_key, bo
                          auto const status = reply.elements[0].integer;
                          if (status == -1) return done(errc::reference_taken, {});
                          if (status == -2) return done(errc::no_such_case, {});
-                         if (status == 1 && reply.elements.size() == 5)
-                           return done({}, enqueue_result{false, m_id, case_id, reply.elements[3].str, reply.elements[2].str,
-                                                          reply.elements[4].integer});
+                         if (status == 1 && reply.elements.size() == 7) {
+                           auto const& stored_in = reply.elements[5].str;
+                           return done({}, enqueue_result{false, m_id, stored_in, reply.elements[3].str, reply.elements[2].str,
+                                                          reply.elements[4].integer, stored_in != case_id, reply.elements[6].str});
+                         }
                          // Duplicate: the mark holds "message case reference inbox seq" of the first delivery.
                          std::istringstream prior(reply.elements[1].str);
                          enqueue_result r;

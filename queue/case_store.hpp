@@ -26,6 +26,19 @@ struct enqueue_result {
   std::string reference;
   std::string inbox;
   std::int64_t seq = 0;  ///< its number in the web-chat conversation (0: none)
+  bool joined = false;       ///< a thread lookup put it in an existing case
+  std::string linked_case;   ///< a looked-up case of someone else
+};
+
+/// Threading for enqueue: keys holding candidate case ids, tried in order;
+/// the first case whose participants include `participant` is joined.
+/// Afterwards `participant` becomes a participant of the message's case and
+/// every `index_keys` entry points at it for `index_ttl`.
+struct thread_lookup {
+  std::vector<std::string> keys;
+  std::string participant;
+  std::vector<std::string> index_keys;
+  std::chrono::seconds index_ttl{0};
 };
 
 struct case_summary {
@@ -74,9 +87,11 @@ public:
   /// when a new case's reference collides (the caller mints another and
   /// retries), `errc::no_such_case` for an unknown case it may not create.
   /// With a web-chat `conversation`, the message is also appended to that
-  /// conversation's numbered log in the same step.
+  /// conversation's numbered log in the same step. With a `thread` lookup the
+  /// message may join another case; its stored JSON then names that case.
   void enqueue(case_message const& m, std::string const& dedup_key, bool may_create,
-               std::function<void(boost::system::error_code, enqueue_result)>, std::string const& conversation = {});
+               std::function<void(boost::system::error_code, enqueue_result)>, std::string const& conversation = {},
+               thread_lookup const& thread = {});
 
   void stats(std::vector<std::string> inboxes, std::function<void(boost::system::error_code, std::vector<inbox_stats>)>);
 

@@ -193,6 +193,26 @@ event('delivery.updated', id, inbox, 'message_id', mid, 'status', status)
 return {1, ''}
 )lua");
 
+// An automatic mail (an acknowledgement), rate-limited per address so two
+// auto-responders can never ping-pong: the counter and the queueing are one step.
+// ARGV: 1 case, 2 message id, 3 channel, 4 message JSON, 5 delivery JSON, 6 rate key, 7 limit, 8 period (s)
+lua_script const automatic_script = script(R"lua(
+local id = ARGV[1]
+local c = load_case(id)
+if not c.state then return {-1, ''} end
+local sent = redis.call('INCR', ARGV[6])
+if sent == 1 then redis.call('EXPIRE', ARGV[6], ARGV[8]) end
+if sent > tonumber(ARGV[7]) then return {-8, ''} end
+redis.call('XADD', ckey(id, ':messages'), '*', 'msg', ARGV[4])
+redis.call('HSET', ckey(id, ':delivery'), ARGV[2], ARGV[5])
+local out = 'balie:out:{' .. ARGV[3] .. '}'
+ensure_group(out, 'senders')
+local out_id = redis.call('XADD', out, '*', 'case_id', id, 'message_id', ARGV[2], 'msg', ARGV[4])
+redis.call('HINCRBY', ckey(id), 'messages', 1)
+event('message.created', id, c.inbox, 'message_id', ARGV[2], 'direction', 'outbound')
+return {1, out_id}
+)lua");
+
 action_status status_of(long long code) {
   switch (code) {
     case 1: return action_status::done;
@@ -202,6 +222,7 @@ action_status status_of(long long code) {
     case -4: return action_status::not_claimed;
     case -5: return action_status::same_inbox;
     case -6: return action_status::not_closed;
+    case -8: return action_status::limited;
     default: return action_status::stale;
   }
 }
@@ -253,6 +274,13 @@ void case_workflow::reply(reply_request const& r, handler done) {
   run(reply_script,
       {r.case_id, r.actor, std::to_string(r.now_ms), std::to_string(r.claim_ttl.count()), r.message_id, r.channel, r.message_json,
        r.delivery_json},
+      std::move(done));
+}
+
+void case_workflow::queue_automatic(automatic_request const& r, handler done) {
+  run(automatic_script,
+      {r.case_id, r.message_id, r.channel, r.message_json, r.delivery_json, r.rate_key, std::to_string(r.limit),
+       std::to_string(r.period.count())},
       std::move(done));
 }
 

@@ -11,7 +11,7 @@
 namespace balie::queue {
 
 /// Why an action did not happen; `done` when it did.
-enum class action_status { done, not_found, closed, claimed_by_other, not_claimed, same_inbox, not_closed, stale };
+enum class action_status { done, not_found, closed, claimed_by_other, not_claimed, same_inbox, not_closed, stale, limited };
 
 struct action_result {
   action_status status = action_status::done;
@@ -27,6 +27,19 @@ struct reply_request {
   std::string channel;
   std::string message_json;   ///< the outbound case-message
   std::string delivery_json;  ///< its first delivery state (queued)
+};
+
+/// A mail Balie sends by itself (an acknowledgement); at most `limit` per
+/// `rate_key` (one per address) within `period`.
+struct automatic_request {
+  std::string case_id;
+  std::string message_id;
+  std::string channel;
+  std::string message_json;
+  std::string delivery_json;
+  std::string rate_key;
+  int limit = 10;
+  std::chrono::seconds period{3 * 3600};
 };
 
 struct delivery_update {
@@ -53,6 +66,8 @@ public:
   void reopen(std::string const& case_id, std::string const& actor, long long now_ms, handler);
   void add_note(std::string const& case_id, std::string const& actor, std::string const& text, long long now_ms, handler);
   void reply(reply_request const&, handler);
+  /// Queues an automatic message; `limited` when the address had its share.
+  void queue_automatic(automatic_request const&, handler);
   /// A sender's report; a report older than what is known (sent after delivered) is `stale`.
   void report_delivery(delivery_update const&, handler);
 

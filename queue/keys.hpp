@@ -4,6 +4,8 @@
 // `{inbox}` tag, keys of one outbound channel the `{channel}` tag. The Lua
 // scripts (lua_prelude.hpp) spell the same names.
 
+#include "channels/text.hpp"
+
 #include <string>
 #include <string_view>
 
@@ -20,6 +22,12 @@ inline std::string inbox_open(std::string_view inbox) { return inbox_stream(inbo
 inline std::string inbox_unanswered(std::string_view inbox) { return inbox_stream(inbox) + ":unanswered"; }
 inline std::string outbound(std::string_view channel) { return "balie:out:{" + std::string(channel) + "}"; }
 inline std::string dead_letters(std::string_view channel) { return "balie:dead:{" + std::string(channel) + "}"; }
+inline std::string case_participants(std::string_view case_id) { return case_hash(case_id) + ":participants"; }
+/// Email threading: a case's reply token, and any Message-ID Balie sent or received (hashed: ids are long and untrusted).
+inline std::string email_token(std::string_view token) { return "balie:email:token:" + std::string(token); }
+inline std::string email_message(std::string_view message_id) { return "balie:email:msgid:" + sha256_hex(message_id); }
+/// The loop guard: automatic mails sent to one address in the current period.
+inline std::string email_automatic(std::string_view address) { return "balie:email:auto:" + sha256_hex(address); }
 inline std::string reference(std::string_view ref) { return "balie:ref:" + std::string(ref); }
 inline constexpr std::string_view inboxes = "balie:inboxes";
 inline constexpr std::string_view audit = "balie:audit";

@@ -1,0 +1,62 @@
+#include "channels/email/attachment_store.hpp"
+
+#include "channels/text.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <random>
+#include <system_error>
+
+namespace balie::email {
+namespace {
+
+[[noreturn]] void fail(char const* what) { throw std::system_error(errno, std::generic_category(), what); }
+
+void fsync_path(std::filesystem::path const& p, int flags) {
+  int const fd = ::open(p.c_str(), flags | O_CLOEXEC);
+  if (fd < 0) fail("open for fsync");
+  if (::fsync(fd) != 0) {
+    ::close(fd);
+    fail("fsync");
+  }
+  ::close(fd);
+}
+
+} // namespace
+
+attachment_store::attachment_store(std::filesystem::path dir) : dir_(std::move(dir)) {}
+
+stored_file attachment_store::put(std::string_view bytes) const {
+  stored_file f;
+  f.sha256 = sha256_hex(bytes);
+  f.ref = f.sha256.substr(0, 2) + "/" + f.sha256;
+  auto const target = dir_ / f.ref;
+  if (std::filesystem::exists(target)) return f;
+  auto const folder = target.parent_path();
+  std::filesystem::create_directories(folder);
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  auto const temp = folder / ("." + f.sha256 + "." + std::to_string(rng()) + ".tmp");
+  int const fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+  if (fd < 0) fail("create attachment");
+  std::size_t written = 0;
+  while (written < bytes.size()) {
+    auto const n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ::close(fd);
+      std::filesystem::remove(temp);
+      fail("write attachment");
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    std::filesystem::remove(temp);
+    fail("fsync attachment");
+  }
+  std::filesystem::rename(temp, target);
+  fsync_path(folder, O_RDONLY | O_DIRECTORY);
+  return f;
+}
+
+} // namespace balie::email

@@ -1,0 +1,32 @@
+#pragma once
+// Attachments on disk, content-addressed: `<dir>/<first two hex>/<sha256>`.
+// The same file sent twice is stored once; a stored file never changes. A
+// file is written under a temporary name, fsynced and renamed, and the
+// directory fsynced, so once `put` returns the bytes survive a crash, which
+// is what lets the channel acknowledge the mail. Blocking: call it off the
+// network threads.
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace balie::email {
+
+struct stored_file {
+  std::string sha256;
+  std::string ref;  ///< relative to the store's directory: "ab/ab12…"
+};
+
+class attachment_store {
+public:
+  explicit attachment_store(std::filesystem::path dir);
+
+  /// Throws std::system_error when the disk refuses (full, read-only).
+  stored_file put(std::string_view bytes) const;
+  std::filesystem::path path_of(std::string_view ref) const { return dir_ / ref; }
+
+private:
+  std::filesystem::path dir_;
+};
+
+} // namespace balie::email

@@ -1,0 +1,338 @@
+// The cycle: take over a dead instance's entries, retry own pending entries
+// whose backoff has passed, then block for new ones (no longer than until
+// the next retry is due). Each entry: read its case (subject, reference,
+// earlier Message-IDs, reply token) → compose → send on the worker thread →
+// record (participant, Message-ID index, delivery status) → XACK.
+#include "gateway/email_sender.hpp"
+
+#include "channels/email/outbound_mail.hpp"
+#include "channels/text.hpp"
+#include "gateway/log.hpp"
+#include "queue/keys.hpp"
+
+#include <boost/asio/post.hpp>
+#include <curl/curl.h>
+#include <openssl/rand.h>
+
+#include <unistd.h>
+
+namespace balie::gateway {
+namespace asio = boost::asio;
+namespace {
+
+constexpr std::chrono::milliseconds outbox_block{5000};
+constexpr std::chrono::milliseconds failure_pause{1000};
+constexpr std::chrono::milliseconds takeover_after{60'000};
+/// Backoff doubles from the configured first wait up to this.
+constexpr std::chrono::seconds max_backoff{15 * 60};
+/// As long as inbound Message-IDs: a resident may answer months later.
+constexpr std::chrono::seconds thread_index_ttl{400 * 24 * 3600};
+/// Messages of a case read to build References.
+constexpr std::size_t max_case_messages = 200;
+
+std::string random_token() {
+  unsigned char raw[10];
+  if (RAND_bytes(raw, sizeof raw) != 1) throw std::runtime_error("no random bytes");
+  static constexpr char alphabet[] = "0123456789abcdefghjkmnpqrstvwxyz";
+  std::string out;
+  unsigned bits = 0, value = 0;
+  for (unsigned char b : raw) {
+    value = (value << 8) | b, bits += 8;
+    while (bits >= 5) out.push_back(alphabet[(value >> (bits -= 5)) & 31]);
+  }
+  return out;  // 16 characters, 80 bits
+}
+
+std::string random_boundary() {
+  unsigned char raw[12];
+  if (RAND_bytes(raw, sizeof raw) != 1) throw std::runtime_error("no random bytes");
+  return "=_balie_" + to_hex(raw, sizeof raw);
+}
+
+struct curl_cleanup {
+  void operator()(CURL* c) const { curl_easy_cleanup(c); }
+  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+};
+
+struct upload {
+  std::string const& data;
+  std::size_t offset = 0;
+};
+
+std::size_t read_upload(char* buffer, std::size_t size, std::size_t count, void* user) {
+  auto& u = *static_cast<upload*>(user);
+  auto const n = std::min(size * count, u.data.size() - u.offset);
+  std::memcpy(buffer, u.data.data() + u.offset, n);
+  u.offset += n;
+  return n;
+}
+
+} // namespace
+
+smtp_result send_with_curl(email_config const& cfg, std::string const& envelope_from, std::string const& recipient,
+                           std::string const& message) {
+  std::unique_ptr<CURL, curl_cleanup> c(curl_easy_init());
+  if (!c) return {smtp_result::kind::temporary, "libcurl unavailable"};
+  // The URL path is the EHLO name.
+  auto url = cfg.smtp_url;
+  if (url.find('/', url.find("//") + 2) == std::string::npos) url += "/" + cfg.domain;
+  upload body{message};
+  std::unique_ptr<curl_slist, curl_cleanup> rcpt(curl_slist_append(nullptr, ("<" + recipient + ">").c_str()));
+  curl_easy_setopt(c.get(), CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c.get(), CURLOPT_MAIL_FROM, ("<" + envelope_from + ">").c_str());
+  curl_easy_setopt(c.get(), CURLOPT_MAIL_RCPT, rcpt.get());
+  curl_easy_setopt(c.get(), CURLOPT_UPLOAD, 1L);
+  curl_easy_setopt(c.get(), CURLOPT_READFUNCTION, read_upload);
+  curl_easy_setopt(c.get(), CURLOPT_READDATA, &body);
+  curl_easy_setopt(c.get(), CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(message.size()));
+  curl_easy_setopt(c.get(), CURLOPT_USE_SSL, cfg.smtp_require_tls ? CURLUSESSL_ALL : CURLUSESSL_TRY);
+  curl_easy_setopt(c.get(), CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c.get(), CURLOPT_CONNECTTIMEOUT, static_cast<long>(std::min<long long>(cfg.smtp_timeout.count(), 30)));
+  curl_easy_setopt(c.get(), CURLOPT_TIMEOUT, static_cast<long>(cfg.smtp_timeout.count()));
+  if (!cfg.smtp_username.empty()) {
+    curl_easy_setopt(c.get(), CURLOPT_USERNAME, cfg.smtp_username.c_str());
+    curl_easy_setopt(c.get(), CURLOPT_PASSWORD, cfg.smtp_password.c_str());
+  }
+  char error[CURL_ERROR_SIZE] = {};
+  curl_easy_setopt(c.get(), CURLOPT_ERRORBUFFER, error);
+  auto const rc = curl_easy_perform(c.get());
+  long code = 0;
+  curl_easy_getinfo(c.get(), CURLINFO_RESPONSE_CODE, &code);
+  if (rc == CURLE_OK) return {smtp_result::kind::sent, "accepted by the relay"};
+  auto detail = std::string(curl_easy_strerror(rc)) + (error[0] ? std::string(": ") + error : "");
+  if (code > 0) detail = "relay answered " + std::to_string(code) + " (" + detail + ")";
+  // 5xx is final; everything else (4xx, no connection, timeouts, TLS) may pass later.
+  if (code >= 500 && code < 600) return {smtp_result::kind::permanent, detail};
+  return {smtp_result::kind::temporary, detail};
+}
+
+struct email_sender::outgoing {
+  queue::stream_entry entry;
+  std::string case_id, message_id;
+  nlohmann::json msg;
+  std::string to_address, to_name;
+  std::string composed;
+  std::string verp;
+  std::string rfc_message_id;
+  std::function<void()> next;  ///< continues the cycle once this entry is done with
+};
+
+email_sender::email_sender(email_config cfg, std::shared_ptr<queue::redis_connection> own, queue::case_store& store,
+                           queue::case_workflow& workflow, clock_fn clock, smtp_transport transport)
+    : config_(std::move(cfg)), redis_(std::move(own)), store_(store), workflow_(workflow), clock_(std::move(clock)),
+      transport_(std::move(transport)),
+      outbox_(std::make_unique<queue::stream_group>(redis_, queue::keys::outbound("email"), std::string(queue::keys::senders_group))),
+      timer_(redis_->strand()) {
+  identity_.domain = ascii_lower(config_.domain);
+  for (auto const& [address, inbox] : config_.addresses) identity_.own_addresses.push_back(address);
+  identity_.bounce_local_part = config_.bounce_local_part;
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  consumer_ = "email:" + std::string(host) + ":" + std::to_string(getpid());
+}
+
+email_sender::~email_sender() { worker_.join(); }
+
+void email_sender::start() {
+  redis_->start();
+  outbox_->ensure([self = shared_from_this()](boost::system::error_code) { asio::post(self->redis_->strand(), [self] { self->cycle(); }); });
+}
+
+void email_sender::stop() {
+  asio::post(redis_->strand(), [self = shared_from_this()] {
+    self->stopped_ = true;
+    self->timer_.cancel();
+    self->redis_->stop();
+  });
+}
+
+void email_sender::pause() {
+  timer_.expires_after(failure_pause);
+  timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (!ec && !self->stopped_) self->cycle();
+  });
+}
+
+void email_sender::cycle() {
+  if (stopped_) return;
+  auto const self = shared_from_this();
+  outbox_->autoclaim(consumer_, takeover_after, "0-0", 20, [self](boost::system::error_code ec, queue::autoclaim_result taken) {
+    if (self->stopped_) return;
+    if (ec) return self->pause();
+    if (!taken.claimed.empty()) return self->handle(std::move(taken.claimed), 0, false);
+    // Own pending entries: those whose backoff has passed are tried again.
+    self->outbox_->read(self->consumer_, 100, std::nullopt, "0", [self](boost::system::error_code ec, std::vector<queue::stream_entry> pending) {
+      if (self->stopped_) return;
+      if (ec) return self->pause();
+      auto const now = std::chrono::steady_clock::now();
+      auto wait = outbox_block;
+      std::vector<queue::stream_entry> due;
+      for (auto& e : pending) {
+        auto it = self->retries_.find(e.id);
+        if (it == self->retries_.end() || it->second.next <= now) due.push_back(std::move(e));
+        else wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(it->second.next - now) + std::chrono::milliseconds(1));
+      }
+      if (!due.empty()) return self->handle(std::move(due), 0, false);
+      self->outbox_->read(self->consumer_, 20, wait, ">", [self](boost::system::error_code ec, std::vector<queue::stream_entry> fresh) {
+        if (self->stopped_) return;
+        if (ec) return self->pause();
+        self->handle(std::move(fresh), 0, true);
+      });
+    });
+  });
+}
+
+void email_sender::handle(std::vector<queue::stream_entry> entries, std::size_t index, bool fresh) {
+  if (stopped_) return;
+  if (index == entries.size()) return cycle();
+  auto const& entry = entries[index];
+  send(entry, [self = shared_from_this(), entries = std::move(entries), index, fresh]() mutable {
+    asio::post(self->redis_->strand(), [self, entries = std::move(entries), index, fresh]() mutable {
+      self->handle(std::move(entries), index + 1, fresh);
+    });
+  });
+}
+
+void email_sender::send(queue::stream_entry const& entry, std::function<void()> next) {
+  auto o = std::make_shared<outgoing>();
+  o->entry = entry;
+  o->next = std::move(next);
+  o->case_id = entry.field("case_id");
+  o->message_id = entry.field("message_id");
+  o->msg = nlohmann::json::parse(entry.field("msg"), nullptr, false);
+  if (o->msg.is_discarded() || !o->msg.is_object()) return give_up(o, "unreadable outbound message");
+  for (auto const& a : o->msg["resident"].value("addresses", nlohmann::json::array()))
+    if (a.value("kind", "") == "email" && o->to_address.empty()) o->to_address = a.value("value", "");
+  o->to_name = o->msg["resident"].value("name", "");
+  if (o->to_address.empty()) return give_up(o, "no email address to send to");
+  compose(o);
+}
+
+void email_sender::compose(std::shared_ptr<outgoing> o) {
+  auto const self = shared_from_this();
+  store_.read_case(o->case_id, max_case_messages, [self, o](boost::system::error_code ec, queue::case_record c) {
+    if (ec) return self->finish(o, {smtp_result::kind::temporary, "store unavailable"});
+    if (c.summary.fields.empty()) return self->give_up(o, "the case no longer exists");
+    auto const field = [&c](char const* k) {
+      auto it = c.summary.fields.find(k);
+      return it == c.summary.fields.end() ? std::string{} : it->second;
+    };
+    // References: every Message-ID of this case's mail so far, oldest first; In-Reply-To: the resident's last.
+    std::vector<std::string> references;
+    std::string in_reply_to;
+    for (auto const& stored : c.messages) {
+      auto const j = nlohmann::json::parse(stored.json, nullptr, false);
+      if (j.is_discarded() || j.value("channel", "") != "email" || j.value("id", "") == o->message_id) continue;
+      if (j.value("direction", "") == "inbound") {
+        auto const id = j.value("provider_message_id", "");
+        if (id.empty() || id.rfind("sha256:", 0) == 0) continue;
+        references.push_back(id);
+        in_reply_to = id;
+      } else {
+        references.push_back(email::outbound_message_id(o->case_id, j.value("id", ""), self->identity_.domain));
+      }
+    }
+    auto const with_token = [self, o, references, in_reply_to, reference = field("reference"),
+                             case_subject = field("subject")](std::string const& token) {
+      email::outbound_mail m;
+      m.from_address = self->identity_.own_addresses.empty() ? "info@" + self->identity_.domain : self->identity_.own_addresses.front();
+      m.from_name = self->config_.from_name;
+      m.to_address = o->to_address;
+      m.to_name = o->to_name;
+      m.reply_to = email::reply_address(token, self->identity_);
+      auto subject = o->msg.value("subject", "");
+      if (subject.empty()) subject = case_subject.empty() ? "Uw bericht aan de gemeente" : "Re: " + case_subject;
+      if (!reference.empty() && subject.find(reference) == std::string::npos) subject += " [" + reference + "]";
+      // Subjects come from residents' mail: a line break in one must not become a header.
+      std::replace_if(subject.begin(), subject.end(), [](char ch) { return ch == '\r' || ch == '\n' || ch == '\0'; }, ' ');
+      m.subject = subject;
+      o->rfc_message_id = email::outbound_message_id(o->case_id, o->message_id, self->identity_.domain);
+      m.message_id = o->rfc_message_id;
+      m.in_reply_to = in_reply_to;
+      m.references = references;
+      m.text = o->msg.value("text", "");
+      m.automatic = o->msg.value("auto_generated", false);
+      m.date = self->clock_();
+      m.boundary = random_boundary();
+      auto composed = email::compose_mail(m);
+      if (!composed) return self->give_up(o, composed.error().detail);
+      o->composed = std::move(*composed);
+      o->verp = email::verp_sender(o->case_id, o->message_id, self->identity_);
+      asio::post(self->worker_, [self, o] {
+        auto result = self->transport_(self->config_, o->verp, o->to_address, o->composed);
+        asio::post(self->redis_->strand(), [self, o, result] { self->finish(o, result); });
+      });
+    };
+    if (auto const token = field("email_token"); !token.empty()) return with_token(token);
+    // The case's first mail: its reply token is made once and kept (HSETNX), whoever sends first.
+    auto const fresh = random_token();
+    queue::run_all(self->store_.connection(),
+                   {{"HSETNX", queue::keys::case_hash(o->case_id), "email_token", fresh},
+                    {"HGET", queue::keys::case_hash(o->case_id), "email_token"}},
+                   [self, o, with_token](boost::system::error_code ec, std::vector<queue::redis_reply> r) {
+                     if (ec || r.size() != 2) return self->finish(o, {smtp_result::kind::temporary, "store unavailable"});
+                     auto const token = r[1].str;
+                     self->store_.connection().execute(
+                         {"SET", queue::keys::email_token(token), o->case_id, "EX", std::to_string(thread_index_ttl.count())},
+                         [self, o, token, with_token](boost::system::error_code ec, queue::redis_reply) {
+                           if (ec) return self->finish(o, {smtp_result::kind::temporary, "store unavailable"});
+                           with_token(token);
+                         });
+                   });
+  });
+}
+
+void email_sender::finish(std::shared_ptr<outgoing> o, smtp_result result) {
+  auto const self = shared_from_this();
+  auto& retry = retries_[o->entry.id];
+  ++retry.attempts;
+  auto const now = format_rfc3339(clock_());
+  if (result.outcome == smtp_result::kind::permanent ||
+      (result.outcome == smtp_result::kind::temporary && retry.attempts >= config_.max_send_attempts))
+    return give_up(o, result.detail);
+  if (result.outcome == smtp_result::kind::temporary) {
+    auto backoff = config_.smtp_retry_initial * (1LL << std::min(retry.attempts - 1, 16));
+    retry.next = std::chrono::steady_clock::now() + std::min<std::chrono::seconds>(backoff, max_backoff);
+    log::warn("email.send_deferred", {{"case_id", o->case_id}, {"message_id", o->message_id}, {"attempt", std::to_string(retry.attempts)},
+                                      {"error", result.detail}});
+    queue::delivery_update u{o->case_id, o->message_id, "queued", retry.attempts, result.detail, now};
+    return workflow_.report_delivery(u, [o](boost::system::error_code, queue::action_result) { o->next(); });
+  }
+  // Sent: the recipient takes part in the case, and an answer to this Message-ID finds it.
+  auto const attempts = retry.attempts;
+  queue::run_all(store_.connection(),
+                 {{"SADD", queue::keys::case_participants(o->case_id), ascii_lower(o->to_address)},
+                  {"SET", queue::keys::email_message(o->rfc_message_id), o->case_id, "EX", std::to_string(thread_index_ttl.count())}},
+                 [self, o, attempts, now](boost::system::error_code ec, std::vector<queue::redis_reply>) {
+                   if (ec) return o->next();  // stays pending; sent again later (the same Message-ID, so recognisable)
+                   queue::delivery_update u{o->case_id, o->message_id, "sent", attempts, "", now};
+                   self->workflow_.report_delivery(u, [self, o](boost::system::error_code ec, queue::action_result) {
+                     if (ec) return o->next();
+                     log::info("email.sent", {{"case_id", o->case_id}, {"message_id", o->message_id}});
+                     self->acknowledge(o);
+                   });
+                 });
+}
+
+void email_sender::acknowledge(std::shared_ptr<outgoing> o) {
+  outbox_->ack({o->entry.id}, [self = shared_from_this(), o](boost::system::error_code, long long) {
+    self->retries_.erase(o->entry.id);
+    o->next();
+  });
+}
+
+void email_sender::give_up(std::shared_ptr<outgoing> o, std::string const& reason) {
+  auto const self = shared_from_this();
+  auto const it = retries_.find(o->entry.id);
+  auto const attempts = it == retries_.end() ? 1 : std::max(1, it->second.attempts);
+  log::warn("email.dead_letter", {{"case_id", o->case_id}, {"message_id", o->message_id}, {"error", reason}});
+  queue::delivery_update u{o->case_id, o->message_id, "failed", attempts, reason, format_rfc3339(clock_())};
+  redis_->execute({"XADD", queue::keys::dead_letters("email"), "*", "case_id", o->case_id, "message_id", o->message_id, "reason", reason,
+                   "msg", o->entry.field("msg")},
+                  [self, o, u](boost::system::error_code ec, queue::redis_reply) {
+                    if (ec) return o->next();
+                    self->workflow_.report_delivery(u, [self, o](boost::system::error_code, queue::action_result) { self->acknowledge(o); });
+                  });
+}
+
+} // namespace balie::gateway

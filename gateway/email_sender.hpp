@@ -1,0 +1,79 @@
+#pragma once
+// Staff replies (and acknowledgements) leave by SMTP. The sender reads
+// `balie:out:{email}` as consumer group `senders`, composes each mail
+// (channels/email/outbound_mail) with a Message-ID that names its case and
+// message, the case's reply token in Reply-To and a VERP envelope sender,
+// and hands it to the relay with libcurl on a worker thread. An entry is
+// acknowledged only after the relay accepted it (`sent`) or refused it for
+// good (`failed`, and a dead letter); a temporary failure stays pending and
+// is tried again with exponential backoff, other mail going on meanwhile.
+// Entries of a dead instance are taken over after a minute.
+
+#include "channels/email/mail_intake.hpp"
+#include "channels/ids.hpp"
+#include "channels/time_format.hpp"
+#include "gateway/config.hpp"
+#include "queue/case_store.hpp"
+#include "queue/case_workflow.hpp"
+#include "queue/stream_group.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <map>
+#include <memory>
+
+namespace balie::gateway {
+
+/// What one SMTP transaction came to.
+struct smtp_result {
+  enum class kind { sent, temporary, permanent } outcome = kind::sent;
+  std::string detail;  ///< the relay's reply or the transport error, for staff and logs
+};
+
+/// Sends one message through the relay (blocking; libcurl). Replaceable in tests.
+using smtp_transport = std::function<smtp_result(email_config const&, std::string const& envelope_from,
+                                                 std::string const& recipient, std::string const& message)>;
+smtp_result send_with_curl(email_config const&, std::string const& envelope_from, std::string const& recipient,
+                           std::string const& message);
+
+class email_sender : public std::enable_shared_from_this<email_sender> {
+public:
+  email_sender(email_config, std::shared_ptr<queue::redis_connection> own, queue::case_store&, queue::case_workflow&, clock_fn,
+               smtp_transport = send_with_curl);
+  ~email_sender();
+  void start();
+  void stop();
+
+private:
+  struct retry_state {
+    int attempts = 0;
+    std::chrono::steady_clock::time_point next;
+  };
+  struct outgoing;
+
+  void cycle();
+  void handle(std::vector<queue::stream_entry>, std::size_t index, bool fresh);
+  void send(queue::stream_entry const&, std::function<void()> next);
+  void compose(std::shared_ptr<outgoing>);
+  void finish(std::shared_ptr<outgoing>, smtp_result);
+  void give_up(std::shared_ptr<outgoing>, std::string const& reason);
+  void acknowledge(std::shared_ptr<outgoing>);
+  void pause();
+
+  email_config config_;
+  email::mail_identity identity_;
+  std::shared_ptr<queue::redis_connection> redis_;
+  queue::case_store& store_;
+  queue::case_workflow& workflow_;
+  clock_fn clock_;
+  smtp_transport transport_;
+  std::unique_ptr<queue::stream_group> outbox_;
+  std::string consumer_;
+  std::map<std::string, retry_state> retries_;  ///< pending entries that failed for now, by stream id
+  boost::asio::steady_timer timer_;
+  boost::asio::thread_pool worker_{1};
+  bool stopped_ = false;
+};
+
+} // namespace balie::gateway

@@ -1,0 +1,250 @@
+// The email channel end to end with real servers, all private to the test:
+// redis-server, balied, a Postfix that relays gemeente.test to Balie's LMTP
+// port and delivers burger.test into Dovecot maildirs, and swaks as the
+// resident's mail client. What a resident and a staff member see: a mail
+// becomes a case, the acknowledgement and the staff reply arrive with the
+// headers that make threading work, an answer joins the case, a stranger's
+// answer does not, a bounce marks the reply failed, and nothing is lost
+// while Redis is down.
+#include "queue/keys.hpp"
+#include "tests/support/balied_process.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/mail_servers.hpp"
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <regex>
+
+namespace balie::test {
+namespace {
+
+using json = nlohmann::json;
+
+json email_config(int lmtp_port, int smtp_port) {
+  return {{"channels",
+           {{"email",
+             {{"enabled", true},
+              {"domain", "gemeente.test"},
+              {"addresses", {{"info@gemeente.test", "algemeen"}, {"vergunningen@gemeente.test", "vergunningen"}}},
+              {"lmtp", {{"address", "127.0.0.1"}, {"port", lmtp_port}}},
+              {"max_message_bytes", 1024 * 1024},
+              {"smtp", {{"url", "smtp://127.0.0.1:" + std::to_string(smtp_port)}, {"retry_initial_seconds", 1}, {"timeout_seconds", 20}}},
+              {"acknowledge", {{"enabled", true}, {"max_per_address", 10}, {"period_minutes", 180}}}}}}}};
+}
+
+/// Everything one test needs; ports are fixed before anything starts, so
+/// Postfix knows Balie's LMTP port and Balie knows Postfix's SMTP port.
+struct mail_stack {
+  temp_dir mail_dir;
+  int lmtp_port = free_loopback_port();
+  dovecot_server dovecot{mail_dir.path / "dovecot", {{"jan", "pw"}, {"piet", "pw"}}};
+  postfix_server postfix{mail_dir.path / "postfix",
+                         postfix_config{.lmtp_port = lmtp_port, .resident_mail_root = dovecot.mail_root(),
+                                        .resident_users = dovecot.user_names()}};
+  std::unique_ptr<test_stack> s;
+
+  mail_stack() {
+    s = std::make_unique<test_stack>(email_config(lmtp_port, postfix.smtp_port()));
+    REQUIRE(s->balied->wait_for_event("lmtp.listening"));
+    dovecot.start();
+    postfix.start();
+  }
+
+  /// swaks as the resident's mail program, submitting to Postfix.
+  std::string send(std::string const& from, std::string const& to, std::vector<std::string> headers, std::string const& body) {
+    std::vector<std::string> argv = {"swaks", "--server", "127.0.0.1:" + std::to_string(postfix.smtp_port()), "--from", from, "--to", to,
+                                     "--body", body, "--silent", "1"};
+    for (auto& h : headers) argv.insert(argv.end(), {"--header", h});
+    child_process p;
+    p.spawn(argv);
+    int const rc = p.wait();
+    std::string out;
+    for (auto const& l : p.lines()) out += l + "\n";
+    REQUIRE_MESSAGE(rc == 0, out);
+    return out;
+  }
+
+  http_reply call(std::string const& method, std::string const& target, std::string const& body = {}) {
+    return http_call(s->port(), method, target, {{"Authorization", std::string("Bearer ") + staff_token}}, body);
+  }
+
+  json case_view(std::string const& id) {
+    auto const r = call("GET", "/api/v1/cases/" + id);
+    REQUIRE(r.status == 200);
+    return json::parse(r.body);
+  }
+
+  std::vector<std::string> open_cases() { return s->redis.list({"ZRANGE", queue::keys::inbox_open("algemeen"), "0", "-1"}); }
+
+  /// The mail number `index` in a resident's mailbox, waiting for Postfix's deliveries (not for time).
+  std::string mail_for(std::string const& user, std::size_t index) {
+    std::size_t from = 0;
+    for (;;) {
+      if (auto const all = dovecot.messages(user); all.size() > index) return all[index];
+      auto const line = postfix.wait_for_delivery(user + "@burger.test", mail_server_deadline, from);
+      REQUIRE_MESSAGE(!line.empty(), "no delivery to " << user << "; maillog:\n" << postfix.log());
+      from = postfix.log().find(line) + line.size();
+    }
+  }
+};
+
+std::string header(std::string const& mail, std::string const& name) {
+  std::regex const re("(^|\n)" + name + ":[ \t]*([^\n]*(\n[ \t][^\n]*)*)", std::regex::icase);
+  std::smatch m;
+  if (!std::regex_search(mail, m, re)) return {};
+  return m.str(2);
+}
+
+bool can_run() {
+  if (mail_servers_available()) return true;
+  MESSAGE("skipped: needs root and the postfix, dovecot-imapd and swaks packages (scripts/test installs them)");
+  return false;
+}
+
+TEST_CASE("a mail becomes a case; acknowledgement and staff reply reach the resident with threading headers; answers join, strangers do not") {
+  if (!can_run()) return;
+  mail_stack m;
+  m.send("jan@burger.test", "info@gemeente.test", {"Subject: Container kapot", "Message-ID: <eerste.1@burger.test>"},
+         "Mijn groene container is kapot.\n\nMet vriendelijke groet,\nJan Jansen");
+  REQUIRE(m.s->balied->wait_for_event("intake.stored"));
+  auto cases = m.open_cases();
+  REQUIRE(cases.size() == 1);
+  auto const case_id = cases[0];
+  auto view = m.case_view(case_id);
+  auto const reference = view["reference"].get<std::string>();
+  REQUIRE(view["messages"].size() >= 1);
+  CHECK(view["messages"][0]["channel"] == "email");
+  CHECK(view["messages"][0]["text"] == "Mijn groene container is kapot.\n\nMet vriendelijke groet,\nJan Jansen");
+  CHECK(view["messages"][0]["provider_message_id"] == "eerste.1@burger.test");
+
+  // The acknowledgement: automatic, so marked as such, and naming the reference.
+  auto const ack = m.mail_for("jan", 0);
+  CHECK(header(ack, "Auto-Submitted") == "auto-replied");
+  CHECK(header(ack, "Subject").find(reference) != std::string::npos);
+  CHECK(header(ack, "In-Reply-To") == "<eerste.1@burger.test>");
+
+  // Staff answer.
+  REQUIRE(m.call("POST", "/api/v1/cases/" + case_id + "/claim").status == 200);
+  auto const sent = m.call("POST", "/api/v1/cases/" + case_id + "/replies", json{{"text", "Wij brengen morgen een nieuwe container.\n\n- Zet de oude aan de straat.\n- Meer informatie: https://www.gemeente.test/afval"}}.dump());
+  REQUIRE(sent.status == 202);
+  auto const reply_id = json::parse(sent.body)["message"]["id"].get<std::string>();
+  auto const reply = m.mail_for("jan", 1);
+  CHECK(header(reply, "Message-ID") == "<case-" + case_id + ".reply-" + reply_id + "@gemeente.test>");
+  CHECK(header(reply, "In-Reply-To") == "<eerste.1@burger.test>");
+  CHECK(header(reply, "References").find("<eerste.1@burger.test>") != std::string::npos);
+  CHECK(header(reply, "Auto-Submitted") == "no");
+  CHECK(header(reply, "Subject") == "Re: Container kapot [" + reference + "]");
+  auto const reply_to = header(reply, "Reply-To");
+  std::smatch token;
+  REQUIRE(std::regex_search(reply_to, token, std::regex(R"(info\+([0-9a-z]{16})@gemeente\.test)")));
+  CHECK(reply.find("multipart/alternative") != std::string::npos);
+  CHECK(reply.find("<html lang=3D\"nl\">") != std::string::npos);  // quoted-printable
+  CHECK(header(reply, "Return-Path") == "<bounces+" + case_id + "." + reply_id + "@gemeente.test>");
+  // Balie's own record of it.
+  m.s->balied->wait_for_event("email.sent", 2);
+  view = m.case_view(case_id);
+  bool reported = false;
+  for (auto const& msg : view["messages"])
+    if (msg["id"] == reply_id) reported = msg["delivery"]["status"] == "sent";
+  CHECK(reported);
+
+  // Jan answers the reply: it joins the same case.
+  m.send("jan@burger.test", "info+" + token.str(1) + "@gemeente.test",
+         {"Subject: Re: Container kapot [" + reference + "]", "In-Reply-To: <case-" + case_id + ".reply-" + reply_id + "@gemeente.test>"},
+         "Dank u wel!");
+  REQUIRE(m.s->balied->wait_for_event("intake.stored", 2));
+  CHECK(m.open_cases().size() == 1);
+  CHECK(m.s->balied->wait_for_event("email.threaded"));
+
+  // Piet uses the same token, Message-ID and reference: never merged into Jan's case.
+  m.send("piet@burger.test", "info+" + token.str(1) + "@gemeente.test",
+         {"Subject: Re: Container kapot [" + reference + "]", "In-Reply-To: <case-" + case_id + ".reply-" + reply_id + "@gemeente.test>"},
+         "Ik heb hetzelfde probleem.");
+  REQUIRE(m.s->balied->wait_for_event("intake.stored", 3));
+  cases = m.open_cases();
+  REQUIRE(cases.size() == 2);
+  auto const piet_case = cases[0] == case_id ? cases[1] : cases[0];
+  CHECK(m.s->redis.command({"HGET", queue::keys::case_hash(piet_case), "linked_case"}) == case_id);
+  auto const piet_view = m.case_view(piet_case);
+  REQUIRE(piet_view["messages"].size() >= 1);
+  CHECK(piet_view["messages"][0]["text"] == "Ik heb hetzelfde probleem.");
+  for (auto const& msg : m.case_view(case_id)["messages"]) CHECK(msg["text"] != "Ik heb hetzelfde probleem.");
+}
+
+TEST_CASE("a bounce of Balie's mail marks it failed with the reason staff can read") {
+  if (!can_run()) return;
+  mail_stack m;
+  // onbekend@burger.test has no mailbox: Postfix accepts, then bounces to the VERP address.
+  m.send("onbekend@burger.test", "info@gemeente.test", {"Subject: Vraag"}, "Hallo, ik heb een vraag.");
+  REQUIRE(m.s->balied->wait_for_event("intake.stored"));
+  REQUIRE(m.s->balied->wait_for_event("email.bounce_recorded"));
+  auto const cases = m.open_cases();
+  REQUIRE(cases.size() == 1);  // the bounce made no case of its own
+  auto const view = m.case_view(cases[0]);
+  bool failed = false;
+  for (auto const& msg : view["messages"])
+    if (msg["direction"] == "outbound") {
+      failed = msg["delivery"]["status"] == "failed";
+      CHECK(msg["delivery"]["last_error"].get<std::string>().find("5.1.1") != std::string::npos);
+    }
+  CHECK(failed);
+}
+
+TEST_CASE("while Redis is down LMTP answers 451, Postfix keeps the mail, and it is stored once Redis is back") {
+  if (!can_run()) return;
+  mail_stack m;
+  m.s->redis.stop();
+  auto const before = m.postfix.log_size();
+  m.send("jan@burger.test", "info@gemeente.test", {"Subject: Tijdens storing", "Message-ID: <storing.1@burger.test>"}, "Komt dit aan?");
+  auto const deferred = m.postfix.wait_for_log("status=deferred", mail_server_deadline, before);
+  REQUIRE(!deferred.empty());
+  CHECK(deferred.find("451") != std::string::npos);
+  m.s->redis.start();
+  REQUIRE(m.s->balied->wait_for_event("redis.ready", 2));
+  m.postfix.flush();
+  REQUIRE(m.s->balied->wait_for_event("intake.stored"));
+  REQUIRE(m.open_cases().size() == 1);
+  CHECK(m.case_view(m.open_cases()[0])["messages"][0]["text"] == "Komt dit aan?");
+}
+
+TEST_CASE("LMTP straight to balied: per-recipient replies, unknown recipients, size limit, bare LF, pipelining") {
+  if (!can_run()) return;
+  test_stack s(email_config(free_loopback_port(), free_loopback_port()));
+  REQUIRE(s.balied->wait_for_event("lmtp.listening"));
+  int port = 0;
+  for (auto const& j : s.balied->log())
+    if (j.value("event", "") == "lmtp.listening") port = std::stoi(j.value("port", "0"));
+  REQUIRE(port > 0);
+  auto const mail = [](std::string const& id, std::string const& body) {
+    return "From: Jan <jan@burger.test>\r\nTo: info@gemeente.test\r\nSubject: Test\r\nMessage-ID: <" + id + ">\r\n\r\n" + body + "\r\n.\r\n";
+  };
+  // Everything pipelined in one write: two recipients (one unknown), then a second mail with a bare LF.
+  auto const out = raw_exchange(static_cast<std::uint16_t>(port),
+                                "LHLO mx.gemeente.test\r\nMAIL FROM:<jan@burger.test>\r\nRCPT TO:<info@gemeente.test>\r\n"
+                                "RCPT TO:<niemand@gemeente.test>\r\nRCPT TO:<vergunningen@gemeente.test>\r\nDATA\r\n" +
+                                    mail("p1@burger.test", "..Punt aan het begin.") +
+                                    "MAIL FROM:<jan@burger.test>\r\nRCPT TO:<info@gemeente.test>\r\nDATA\r\n" +
+                                    mail("p2@burger.test", "kale\nregel") + "QUIT\r\n");
+  std::vector<std::string> codes;
+  std::istringstream lines(out);
+  for (std::string l; std::getline(lines, l);)
+    if (l.size() >= 3 && l[3] != '-') codes.push_back(l.substr(0, 3));
+  CHECK(codes == std::vector<std::string>{"220", "250", "250", "250", "550", "250", "354", "250", "250", "250", "250", "354", "550", "221"});
+  CHECK(s.balied->wait_for_event("intake.stored"));
+  auto const stored = s.redis.list({"XRANGE", queue::keys::inbox_stream("algemeen"), "-", "+"});
+  bool found = false;
+  for (auto const& v : stored)
+    if (v.find(".Punt aan het begin.") != std::string::npos) found = true;
+  CHECK(found);  // dot-unstuffed once
+  for (auto const& v : stored) CHECK(v.find("kale") == std::string::npos);
+
+  // Over the size limit: 552 after the data, and nothing stored.
+  auto const big = raw_exchange(static_cast<std::uint16_t>(port), "LHLO x\r\nMAIL FROM:<jan@burger.test>\r\nRCPT TO:<info@gemeente.test>\r\nDATA\r\n" +
+                                                                       mail("groot@burger.test", std::string(2 * 1024 * 1024, 'a')) + "QUIT\r\n");
+  CHECK(big.find("552 5.3.4") != std::string::npos);
+  CHECK(big.find("SIZE 1048576") != std::string::npos);
+}
+
+} // namespace
+} // namespace balie::test

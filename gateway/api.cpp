@@ -209,6 +209,10 @@ void api::readyz(http_request const&, http_responder respond) {
   nlohmann::json body = {{"status", redis_ready ? "ready" : "unavailable"},
                          {"redis", {{"ready", redis_ready}}},
                          {"channels", {{"phone", cfg->phone.enabled ? "enabled" : "disabled"}}}};
+  if (!cfg->email.domain.empty()) body["channels"]["email"] = cfg->email.enabled ? "enabled" : "disabled";
+  body["channels"]["webchat"] = cfg->webchat.enabled ? "enabled" : "disabled";
+  // Polled sources (IMAP mailboxes): up, degraded or down; one being down leaves Balie ready.
+  for (auto const& [source, state] : metrics_.health()) body["sources"][source] = state;
   if (!redis_ready) body["redis"]["error"] = store_.connection().last_error();
   auto r = json_response(redis_ready ? 200 : 503, body);
   if (!redis_ready) r.headers.emplace_back("Retry-After", std::string(retry_after_unavailable));

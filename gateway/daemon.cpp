@@ -14,6 +14,7 @@
 #include "gateway/chat_service.hpp"
 #include "gateway/email_intake.hpp"
 #include "gateway/email_sender.hpp"
+#include "gateway/imap_poller.hpp"
 #include "gateway/lmtp_server.hpp"
 #include "gateway/chat_socket.hpp"
 #include "gateway/live_updates.hpp"
@@ -64,6 +65,7 @@ struct daemon::parts {
   std::shared_ptr<email_intake> mail;
   std::unique_ptr<lmtp_server> lmtp;
   std::shared_ptr<email_sender> mail_sender;
+  std::vector<std::shared_ptr<imap_poller>> imap;
   std::atomic<bool> stopping{false};
   std::atomic<long long> claim_ttl_ms{0};  ///< read by the claim sweep, written by reload
   enum class shutdown_phase { running, draining, closing } phase = shutdown_phase::running;
@@ -110,14 +112,16 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
   if (!config_.email.domain.empty()) {
     p.mail = std::make_shared<email_intake>(p.ioc.get_executor(), config_.email, *p.in, *p.workflow, system_now, p.ids);
     if (config_.email.lmtp_enabled) p.lmtp = std::make_unique<lmtp_server>(p.ioc, p.mail, config_.email);
+    if (!config_.email.smtp_url.empty() || !config_.email.imap.empty()) curl_global_init(CURL_GLOBAL_DEFAULT);
     if (!config_.email.smtp_url.empty()) {
-      curl_global_init(CURL_GLOBAL_DEFAULT);
       // The sender blocks on its outbox: a connection of its own.
       auto mail_redis = queue::redis_connection::create(p.ioc.get_executor(), config_.redis, [](std::string_view event, std::string_view detail) {
         if (event != "redis.ready") log::warn("email." + std::string(event), {{"detail", detail}});
       });
       p.mail_sender = std::make_shared<email_sender>(config_.email, mail_redis, *p.store, *p.workflow, system_now);
     }
+    for (auto const& mailbox : config_.email.imap)
+      p.imap.push_back(std::make_shared<imap_poller>(p.ioc.get_executor(), mailbox, p.mail, *p.redis, p.stats));
   }
   http_limits const limits{config_.http.max_header_bytes, config_.http.max_body_bytes, config_.http.read_timeout,
                            config_.http.idle_timeout, config_.http.max_connections};
@@ -150,6 +154,7 @@ int daemon::run() {
   p.live->start();
   p.chat->start();
   if (p.mail_sender) p.mail_sender->start();
+  for (auto& poller : p.imap) poller->start();
   p.feed->start();  // after both registered for its start
   expire_claims();
   if (config_.phone.enabled && !config_.phone.spool_dir.empty()) {
@@ -194,6 +199,7 @@ void daemon::begin_shutdown() {
   log::info("shutdown.begin", {{"in_flight", std::to_string(p.in->in_flight())}});
   p.server->stop_accepting();
   if (p.lmtp) p.lmtp->stop_accepting();
+  for (auto& poller : p.imap) poller->stop();
   if (p.spool) p.spool->stop();
   p.in->drain();
   p.deadline = steady::now() + config_.shutdown_deadline;

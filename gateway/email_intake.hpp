@@ -47,6 +47,7 @@ public:
   /// MTA keeps it, so nothing is lost while an admin has email off.
   void set_enabled(bool on) { enabled_ = on; }
   bool enabled() const { return enabled_; }
+  std::size_t max_message_bytes() const { return config_.max_message_bytes; }
   void stop();
 
 private:

@@ -33,6 +33,16 @@ void metrics::redis_reconnects_from(std::function<std::uint64_t()> f) {
   reconnects_ = std::move(f);
 }
 
+void metrics::set_health(std::string const& source, std::string const& state) {
+  std::lock_guard lock(mutex_);
+  health_[source] = state;
+}
+
+std::map<std::string, std::string> metrics::health() const {
+  std::lock_guard lock(mutex_);
+  return health_;
+}
+
 std::string metrics::render() const {
   std::ostringstream out;
   std::lock_guard lock(mutex_);
@@ -45,6 +55,9 @@ std::string metrics::render() const {
     }
   };
   family("balie_messages_received_total", "Messages made durable, per channel and provider.", received_, false);
+  out << "# HELP balie_source_up Polled sources: 1 up, 0.5 degraded, 0 down.\n# TYPE balie_source_up gauge\n";
+  for (auto const& [source, state] : health_)
+    out << "balie_source_up{source=\"" << source << "\"} " << (state == "up" ? "1" : state == "degraded" ? "0.5" : "0") << '\n';
   family("balie_messages_duplicated_total", "Redeliveries recognised by their dedup key.", duplicated_, false);
   family("balie_messages_rejected_total", "Input refused as invalid, per reason.", rejected_, true);
   family("balie_enqueue_failures_total", "Messages not made durable (sender told to retry).", failed_, false);

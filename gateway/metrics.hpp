@@ -21,6 +21,9 @@ public:
   void enqueue_failed(std::string_view channel, std::string_view provider);
   void enqueue_latency(std::chrono::microseconds);
   void redis_reconnects_from(std::function<std::uint64_t()>);
+  /// A polled source's state (up, degraded, down), e.g. "imap:gemeente".
+  void set_health(std::string const& source, std::string const& state);
+  std::map<std::string, std::string> health() const;
   std::string render() const;
 
 private:
@@ -33,6 +36,7 @@ private:
   std::uint64_t latency_count_ = 0;
   double latency_sum_ = 0;
   std::function<std::uint64_t()> reconnects_;
+  std::map<std::string, std::string> health_;
 };
 
 } // namespace balie::gateway

@@ -84,8 +84,12 @@ lmtp_output lmtp_session::run(lmtp_output out) {
       }
       auto line = in.substr(pos, lf - pos);
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-      if (line.size() > max_command_line) out.replies += reply("500 5.5.2 Line too long");
-      else command(line, out);
+      if (line.size() > max_command_line) {
+        out.replies += reply("500 5.5.2 Line too long");
+        closing_ = true;
+      } else {
+        command(line, out);
+      }
       pos = lf + 1;
       continue;
     }
@@ -136,7 +140,9 @@ void lmtp_session::data_line(std::string_view line, bool bare_ending, lmtp_outpu
   if (line_start_ && !line.empty() && line.front() == '.') line.remove_prefix(1);
   append_data(line);
   append_data("\r\n");
-  line_start_ = true;
+  // After a bare CR or LF no line has started for the end-of-data check:
+  // "\n.\r\n" must not end the data (another MTA would not end it there).
+  line_start_ = !bare_ending;
 }
 
 void lmtp_session::end_of_data(lmtp_output& out) {
@@ -192,6 +198,7 @@ void lmtp_session::command(std::string_view line, lmtp_output& out) {
       if (param.rfind("size=", 0) == 0) {
         std::size_t size = 0;
         auto const [ptr, ec] = std::from_chars(param.data() + 5, param.data() + param.size(), size);
+        if (ec == std::errc::result_out_of_range) return void(out.replies += reply("552 5.3.4 Message too big"));
         if (ec != std::errc{} || ptr != param.data() + param.size()) return void(out.replies += reply("501 5.5.4 Bad SIZE value"));
         if (size > settings_.max_message_bytes) return void(out.replies += reply("552 5.3.4 Message too big"));
         continue;

@@ -135,7 +135,8 @@ prepared_mail prepare_mail(parsed_mail const& mail, mail_envelope const& envelop
   for (std::sregex_iterator it(subject.begin(), subject.end(), reference_pattern), end; it != end; ++it) t.references.push_back(it->str());
   if (!mail.message_id.empty()) t.own_ids.push_back(mail.message_id);
 
-  bool const from_machine = envelope.sender.empty() || sender.empty() || is_own_address(sender, identity);
+  bool const null_sender = envelope.sender && envelope.sender->empty();
+  bool const from_machine = null_sender || sender.empty() || is_own_address(sender, identity);
   p.may_acknowledge = !mail.suppress_auto_reply && !from_machine;
   if (mail.bounce) {
     for (auto const& r : envelope.recipients)

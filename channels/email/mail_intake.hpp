@@ -23,7 +23,7 @@ struct mail_identity {
 };
 
 struct mail_envelope {
-  std::string sender;                   ///< MAIL FROM; empty for <> (bounces, auto-replies)
+  std::optional<std::string> sender;    ///< MAIL FROM; empty for <> (bounces, auto-replies); none: unknown (IMAP)
   std::vector<std::string> recipients;  ///< accepted RCPT TO addresses
 };
 

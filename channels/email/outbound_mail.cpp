@@ -3,7 +3,9 @@
 #include "channels/addresses.hpp"
 #include "channels/text.hpp"
 
+#include <algorithm>
 #include <array>
+#include <iterator>
 #include <ctime>
 #include <regex>
 
@@ -12,6 +14,8 @@ namespace {
 
 /// References beyond this many only make the header long (RFC 5322 §3.6.4 allows trimming).
 constexpr std::size_t max_references = 10;
+/// RFC 5322 lines end at 998 octets; a Message-ID is far shorter in practice.
+constexpr std::size_t max_id_length = 900;
 
 bool injects(std::string_view v) { return v.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos; }
 
@@ -39,14 +43,29 @@ std::string base64(std::string_view in) {
   return out;
 }
 
-/// Unstructured text (Subject): plain when ASCII, else RFC 2047 B words of
-/// whole UTF-8 characters, folded between words so no line exceeds 78.
-std::string header_text(std::string_view v) {
-  if (is_ascii(v) && v.find("=?") == std::string_view::npos) return std::string(v);
+/// Unstructured text after a header name of `prefix` octets (Subject): plain
+/// when ASCII and short, else RFC 2047 B words of whole UTF-8 characters,
+/// one per line, so no line exceeds 78 octets (a word of 36 octets is 60).
+std::string header_text(std::string_view v, std::size_t prefix) {
+  if (is_ascii(v) && v.find("=?") == std::string_view::npos) {
+    // Plain text folds at spaces (unfolding restores it); a word too long for a line is encoded instead.
+    std::string out;
+    std::size_t line = prefix, pos = 0;
+    bool fits = true;
+    while (pos <= v.size() && fits) {
+      auto const space = std::min(v.find(' ', pos), v.size());
+      auto const word = v.substr(pos, space - pos);
+      if (word.size() + 1 > 78 - 1) fits = false;
+      else if (pos > 0 && line + 1 + word.size() > 78) out += "\r\n " + std::string(word), line = 1 + word.size();
+      else out += (pos > 0 ? " " : "") + std::string(word), line += (pos > 0 ? 1 : 0) + word.size();
+      pos = space + 1;
+    }
+    if (fits) return out;
+  }
   std::string out;
   std::size_t pos = 0;
   while (pos < v.size()) {
-    std::size_t end = std::min(v.size(), pos + 45);
+    std::size_t end = std::min(v.size(), pos + 36);
     while (end < v.size() && (static_cast<unsigned char>(v[end]) & 0xC0) == 0x80) --end;
     if (!out.empty()) out += "\r\n ";
     out += "=?UTF-8?B?" + base64(v.substr(pos, end - pos)) + "?=";
@@ -58,7 +77,7 @@ std::string header_text(std::string_view v) {
 /// A display name: a quoted-string when ASCII, else an encoded word.
 std::string display_name(std::string_view name) {
   if (name.empty()) return {};
-  if (!is_ascii(name)) return header_text(name);
+  if (!is_ascii(name)) return header_text(name, 78);
   std::string q = "\"";
   for (char c : name) {
     if (c == '"' || c == '\\') q += '\\';
@@ -139,7 +158,6 @@ std::string quoted_printable(std::string_view in) {
     } else if (c == '\r') {
       continue;
     } else if ((c >= 33 && c <= 126 && c != '=') || c == ' ' || c == '\t') {
-      // A dot alone at a line start is fine for SMTP (the client stuffs it), but "From " is not for mbox readers.
       put(std::string(1, static_cast<char>(c)));
     } else {
       put(std::string("=") + hex[c >> 4] + hex[c & 15]);
@@ -148,7 +166,8 @@ std::string quoted_printable(std::string_view in) {
   if (!out.empty() && (out.back() == ' ' || out.back() == '\t')) {
     char const last = out.back();
     out.pop_back();
-    out += std::string("=") + hex[static_cast<unsigned char>(last) >> 4] + hex[static_cast<unsigned char>(last) & 15];
+    --line;
+    put(std::string("=") + hex[static_cast<unsigned char>(last) >> 4] + hex[static_cast<unsigned char>(last) & 15]);
   }
   return out;
 }
@@ -204,13 +223,17 @@ outcome<std::string> compose_mail(outbound_mail const& m) {
   h += "From: " + mailbox(m.from_name, m.from_address) + "\r\n";
   h += "To: " + mailbox(m.to_name, m.to_address) + "\r\n";
   if (!m.reply_to.empty()) h += "Reply-To: " + mailbox(m.from_name, m.reply_to) + "\r\n";
-  h += "Subject: " + header_text(m.subject) + "\r\n";
+  h += "Subject: " + header_text(m.subject, 9) + "\r\n";
   h += "Message-ID: <" + m.message_id + ">\r\n";
-  if (!m.in_reply_to.empty()) h += "In-Reply-To: <" + m.in_reply_to + ">\r\n";
-  if (!m.references.empty()) {
+  // Ids come from residents' mail; one too long to fit a line is left out rather than break the header.
+  auto const fits = [](std::string const& id) { return id.size() <= max_id_length; };
+  if (!m.in_reply_to.empty() && fits(m.in_reply_to)) h += "In-Reply-To: <" + m.in_reply_to + ">\r\n";
+  std::vector<std::string> references;
+  std::copy_if(m.references.begin(), m.references.end(), std::back_inserter(references), fits);
+  if (!references.empty()) {
     h += "References:";
-    auto const first = m.references.size() > max_references ? m.references.size() - max_references : 0;
-    for (auto i = first; i < m.references.size(); ++i) h += "\r\n <" + m.references[i] + ">";
+    auto const first = references.size() > max_references ? references.size() - max_references : 0;
+    for (auto i = first; i < references.size(); ++i) h += "\r\n <" + references[i] + ">";
     h += "\r\n";
   }
   if (m.automatic) h += "Auto-Submitted: auto-replied\r\nX-Auto-Response-Suppress: All\r\n";

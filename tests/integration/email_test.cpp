@@ -14,6 +14,7 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <fstream>
 #include <regex>
 
 namespace balie::test {
@@ -244,6 +245,91 @@ TEST_CASE("LMTP straight to balied: per-recipient replies, unknown recipients, s
                                                                        mail("groot@burger.test", std::string(2 * 1024 * 1024, 'a')) + "QUIT\r\n");
   CHECK(big.find("552 5.3.4") != std::string::npos);
   CHECK(big.find("SIZE 1048576") != std::string::npos);
+}
+
+json imap_config(int imap_port, std::filesystem::path const& secret, std::string const& processed_folder) {
+  std::ofstream(secret) << "secret\n";
+  auto cfg = email_config(free_loopback_port(), free_loopback_port());
+  cfg["channels"]["email"].erase("smtp");
+  cfg["channels"]["email"]["imap"] = json::array({{{"name", "gemeente"},
+                                                   {"url", "imap://127.0.0.1:" + std::to_string(imap_port) + "/INBOX"},
+                                                   {"username", "info"},
+                                                   {"password", {{"file", secret.string()}}},
+                                                   {"inbox", "vergunningen"},
+                                                   {"processed_folder", processed_folder},
+                                                   {"poll_seconds", 1},
+                                                   {"batch", 2}}});
+  return cfg;
+}
+
+std::string resident_mail(int n) {
+  return "From: Bewoner " + std::to_string(n) + " <bewoner" + std::to_string(n) + "@burger.test>\r\nTo: info@gemeente.test\r\n"
+         "Subject: Vraag " + std::to_string(n) + "\r\nMessage-ID: <vraag." + std::to_string(n) + "@burger.test>\r\n\r\n"
+         "Dit is vraag " + std::to_string(n) + ".\r\n";
+}
+
+TEST_CASE("IMAP: a hosted mailbox is read in batches, each mail moved only once stored, the cursor kept in Redis") {
+  if (!can_run()) return;
+  temp_dir dir;
+  dovecot_server dovecot(dir.path / "dovecot", {{"info", "secret"}});
+  dovecot.start();
+  dovecot.create_folder("info", "Verwerkt");
+  for (int n = 1; n <= 5; ++n) dovecot.deliver("info", resident_mail(n));
+  test_stack s(imap_config(dovecot.imap_port(), dir.path / "imap-secret", "Verwerkt"));
+  REQUIRE(s.balied->wait_for_event("email.imap_processed", 5));
+  CHECK(s.inbox_length("vergunningen") == 5);  // five cases, in the configured inbox, over three batches of two
+  CHECK(s.redis.command({"HGET", "balie:email:imap:{gemeente}", "last_uid"}) == "5");
+  REQUIRE(s.balied->wait_for_event("channel.health"));
+  // Moved after storing: the INBOX empties into Verwerkt (the last move may trail the last store).
+  dovecot.deliver("info", resident_mail(6));
+  REQUIRE(s.balied->wait_for_event("email.imap_processed", 6));
+  CHECK(dovecot.messages("info", "INBOX").empty());
+  CHECK(dovecot.messages("info", "Verwerkt").size() == 6);
+  CHECK(s.redis.command({"HGET", "balie:email:imap:{gemeente}", "last_uid"}) == "6");
+  // A restart continues at the cursor: nothing is fetched twice.
+  s.balied.reset();
+  auto again = std::make_unique<balied_process>(balied_options{s.redis.socket(), s.dir.path, imap_config(dovecot.imap_port(), dir.path / "imap-secret", "Verwerkt")});
+  dovecot.deliver("info", resident_mail(7));
+  REQUIRE(again->wait_for_event("intake.stored"));
+  CHECK(s.inbox_length("vergunningen") == 7);
+  std::size_t duplicates = 0;
+  for (auto const& j : again->log()) duplicates += j.value("event", "") == "intake.duplicate";
+  CHECK(duplicates == 0);
+}
+
+TEST_CASE("IMAP: a UIDVALIDITY change neither loses nor duplicates mail; a server outage marks the source down, recovery up") {
+  if (!can_run()) return;
+  temp_dir dir;
+  dovecot_server dovecot(dir.path / "dovecot", {{"info", "secret"}});
+  dovecot.start();
+  for (int n = 1; n <= 3; ++n) dovecot.deliver("info", resident_mail(n));
+  // No processed folder: mail stays in the INBOX (flagged), so a resync offers it all again.
+  test_stack s(imap_config(dovecot.imap_port(), dir.path / "imap-secret", ""));
+  REQUIRE(s.balied->wait_for_event("intake.stored", 3));
+  dovecot.change_uid_validity("info");
+  dovecot.deliver("info", resident_mail(4));
+  REQUIRE(s.balied->wait_for_event("email.imap_uidvalidity_changed"));
+  bool const stored = s.balied->wait_for_event("intake.stored", 4);
+  if (!stored)
+    for (auto const& j : s.balied->log()) MESSAGE(j.dump());
+  REQUIRE(stored);
+  REQUIRE(s.balied->wait_for_event("intake.duplicate", 3));
+  CHECK(s.inbox_length("vergunningen") == 4);
+
+  auto health = [&](std::string const& state) {
+    for (auto const& j : s.balied->log())
+      if (j.value("event", "") == "channel.health" && j.value("state", "") == state) return true;
+    return false;
+  };
+  dovecot.stop();
+  REQUIRE(s.balied->wait_for_event("channel.health", 2));
+  CHECK(health("down"));
+  auto ready = json::parse(http_call(s.port(), "GET", "/readyz").body);
+  CHECK(ready["sources"]["imap:gemeente"] == "down");
+  dovecot.start();
+  REQUIRE(s.balied->wait_for_event("channel.health", 3));
+  ready = json::parse(http_call(s.port(), "GET", "/readyz").body);
+  CHECK(ready["sources"]["imap:gemeente"] == "up");
 }
 
 } // namespace

@@ -64,7 +64,9 @@ private:
   clock_fn clock_;
   id_source& ids_;
   std::atomic<bool> enabled_;
-  boost::asio::thread_pool workers_{1};
+  /// Parsing is cheap (~0.1 ms a mail); the fsyncs of storing attachments are
+  /// not, so several workers let them overlap.
+  boost::asio::thread_pool workers_{4};
 };
 
 } // namespace balie::gateway

@@ -146,6 +146,9 @@ void lmtp_server::accept() {
   acceptor_.async_accept(asio::make_strand(ioc_), [this](boost::system::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
     if (!ec) {
+      // Replies are small and answer the MTA's next step: never hold one back for Nagle.
+      boost::system::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
       auto c = std::make_shared<connection>(std::move(socket), intake_, config_, open_);
       if (open_->load() > config_.lmtp_max_connections) {
         c->shut("too many connections");

@@ -239,6 +239,7 @@ void email_sender::compose(std::shared_ptr<outgoing> o) {
       m.from_name = self->config_.from_name;
       m.to_address = o->to_address;
       m.to_name = o->to_name;
+      std::replace_if(m.to_name.begin(), m.to_name.end(), [](char ch) { return ch == '\r' || ch == '\n' || ch == '\0'; }, ' ');
       m.reply_to = email::reply_address(token, self->identity_);
       auto subject = o->msg.value("subject", "");
       if (subject.empty()) subject = case_subject.empty() ? "Uw bericht aan de gemeente" : "Re: " + case_subject;

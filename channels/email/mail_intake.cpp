@@ -1,6 +1,7 @@
 #include "channels/email/mail_intake.hpp"
 
 #include "channels/bsn.hpp"
+#include "channels/email/charset.hpp"
 #include "channels/text.hpp"
 
 #include <algorithm>
@@ -30,6 +31,21 @@ std::optional<outbound_ref> ids_pair(std::string_view s, std::string_view separa
 std::string domain_of(std::string_view address) {
   auto const at = address.rfind('@');
   return at == std::string_view::npos ? std::string{} : ascii_lower(address.substr(at + 1));
+}
+
+/// Valid UTF-8 in NFC, whatever a header or a broken part held: invalid
+/// bytes become U+FFFD (the JSON writer and every reader need valid UTF-8).
+std::string clean(std::string_view s) {
+  if (is_valid_utf8(s)) return to_nfc(s);
+  std::vector<std::string> ignored;
+  return to_nfc(decode_text(s, "utf-8", ignored));
+}
+
+/// A header value for one line of display: control characters (an encoded
+/// CR LF in a name, say) become spaces, so they can never reach a header Balie writes.
+std::string one_line(std::string s) {
+  std::replace_if(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; }, ' ');
+  return std::string(trim(s));
 }
 
 /// Cuts at a character boundary of valid UTF-8.
@@ -99,20 +115,21 @@ prepared_mail prepare_mail(parsed_mail const& mail, mail_envelope const& envelop
   m.direction = direction::inbound;
   m.channel = channel::email;
   m.provider = std::move(provider);
-  m.provider_message_id = mail.message_id.empty() ? "sha256:" + mail.content_hash : mail.message_id;
+  m.provider_message_id = mail.message_id.empty() ? "sha256:" + mail.content_hash : clean(mail.message_id);
   m.received_at = now;
   m.occurred_at = mail.date.value_or(now);
   std::string sender;
   if (mail.from) {
     sender = ascii_lower(mail.from->address);
-    if (!mail.from->name.empty()) m.resident.name = to_nfc(mail.from->name);
-    if (!sender.empty()) m.resident.addresses.push_back({"email", mail.from->address});
+    if (auto name = one_line(clean(mail.from->name)); !name.empty()) m.resident.name = name;
+    if (!sender.empty()) m.resident.addresses.push_back({"email", clean(mail.from->address)});
   }
-  if (!mail.subject.empty()) m.subject = to_nfc(mail.subject);
-  m.text = to_nfc(utf8_prefix(mail.text, max_text_bytes));
+  if (auto subject = one_line(clean(mail.subject)); !subject.empty()) m.subject = subject;
+  m.text = clean(utf8_prefix(mail.text, max_text_bytes));
   m.parse_warnings = mail.warnings;
   if (mail.text.size() > max_text_bytes) m.parse_warnings.emplace_back("text-truncated");
   m.attachments = std::move(files);
+  for (auto& a : m.attachments) a.filename = one_line(clean(a.filename)), a.content_type = clean(a.content_type);
   m.auto_generated = mail.auto_generated;
   m.classification.possible_bsn = contains_possible_bsn(m.text);
   m.classification.confidential = m.classification.possible_bsn;

@@ -72,3 +72,44 @@ TEST_CASE("secrets come from the environment or a file") {
   std::ofstream(dir.path / "c.json") << t;
   CHECK(load_config(dir.path / "c.json").redis.password == "s3cret");
 }
+
+TEST_CASE("the email section: the developer settings, and each mistake named by its path") {
+  auto const dev = load_config(std::string(BALIE_SOURCE_DIR) + "/config/dev.json", std::filesystem::path("/tmp/balie-data"));
+  CHECK(dev.email.enabled);
+  CHECK(dev.email.domain == "gemeente.test");
+  REQUIRE(dev.email.addresses.size() == 1);
+  CHECK(dev.email.addresses[0] == std::pair<std::string, std::string>{"info@gemeente.test", "algemeen"});
+  CHECK(dev.email.lmtp_address == "127.0.0.1");
+  CHECK(dev.email.lmtp_port == 2424);
+  CHECK(dev.email.attachment_dir == "/tmp/balie-data/attachments");
+  CHECK(dev.email.acknowledge_limit == 10);
+  CHECK(dev.email.acknowledge_period == std::chrono::hours(3));
+
+  auto email = [&](std::string const& section) {
+    auto t = minimal;
+    t.replace(t.rfind('}'), 1, R"(, "channels": {"email": )" + section + "}}");
+    return load_error(t);
+  };
+  std::string const ok = R"({"domain": "gemeente.test", "addresses": {"Info@Gemeente.test": "algemeen"}})";
+  CHECK(email(ok) == "");
+  CHECK(email(R"({"addresses": {"info@gemeente.test": "algemeen"}})") == "config: /channels/email/domain: missing required key");
+  CHECK(email(R"({"domain": "gemeente.test", "addresses": {"info@gemeente.test": "nergens"}})") ==
+        "config: /channels/email/addresses/info@gemeente.test: names no inbox in /inboxes");
+  CHECK(email(R"({"domain": "gemeente.test", "addresses": {"info+x@gemeente.test": "algemeen"}})") ==
+        "config: /channels/email/addresses/info+x@gemeente.test: expected a plain email address");
+  CHECK(email(R"({"domain": "gemeente.test", "addresses": {"geen adres": "algemeen"}})") ==
+        "config: /channels/email/addresses/geen adres: expected a plain email address");
+  CHECK(email(R"({"domain": "gemeente.test", "addresses": {}})") == "config: /channels/email/addresses: give at least one address");
+  CHECK(email(R"({"domain": "gemeente.test", "addresses": {"info@gemeente.test": "algemeen"}, "smtp": {"url": "http://relay"}})") ==
+        "config: /channels/email/smtp/url: expected smtp://host:port or smtps://host:port");
+  CHECK(email(R"({"domain": "gemeente.test", "addresses": {"info@gemeente.test": "algemeen"}, "from_name": "Gemeente\r\nBcc: x"})") ==
+        "config: /channels/email/from_name: must be one line");
+  CHECK(email(R"({"domain": "gemeente.test", "addresses": {"info@gemeente.test": "algemeen"},
+                  "imap": [{"name": "a", "url": "pop3://x", "username": "u", "password": {"env": "HOME"}, "inbox": "algemeen"}]})") ==
+        "config: /channels/email/imap/0/url: expected imap://host/FOLDER or imaps://");
+  CHECK(email(R"({"domain": "gemeente.test", "addresses": {"info@gemeente.test": "algemeen"},
+                  "imap": [{"name": "a", "url": "imaps://x/INBOX", "username": "u", "inbox": "algemeen"}]})") ==
+        "config: /channels/email/imap/0/password: missing required key");
+  CHECK(email(R"({"domain": "gemeente.test", "addresses": {"info@gemeente.test": "algemeen"}, "lmtp": {"port": 99999}})") ==
+        "config: /channels/email/lmtp/port: must be between 0 and 65535");
+}

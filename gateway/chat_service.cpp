@@ -5,7 +5,6 @@
 #include "queue/keys.hpp"
 
 #include <boost/asio/post.hpp>
-#include <openssl/rand.h>
 
 #include <ctime>
 #include <unistd.h>
@@ -21,19 +20,7 @@ constexpr std::chrono::milliseconds takeover_after{60'000};
 /// Heartbeat of the event-stream fallback (proxies drop silent streams).
 constexpr std::chrono::seconds listener_ping{15};
 
-std::string random_token() {
-  unsigned char raw[32];
-  if (RAND_bytes(raw, sizeof raw) != 1) throw std::runtime_error("no random bytes");
-  static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  unsigned bits = 0, value = 0;
-  for (unsigned char b : raw) {
-    value = (value << 8) | b, bits += 8;
-    while (bits >= 6) out.push_back(alphabet[(value >> (bits -= 6)) & 0x3F]);
-  }
-  if (bits) out.push_back(alphabet[(value << (6 - bits)) & 0x3F]);
-  return out;
-}
+std::string random_token() { return random_text(32, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"); }
 
 std::string language_code(std::string const& lang) { return lang == "en" ? "eng" : "nld"; }
 

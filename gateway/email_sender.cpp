@@ -8,11 +8,11 @@
 #include "channels/email/outbound_mail.hpp"
 #include "channels/text.hpp"
 #include "gateway/log.hpp"
+#include "gateway/tokens.hpp"
 #include "queue/keys.hpp"
 
 #include <boost/asio/post.hpp>
 #include <curl/curl.h>
-#include <openssl/rand.h>
 
 #include <unistd.h>
 
@@ -30,24 +30,10 @@ constexpr std::chrono::seconds thread_index_ttl{400 * 24 * 3600};
 /// Messages of a case read to build References.
 constexpr std::size_t max_case_messages = 200;
 
-std::string random_token() {
-  unsigned char raw[10];
-  if (RAND_bytes(raw, sizeof raw) != 1) throw std::runtime_error("no random bytes");
-  static constexpr char alphabet[] = "0123456789abcdefghjkmnpqrstvwxyz";
-  std::string out;
-  unsigned bits = 0, value = 0;
-  for (unsigned char b : raw) {
-    value = (value << 8) | b, bits += 8;
-    while (bits >= 5) out.push_back(alphabet[(value >> (bits -= 5)) & 31]);
-  }
-  return out;  // 16 characters, 80 bits
-}
+/// A case's reply token: 16 characters, 80 bits, lower case (addresses are matched lower-cased).
+std::string random_token() { return random_text(10, "0123456789abcdefghjkmnpqrstvwxyz"); }
 
-std::string random_boundary() {
-  unsigned char raw[12];
-  if (RAND_bytes(raw, sizeof raw) != 1) throw std::runtime_error("no random bytes");
-  return "=_balie_" + to_hex(raw, sizeof raw);
-}
+std::string random_boundary() { return "=_balie_" + random_text(12, "0123456789abcdef"); }
 
 struct curl_cleanup {
   void operator()(CURL* c) const { curl_easy_cleanup(c); }

@@ -42,4 +42,8 @@ private:
 /// Token files hold this digest of each token (channels/text.hpp).
 using balie::sha256_hex;
 
+/// `bytes` random bytes (OpenSSL's CSPRNG) written in `alphabet`, whose size
+/// is 16, 32 or 64 (4, 5 or 6 bits per character). Throws when the CSPRNG fails.
+std::string random_text(std::size_t bytes, std::string_view alphabet);
+
 } // namespace balie::gateway

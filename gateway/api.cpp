@@ -87,6 +87,8 @@ std::vector<api::route_entry> const& api::table() {
             [](api& a, auto const& q, me_t me, params const& p, http_responder r) { a.list_cases(q, *me, p[0], std::move(r)); }),
       entry("GET", "/api/v1/cases/{id}", access::staff,
             [](api& a, auto const& q, me_t me, params const& p, http_responder r) { a.get_case(q, *me, p[0], std::move(r)); }),
+      entry("GET", "/api/v1/cases/{id}/attachments/{sha256}", access::staff,
+            [](api& a, auto const& q, me_t me, params const& p, http_responder r) { a.get_attachment(q, *me, p[0], p[1], std::move(r)); }),
       entry("GET", "/api/v1/me", access::staff,
             [](api& a, auto const& q, me_t me, params const&, http_responder r) { a.who_am_i(q, *me, std::move(r)); }),
       entry("GET", "/api/v1/events", access::staff,

@@ -69,6 +69,7 @@ private:
   void list_inboxes(http_request const&, principal const&, http_responder);
   void list_cases(http_request const&, principal const&, std::string const& inbox, http_responder);
   void get_case(http_request const&, principal const&, std::string const& case_id, http_responder);
+  void get_attachment(http_request const&, principal const&, std::string const& case_id, std::string const& sha256, http_responder);
   void who_am_i(http_request const&, principal const&, http_responder);
   void events(http_request const&, principal const&, http_responder);
 

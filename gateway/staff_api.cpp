@@ -1,7 +1,7 @@
 // The staff read path: who am I, inboxes with their counts, an inbox's
 // cases (filtered, paged), one case with its messages in both directions,
-// delivery status, notes and the addresses a reply can go to, and the live
-// event stream. Staff see only the inboxes on their token; a case in
+// delivery status, notes and the addresses a reply can go to, the files its
+// messages carry (downloads only), and the live event stream. Staff see only the inboxes on their token; a case in
 // another inbox answers 403 without saying anything about the case. Every
 // case read is written to the audit stream first: no audit line, no read.
 #include "gateway/api.hpp"
@@ -11,6 +11,7 @@
 #include "gateway/staff_views.hpp"
 
 #include <charconv>
+#include <fstream>
 
 namespace balie::gateway {
 namespace {
@@ -119,6 +120,56 @@ void api::get_case(http_request const&, principal const& me, std::string const& 
     if (!me.may_see(c.summary.fields["inbox"])) return respond(problem(403, "forbidden", "You have no access to this case."));
     audit_then(me, "case.read", case_id, respond, [c = std::move(c), cfg](http_responder respond) {
       respond(json_response(200, case_view_json(c, *cfg)));
+    });
+  });
+}
+
+namespace {
+
+/// RFC 6266 / RFC 8187: an ASCII fallback name and the exact UTF-8 name, percent-encoded.
+std::string download_disposition(std::string const& filename) {
+  std::string ascii, encoded;
+  for (unsigned char c : filename) {
+    ascii += (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') ? static_cast<char>(c) : '_';
+    if (std::isalnum(c) || c == '.' || c == '-' || c == '_') encoded += static_cast<char>(c);
+    else encoded += "%" + to_hex(&c, 1);
+  }
+  if (filename.empty()) return "attachment";
+  return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded;
+}
+
+} // namespace
+
+void api::get_attachment(http_request const&, principal const& me, std::string const& case_id, std::string const& sha256,
+                         http_responder respond) {
+  auto const none = [] { return problem(404, "not-found", "This case has no such file."); };
+  bool const hex = sha256.size() == 64 && sha256.find_first_not_of("0123456789abcdef") == std::string::npos;
+  if (!is_case_id(case_id) || !hex) return respond(none());
+  auto const cfg = current_config();
+  store_.read_case(case_id, max_case_messages, [this, me, cfg, case_id, sha256, respond, none](boost::system::error_code ec, queue::case_record c) {
+    if (ec) return respond(store_unavailable());
+    if (c.summary.fields.empty()) return respond(problem(404, "not-found", "There is no case with this id."));
+    if (!me.may_see(c.summary.fields["inbox"])) return respond(problem(403, "forbidden", "You have no access to this case."));
+    // Only a file one of this case's messages names: a digest alone opens nothing.
+    std::optional<std::string> filename;
+    for (auto const& m : c.messages) {
+      auto const j = nlohmann::json::parse(m.json, nullptr, false);
+      if (j.is_discarded()) continue;
+      for (auto const& a : j.value("attachments", nlohmann::json::array()))
+        if (a.value("sha256", "") == sha256 && !filename) filename = a.value("filename", "");
+    }
+    if (!filename) return respond(none());
+    audit_then(me, "case.attachment", case_id, respond, [cfg, sha256, filename = *filename](http_responder respond) {
+      // The path comes from the digest, never from stored text.
+      std::ifstream in(cfg->email.attachment_dir / sha256.substr(0, 2) / sha256, std::ios::binary);
+      if (!in) return respond(problem(404, "not-found", "The file is no longer stored."));
+      http_response r;
+      r.content_type = "application/octet-stream";  // never the declared type: the browser must not render it
+      r.body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      r.headers.emplace_back("Content-Disposition", download_disposition(filename));
+      r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+      r.headers.emplace_back("Cache-Control", "no-store");
+      respond(std::move(r));
     });
   });
 }

@@ -132,7 +132,7 @@ std::string download_disposition(std::string const& filename) {
   for (unsigned char c : filename) {
     ascii += (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') ? static_cast<char>(c) : '_';
     if (std::isalnum(c) || c == '.' || c == '-' || c == '_') encoded += static_cast<char>(c);
-    else encoded += "%" + to_hex(&c, 1);
+    else encoded += {'%', "0123456789ABCDEF"[c >> 4], "0123456789ABCDEF"[c & 15]};  // RFC 3986: upper-case hex
   }
   if (filename.empty()) return "attachment";
   return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded;

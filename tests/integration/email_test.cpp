@@ -212,14 +212,27 @@ TEST_CASE("while Redis is down LMTP answers 451, Postfix keeps the mail, and it 
   CHECK(m.case_view(m.open_cases()[0])["messages"][0]["text"] == "Komt dit aan?");
 }
 
+/// balied alone with its LMTP port (no Postfix needed), for what is about Balie's own listener.
+struct lmtp_stack {
+  test_stack s;
+  std::uint16_t port = 0;
+  explicit lmtp_stack(json cfg = email_config(free_loopback_port(), free_loopback_port())) : s(std::move(cfg)) {
+    REQUIRE(s.balied->wait_for_event("lmtp.listening"));
+    for (auto const& j : s.balied->log())
+      if (j.value("event", "") == "lmtp.listening") port = static_cast<std::uint16_t>(std::stoi(j.value("port", "0")));
+    REQUIRE(port > 0);
+  }
+  /// One mail in one pipelined LMTP session; returns every reply.
+  std::string deliver(std::string const& envelope_from, std::string const& raw, std::string const& rcpt = "info@gemeente.test") {
+    return raw_exchange(port, "LHLO mx.gemeente.test\r\nMAIL FROM:<" + envelope_from + ">\r\nRCPT TO:<" + rcpt + ">\r\nDATA\r\n" + raw +
+                                  "\r\n.\r\nQUIT\r\n");
+  }
+};
+
 TEST_CASE("LMTP straight to balied: per-recipient replies, unknown recipients, size limit, bare LF, pipelining") {
-  if (!can_run()) return;
-  test_stack s(email_config(free_loopback_port(), free_loopback_port()));
-  REQUIRE(s.balied->wait_for_event("lmtp.listening"));
-  int port = 0;
-  for (auto const& j : s.balied->log())
-    if (j.value("event", "") == "lmtp.listening") port = std::stoi(j.value("port", "0"));
-  REQUIRE(port > 0);
+  lmtp_stack l;
+  auto& s = l.s;
+  auto const port = l.port;
   auto const mail = [](std::string const& id, std::string const& body) {
     return "From: Jan <jan@burger.test>\r\nTo: info@gemeente.test\r\nSubject: Test\r\nMessage-ID: <" + id + ">\r\n\r\n" + body + "\r\n.\r\n";
   };
@@ -333,6 +346,89 @@ TEST_CASE("IMAP: a UIDVALIDITY change neither loses nor duplicates mail; a serve
   REQUIRE(s.balied->wait_for_event("channel.health", 3));
   ready = json::parse(http_call(s.port(), "GET", "/readyz").body);
   CHECK(ready["sources"]["imap:gemeente"] == "up");
+}
+
+TEST_CASE("acknowledgements: one per new case, none to machines or to Balie itself, at most max_per_address per period") {
+  auto cfg = email_config(free_loopback_port(), free_loopback_port());
+  cfg["channels"]["email"].erase("smtp");  // acknowledgements stay queued where the test can count them
+  cfg["channels"]["email"]["acknowledge"]["max_per_address"] = 2;
+  lmtp_stack l(cfg);
+  auto const queued = [&] { return l.s.redis.integer({"XLEN", queue::keys::outbound("email")}); };
+  auto const mail = [](std::string const& from, std::string const& id, std::string const& extra = {}) {
+    return "From: " + from + "\r\nTo: info@gemeente.test\r\nSubject: Vraag\r\nMessage-ID: <" + id + ">\r\n" + extra + "\r\nTekst.";
+  };
+  std::size_t stored = 0;
+  auto const deliver = [&](std::string const& envelope, std::string const& raw) {
+    CHECK(l.deliver(envelope, raw).find("250 2.0.0 <info@gemeente.test>") != std::string::npos);
+    REQUIRE(l.s.balied->wait_for_event("intake.stored", ++stored));
+  };
+  deliver("jan@burger.test", mail("jan@burger.test", "a1@burger.test"));
+  CHECK(queued() == 1);
+  // Machines: an auto-reply, a list, a null sender, a bounce sender, Balie's own address.
+  deliver("jan@burger.test", mail("jan@burger.test", "a2@burger.test", "Auto-Submitted: auto-replied\r\n"));
+  deliver("jan@burger.test", mail("jan@burger.test", "a3@burger.test", "Precedence: bulk\r\n"));
+  deliver("jan@burger.test", mail("jan@burger.test", "a4@burger.test", "X-Auto-Response-Suppress: OOF, AutoReply\r\n"));
+  deliver("", mail("jan@burger.test", "a5@burger.test"));
+  deliver("postmaster@burger.test", mail("postmaster@burger.test", "a6@burger.test"));
+  deliver("info@gemeente.test", mail("info@gemeente.test", "a7@gemeente.test"));
+  CHECK(queued() == 1);
+  // Per address: the second is acknowledged, the third is not (limit 2 per period).
+  deliver("jan@burger.test", mail("jan@burger.test", "a8@burger.test"));
+  deliver("jan@burger.test", mail("Jan@Burger.test", "a9@burger.test"));
+  CHECK(queued() == 2);
+  CHECK(l.s.balied->wait_for_event("email.acknowledgement_limited"));
+  // Every one of them reached a case all the same.
+  CHECK(l.s.inbox_length("algemeen") == 9);
+}
+
+TEST_CASE("a file of an email is downloadable by staff of its inbox only, as a download, byte for byte") {
+  lmtp_stack l;
+  std::string const pdf = "%PDF-1.4\n% Balie test\n\x01\x02\x03 binary\n%%EOF\n";
+  auto const base64 = [](std::string const& in) {
+    static constexpr char const* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    for (std::size_t i = 0; i < in.size(); i += 3) {
+      unsigned n = static_cast<unsigned char>(in[i]) << 16;
+      if (i + 1 < in.size()) n |= static_cast<unsigned char>(in[i + 1]) << 8;
+      if (i + 2 < in.size()) n |= static_cast<unsigned char>(in[i + 2]);
+      out += a[(n >> 18) & 63], out += a[(n >> 12) & 63];
+      out += i + 1 < in.size() ? a[(n >> 6) & 63] : '=';
+      out += i + 2 < in.size() ? a[n & 63] : '=';
+    }
+    return out;
+  };
+  auto const raw = "From: Jan <jan@burger.test>\r\nTo: info@gemeente.test\r\nSubject: Paspoort\r\nMessage-ID: <bijlage.1@burger.test>\r\n"
+                   "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nZie bijlage.\r\n"
+                   "--b\r\nContent-Type: text/html\r\nContent-Disposition: attachment; filename*=UTF-8''pasp%C3%B6ort.pdf\r\n"
+                   "Content-Transfer-Encoding: base64\r\n\r\n" + base64(pdf) + "\r\n--b--";
+  REQUIRE(l.deliver("jan@burger.test", raw).find("250 2.0.0") != std::string::npos);
+  REQUIRE(l.s.balied->wait_for_event("intake.stored"));
+  auto const case_id = l.s.redis.list({"ZRANGE", queue::keys::inbox_open("algemeen"), "0", "-1"}).at(0);
+  auto const get = [&](std::string const& path, char const* token = staff_token) {
+    return http_call(l.s.port(), "GET", path, {{"Authorization", std::string("Bearer ") + token}});
+  };
+  auto const view = json::parse(get("/api/v1/cases/" + case_id).body);
+  auto const& files = view["messages"][0]["attachments"];
+  REQUIRE(files.size() == 2);  // the PDF and the original mail
+  CHECK(files[0]["filename"] == "paspöort.pdf");
+  CHECK(files[1]["filename"] == "bericht.eml");
+  auto const sha = files[0]["sha256"].get<std::string>();
+
+  auto const file = get("/api/v1/cases/" + case_id + "/attachments/" + sha);
+  REQUIRE(file.status == 200);
+  CHECK(file.body == pdf);
+  CHECK(file.headers.at("content-type") == "application/octet-stream");  // not the declared text/html
+  CHECK(file.headers.at("x-content-type-options") == "nosniff");
+  CHECK(file.headers.at("content-disposition") == "attachment; filename=\"pasp__ort.pdf\"; filename*=UTF-8''pasp%C3%B6ort.pdf");
+  auto const original = get("/api/v1/cases/" + case_id + "/attachments/" + files[1]["sha256"].get<std::string>());
+  CHECK(original.body.find("Subject: Paspoort") != std::string::npos);
+
+  CHECK(get("/api/v1/cases/" + case_id + "/attachments/" + sha, "vergunningen-demo-token").status == 403);
+  CHECK(get("/api/v1/cases/" + case_id + "/attachments/" + std::string(64, 'a')).status == 404);  // named by no message of this case
+  CHECK(get("/api/v1/cases/" + case_id + "/attachments/..%2F..%2Fetc%2Fpasswd").status == 404);
+  CHECK(http_call(l.s.port(), "GET", "/api/v1/cases/" + case_id + "/attachments/" + sha).status == 401);
+  auto const audit = l.s.redis.list({"XRANGE", std::string(queue::keys::audit), "-", "+"});
+  CHECK(std::find(audit.begin(), audit.end(), "case.attachment") != audit.end());
 }
 
 } // namespace

@@ -5,7 +5,8 @@
 // when data changes; this module only fills lists and texts. Everything that
 // comes from residents or the API is put into the page with textContent,
 // createTextNode or setAttribute of harmless attributes, never parsed as HTML,
-// and never used to build a URL. The access token lives in sessionStorage only
+// and never used to build a URL (an attachment's SHA-256 only after it
+// matched 64 hex digits). Files are downloads only, never shown in the page. The access token lives in sessionStorage only
 // and travels in the Authorization header, so live updates read the event
 // stream with fetch() instead of EventSource (which cannot send headers).
 //
@@ -176,19 +177,27 @@ class ApiError extends Error {
   }
 }
 
-async function api(path, { method = 'GET', body } = {}) {
-  const headers = { Authorization: `Bearer ${state.token}`, Accept: 'application/json' };
+/** fetch() on the staff API with the token; a failed answer becomes an ApiError (401 signs out). */
+async function apiFetch(path, { method = 'GET', body, accept = 'application/json' } = {}) {
+  const headers = { Authorization: `Bearer ${state.token}`, Accept: accept };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const res = await fetch(API + path, {
     method, headers, cache: 'no-store', body: body === undefined ? undefined : JSON.stringify(body),
   });
-  const type = res.headers.get('Content-Type') || '';
-  const data = type.includes('json') ? await res.json().catch(() => null) : null;
   if (!res.ok) {
+    const type = res.headers.get('Content-Type') || '';
+    const problem = type.includes('json') ? await res.json().catch(() => null) : null;
     if (res.status === 401 && state.me) signOut('Uw toegangscode werkt niet meer. Log opnieuw in.');
-    throw new ApiError(res.status, data);
+    throw new ApiError(res.status, problem);
   }
-  return data;
+  return res;
+}
+
+/** A JSON call on the staff API: the parsed answer, or null when it has no JSON body. */
+async function api(path, options) {
+  const res = await apiFetch(path, options);
+  const type = res.headers.get('Content-Type') || '';
+  return type.includes('json') ? res.json().catch(() => null) : null;
 }
 
 const enc = encodeURIComponent;
@@ -521,7 +530,14 @@ function renderConversation(c) {
     ...(c.notes || []).map((n) => ({ at: n.created_at, note: n })),
   ];
   entries.sort((a, b) => (Date.parse(a.at) || 0) - (Date.parse(b.at) || 0));
-  $('conversation').replaceChildren(...entries.map((e) => (e.message ? messageItem(e.message) : noteItem(e.note))));
+  // A live update redraws the conversation: keep focus on the same control
+  // and opened transcripts open, so keyboard and screen reader users keep their place.
+  const list = $('conversation');
+  const focusKey = document.activeElement?.closest?.('#conversation [data-focus-key]')?.dataset.focusKey;
+  const opened = new Set(Array.from(list.querySelectorAll('details[open][data-focus-key]'), (d) => d.dataset.focusKey));
+  list.replaceChildren(...entries.map((e) => (e.message ? messageItem(e.message) : noteItem(e.note))));
+  for (const d of list.querySelectorAll('details[data-focus-key]')) if (opened.has(d.dataset.focusKey)) d.open = true;
+  if (focusKey) list.querySelector(`[data-focus-key="${CSS.escape(focusKey)}"]`)?.focus();
 }
 
 function timeNode(iso) {
@@ -537,10 +553,13 @@ function messageItem(m) {
   meta.append(el('strong', null, word(DIRECTION_WORDS, m.direction)), document.createTextNode(
     ` · ${word(CHANNEL_WORDS, m.channel)} · `), timeNode(m.occurred_at));
   li.append(meta);
+  if (m.auto_generated === true) li.append(autoNotice(inbound));
   const address = m.resident?.addresses?.[0]?.value;
   const resident = [m.resident?.name, address].filter(Boolean).join(', ') || 'onbekende inwoner';
   li.append(el('p', 'balie-message__party', inbound ? `Van: ${resident}` : `Aan: ${resident}`));
   if (m.subject) li.append(el('p', 'balie-message__subject', `Onderwerp: ${m.subject}`));
+  const warnings = Array.isArray(m.parse_warnings) ? m.parse_warnings.map(String) : [];
+  if (warnings.length) li.append(parseNotice(warnings));
   // Only the plain text: an email's HTML is never shown.
   const lang = inbound ? htmlLang(m.resident?.language) : null;
   li.append(residentText(el('p', 'balie-message__text', m.text || ''), lang));
@@ -548,7 +567,10 @@ function messageItem(m) {
   if (segments.length) {
     // The whole call, folded: the text above is what the resident said.
     const details = el('details', 'balie-transcript');
-    details.append(el('summary', null, `Hele gesprek lezen (${segments.length} ${segments.length === 1 ? 'deel' : 'delen'})`));
+    const summary = el('summary', null, `Hele gesprek lezen (${segments.length} ${segments.length === 1 ? 'deel' : 'delen'})`);
+    details.dataset.focusKey = `transcript:${m.id}`;
+    summary.dataset.focusKey = `transcript-summary:${m.id}`;
+    details.append(summary);
     const ol = el('ol', 'balie-transcript__segments');
     for (const seg of segments) {
       const item = el('li');
@@ -562,7 +584,7 @@ function messageItem(m) {
   if (m.attachments?.length) {
     li.append(el('p', 'balie-message__label', m.attachments.length === 1 ? 'Bijlage:' : 'Bijlagen:'));
     const ul = el('ul', 'balie-attachments');
-    for (const a of m.attachments) ul.append(el('li', null, `${a.filename} (${sizeText(a.size)})`));
+    m.attachments.forEach((a, i) => ul.append(attachmentItem(m, a, i)));
     li.append(ul);
   }
   if (!inbound) {
@@ -572,6 +594,137 @@ function messageItem(m) {
     li.append(status);
   }
   return li;
+}
+
+// A message a machine wrote: an out-of-office reply, a bounce or a mailing
+// list (inbound), or Balie's own receipt (outbound). Said in words, so it is
+// never read as what the resident or a colleague wrote.
+function autoNotice(inbound) {
+  const p = el('p', 'balie-auto');
+  p.append(el('strong', 'balie-auto__label', 'Automatisch bericht'), document.createTextNode(inbound
+    ? ' Een computer heeft dit verstuurd, bijvoorbeeld een afwezigheidsmelding. Dit zijn niet de woorden van de inwoner.'
+    : ' Balie heeft dit zelf verstuurd, niet een medewerker.'));
+  return p;
+}
+
+// Warnings that say nothing about what staff read (a mail without a
+// Message-ID reads fine); they stay in the technical details only.
+const QUIET_WARNINGS = new Set(['missing-message-id', 'text-truncated']);
+
+/** The plain-Dutch sentences for a message's parse warnings (codes stay out of them). */
+export function parseWarningTexts(codes) {
+  const texts = [];
+  if (codes.some((c) => !QUIET_WARNINGS.has(c))) {
+    texts.push('Deze e-mail was niet helemaal goed te lezen. Open de originele e-mail als iets vreemd lijkt.');
+  }
+  if (codes.includes('text-truncated')) texts.push('De tekst is ingekort. De hele e-mail staat in de bijlage.');
+  return texts;
+}
+
+function parseNotice(codes) {
+  const box = el('div', 'utrecht-alert utrecht-alert--warning balie-parse-notice');
+  const message = el('div', 'utrecht-alert__message');
+  for (const text of parseWarningTexts(codes)) message.append(el('p', 'balie-parse-notice__text', text));
+  // The codes, folded away, for a report to the administrator.
+  const details = el('details', 'balie-parse-notice__details');
+  details.append(el('summary', null, 'Technische details voor de beheerder'));
+  const ul = el('ul');
+  for (const code of codes) ul.append(el('li', null, code));
+  details.append(ul);
+  message.append(details);
+  box.append(message);
+  return box;
+}
+
+// ---------------------------------------------------------------------------
+// Attachments: downloaded with the token as bytes, saved under their name,
+// never opened in the page. The declared content type is never used.
+
+// The object URL lives until the browser has taken the download over.
+const REVOKE_DELAY_MS = 10000;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+// Bidirectional controls let "factuur<RLO>fdp.exe" look like "factuurexe.pdf".
+const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/gu;
+
+/** A file name as staff see it: no bidirectional tricks, no control characters. */
+export function visibleFilename(name) {
+  return String(name ?? '').replace(BIDI_CONTROLS, '').replace(CONTROL_CHARS, ' ').trim();
+}
+
+/** The name a download is saved under: no folders, no characters file systems refuse. */
+export function downloadFilename(name) {
+  return visibleFilename(name).replace(/[/\\:*?"<>|]/g, '_').replace(/^\.+/, '') || 'bijlage';
+}
+
+/** The button text for a file: "Download foto.jpg (48 kB)"; the original mail says what it is. */
+export function attachmentLabel(a, { original = false } = {}) {
+  const size = sizeText(a.size);
+  if (original) return `Download originele e-mail (${visibleFilename(a.filename) || 'bericht.eml'}, ${size})`;
+  return `Download ${visibleFilename(a.filename) || 'bijlage zonder naam'} (${size})`;
+}
+
+// balied stores every email as it arrived and names it last, as bericht.eml.
+const isOriginalMail = (m, a, i) => m.channel === 'email' && i === m.attachments.length - 1 && a.filename === 'bericht.eml';
+
+function attachmentItem(m, a, i) {
+  const item = el('li', 'balie-attachments__item');
+  const original = isOriginalMail(m, a, i);
+  const label = attachmentLabel(a, { original });
+  const sha256 = String(a.sha256 || '');
+  if (!SHA256_HEX.test(sha256)) {
+    item.textContent = `${label.replace(/^Download /, '')}: kan niet worden gedownload`;
+    return item;
+  }
+  const button = el('button', 'utrecht-button utrecht-button--secondary-action balie-attachment-button', label);
+  button.type = 'button';
+  button.dataset.focusKey = `attachment:${m.id}:${i}`;
+  const caseId = state.caseId;
+  // How the status line names the file, at the start of a sentence.
+  const what = original ? 'De originele e-mail' : `Het bestand ${visibleFilename(a.filename) || 'zonder naam'}`;
+  button.addEventListener('click', () => downloadAttachment(caseId, sha256, downloadFilename(a.filename), what));
+  item.append(button);
+  return item;
+}
+
+const downloading = new Set();
+
+async function downloadAttachment(caseId, sha256, filename, what) {
+  const key = `${caseId}/${sha256}`;
+  if (downloading.has(key)) return; // a second click while the first is busy does nothing
+  downloading.add(key);
+  setStatus('Bezig met downloaden…');
+  try {
+    const res = await apiFetch(`/cases/${enc(caseId)}/attachments/${sha256}`,
+      { accept: 'application/octet-stream, application/problem+json' });
+    // Always plain bytes, whatever the file claims to be: nothing renders it.
+    const blob = new Blob([await res.arrayBuffer()], { type: 'application/octet-stream' });
+    saveBlob(blob, filename);
+    setStatus(`${what} is gedownload.`);
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 401)) setStatus(downloadErrorText(err, what));
+  } finally {
+    downloading.delete(key);
+  }
+}
+
+function saveBlob(blob, filename) {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  a.hidden = true;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), REVOKE_DELAY_MS);
+}
+
+function downloadErrorText(err, what) {
+  const status = err instanceof ApiError ? err.status : 0;
+  if (status === 404) return `${what} kon niet worden gedownload. Balie bewaart het niet meer.`;
+  if (status === 403) return PROBLEM_WORDS.forbidden;
+  return `${what} kon niet worden gedownload. Probeer het later opnieuw.`;
 }
 
 const SPEAKER_WORDS = { resident: 'Inwoner', staff: 'Medewerker', ivr: 'Keuzemenu', interpreter: 'Tolk', unknown: 'Spreker onbekend' };
@@ -602,7 +755,7 @@ function noteItem(n) {
 
 function sizeText(bytes) {
   const n = Number(bytes) || 0;
-  if (n < 1024) return `${n} bytes`;
+  if (n < 1024) return n === 1 ? '1 byte' : `${n} bytes`;
   if (n < 1024 * 1024) return `${Math.round(n / 1024)} kB`;
   return `${(n / (1024 * 1024)).toFixed(1).replace('.', ',')} MB`;
 }

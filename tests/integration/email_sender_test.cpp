@@ -1,0 +1,205 @@
+// The SMTP sender against a real Redis, with the relay replaced by a fake
+// that answers what each test scripts (sent, a temporary or a permanent
+// failure): retries with backoff until sent, a permanent failure as `failed`
+// with a dead letter, the attempt limit, a mail that cannot be composed, and
+// one failing reply never holding up the next. What reached the "relay" is
+// checked as the relay would see it: envelope sender, recipient, bytes.
+#include "gateway/email_sender.hpp"
+#include "queue/case_workflow.hpp"
+#include "queue/keys.hpp"
+#include "tests/support/queue_stack.hpp"
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <deque>
+
+namespace balie::test {
+namespace {
+
+using json = nlohmann::json;
+using gateway::smtp_result;
+
+/// The relay: answers from a script per recipient (default: sent) and records every call.
+struct fake_relay {
+  struct call {
+    std::string envelope_from, recipient, message;
+  };
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::map<std::string, std::deque<smtp_result>> script;
+  std::vector<call> calls;
+
+  gateway::smtp_transport transport() {
+    return [this](gateway::email_config const&, std::string const& from, std::string const& to, std::string const& message) {
+      std::lock_guard lock(mutex);
+      calls.push_back({from, to, message});
+      cv.notify_all();
+      auto& queue = script[to];
+      if (queue.empty()) return smtp_result{smtp_result::kind::sent, "250 ok"};
+      auto r = queue.front();
+      queue.pop_front();
+      return r;
+    };
+  }
+  std::size_t count(std::string const& to) const {
+    return static_cast<std::size_t>(std::count_if(calls.begin(), calls.end(), [&](call const& c) { return c.recipient == to; }));
+  }
+  std::size_t calls_to(std::string const& to) {
+    std::lock_guard lock(mutex);
+    return count(to);
+  }
+  bool wait_calls(std::string const& to, std::size_t n) {
+    std::unique_lock lock(mutex);
+    return cv.wait_for(lock, std::chrono::seconds(30), [&] { return count(to) >= n; });
+  }
+};
+
+struct sender_stack {
+  queue_stack st;
+  id_source ids{7};
+  queue::case_workflow flow{st.h->redis};
+  fake_relay relay;
+  std::shared_ptr<gateway::email_sender> sender;
+
+  explicit sender_stack(int max_attempts = 8) {
+    gateway::email_config cfg;
+    cfg.enabled = true;
+    cfg.domain = "gemeente.test";
+    cfg.addresses = {{"info@gemeente.test", "algemeen"}};
+    cfg.smtp_url = "smtp://127.0.0.1:1";  // unused: the fake relay answers
+    cfg.smtp_retry_initial = std::chrono::seconds(1);
+    cfg.max_send_attempts = max_attempts;
+    auto own = queue::redis_connection::create(st.h->ioc.get_executor(), options_for(st.server), [](std::string_view, std::string_view) {});
+    sender = std::make_shared<gateway::email_sender>(cfg, own, *st.store, flow, system_now, relay.transport());
+    sender->start();
+  }
+  ~sender_stack() { sender->stop(); }
+
+  /// A resident's mail as a new case; returns the case id.
+  std::string email_case(std::string const& from) {
+    case_message m;
+    auto const now = system_now();
+    m.id = ids.ulid(now);
+    m.case_id = ids.ulid(now);
+    m.reference = ids.case_reference();
+    m.channel = channel::email;
+    m.provider = "lmtp";
+    m.provider_message_id = "vraag." + m.id + "@burger.test";
+    m.occurred_at = m.received_at = now;
+    m.resident.addresses = {{"email", from}};
+    m.subject = "Container";
+    m.text = "Mijn container is kapot.";
+    m.routing = routing_info{"algemeen", priority::normal, std::nullopt, "test"};
+    REQUIRE(!enqueue(*st.store, m, "email:" + m.id).first);
+    return m.case_id;
+  }
+
+  /// Queues an outbound mail to `to` on the case (as an acknowledgement would be); returns its message id.
+  std::string queue_mail(std::string const& case_id, std::string const& to, std::string const& text = "Wij helpen u graag.") {
+    auto const now = system_now();
+    case_message m;
+    m.id = ids.ulid(now);
+    m.case_id = case_id;
+    m.reference = "BL-7K3M9Q";
+    m.direction = direction::outbound;
+    m.channel = channel::email;
+    m.provider = "balie";
+    m.provider_message_id = m.id;
+    m.occurred_at = m.received_at = now;
+    m.resident.addresses = {{"email", to}};
+    m.text = text;
+    json const delivery = {{"status", "queued"}, {"attempts", 0}, {"updated_at", "2026-11-28T10:00:00Z"}};
+    queue::automatic_request r{case_id, m.id, "email", to_json(m).dump(), delivery.dump(), "test:" + m.id, 10, std::chrono::seconds(60)};
+    auto const done = await<std::pair<boost::system::error_code, queue::action_result>>([&](auto d) { flow.queue_automatic(r, d); });
+    REQUIRE(!done.first);
+    REQUIRE(done.second.status == queue::action_status::done);
+    return m.id;
+  }
+
+  json delivery(std::string const& case_id, std::string const& message_id) {
+    auto const v = st.server.command({"HGET", queue::keys::case_delivery(case_id), message_id});
+    return v.empty() ? json{} : json::parse(v);
+  }
+
+  /// Waits for the delivery status, woken by the delivery events Balie writes (no sleeping).
+  json wait_status(std::string const& case_id, std::string const& message_id, std::string const& status) {
+    auto last = st.server.list({"XREVRANGE", std::string(queue::keys::events), "+", "-", "COUNT", "1"});
+    std::string cursor = last.empty() ? "0-0" : last[0];
+    for (int i = 0; i < 100; ++i) {
+      auto const d = delivery(case_id, message_id);
+      if (d.value("status", "") == status) return d;
+      st.server.list({"XREAD", "BLOCK", "5000", "STREAMS", std::string(queue::keys::events), cursor});
+      auto newest = st.server.list({"XREVRANGE", std::string(queue::keys::events), "+", "-", "COUNT", "1"});
+      if (!newest.empty()) cursor = newest[0];
+    }
+    FAIL("delivery never became " << status << ": " << delivery(case_id, message_id).dump());
+    return {};
+  }
+
+  long long pending() { return st.server.list({"XPENDING", queue::keys::outbound("email"), "senders"}).empty() ? 0 :
+                                std::stoll(st.server.list({"XPENDING", queue::keys::outbound("email"), "senders"})[0]); }
+};
+
+TEST_CASE("temporary relay failures are retried with backoff until the mail is sent; then the case knows its recipient") {
+  sender_stack s;
+  auto const case_id = s.email_case("jan@burger.test");
+  s.relay.script["jan@burger.test"] = {{smtp_result::kind::temporary, "relay answered 451"}, {smtp_result::kind::temporary, "connection refused"}};
+  auto const id = s.queue_mail(case_id, "jan@burger.test");
+  auto const sent = s.wait_status(case_id, id, "sent");
+  CHECK(sent["attempts"] == 3);
+  CHECK(!sent.contains("last_error"));
+  {
+    std::lock_guard lock(s.relay.mutex);
+    REQUIRE(s.relay.calls.size() == 3);
+    auto const& last = s.relay.calls.back();
+    CHECK(last.envelope_from == "bounces+" + case_id + "." + id + "@gemeente.test");
+    CHECK(last.message.find("Message-ID: <case-" + case_id + ".reply-" + id + "@gemeente.test>") != std::string::npos);
+    CHECK(last.message.find("In-Reply-To: <vraag.") != std::string::npos);
+    // The same mail each time: a retry is recognisable by its Message-ID.
+    CHECK(s.relay.calls[0].message.substr(0, s.relay.calls[0].message.find("Date:")) ==
+          last.message.substr(0, last.message.find("Date:")));
+  }
+  CHECK(s.st.server.command({"SISMEMBER", queue::keys::case_participants(case_id), "jan@burger.test"}) == "1");
+  CHECK(s.st.server.command({"GET", queue::keys::email_message("case-" + case_id + ".reply-" + id + "@gemeente.test")}) == case_id);
+  CHECK(s.pending() == 0);
+}
+
+TEST_CASE("a permanent refusal fails the mail at once, with the reason, and keeps it as a dead letter") {
+  sender_stack s;
+  auto const case_id = s.email_case("piet@burger.test");
+  s.relay.script["piet@burger.test"] = {{smtp_result::kind::permanent, "relay answered 550 (no such user)"}};
+  auto const id = s.queue_mail(case_id, "piet@burger.test");
+  auto const failed = s.wait_status(case_id, id, "failed");
+  CHECK(failed["last_error"] == "relay answered 550 (no such user)");
+  CHECK(s.st.server.integer({"XLEN", queue::keys::dead_letters("email")}) == 1);
+  CHECK(s.relay.calls_to("piet@burger.test") == 1);
+  CHECK(s.pending() == 0);
+}
+
+TEST_CASE("after max_attempts temporary failures the mail is failed; meanwhile other mail goes out") {
+  sender_stack s(2);
+  auto const stuck_case = s.email_case("vast@burger.test");
+  auto const other_case = s.email_case("klaar@burger.test");
+  s.relay.script["vast@burger.test"] = {{smtp_result::kind::temporary, "timeout"}, {smtp_result::kind::temporary, "timeout"}};
+  auto const stuck = s.queue_mail(stuck_case, "vast@burger.test");
+  REQUIRE(s.relay.wait_calls("vast@burger.test", 1));
+  auto const other = s.queue_mail(other_case, "klaar@burger.test");
+  s.wait_status(other_case, other, "sent");
+  CHECK(s.delivery(stuck_case, stuck)["status"] == "queued");  // the backoff of one mail holds up no other
+  auto const failed = s.wait_status(stuck_case, stuck, "failed");
+  CHECK(failed["attempts"] == 2);
+  CHECK(s.relay.calls_to("vast@burger.test") == 2);
+}
+
+TEST_CASE("a mail that cannot be composed safely is failed without reaching the relay") {
+  sender_stack s;
+  auto const case_id = s.email_case("jan@burger.test");
+  auto const id = s.queue_mail(case_id, "geen adres");
+  auto const failed = s.wait_status(case_id, id, "failed");
+  CHECK(failed["last_error"] == "The recipient address is not valid.");
+  CHECK(s.relay.calls_to("geen adres") == 0);
+}
+
+} // namespace
+} // namespace balie::test

@@ -25,6 +25,10 @@ std::optional<std::uint32_t> number_after(std::string const& text, std::string c
   return v;
 }
 
+int abort_when_cancelled(void* flag, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<std::atomic<bool>*>(flag)->load() ? 1 : 0;
+}
+
 imap_error error_of(CURLcode rc, char const* detail) {
   imap_error e;
   e.detail = std::string(curl_easy_strerror(rc)) + (detail && *detail ? std::string(": ") + detail : "");
@@ -69,6 +73,7 @@ imap_client::~imap_client() = default;
 imap_result<std::string> imap_client::command(std::string const& url, std::string const& request) {
   auto* c = curl_->c;
   if (!c) return {std::nullopt, {imap_error::kind::transport, "libcurl unavailable"}};
+  if (cancelled_) return {std::nullopt, {imap_error::kind::transport, "stopped"}};
   std::string body;
   char error[CURL_ERROR_SIZE] = {};
   curl_easy_reset(c);
@@ -82,6 +87,9 @@ imap_result<std::string> imap_client::command(std::string const& url, std::strin
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
   curl_easy_setopt(c, CURLOPT_TIMEOUT, 300L);
+  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, abort_when_cancelled);
+  curl_easy_setopt(c, CURLOPT_XFERINFODATA, &cancelled_);
   // imaps:// is TLS from the start; on imap:// ask for STARTTLS when offered.
   curl_easy_setopt(c, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_TRY));
   auto const rc = curl_easy_perform(c);

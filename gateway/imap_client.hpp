@@ -9,6 +9,7 @@
 
 #include "gateway/config.hpp"
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -46,6 +47,8 @@ public:
   imap_result<std::string> fetch(std::uint32_t uidvalidity, std::uint32_t uid);
   /// Moves the message to `processed_folder`, or flags it \Seen when none is configured.
   imap_result<bool> mark_processed(std::uint32_t uid);
+  /// Makes a running and every later call fail at once (shutdown: no waiting out a slow server).
+  void cancel() { cancelled_ = true; }
 
 private:
   imap_result<std::string> command(std::string const& url, std::string const& request);
@@ -55,6 +58,7 @@ private:
   std::string folder_;   ///< as written in the URL (percent-encoded)
   struct handle;
   std::unique_ptr<handle> curl_;
+  std::atomic<bool> cancelled_{false};
 };
 
 /// The folder name of an IMAP URL, for commands (percent-decoding, quoted).

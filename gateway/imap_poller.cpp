@@ -35,6 +35,7 @@ void imap_poller::start() { asio::post(executor_, [self = shared_from_this()] { 
 
 void imap_poller::stop() {
   stopped_ = true;
+  client_.cancel();
   asio::post(executor_, [self = shared_from_this()] { self->timer_.cancel(); });
 }
 

@@ -14,6 +14,11 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <regex>
 
@@ -429,6 +434,26 @@ TEST_CASE("a file of an email is downloadable by staff of its inbox only, as a d
   CHECK(http_call(l.s.port(), "GET", "/api/v1/cases/" + case_id + "/attachments/" + sha).status == 401);
   auto const audit = l.s.redis.list({"XRANGE", std::string(queue::keys::audit), "-", "+"});
   CHECK(std::find(audit.begin(), audit.end(), "case.attachment") != audit.end());
+}
+
+TEST_CASE("an LMTP connection that sends nothing is told 421 and closed after the idle timeout") {
+  auto cfg = email_config(free_loopback_port(), free_loopback_port());
+  cfg["channels"]["email"]["lmtp"]["idle_timeout_seconds"] = 1;
+  lmtp_stack l(cfg);
+  int const fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(l.port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  timeval const limit{30, 0};  // a bound for a broken server, not the thing measured
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+  std::string got;
+  char buf[512];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) got.append(buf, static_cast<std::size_t>(n));  // until balied closes
+  ::close(fd);
+  CHECK(got.rfind("220 ", 0) == 0);
+  CHECK(got.find("421 4.4.2") != std::string::npos);
 }
 
 } // namespace

@@ -9,6 +9,7 @@
 #include "queue/keys.hpp"
 #include "tests/support/balied_process.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/fixtures.hpp"
 #include "tests/support/mail_servers.hpp"
 
 #include <doctest/doctest.h>
@@ -19,6 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <fstream>
 #include <regex>
 
@@ -454,6 +456,42 @@ TEST_CASE("an LMTP connection that sends nothing is told 421 and closed after th
   ::close(fd);
   CHECK(got.rfind("220 ", 0) == 0);
   CHECK(got.find("421 4.4.2") != std::string::npos);
+}
+
+TEST_CASE("an admin switches email off and on at run time: meanwhile the MTA hears 451 and keeps the mail") {
+  auto cfg = email_config(free_loopback_port(), free_loopback_port());
+  lmtp_stack l(cfg);
+  auto const mail = [](std::string const& id) {
+    return "From: Jan <jan@burger.test>\r\nTo: info@gemeente.test\r\nSubject: Vraag\r\nMessage-ID: <" + id + ">\r\n\r\nTekst.";
+  };
+  cfg["channels"]["email"]["enabled"] = false;
+  l.s.balied->rewrite_config(cfg);
+  l.s.balied->process().send_signal(SIGHUP);
+  REQUIRE(l.s.balied->wait_for_event("reload.channel"));
+  CHECK(l.deliver("jan@burger.test", mail("uit.1@burger.test")).find("451 4.3.0 <info@gemeente.test>") != std::string::npos);
+  CHECK(l.s.inbox_length("algemeen") == 0);
+  cfg["channels"]["email"]["enabled"] = true;
+  l.s.balied->rewrite_config(cfg);
+  l.s.balied->process().send_signal(SIGHUP);
+  REQUIRE(l.s.balied->wait_for_event("reload.channel", 2));
+  CHECK(l.deliver("jan@burger.test", mail("uit.1@burger.test")).find("250 2.0.0 <info@gemeente.test>") != std::string::npos);
+  CHECK(l.s.inbox_length("algemeen") == 1);
+  for (auto const& j : l.s.balied->log()) CHECK(j.value("event", "") != "reload.needs_restart");
+}
+
+TEST_CASE("a bounce that concerns no mail of Balie's still reaches a person, marked automatic and unanswered") {
+  lmtp_stack l;
+  auto const dsn = read_fixture("email/40-bounce-postfix-dsn.eml");
+  // The VERP address names a case and message that do not exist.
+  auto const out = l.deliver("", dsn, "bounces+01J0000000000000000000000A.01J0000000000000000000000B@gemeente.test");
+  CHECK(out.find("250 2.0.0") != std::string::npos);
+  REQUIRE(l.s.balied->wait_for_event("intake.stored"));
+  auto const stored = l.s.redis.list({"XRANGE", queue::keys::inbox_stream("algemeen"), "-", "+"});
+  auto const msg = std::find_if(stored.begin(), stored.end(), [](std::string const& v) { return v.rfind("{", 0) == 0; });
+  REQUIRE(msg != stored.end());
+  auto const m = json::parse(*msg);
+  CHECK(m["auto_generated"] == true);
+  CHECK(l.s.redis.integer({"XLEN", queue::keys::outbound("email")}) == 0);  // no acknowledgement to a mailer daemon
 }
 
 } // namespace

@@ -45,6 +45,10 @@ struct upload {
   std::size_t offset = 0;
 };
 
+int abort_when_cancelled(void* flag, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<std::atomic<bool> const*>(flag)->load() ? 1 : 0;
+}
+
 std::size_t read_upload(char* buffer, std::size_t size, std::size_t count, void* user) {
   auto& u = *static_cast<upload*>(user);
   auto const n = std::min(size * count, u.data.size() - u.offset);
@@ -56,7 +60,7 @@ std::size_t read_upload(char* buffer, std::size_t size, std::size_t count, void*
 } // namespace
 
 smtp_result send_with_curl(email_config const& cfg, std::string const& envelope_from, std::string const& recipient,
-                           std::string const& message) {
+                           std::string const& message, std::atomic<bool> const& cancelled) {
   std::unique_ptr<CURL, curl_cleanup> c(curl_easy_init());
   if (!c) return {smtp_result::kind::temporary, "libcurl unavailable"};
   // The URL path is the EHLO name.
@@ -81,6 +85,9 @@ smtp_result send_with_curl(email_config const& cfg, std::string const& envelope_
   }
   char error[CURL_ERROR_SIZE] = {};
   curl_easy_setopt(c.get(), CURLOPT_ERRORBUFFER, error);
+  curl_easy_setopt(c.get(), CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(c.get(), CURLOPT_XFERINFOFUNCTION, abort_when_cancelled);
+  curl_easy_setopt(c.get(), CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(&cancelled));
   auto const rc = curl_easy_perform(c.get());
   long code = 0;
   curl_easy_getinfo(c.get(), CURLINFO_RESPONSE_CODE, &code);
@@ -125,6 +132,7 @@ void email_sender::start() {
 }
 
 void email_sender::stop() {
+  cancelled_ = true;  // a mail in transfer is abandoned, stays pending and goes out after the restart
   asio::post(redis_->strand(), [self = shared_from_this()] {
     self->stopped_ = true;
     self->timer_.cancel();
@@ -246,7 +254,7 @@ void email_sender::compose(std::shared_ptr<outgoing> o) {
       o->composed = std::move(*composed);
       o->verp = email::verp_sender(o->case_id, o->message_id, self->identity_);
       asio::post(self->worker_, [self, o] {
-        auto result = self->transport_(self->config_, o->verp, o->to_address, o->composed);
+        auto result = self->transport_(self->config_, o->verp, o->to_address, o->composed, self->cancelled_);
         asio::post(self->redis_->strand(), [self, o, result] { self->finish(o, result); });
       });
     };

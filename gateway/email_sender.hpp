@@ -20,6 +20,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include <atomic>
 #include <map>
 #include <memory>
 
@@ -31,11 +32,12 @@ struct smtp_result {
   std::string detail;  ///< the relay's reply or the transport error, for staff and logs
 };
 
-/// Sends one message through the relay (blocking; libcurl). Replaceable in tests.
-using smtp_transport = std::function<smtp_result(email_config const&, std::string const& envelope_from,
-                                                 std::string const& recipient, std::string const& message)>;
+/// Sends one message through the relay (blocking; libcurl); gives up at once
+/// when `cancelled` turns true (shutdown). Replaceable in tests.
+using smtp_transport = std::function<smtp_result(email_config const&, std::string const& envelope_from, std::string const& recipient,
+                                                 std::string const& message, std::atomic<bool> const& cancelled)>;
 smtp_result send_with_curl(email_config const&, std::string const& envelope_from, std::string const& recipient,
-                           std::string const& message);
+                           std::string const& message, std::atomic<bool> const& cancelled);
 
 class email_sender : public std::enable_shared_from_this<email_sender> {
 public:
@@ -74,6 +76,7 @@ private:
   boost::asio::steady_timer timer_;
   boost::asio::thread_pool worker_{1};
   bool stopped_ = false;
+  std::atomic<bool> cancelled_{false};  ///< read by the worker's transfer
 };
 
 } // namespace balie::gateway

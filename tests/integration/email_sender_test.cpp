@@ -31,7 +31,8 @@ struct fake_relay {
   std::vector<call> calls;
 
   gateway::smtp_transport transport() {
-    return [this](gateway::email_config const&, std::string const& from, std::string const& to, std::string const& message) {
+    return [this](gateway::email_config const&, std::string const& from, std::string const& to, std::string const& message,
+                  std::atomic<bool> const&) {
       std::lock_guard lock(mutex);
       calls.push_back({from, to, message});
       cv.notify_all();

@@ -1,6 +1,7 @@
 // The composer's pure helpers from web/inbox/inbox.js, run in Node: SMS
 // segment counting (GSM-7 with the extension table, else UCS-2 in UTF-16 code
-// units), plain-language hints, delivery words and the event-stream parser.
+// units), plain-language hints, delivery words, the event-stream parser, file
+// names and labels of downloads, and the notice for a hard-to-read mail.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,7 @@ const root = process.env.BALIE_SOURCE_DIR || path.resolve(import.meta.dirname, '
 const inbox = await import(pathToFileURL(path.join(root, 'web/inbox/inbox.js')));
 const jargon = JSON.parse(await readFile(path.join(root, 'web/inbox/jargon-nl.json'), 'utf8')).words;
 const { smsSegments, plainLanguageHints, deliveryText, readEventStream, ageText } = inbox;
+const { attachmentLabel, visibleFilename, downloadFilename, parseWarningTexts } = inbox;
 
 test('GSM-7 text: 160 characters fit one SMS, 161 need two parts of 153', () => {
   assert.deepEqual(smsSegments(''), { encoding: 'gsm-7', units: 0, segments: 0 });
@@ -96,4 +98,35 @@ test('the age of the oldest waiting case is said in minutes, hours or days', () 
   assert.equal(ageText('2026-11-28T11:15:00Z', now), '45 minuten');
   assert.equal(ageText('2026-11-28T09:00:00Z', now), '3 uur');
   assert.equal(ageText('2026-11-25T12:00:00Z', now), '3 dagen');
+});
+
+test('a download button says what it does, the file name and its size in words', () => {
+  assert.equal(attachmentLabel({ filename: 'paspoort.pdf', size: 122880 }), 'Download paspoort.pdf (120 kB)');
+  assert.equal(attachmentLabel({ filename: 'scan.jpg', size: 3 * 1024 * 1024 + 200000 }), 'Download scan.jpg (3,2 MB)');
+  assert.equal(attachmentLabel({ filename: 'a.txt', size: 1 }), 'Download a.txt (1 byte)');
+  assert.equal(attachmentLabel({ filename: '', size: 10 }), 'Download bijlage zonder naam (10 bytes)');
+  assert.equal(attachmentLabel({ filename: 'bericht.eml', size: 4096 }, { original: true }), 'Download originele e-mail (bericht.eml, 4 kB)');
+});
+
+test('file names lose bidirectional and control characters, and downloads get no folders', () => {
+  assert.equal(visibleFilename('factuur\u202Efdp.exe'), 'factuurfdp.exe');
+  assert.equal(visibleFilename('\u2067naam\u2069.pdf'), 'naam.pdf');
+  assert.equal(visibleFilename('a\tb\r\nc.pdf'), 'a b  c.pdf');
+  assert.equal(visibleFilename('مرحبا.pdf'), 'مرحبا.pdf', 'right-to-left names stay as they are');
+  assert.equal(downloadFilename('../../etc/passwd'), '_.._etc_passwd');
+  assert.equal(downloadFilename('C:\\temp\\x.pdf'), 'C__temp_x.pdf');
+  assert.equal(downloadFilename('.verborgen'), 'verborgen');
+  assert.equal(downloadFilename('\u202E'), 'bijlage');
+});
+
+test('parse warnings become plain Dutch sentences, never codes', () => {
+  const hard = 'Deze e-mail was niet helemaal goed te lezen. Open de originele e-mail als iets vreemd lijkt.';
+  const cut = 'De tekst is ingekort. De hele e-mail staat in de bijlage.';
+  assert.deepEqual(parseWarningTexts(['charset-guessed']), [hard]);
+  assert.deepEqual(parseWarningTexts(['malformed-multipart', 'text-truncated']), [hard, cut]);
+  assert.deepEqual(parseWarningTexts(['text-truncated']), [cut]);
+  assert.deepEqual(parseWarningTexts(['missing-message-id']), []);
+  for (const t of [hard, cut]) {
+    for (const sentence of t.split(/(?<=\.)\s+/)) assert.ok(sentence.split(/\s+/).length <= 15, `B1: "${sentence}" is short`);
+  }
 });

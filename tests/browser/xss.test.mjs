@@ -12,10 +12,16 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { startStack } from './support/stack.mjs';
 import { inboundMessage, signIn } from './support/fixtures.mjs';
 
 const payloadFile = new URL('./fixtures/xss-payloads.txt', import.meta.url);
+const root = process.env.BALIE_SOURCE_DIR || path.resolve(import.meta.dirname, '../..');
+// File names are shown without bidirectional and control characters (no
+// "factuur<RLO>fdp.exe" spoofing); everything else stays literal.
+const { visibleFilename } = await import(pathToFileURL(path.join(root, 'web/inbox/inbox.js')));
 let stack;
 let payloads;
 let seeded;
@@ -115,7 +121,8 @@ test('no payload runs, loads a foreign resource or trips the CSP, and every payl
       assert.deepEqual(shown.text, [message.text], `${where}: text`);
       assert.ok(shown.party[0]?.startsWith(`Van: ${message.resident.name}`), `${where}: resident name`);
       assert.ok(shown.facts.includes(message.resident.name), `${where}: resident name in the facts`);
-      assert.deepEqual(shown.attachments, [`${message.attachments[0].filename} (${message.attachments[0].size} bytes)`], `${where}: filename`);
+      const shownName = visibleFilename(message.attachments[0].filename) || 'bijlage zonder naam';
+      assert.deepEqual(shown.attachments, [`Download ${shownName} (${message.attachments[0].size} bytes)`], `${where}: filename`);
       assert.ok(shown.listButton.includes(message.subject), `${where}: subject in the case list`);
       if (i % 3 === 2) {
         assert.ok(message.transcript, `${where}: the API returned the transcript`);

@@ -6,9 +6,11 @@
 // comes from residents or the API is put into the page with textContent,
 // createTextNode or setAttribute of harmless attributes, never parsed as HTML,
 // and never used to build a URL (an attachment's SHA-256 only after it
-// matched 64 hex digits). Files are downloads only, never shown in the page. The access token lives in sessionStorage only
-// and travels in the Authorization header, so live updates read the event
-// stream with fetch() instead of EventSource (which cannot send headers).
+// matched 64 hex digits). Files are downloads only, never shown in the page.
+// The access token lives in sessionStorage only and travels in the
+// Authorization header, so live updates read the event stream with fetch()
+// instead of EventSource (which cannot send headers), and files are fetched
+// as bytes and saved through an object URL (a plain link cannot carry it).
 //
 // The pure helpers (SMS segments, plain-language hints) are exported so the
 // tests can check them directly; the page starts only when there is a DOM.
@@ -559,7 +561,7 @@ function messageItem(m) {
   li.append(el('p', 'balie-message__party', inbound ? `Van: ${resident}` : `Aan: ${resident}`));
   if (m.subject) li.append(el('p', 'balie-message__subject', `Onderwerp: ${m.subject}`));
   const warnings = Array.isArray(m.parse_warnings) ? m.parse_warnings.map(String) : [];
-  if (warnings.length) li.append(parseNotice(warnings));
+  if (warnings.length) li.append(parseNotice(m.id, warnings));
   // Only the plain text: an email's HTML is never shown.
   const lang = inbound ? htmlLang(m.resident?.language) : null;
   li.append(residentText(el('p', 'balie-message__text', m.text || ''), lang));
@@ -621,13 +623,16 @@ export function parseWarningTexts(codes) {
   return texts;
 }
 
-function parseNotice(codes) {
+function parseNotice(messageId, codes) {
   const box = el('div', 'utrecht-alert utrecht-alert--warning balie-parse-notice');
   const message = el('div', 'utrecht-alert__message');
   for (const text of parseWarningTexts(codes)) message.append(el('p', 'balie-parse-notice__text', text));
   // The codes, folded away, for a report to the administrator.
   const details = el('details', 'balie-parse-notice__details');
-  details.append(el('summary', null, 'Technische details voor de beheerder'));
+  const summary = el('summary', null, 'Technische details voor de beheerder');
+  details.dataset.focusKey = `warnings:${messageId}`;
+  summary.dataset.focusKey = `warnings-summary:${messageId}`;
+  details.append(summary);
   const ul = el('ul');
   for (const code of codes) ul.append(el('li', null, code));
   details.append(ul);

@@ -6,12 +6,10 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { startStack } from './support/stack.mjs';
+import { axeViolations } from './support/axe.mjs';
 import { inboundMessage, signIn } from './support/fixtures.mjs';
 
-const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 
 let stack;
 let caseId;
@@ -47,13 +45,6 @@ after(async () => {
   await stack?.stop();
 });
 
-async function axeViolations(page) {
-  await page.addScriptTag({ path: axePath });
-  return page.evaluate(async (tags) => {
-    const result = await window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
-    return result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n${v.nodes.map((n) => `    ${n.target.join(' ')}: ${n.failureSummary}`).join('\n')}`);
-  }, AXE_TAGS);
-}
 
 async function openFirstCase(page) {
   await signIn(page);

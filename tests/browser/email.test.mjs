@@ -9,14 +9,12 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { readFile } from 'node:fs/promises';
 import { startStack } from './support/stack.mjs';
+import { axeViolations } from './support/axe.mjs';
 import { inboundMessage, signIn } from './support/fixtures.mjs';
 import { crlf, deliverMail, emailConfig, lmtpPort } from './support/lmtp.mjs';
 
-const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 
 // A "PDF" of 5000 bytes holding every byte value, so any re-encoding shows.
 const PDF = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.from(Array.from({ length: 5000 - 9 }, (_, i) => (i * 37 + 11) % 256))]);
@@ -108,13 +106,6 @@ after(async () => {
   await stack?.stop();
 });
 
-async function axeViolations(page) {
-  await page.addScriptTag({ path: axePath });
-  return page.evaluate(async (tags) => {
-    const result = await window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
-    return result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n${v.nodes.map((n) => `    ${n.target.join(' ')}: ${n.failureSummary}`).join('\n')}`);
-  }, AXE_TAGS);
-}
 
 async function openCase(page, reference) {
   await page.locator('#case-rows button', { hasText: reference }).click();

@@ -3,10 +3,8 @@
 // waits. Residents in these tests are invented (gemeente.test, +31 6 0000 00xx).
 
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 
-const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-export const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+export { AXE_TAGS, axeViolations } from './axe.mjs';
 
 /**
  * Web chat on, for any loopback origin: the test page's port is only known
@@ -30,14 +28,6 @@ export const CLOSED_WEBCHAT_CONFIG = {
 export const LIVE_TIMEOUT_MS = 15000;
 const STAFF = { Authorization: 'Bearer staff-demo-token' };
 
-/** axe-core on the whole page (the context must use bypassCSP to inject it). */
-export async function axeViolations(page) {
-  await page.addScriptTag({ path: axePath });
-  return page.evaluate(async (tags) => {
-    const result = await window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
-    return result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n${v.nodes.map((n) => `    ${n.target.join(' ')}: ${n.failureSummary}`).join('\n')}`);
-  }, AXE_TAGS);
-}
 
 /** Polls fn until it returns a truthy value (or throws after timeoutMs). */
 export async function eventually(what, fn, timeoutMs = LIVE_TIMEOUT_MS) {

@@ -125,7 +125,7 @@ void imap_poller::next(std::shared_ptr<round_state> s) {
         return self->delivered(s, {mail_outcome::duplicate, {}}, false);  // left in the mailbox, unmarked, for a person
       }
       email::mail_envelope envelope;  // IMAP knows no envelope: sender unknown, no recipients
-      self->intake_->deliver(std::move(*fetched.value), std::move(envelope), self->source(), self->config_.inbox,
+      self->intake_->deliver(std::move(*fetched.value), std::move(envelope), "imap", self->config_.inbox,
                              [self, s](mail_result r) { self->delivered(s, r); });
     });
   });

@@ -1,6 +1,13 @@
 #include "channels/ids.hpp"
 
 namespace balie {
+
+bool is_ulid(std::string_view id) {
+  if (id.size() != 26) return false;
+  for (char c : id)
+    if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z' && c != 'I' && c != 'L' && c != 'O' && c != 'U'))) return false;
+  return true;
+}
 namespace {
 constexpr char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 }

@@ -8,8 +8,12 @@
 #include <mutex>
 #include <random>
 #include <string>
+#include <string_view>
 
 namespace balie {
+
+/// 26 Crockford base32 characters, upper case: the form of every id id_source mints.
+bool is_ulid(std::string_view);
 
 class id_source {
 public:

@@ -20,6 +20,9 @@ std::string_view trim(std::string_view);
 /// Lower-cases ASCII letters (header names, media types).
 std::string ascii_lower(std::string_view);
 
+/// Base64 (RFC 4648, with padding, no line breaks).
+std::string base64_encode(std::string_view);
+
 /// SHA-256 of the bytes, as lower-case hexadecimal.
 std::string sha256_hex(std::string_view);
 

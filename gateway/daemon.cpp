@@ -216,6 +216,7 @@ void daemon::shutdown_step() {
     p.live->stop();
     p.chat->stop();
     if (p.mail_sender) p.mail_sender->stop();
+    if (p.mail) p.mail->stop();  // the parse workers end here, not in a destructor that may run on one of them
     p.server->close_connections();
     if (p.lmtp) p.lmtp->close_connections();
     p.phase = parts::shutdown_phase::closing;

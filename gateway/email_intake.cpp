@@ -156,11 +156,9 @@ void email_intake::acknowledge(std::shared_ptr<job> j, submit_result const& stor
   m.auto_generated = true;
   m.in_reply_to = in.id;
   m.routing = routing_info{stored.inbox, priority::normal, std::nullopt, "acknowledgement"};
-  delivery_info d;
-  d.updated_at = now;
-  m.delivery = d;
-  nlohmann::json delivery = {{"status", "queued"}, {"attempts", 0}, {"updated_at", format_rfc3339(now)}};
-  queue::automatic_request req{stored.case_id, m.id, "email", to_json(m).dump(), delivery.dump(),
+  m.delivery = delivery_info{"queued", 0, std::nullopt, now};
+  auto const message = to_json(m);
+  queue::automatic_request req{stored.case_id, m.id, "email", message.dump(), message["delivery"].dump(),
                                queue::keys::email_automatic(ascii_lower(in.resident.addresses.front().value)), config_.acknowledge_limit,
                                config_.acknowledge_period};
   workflow_.queue_automatic(req, [finish, case_id = stored.case_id](boost::system::error_code ec, queue::action_result r) {

@@ -23,15 +23,24 @@ namespace {
 constexpr std::chrono::milliseconds outbox_block{5000};
 constexpr std::chrono::milliseconds failure_pause{1000};
 constexpr std::chrono::milliseconds takeover_after{60'000};
+/// Entries taken per read: a dead instance's or new ones, and own pending ones (retries).
+constexpr std::size_t claim_batch = 20;
+constexpr std::size_t pending_batch = 100;
+/// libcurl's connect timeout: never longer than this, whatever the whole transfer may take.
+constexpr long max_connect_seconds = 30;
 /// Backoff doubles from the configured first wait up to this.
 constexpr std::chrono::seconds max_backoff{15 * 60};
-/// As long as inbound Message-IDs: a resident may answer months later.
-constexpr std::chrono::seconds thread_index_ttl{400 * 24 * 3600};
 /// Messages of a case read to build References.
 constexpr std::size_t max_case_messages = 200;
 
 /// A case's reply token: 16 characters, 80 bits, lower case (addresses are matched lower-cased).
 std::string random_token() { return random_text(10, "0123456789abcdefghjkmnpqrstvwxyz"); }
+
+/// CR, LF and NUL as spaces: text from residents' mail meant for one header line.
+std::string one_line(std::string s) {
+  std::replace_if(s.begin(), s.end(), [](char ch) { return ch == '\r' || ch == '\n' || ch == '\0'; }, ' ');
+  return s;
+}
 
 std::string random_boundary() { return "=_balie_" + random_text(12, "0123456789abcdef"); }
 
@@ -77,7 +86,7 @@ smtp_result send_with_curl(email_config const& cfg, std::string const& envelope_
   curl_easy_setopt(c.get(), CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(message.size()));
   curl_easy_setopt(c.get(), CURLOPT_USE_SSL, cfg.smtp_require_tls ? CURLUSESSL_ALL : CURLUSESSL_TRY);
   curl_easy_setopt(c.get(), CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c.get(), CURLOPT_CONNECTTIMEOUT, static_cast<long>(std::min<long long>(cfg.smtp_timeout.count(), 30)));
+  curl_easy_setopt(c.get(), CURLOPT_CONNECTTIMEOUT, std::min<long>(static_cast<long>(cfg.smtp_timeout.count()), max_connect_seconds));
   curl_easy_setopt(c.get(), CURLOPT_TIMEOUT, static_cast<long>(cfg.smtp_timeout.count()));
   if (!cfg.smtp_username.empty()) {
     curl_easy_setopt(c.get(), CURLOPT_USERNAME, cfg.smtp_username.c_str());
@@ -147,43 +156,46 @@ void email_sender::pause() {
   });
 }
 
+std::vector<queue::stream_entry> email_sender::due(std::vector<queue::stream_entry> entries, std::chrono::milliseconds& wait) const {
+  auto const now = std::chrono::steady_clock::now();
+  std::vector<queue::stream_entry> out;
+  for (auto& e : entries) {
+    auto it = retries_.find(e.id);
+    if (it == retries_.end() || it->second.next <= now) out.push_back(std::move(e));
+    else wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(it->second.next - now) + std::chrono::milliseconds(1));
+  }
+  return out;
+}
+
 void email_sender::cycle() {
   if (stopped_) return;
   auto const self = shared_from_this();
-  outbox_->autoclaim(consumer_, takeover_after, "0-0", 20, [self](boost::system::error_code ec, queue::autoclaim_result taken) {
+  // A dead instance's entries first; then own pending ones whose backoff has passed; then new ones,
+  // waiting no longer than until the next retry is due. Entries in backoff are skipped everywhere.
+  outbox_->autoclaim(consumer_, takeover_after, "0-0", claim_batch, [self](boost::system::error_code ec, queue::autoclaim_result taken) {
     if (self->stopped_) return;
     if (ec) return self->pause();
-    if (!taken.claimed.empty()) return self->handle(std::move(taken.claimed), 0, false);
-    // Own pending entries: those whose backoff has passed are tried again.
-    self->outbox_->read(self->consumer_, 100, std::nullopt, "0", [self](boost::system::error_code ec, std::vector<queue::stream_entry> pending) {
+    auto wait = outbox_block;
+    if (auto ready = self->due(std::move(taken.claimed), wait); !ready.empty()) return self->handle(std::move(ready), 0);
+    self->outbox_->read(self->consumer_, pending_batch, std::nullopt, "0", [self, wait](boost::system::error_code ec, std::vector<queue::stream_entry> pending) mutable {
       if (self->stopped_) return;
       if (ec) return self->pause();
-      auto const now = std::chrono::steady_clock::now();
-      auto wait = outbox_block;
-      std::vector<queue::stream_entry> due;
-      for (auto& e : pending) {
-        auto it = self->retries_.find(e.id);
-        if (it == self->retries_.end() || it->second.next <= now) due.push_back(std::move(e));
-        else wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(it->second.next - now) + std::chrono::milliseconds(1));
-      }
-      if (!due.empty()) return self->handle(std::move(due), 0, false);
-      self->outbox_->read(self->consumer_, 20, wait, ">", [self](boost::system::error_code ec, std::vector<queue::stream_entry> fresh) {
+      if (auto ready = self->due(std::move(pending), wait); !ready.empty()) return self->handle(std::move(ready), 0);
+      self->outbox_->read(self->consumer_, claim_batch, wait, ">", [self](boost::system::error_code ec, std::vector<queue::stream_entry> fresh) {
         if (self->stopped_) return;
         if (ec) return self->pause();
-        self->handle(std::move(fresh), 0, true);
+        self->handle(std::move(fresh), 0);
       });
     });
   });
 }
 
-void email_sender::handle(std::vector<queue::stream_entry> entries, std::size_t index, bool fresh) {
+void email_sender::handle(std::vector<queue::stream_entry> entries, std::size_t index) {
   if (stopped_) return;
   if (index == entries.size()) return cycle();
   auto const& entry = entries[index];
-  send(entry, [self = shared_from_this(), entries = std::move(entries), index, fresh]() mutable {
-    asio::post(self->redis_->strand(), [self, entries = std::move(entries), index, fresh]() mutable {
-      self->handle(std::move(entries), index + 1, fresh);
-    });
+  send(entry, [self = shared_from_this(), entries = std::move(entries), index]() mutable {
+    asio::post(self->redis_->strand(), [self, entries = std::move(entries), index]() mutable { self->handle(std::move(entries), index + 1); });
   });
 }
 
@@ -199,13 +211,18 @@ void email_sender::send(queue::stream_entry const& entry, std::function<void()> 
     if (a.value("kind", "") == "email" && o->to_address.empty()) o->to_address = a.value("value", "");
   o->to_name = o->msg["resident"].value("name", "");
   if (o->to_address.empty()) return give_up(o, "no email address to send to");
+  // The relay took it already and only the recording failed: record, never send twice.
+  if (auto it = retries_.find(o->entry.id); it != retries_.end() && it->second.sent) {
+    o->rfc_message_id = email::outbound_message_id(o->case_id, o->message_id, identity_.domain);
+    return record_sent(o);
+  }
   compose(o);
 }
 
 void email_sender::compose(std::shared_ptr<outgoing> o) {
   auto const self = shared_from_this();
   store_.read_case(o->case_id, max_case_messages, [self, o](boost::system::error_code ec, queue::case_record c) {
-    if (ec) return self->finish(o, {smtp_result::kind::temporary, "store unavailable"});
+    if (ec) return self->store_unavailable(o);
     if (c.summary.fields.empty()) return self->give_up(o, "the case no longer exists");
     auto const field = [&c](char const* k) {
       auto it = c.summary.fields.find(k);
@@ -233,14 +250,12 @@ void email_sender::compose(std::shared_ptr<outgoing> o) {
       m.from_name = self->config_.from_name;
       m.to_address = o->to_address;
       m.to_name = o->to_name;
-      std::replace_if(m.to_name.begin(), m.to_name.end(), [](char ch) { return ch == '\r' || ch == '\n' || ch == '\0'; }, ' ');
+      m.to_name = one_line(m.to_name);
       m.reply_to = email::reply_address(token, self->identity_);
       auto subject = o->msg.value("subject", "");
       if (subject.empty()) subject = case_subject.empty() ? "Uw bericht aan de gemeente" : "Re: " + case_subject;
       if (!reference.empty() && subject.find(reference) == std::string::npos) subject += " [" + reference + "]";
-      // Subjects come from residents' mail: a line break in one must not become a header.
-      std::replace_if(subject.begin(), subject.end(), [](char ch) { return ch == '\r' || ch == '\n' || ch == '\0'; }, ' ');
-      m.subject = subject;
+      m.subject = one_line(subject);  // subjects come from residents' mail: a line break must not become a header
       o->rfc_message_id = email::outbound_message_id(o->case_id, o->message_id, self->identity_.domain);
       m.message_id = o->rfc_message_id;
       m.in_reply_to = in_reply_to;
@@ -265,12 +280,12 @@ void email_sender::compose(std::shared_ptr<outgoing> o) {
                    {{"HSETNX", queue::keys::case_hash(o->case_id), "email_token", fresh},
                     {"HGET", queue::keys::case_hash(o->case_id), "email_token"}},
                    [self, o, with_token](boost::system::error_code ec, std::vector<queue::redis_reply> r) {
-                     if (ec || r.size() != 2) return self->finish(o, {smtp_result::kind::temporary, "store unavailable"});
+                     if (ec || r.size() != 2) return self->store_unavailable(o);
                      auto const token = r[1].str;
                      self->store_.connection().execute(
-                         {"SET", queue::keys::email_token(token), o->case_id, "EX", std::to_string(thread_index_ttl.count())},
+                         {"SET", queue::keys::email_token(token), o->case_id, "EX", std::to_string(queue::keys::thread_index_ttl.count())},
                          [self, o, token, with_token](boost::system::error_code ec, queue::redis_reply) {
-                           if (ec) return self->finish(o, {smtp_result::kind::temporary, "store unavailable"});
+                           if (ec) return self->store_unavailable(o);
                            with_token(token);
                          });
                    });
@@ -293,16 +308,28 @@ void email_sender::finish(std::shared_ptr<outgoing> o, smtp_result result) {
     queue::delivery_update u{o->case_id, o->message_id, "queued", retry.attempts, result.detail, now};
     return workflow_.report_delivery(u, [o](boost::system::error_code, queue::action_result) { o->next(); });
   }
-  // Sent: the recipient takes part in the case, and an answer to this Message-ID finds it.
-  auto const attempts = retry.attempts;
+  retry.sent = true;
+  record_sent(o);
+}
+
+void email_sender::store_unavailable(std::shared_ptr<outgoing> o) {
+  // Redis, not the relay, failed: no attempt is used up; the entry is tried again after a pause.
+  retries_[o->entry.id].next = std::chrono::steady_clock::now() + failure_pause;
+  o->next();
+}
+
+void email_sender::record_sent(std::shared_ptr<outgoing> o) {
+  // The recipient takes part in the case, and an answer to this Message-ID finds it.
+  auto const self = shared_from_this();
   queue::run_all(store_.connection(),
                  {{"SADD", queue::keys::case_participants(o->case_id), ascii_lower(o->to_address)},
-                  {"SET", queue::keys::email_message(o->rfc_message_id), o->case_id, "EX", std::to_string(thread_index_ttl.count())}},
-                 [self, o, attempts, now](boost::system::error_code ec, std::vector<queue::redis_reply>) {
-                   if (ec) return o->next();  // stays pending; sent again later (the same Message-ID, so recognisable)
-                   queue::delivery_update u{o->case_id, o->message_id, "sent", attempts, "", now};
+                  {"SET", queue::keys::email_message(o->rfc_message_id), o->case_id, "EX", std::to_string(queue::keys::thread_index_ttl.count())}},
+                 [self, o](boost::system::error_code ec, std::vector<queue::redis_reply>) {
+                   if (ec) return self->store_unavailable(o);
+                   queue::delivery_update u{o->case_id, o->message_id, "sent", self->retries_[o->entry.id].attempts, "",
+                                            format_rfc3339(self->clock_())};
                    self->workflow_.report_delivery(u, [self, o](boost::system::error_code ec, queue::action_result) {
-                     if (ec) return o->next();
+                     if (ec) return self->store_unavailable(o);
                      log::info("email.sent", {{"case_id", o->case_id}, {"message_id", o->message_id}});
                      self->acknowledge(o);
                    });

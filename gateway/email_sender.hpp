@@ -51,16 +51,21 @@ private:
   struct retry_state {
     int attempts = 0;
     std::chrono::steady_clock::time_point next;
+    bool sent = false;  ///< the relay accepted it; only recording is left
   };
   struct outgoing;
 
   void cycle();
-  void handle(std::vector<queue::stream_entry>, std::size_t index, bool fresh);
+  /// The entries not waiting out a backoff; `wait` shrinks to the nearest retry.
+  std::vector<queue::stream_entry> due(std::vector<queue::stream_entry>, std::chrono::milliseconds& wait) const;
+  void handle(std::vector<queue::stream_entry>, std::size_t index);
   void send(queue::stream_entry const&, std::function<void()> next);
   void compose(std::shared_ptr<outgoing>);
   void finish(std::shared_ptr<outgoing>, smtp_result);
   void give_up(std::shared_ptr<outgoing>, std::string const& reason);
   void acknowledge(std::shared_ptr<outgoing>);
+  void record_sent(std::shared_ptr<outgoing>);
+  void store_unavailable(std::shared_ptr<outgoing>);
   void pause();
 
   email_config config_;

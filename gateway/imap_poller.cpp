@@ -5,15 +5,17 @@
 #include "gateway/imap_poller.hpp"
 
 #include "gateway/log.hpp"
+#include "queue/keys.hpp"
 #include "queue/redis_reply.hpp"
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
 
 namespace balie::gateway {
 namespace asio = boost::asio;
 namespace {
 
-std::string cursor_key(std::string const& name) { return "balie:email:imap:{" + name + "}"; }
+std::string cursor_key(std::string const& name) { return queue::keys::email_imap_cursor(name); }
 
 } // namespace
 
@@ -27,7 +29,7 @@ struct imap_poller::round_state {
 
 imap_poller::imap_poller(asio::any_io_executor ex, imap_mailbox_config cfg, std::shared_ptr<email_intake> intake,
                          queue::redis_connection& redis, metrics& m)
-    : executor_(ex), config_(std::move(cfg)), intake_(std::move(intake)), redis_(redis), metrics_(m), client_(config_), timer_(ex) {}
+    : executor_(asio::make_strand(ex)), config_(std::move(cfg)), intake_(std::move(intake)), redis_(redis), metrics_(m), client_(config_), timer_(ex) {}
 
 imap_poller::~imap_poller() { worker_.join(); }
 
@@ -48,11 +50,14 @@ void imap_poller::health(std::string_view state, std::string const& detail) {
 }
 
 void imap_poller::end_round(bool again) {
-  if (stopped_) return;
-  if (again) return asio::post(executor_, [self = shared_from_this()] { self->round(); });
-  timer_.expires_after(config_.poll);
-  timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-    if (!ec) self->round();
+  // Called from Redis callbacks too: the timer is only touched on the poller's strand.
+  asio::post(executor_, [self = shared_from_this(), again] {
+    if (self->stopped_) return;
+    if (again) return self->round();
+    self->timer_.expires_after(self->config_.poll);
+    self->timer_.async_wait([self](boost::system::error_code ec) {
+      if (!ec) self->round();
+    });
   });
 }
 

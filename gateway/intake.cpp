@@ -9,8 +9,6 @@ namespace {
 /// A reference collision is rare (one in ~10^9 per pair); three tries make a
 /// failure practically impossible while still bounding the work.
 constexpr int max_reference_tries = 3;
-/// How long a Message-ID keeps finding its case: residents answer after months.
-constexpr std::chrono::seconds thread_index_ttl{400 * 24 * 3600};
 
 queue::thread_lookup lookup_for(std::optional<thread_hints> const& hints) {
   queue::thread_lookup t;
@@ -20,7 +18,7 @@ queue::thread_lookup lookup_for(std::optional<thread_hints> const& hints) {
   for (auto const& ref : hints->references) t.keys.push_back(queue::keys::reference(ref));
   t.participant = hints->participant;
   for (auto const& id : hints->own_ids) t.index_keys.push_back(queue::keys::email_message(id));
-  t.index_ttl = thread_index_ttl;
+  t.index_ttl = queue::keys::thread_index_ttl;
   return t;
 }
 } // namespace

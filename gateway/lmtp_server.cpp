@@ -17,29 +17,43 @@ namespace balie::gateway {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
+/// One read takes at most this much; the session buffers the rest of a mail.
+constexpr std::size_t read_buffer_bytes = 64 * 1024;
+
 class lmtp_server::connection : public std::enable_shared_from_this<connection> {
 public:
   connection(tcp::socket socket, std::shared_ptr<email_intake> intake, email_config const& cfg,
              std::shared_ptr<std::atomic<std::size_t>> open)
       : socket_(std::move(socket)), timer_(socket_.get_executor()), intake_(std::move(intake)), idle_(cfg.lmtp_idle_timeout),
         open_(std::move(open)),
-        session_(email::lmtp_settings{cfg.domain, cfg.max_message_bytes, 100,
-                                      [intake = intake_](std::string_view rcpt) { return intake->accepts(rcpt); }}) {
+        session_(settings(cfg, intake_)) {
     ++*open_;
   }
   ~connection() { --*open_; }
 
-  void start() { write(session_.greeting(), false); }
+  /// A connection already told 421 (over the limit) gets no greeting after it.
+  void start() {
+    if (!closing_) write(session_.greeting(), false);
+  }
   asio::any_io_executor executor() { return socket_.get_executor(); }
 
   void shut(std::string_view why) {
     asio::post(socket_.get_executor(), [self = shared_from_this(), why = std::string(why)] {
       self->closing_ = true;
-      if (!self->busy_) self->write(self->session_.goodbye(why), true);
+      // One write at a time: a write in flight or a mail being stored says goodbye when it is done.
+      if (!self->busy_ && !self->writing_) self->write(self->session_.goodbye(why), true);
     });
   }
 
 private:
+  static email::lmtp_settings settings(email_config const& cfg, std::shared_ptr<email_intake> const& intake) {
+    email::lmtp_settings s;
+    s.hostname = cfg.domain;
+    s.max_message_bytes = cfg.max_message_bytes;
+    s.accepts_recipient = [intake](std::string_view rcpt) { return intake->accepts(rcpt); };
+    return s;
+  }
+
   void read() {
     timer_.expires_after(idle_);
     timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
@@ -59,7 +73,9 @@ private:
     auto message = std::make_shared<email::lmtp_message>(std::move(*out.message));
     if (out.replies.empty()) return deliver(message);
     auto const data = keep(std::move(out.replies));
+    writing_ = true;
     asio::async_write(socket_, asio::buffer(*data), [self = shared_from_this(), data, message](boost::system::error_code ec, std::size_t) {
+      self->writing_ = false;
       if (ec) return self->close();  // no reply reached the MTA: it keeps the mail and tries again
       self->deliver(message);
     });
@@ -94,7 +110,9 @@ private:
       return read();
     }
     auto const data = keep(std::move(replies));
+    writing_ = true;
     asio::async_write(socket_, asio::buffer(*data), [self = shared_from_this(), data, close_after](boost::system::error_code ec, std::size_t) {
+      self->writing_ = false;
       if (ec || close_after) return self->close();
       if (self->closing_) return self->write(self->session_.goodbye("shutting down"), true);
       self->read();
@@ -114,8 +132,9 @@ private:
   std::chrono::seconds idle_;
   std::shared_ptr<std::atomic<std::size_t>> open_;
   email::lmtp_session session_;
-  std::array<char, 64 * 1024> buffer_{};
-  bool busy_ = false;
+  std::array<char, read_buffer_bytes> buffer_{};
+  bool busy_ = false;     ///< a mail is being stored
+  bool writing_ = false;  ///< a write is in flight
   bool closing_ = false;
 };
 
@@ -153,9 +172,9 @@ void lmtp_server::accept() {
       if (open_->load() > config_.lmtp_max_connections) {
         c->shut("too many connections");
       } else {
-        std::lock_guard lock(*live_mutex_);
-        std::erase_if(*live_, [](auto const& w) { return w.expired(); });
-        live_->insert(c);
+        std::lock_guard lock(live_mutex_);
+        std::erase_if(live_, [](auto const& w) { return w.expired(); });
+        live_.insert(c);
       }
       asio::post(c->executor(), [c] { c->start(); });
     }
@@ -169,8 +188,8 @@ void lmtp_server::stop_accepting() {
 }
 
 void lmtp_server::close_connections() {
-  std::lock_guard lock(*live_mutex_);
-  for (auto const& w : *live_)
+  std::lock_guard lock(live_mutex_);
+  for (auto const& w : live_)
     if (auto c = w.lock()) c->shut("shutting down");
 }
 

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <set>
 
 namespace balie::gateway {
@@ -39,9 +40,8 @@ private:
   email_config config_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::shared_ptr<std::atomic<std::size_t>> open_ = std::make_shared<std::atomic<std::size_t>>(0);
-  std::shared_ptr<std::set<std::weak_ptr<connection>, std::owner_less<>>> live_ =
-      std::make_shared<std::set<std::weak_ptr<connection>, std::owner_less<>>>();
-  std::shared_ptr<std::mutex> live_mutex_ = std::make_shared<std::mutex>();
+  std::mutex live_mutex_;
+  std::set<std::weak_ptr<connection>, std::owner_less<>> live_;  ///< for close_connections
 };
 
 } // namespace balie::gateway

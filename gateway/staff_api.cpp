@@ -6,6 +6,7 @@
 // case read is written to the audit stream first: no audit line, no read.
 #include "gateway/api.hpp"
 
+#include "channels/email/attachment_store.hpp"
 #include "gateway/live_updates.hpp"
 #include "gateway/problem.hpp"
 #include "gateway/staff_views.hpp"
@@ -34,12 +35,7 @@ bool valid_cursor(std::string const& c) {
 
 } // namespace
 
-bool is_case_id(std::string_view id) {
-  if (id.size() != 26) return false;
-  for (char c : id)
-    if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z' && c != 'I' && c != 'L' && c != 'O' && c != 'U'))) return false;
-  return true;
-}
+bool is_case_id(std::string_view id) { return is_ulid(id); }
 
 void api::who_am_i(http_request const&, principal const& me, http_responder respond) {
   respond(json_response(200, {{"name", me.name}, {"role", to_string(me.role)}, {"inboxes", me.inboxes}}));
@@ -161,7 +157,7 @@ void api::get_attachment(http_request const&, principal const& me, std::string c
     if (!filename) return respond(none());
     audit_then(me, "case.attachment", case_id, respond, [cfg, sha256, filename = *filename](http_responder respond) {
       // The path comes from the digest, never from stored text.
-      std::ifstream in(cfg->email.attachment_dir / sha256.substr(0, 2) / sha256, std::ios::binary);
+      std::ifstream in(email::attachment_store(cfg->email.attachment_dir).path_of_digest(sha256), std::ios::binary);
       if (!in) return respond(problem(404, "not-found", "The file is no longer stored."));
       http_response r;
       r.content_type = "application/octet-stream";  // never the declared type: the browser must not render it

@@ -6,6 +6,7 @@
 
 #include "channels/text.hpp"
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -23,6 +24,10 @@ inline std::string inbox_unanswered(std::string_view inbox) { return inbox_strea
 inline std::string outbound(std::string_view channel) { return "balie:out:{" + std::string(channel) + "}"; }
 inline std::string dead_letters(std::string_view channel) { return "balie:dead:{" + std::string(channel) + "}"; }
 inline std::string case_participants(std::string_view case_id) { return case_hash(case_id) + ":participants"; }
+/// How long a reply token and a Message-ID keep finding their case: residents answer after months.
+inline constexpr std::chrono::seconds thread_index_ttl{400 * 24 * 3600};
+/// An IMAP mailbox's cursor: uidvalidity, last_uid.
+inline std::string email_imap_cursor(std::string_view mailbox) { return "balie:email:imap:{" + std::string(mailbox) + "}"; }
 /// Email threading: a case's reply token, and any Message-ID Balie sent or received (hashed: ids are long and untrusted).
 inline std::string email_token(std::string_view token) { return "balie:email:token:" + std::string(token); }
 inline std::string email_message(std::string_view message_id) { return "balie:email:msgid:" + sha256_hex(message_id); }

@@ -23,7 +23,9 @@ public:
 
   /// Throws std::system_error when the disk refuses (full, read-only).
   stored_file put(std::string_view bytes) const;
-  std::filesystem::path path_of(std::string_view ref) const { return dir_ / ref; }
+  /// Where the file with this digest lives.
+  std::filesystem::path path_of_digest(std::string_view sha256) const { return dir_ / ref_of(sha256); }
+  static std::string ref_of(std::string_view sha256) { return std::string(sha256.substr(0, 2)) + "/" + std::string(sha256); }
 
 private:
   std::filesystem::path dir_;

@@ -142,7 +142,12 @@ std::string relabel_unknown_charsets(std::string_view v, std::vector<std::string
     auto const q1 = v.find('?', start + 2);
     auto const q2 = q1 == std::string_view::npos ? q1 : v.find('?', q1 + 1);
     auto const end = q2 == std::string_view::npos ? q2 : v.find("?=", q2 + 1);
-    if (end == std::string_view::npos || q2 != q1 + 2) break;
+    if (end == std::string_view::npos || q2 != q1 + 2) {
+      // Not an encoded word: keep the "=?" and look for the next one.
+      out.append(v.substr(pos, start + 2 - pos));
+      pos = start + 2;
+      continue;
+    }
     auto charset = v.substr(start + 2, q1 - start - 2);
     charset = charset.substr(0, charset.find('*'));  // RFC 2231 language suffix
     out.append(v.substr(pos, start - pos));

@@ -3,6 +3,8 @@
 // depth, so hostile markup cannot exhaust the stack.
 #include "channels/email/html_text.hpp"
 
+#include "channels/text.hpp"
+
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
 
@@ -69,7 +71,7 @@ private:
     for (char c : t) {
       bool const space = c == ' ' || c == '\t' || c == '\n' || c == '\r';
       if (pre) {
-        out_ += c == '\r' ? '\n' : c;
+        if (c != '\r') out_ += c;  // CRLF in <pre> is one line end
       } else if (space) {
         if (!out_.empty() && out_.back() != ' ' && out_.back() != '\n') out_ += ' ';
       } else {
@@ -116,17 +118,11 @@ private:
       auto const href = attribute(n, "href");
       auto const shown = std::string_view(out_).substr(before);
       if (!href.empty() && href.rfind("mailto:", 0) != 0 && href.find("javascript:") == std::string::npos &&
-          std::string_view(href) != trim_view(shown))
+          std::string_view(href) != trim(shown))
         out_ += " <" + href + ">";
     }
     if (spaced) blank_line();
     else if (block) newline();
-  }
-
-  static std::string_view trim_view(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\n')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\n')) s.remove_suffix(1);
-    return s;
   }
 
   std::string out_;

@@ -9,6 +9,9 @@ namespace {
 
 /// RFC 5321 allows 512 octets per command line; extensions add a little.
 constexpr std::size_t max_command_line = 2048;
+/// A data line without its end yet is taken in pieces beyond this, so a line
+/// of any length needs no more than this much buffered.
+constexpr std::size_t max_partial_line = 64 * 1024;
 
 std::string reply(std::string_view line) { return std::string(line) + "\r\n"; }
 
@@ -73,8 +76,8 @@ lmtp_output lmtp_session::run(lmtp_output out) {
   std::size_t pos = 0;
   std::string_view const in(buffer_);
   while (!closing_ && phase_ != phase::waiting && !out.message) {
-    auto const lf = in.find('\n', pos);
     if (phase_ == phase::command) {
+      auto const lf = in.find('\n', pos);
       if (lf == std::string_view::npos) {
         if (in.size() - pos > max_command_line) {
           out.replies += reply("500 5.5.2 Line too long");
@@ -94,25 +97,21 @@ lmtp_output lmtp_session::run(lmtp_output out) {
       continue;
     }
     // Data: a line ends only at CRLF; a lone CR or LF is noted and rejects the message.
-    auto const cr = in.find('\r', pos);
-    if (cr != std::string_view::npos && cr + 1 < in.size() && in[cr + 1] != '\n' && (lf == std::string_view::npos || cr < lf)) {
-      data_line(in.substr(pos, cr - pos), true, out);  // bare CR
-      pos = cr + 1;
-      continue;
-    }
-    if (lf == std::string_view::npos) {
+    // One scan for either byte, so input without line ends is not searched once per line.
+    auto const end = in.find_first_of("\r\n", pos);
+    if (end == std::string_view::npos || (in[end] == '\r' && end + 1 == in.size())) {
       // No complete line yet. A very long line is taken in pieces (but never
       // a trailing CR, which may start the CRLF).
-      auto const usable = in.size() - pos - (in.back() == '\r' ? 1 : 0);
-      if (usable > 64 * 1024) {
+      auto const usable = (end == std::string_view::npos ? in.size() : end) - pos;
+      if (usable > max_partial_line) {
         data_piece(in.substr(pos, usable));
         pos += usable;
       }
       break;
     }
-    bool const crlf = lf > pos && in[lf - 1] == '\r';
-    data_line(in.substr(pos, (crlf ? lf - 1 : lf) - pos), !crlf, out);
-    pos = lf + 1;
+    bool const crlf = in[end] == '\r' && in[end + 1] == '\n';
+    data_line(in.substr(pos, end - pos), !crlf, out);
+    pos = end + (crlf ? 2 : 1);
   }
   buffer_.erase(0, pos);
   out.close = closing_;

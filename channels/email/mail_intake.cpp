@@ -1,6 +1,7 @@
 #include "channels/email/mail_intake.hpp"
 
 #include "channels/bsn.hpp"
+#include "channels/ids.hpp"
 #include "channels/email/charset.hpp"
 #include "channels/text.hpp"
 
@@ -14,11 +15,6 @@ namespace {
 constexpr std::size_t max_text_bytes = 100 * 1024;
 /// References beyond this many add nothing to threading but work.
 constexpr std::size_t max_thread_ids = 20;
-
-bool is_ulid(std::string_view s) {
-  static constexpr std::string_view alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-  return s.size() == 26 && std::all_of(s.begin(), s.end(), [](char c) { return alphabet.find(c) != std::string_view::npos; });
-}
 
 std::optional<outbound_ref> ids_pair(std::string_view s, std::string_view separator) {
   auto const sep = s.find(separator);

@@ -276,16 +276,19 @@ private:
   int other_alternatives_ = 0;
 };
 
+/// RFC 5322 §2.1.1: at most 998 octets per line, the CRLF not counted.
+constexpr std::size_t max_line_octets = 998;
+
 void scan_raw(std::string_view raw, warning_list& warnings) {
   if (raw.find('\0') != std::string_view::npos) warnings.add("nul-byte");
-  std::size_t line = 0;
-  for (char c : raw) {
-    if (c == '\n') {
-      line = 0;
-    } else if (++line > 998) {
-      warnings.add("long-line");
-      break;
-    }
+  std::size_t start = 0;
+  while (start < raw.size()) {
+    auto end = raw.find('\n', start);
+    if (end == std::string_view::npos) end = raw.size();
+    auto length = end - start;
+    if (length > 0 && raw[end - 1] == '\r') --length;
+    if (length > max_line_octets) return warnings.add("long-line");
+    start = end + 1;
   }
 }
 

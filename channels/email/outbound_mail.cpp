@@ -16,6 +16,8 @@ namespace {
 constexpr std::size_t max_references = 10;
 /// RFC 5322 lines end at 998 octets; a Message-ID is far shorter in practice.
 constexpr std::size_t max_id_length = 900;
+/// Longer staff lines get no links made in the HTML version (a bound for std::regex).
+constexpr std::size_t max_linkified_line = 2000;
 
 bool injects(std::string_view v) { return v.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos; }
 
@@ -23,24 +25,6 @@ bool is_ascii(std::string_view v) {
   for (char c : v)
     if (static_cast<unsigned char>(c) >= 0x80) return false;
   return true;
-}
-
-std::string base64(std::string_view in) {
-  static constexpr char const* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    auto const n = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) | static_cast<unsigned char>(in[i + 2]);
-    out += alphabet[(n >> 18) & 63], out += alphabet[(n >> 12) & 63], out += alphabet[(n >> 6) & 63], out += alphabet[n & 63];
-  }
-  if (i + 1 == in.size()) {
-    auto const n = static_cast<unsigned char>(in[i]) << 16;
-    out += alphabet[(n >> 18) & 63], out += alphabet[(n >> 12) & 63], out += "==";
-  } else if (i + 2 == in.size()) {
-    auto const n = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
-    out += alphabet[(n >> 18) & 63], out += alphabet[(n >> 12) & 63], out += alphabet[(n >> 6) & 63], out += '=';
-  }
-  return out;
 }
 
 /// Unstructured text after a header name of `prefix` octets (Subject): plain
@@ -66,9 +50,10 @@ std::string header_text(std::string_view v, std::size_t prefix) {
   std::size_t pos = 0;
   while (pos < v.size()) {
     std::size_t end = std::min(v.size(), pos + 36);
-    while (end < v.size() && (static_cast<unsigned char>(v[end]) & 0xC0) == 0x80) --end;
+    // Back to a character start, but always at least one byte on (invalid UTF-8 must not stall).
+    while (end < v.size() && end > pos + 1 && (static_cast<unsigned char>(v[end]) & 0xC0) == 0x80) --end;
     if (!out.empty()) out += "\r\n ";
-    out += "=?UTF-8?B?" + base64(v.substr(pos, end - pos)) + "?=";
+    out += "=?UTF-8?B?" + base64_encode(v.substr(pos, end - pos)) + "?=";
     pos = end;
   }
   return out;
@@ -118,6 +103,8 @@ std::string html_escape(std::string_view s) {
 /// Escapes a line and turns http(s) URLs into links whose text is the URL.
 std::string html_line(std::string const& line) {
   static std::regex const url(R"(https?://[^\s<>"]+[^\s<>".,;:!?)])");
+  // std::regex recurses per character: a line this long is escaped without looking for links.
+  if (line.size() > max_linkified_line) return html_escape(line);
   std::string out;
   std::size_t last = 0;
   for (std::sregex_iterator it(line.begin(), line.end(), url), end; it != end; ++it) {

@@ -42,7 +42,7 @@ bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.
 /// wrapped over two (Gmail wraps long ones).
 bool is_attribution(std::string_view line) {
   static std::regex const patterns(
-      R"(^(Op .+ schreef .*:|On .+ wrote:|Le .+ a .crit ?:|Am .+ schrieb .*:)$)",
+      R"(^(Op .+ schreef .*:|On .+ wrote:|Le .+ a (?:\xC3\xA9|e)crit ?:|Am .+ schrieb .*:)$)",
       std::regex::optimize);
   // Bound the input: an attribution line is short, and std::regex recurses.
   return line.size() < 400 && std::regex_match(line.begin(), line.end(), patterns);

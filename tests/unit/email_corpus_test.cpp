@@ -4,14 +4,17 @@
 // message, 100 levels of nesting and a 10 MB header block.
 #include "channels/email/mail_intake.hpp"
 #include "channels/email/mime_parse.hpp"
+#include "channels/email/reply_text.hpp"
 #include "channels/text.hpp"
 #include "tests/support/fixtures.hpp"
+#include "tests/support/schema_check.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 
 namespace balie::email {
 namespace {
@@ -33,6 +36,11 @@ std::string no_brackets(std::string s) {
 
 void check(std::string const& name, parsed_mail const& mail, json const& want) {
   INFO("fixture " << name);
+  // A misspelt key would silently switch an expectation off.
+  static std::set<std::string> const known = {"from", "name", "subject", "message_id", "in_reply_to", "references", "reply_to", "text",
+                                              "text_contains", "text_excludes", "attachments", "auto_generated", "suppress_auto_reply",
+                                              "bounce", "warnings_include", "notes"};
+  for (auto const& [key, _] : want.items()) CHECK_MESSAGE(known.count(key) == 1, "unknown expectation key " << key);
   if (want.contains("from")) {
     if (want["from"].is_null()) CHECK(!mail.from);
     else {
@@ -87,6 +95,7 @@ TEST_CASE("every mail of the corpus parses to its expectation") {
   auto const names = corpus();
   REQUIRE(names.size() >= 40);
   mail_identity const identity{"gemeente.test", {"info@gemeente.test"}, "bounces"};
+  std::vector<json> messages;
   for (auto const& name : names) {
     auto const raw = test::read_fixture("email/" + name + ".eml");
     auto const want = json::parse(test::read_fixture("email/" + name + ".expect.json"));
@@ -95,9 +104,12 @@ TEST_CASE("every mail of the corpus parses to its expectation") {
     // Whatever the mail, the case-message it becomes is valid.
     auto const p = prepare_mail(mail, {"sender@burger.test", {"info@gemeente.test"}}, identity, {}, "lmtp",
                                 "01J00000000000000000000001", "01J00000000000000000000002", "BL-7K3M9Q", timestamp{});
-    auto const back = case_message_from_json(json::parse(to_json(p.message).dump()));
-    CHECK_MESSAGE(back.has_value(), name);
+    auto const stored = json::parse(to_json(p.message).dump());
+    CHECK_MESSAGE(case_message_from_json(stored).has_value(), name);
+    messages.push_back(stored);
   }
+  // And the independent validator agrees with the schema for every one of them.
+  CHECK(test::schema_errors(messages) == "");
 }
 
 std::string header_block(std::string extra = {}) {
@@ -114,7 +126,7 @@ TEST_CASE("a 1,000-part message is read up to the limits, body first") {
   raw += "--b--\r\n";
   auto const mail = parse_mail(raw);
   CHECK(mail.text == "Zie de bijlagen.");
-  CHECK(mail.attachments.size() == parse_limits{}.max_attachments);
+  CHECK(mail.attachments.size() == 100);  // the documented default of max_attachments
   CHECK(std::find(mail.warnings.begin(), mail.warnings.end(), "too-many-parts") != mail.warnings.end());
 }
 
@@ -151,6 +163,13 @@ TEST_CASE("invalid UTF-8 in headers and body never reaches the stored JSON") {
   CHECK_NOTHROW(dumped = to_json(p.message).dump());
   CHECK(is_valid_utf8(dumped));
   CHECK(p.message.text.find("half") != std::string::npos);
+}
+
+TEST_CASE("quoted history after a French, German or wrapped Dutch attribution is cut") {
+  CHECK(own_words("Merci.\n\nLe 27 nov. 2026, Gemeente a \xC3\xA9" "crit :\n> oud") == "Merci.");
+  CHECK(own_words("Danke.\n\nAm 27.11.2026 schrieb Gemeente <info@gemeente.test>:\n> alt") == "Danke.");
+  CHECK(own_words("Dank.\n\nOp vr 27 nov. 2026 om 09:12 schreef Gemeente <\ninfo@gemeente.test>:\n> oud") == "Dank.");
+  CHECK(own_words("Le matin je suis thuis.") == "Le matin je suis thuis.");  // no attribution, nothing cut
 }
 
 TEST_CASE("bytes that are no mail at all still become text for a person") {

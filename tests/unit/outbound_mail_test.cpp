@@ -267,9 +267,7 @@ TEST_CASE("compose_mail: the headers of a staff reply, exact") {
   CHECK(header(m, "Date") == "Sat, 28 Nov 2026 10:00:00 +0000");
   CHECK(header(m, "From") == "\"Gemeente Voorbeeld\" <info@gemeente.test>");
   CHECK(header(m, "To") == "\"J. de Vries\" <j.devries@burger.test>");
-  auto const reply_to = header(m, "Reply-To");
-  CHECK(reply_to.ends_with("<info+Z-2026-42@gemeente.test>"));
-  CHECK(reply_to.find('@') == reply_to.rfind('@'));  // one address
+  CHECK(header(m, "Reply-To") == "\"Gemeente Voorbeeld\" <info+Z-2026-42@gemeente.test>");
   CHECK(header(m, "Subject") == "Re: Uw aanvraag [Zaak Z-2026-42]");
   CHECK(header(m, "Message-ID") == "<case-42.reply-1.k7q2@gemeente.test>");
   CHECK(header(m, "In-Reply-To") == "<resident-1@burger.test>");

@@ -1,5 +1,10 @@
 #include "channels/ids.hpp"
 
+#include <sys/random.h>
+
+#include <cerrno>
+#include <system_error>
+
 namespace balie {
 
 bool is_ulid(std::string_view id) {
@@ -12,15 +17,29 @@ namespace {
 constexpr char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 }
 
-id_source::id_source(std::uint64_t seed) : rng_(seed ? seed : (std::uint64_t{std::random_device{}()} << 32) ^ std::random_device{}()) {}
+void random_bytes(unsigned char* out, std::size_t n) {
+  while (n > 0) {
+    auto const got = ::getrandom(out, n, 0);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      throw std::system_error(errno, std::generic_category(), "getrandom");
+    }
+    out += got, n -= static_cast<std::size_t>(got);
+  }
+}
+
+namespace {
+std::uint64_t random_u64() {
+  unsigned char b[8];
+  random_bytes(b, sizeof b);
+  std::uint64_t r = 0;
+  for (auto c : b) r = (r << 8) | c;
+  return r;
+}
+} // namespace
 
 std::string id_source::ulid(timestamp now) {
-  std::uint64_t r_hi, r_lo;
-  {
-    std::lock_guard lock(mutex_);
-    r_hi = rng_();
-    r_lo = rng_();
-  }
+  auto const r_hi = random_u64(), r_lo = random_u64();
   // 48 bits of milliseconds, then 80 random bits: 26 characters of 5 bits.
   auto const ms = static_cast<std::uint64_t>(now.time_since_epoch().count()) & 0xFFFFFFFFFFFFull;
   std::string out(26, '0');
@@ -32,11 +51,7 @@ std::string id_source::ulid(timestamp now) {
 }
 
 std::string id_source::case_reference() {
-  std::uint64_t r;
-  {
-    std::lock_guard lock(mutex_);
-    r = rng_();
-  }
+  auto const r = random_u64();
   std::string out = "BL-";
   for (int i = 0; i < 6; ++i) out += crockford[(r >> (i * 5)) & 31];
   return out;

@@ -48,8 +48,10 @@ std::optional<std::string> bearer_token(http_request const& req) {
 }
 
 api::api(std::shared_ptr<config const> cfg, std::shared_ptr<token_store const> tokens, api_services s)
-    : config_(std::move(cfg)), tokens_(std::move(tokens)), sink_(s.sink), store_(s.store), workflow_(s.workflow),
-      live_(std::move(s.live)), chat_(std::move(s.chat)), metrics_(s.stats), clock_(std::move(s.clock)), ids_(s.ids) {}
+    : tokens_(std::move(tokens)), sink_(s.sink), store_(s.store), workflow_(s.workflow), live_(std::move(s.live)),
+      chat_(std::move(s.chat)), metrics_(s.stats), clock_(std::move(s.clock)), ids_(s.ids) {
+  set_config(std::move(cfg));
+}
 
 /// The one route table: dispatch and routes() (hence the OpenAPI test) read it.
 struct api::route_entry {
@@ -121,7 +123,23 @@ std::vector<route> api::routes() {
 
 void api::set_config(std::shared_ptr<config const> c) {
   std::lock_guard lock(mutex_);
+  auto const& w = c->webchat;
+  // A reload that keeps the limits keeps what each address has used.
+  if (!config_ || config_->webchat.sessions_per_address != w.sessions_per_address || config_->webchat.address_window != w.address_window)
+    session_limit_ = std::make_shared<address_limiter>(w.sessions_per_address, w.address_window);
+  if (!config_ || config_->webchat.leave_messages_per_address != w.leave_messages_per_address ||
+      config_->webchat.address_window != w.address_window)
+    leave_message_limit_ = std::make_shared<address_limiter>(w.leave_messages_per_address, w.address_window);
   config_ = std::move(c);
+}
+
+bool api::over_limit(address_limiter& limit, http_request const& req, http_responder& respond) {
+  auto const now = std::chrono::steady_clock::now();
+  if (limit.allow(req.remote_address, now)) return false;
+  auto r = problem(429, "too-many-requests", "Too many requests from your address. Wait a few minutes and try again.");
+  r.headers.emplace_back("Retry-After", std::to_string(limit.retry_after(req.remote_address, now)));
+  respond(std::move(r));
+  return true;
 }
 
 void api::set_tokens(std::shared_ptr<token_store const> t) {

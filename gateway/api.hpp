@@ -6,6 +6,7 @@
 #include "channels/ids.hpp"
 #include "channels/inbound_sink.hpp"
 #include "channels/time_format.hpp"
+#include "gateway/address_limits.hpp"
 #include "gateway/config.hpp"
 #include "gateway/http_server.hpp"
 #include "gateway/metrics.hpp"
@@ -99,8 +100,13 @@ private:
   void audit_then(principal const&, std::string const& action, std::string const& case_id, http_responder,
                   std::function<void(http_responder)> then);
 
+  /// 429 with Retry-After when `address` used up its share of `limiter`; true if answered.
+  bool over_limit(address_limiter&, http_request const&, http_responder&);
+  std::shared_ptr<address_limiter> limiter(std::shared_ptr<address_limiter> api::*) const;
+
   mutable std::mutex mutex_;
   std::shared_ptr<config const> config_;
+  std::shared_ptr<address_limiter> session_limit_, leave_message_limit_;  ///< per webchat config; replaced on reload
   std::shared_ptr<token_store const> tokens_;
   inbound_sink& sink_;
   queue::case_store& store_;

@@ -77,6 +77,7 @@ void api::answer_action(queue::action_result const& r, std::string const& case_i
     case action_status::not_claimed: return respond(problem(409, "not-claimed", "Nobody is working on this case."));
     case action_status::same_inbox: return respond(problem(409, "same-inbox", "The case is already in this inbox.", "inbox"));
     case action_status::not_closed: return respond(problem(409, "not-closed", "This case is not closed."));
+    case action_status::moved: return respond(problem(409, "case-moved", "The case was moved to another inbox. Load it again."));
     case action_status::stale:
     case action_status::limited: return respond(problem(409, "conflict", "The case changed. Load it again."));
   }
@@ -106,7 +107,8 @@ void api::act(http_request const& req, principal const& me, std::string const& c
     if (!t) return respond(invalid_request("The note cannot be saved.", {{"text", reason}}));
     note = *t;
   }
-  with_case_access(me, case_id, respond, [this, me, case_id, what, target, note, cfg](std::string, http_responder respond) {
+  with_case_access(me, case_id, respond, [this, me, case_id, what, target, note, cfg](std::string inbox, http_responder respond) {
+    queue::staff_actor const actor{me.name, std::move(inbox)};
     auto const now = clock_().time_since_epoch().count();
     auto done = [this, me, case_id, what, note, now, respond](boost::system::error_code ec, queue::action_result r) {
       if (ec) return respond(store_unavailable());
@@ -116,12 +118,12 @@ void api::act(http_request const& req, principal const& me, std::string const& c
     };
     switch (what) {
       case action::claim:
-        return workflow_.claim(case_id, me.name, now, std::chrono::duration_cast<std::chrono::milliseconds>(cfg->staff.claim_ttl), done);
-      case action::release: return workflow_.release(case_id, me.name, now, done);
-      case action::transfer: return workflow_.transfer(case_id, me.name, target, now, done);
-      case action::note: return workflow_.add_note(case_id, me.name, note, now, done);
-      case action::close: return workflow_.close(case_id, me.name, now, done);
-      case action::reopen: return workflow_.reopen(case_id, me.name, now, done);
+        return workflow_.claim(case_id, actor, now, std::chrono::duration_cast<std::chrono::milliseconds>(cfg->staff.claim_ttl), done);
+      case action::release: return workflow_.release(case_id, actor, now, done);
+      case action::transfer: return workflow_.transfer(case_id, actor, target, now, done);
+      case action::note: return workflow_.add_note(case_id, actor, note, now, done);
+      case action::close: return workflow_.close(case_id, actor, now, done);
+      case action::reopen: return workflow_.reopen(case_id, actor, now, done);
     }
   });
 }
@@ -170,7 +172,7 @@ void api::post_reply(http_request const& req, principal const& me, std::string c
     if (to->channel == channel::email && !is_valid_email_address(to->address))
       return respond(invalid_request("The email address is not valid.", {{"address", "not a valid email address"}}));
 
-    auto const send = [this, me, case_id, cfg, c, to = *to, text, respond]() {
+    auto const send = [this, me, case_id, cfg, c, to = *to, text, inbox, respond]() {
       auto const now = clock_();
       auto const field = [&c](char const* k) {
         auto it = c.summary.fields.find(k);
@@ -206,7 +208,8 @@ void api::post_reply(http_request const& req, principal const& me, std::string c
                              m.id,
                              std::string(to_string(m.channel)),
                              message.dump(),
-                             message["delivery"].dump()};
+                             message["delivery"].dump(),
+                             inbox};
       workflow_.reply(r, [this, case_id, message, respond](boost::system::error_code ec, queue::action_result res) {
         if (ec) return respond(store_unavailable());
         if (res.status != queue::action_status::done) return answer_action(res, case_id, respond);

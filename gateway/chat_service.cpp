@@ -158,11 +158,16 @@ void chat_service::authenticate(std::string const& token,
   });
 }
 
-std::pair<timestamp, std::chrono::seconds> chat_service::extend(std::string const& token) {
+void chat_service::extend(std::string const& token, std::function<void(boost::system::error_code, extension)> done) {
   auto const ttl = current_config()->webchat.session_ttl;
-  auto const until = clock_() + std::chrono::duration_cast<std::chrono::milliseconds>(ttl);
-  store_.extend_session(sha256_hex(token), until.time_since_epoch().count(), ttl);
-  return {until, ttl};
+  auto const now = clock_();
+  auto const until = now + std::chrono::duration_cast<std::chrono::milliseconds>(ttl);
+  store_.extend_session(sha256_hex(token), now.time_since_epoch().count(), until.time_since_epoch().count(), ttl,
+                        [until, ttl, done = std::move(done)](boost::system::error_code ec, bool extended) {
+                          if (ec) return done(ec, {});
+                          if (!extended) return done(queue::errc::session_ended, {});
+                          done({}, extension{until, ttl});
+                        });
 }
 
 void chat_service::send(queue::chat_session const& s, std::string const& token, std::string const& client_id, std::string const& text,
@@ -187,10 +192,15 @@ void chat_service::send(queue::chat_session const& s, std::string const& token, 
       if (auto need = resident_need_from(n.get<std::string>())) m.resident.needs.push_back(*need);
   m.subject = "Chatgesprek";
   m.text = text;
-  extend(token);  // activity keeps the session alive
   submit_options options;
   options.conversation = s.conversation_id;
-  sink_.submit(std::move(m), "webchat:" + s.conversation_id + ":" + client_id, std::move(done), std::move(options));
+  auto dedup_key = "webchat:" + s.conversation_id + ":" + client_id;
+  // Activity keeps the session alive; a session that has ended takes no more messages.
+  extend(token, [this, m = std::move(m), dedup_key = std::move(dedup_key), options = std::move(options),
+                 done = std::move(done)](boost::system::error_code ec, extension) mutable {
+    if (ec) return done(ec, {});
+    sink_.submit(std::move(m), std::move(dedup_key), std::move(done), std::move(options));
+  });
 }
 
 void chat_service::read_log(std::string const& conversation_id, std::int64_t after_seq, std::size_t limit,

@@ -18,6 +18,7 @@
 
 #include <boost/asio/steady_timer.hpp>
 
+#include <atomic>
 #include <map>
 #include <mutex>
 
@@ -65,9 +66,15 @@ public:
   /// nullopt: unknown token; a session past its end is reported `expired`.
   void authenticate(std::string const& token,
                     std::function<void(boost::system::error_code, std::optional<queue::chat_session>, bool expired)>);
-  /// The resident is still there: the session lasts another session_ttl from now.
-  std::pair<timestamp, std::chrono::seconds> extend(std::string const& token);
-  /// A resident message: durable in its case and its conversation before the handler runs.
+  struct extension {
+    timestamp until;
+    std::chrono::seconds ttl{};
+  };
+  /// The resident is still there: the session lasts another session_ttl from
+  /// now. A session that has ended is not brought back (queue::errc::session_ended).
+  void extend(std::string const& token, std::function<void(boost::system::error_code, extension)>);
+  /// A resident message: durable in its case and its conversation before the
+  /// handler runs; queue::errc::session_ended if the session has ended.
   void send(queue::chat_session const&, std::string const& token, std::string const& client_id, std::string const& text,
             submit_handler);
   void read_log(std::string const& conversation_id, std::int64_t after_seq, std::size_t limit,
@@ -112,7 +119,7 @@ private:
   boost::asio::steady_timer retry_timer_;
   boost::asio::steady_timer ping_timer_;
   std::uint64_t subscription_ = 0;
-  bool stopped_ = false;
+  std::atomic<bool> stopped_{false};  // written under mutex_, read from every strand
   std::uint64_t next_listener_ = 1;
   std::multimap<std::string, std::pair<std::uint64_t, std::weak_ptr<chat_listener>>> listeners_;
   struct address_state {

@@ -17,6 +17,7 @@
 #include "gateway/http_upgrade.hpp"
 #include "gateway/log.hpp"
 #include "gateway/problem.hpp"
+#include "queue/errc.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
@@ -58,12 +59,12 @@ void refuse(std::shared_ptr<upgrade_request> up, unsigned status, std::string ty
 
 class chat_socket : public chat_listener, public std::enable_shared_from_this<chat_socket> {
 public:
-  chat_socket(std::shared_ptr<upgrade_request> up, std::shared_ptr<chat_service> service)
+  chat_socket(std::shared_ptr<upgrade_request> up, std::shared_ptr<chat_service> service, exception_reporter report)
       : ws_(std::move(up->stream)), request_(std::move(up->request)), address_(std::move(up->remote_address)),
         service_(std::move(service)), hello_timer_(ws_.get_executor()),
         bucket_(service_->current_config()->webchat.messages_per_second, service_->current_config()->webchat.message_burst),
         max_pending_(service_->current_config()->webchat.max_pending_frames),
-        slow_reader_(service_->current_config()->webchat.slow_reader) {}
+        slow_reader_(service_->current_config()->webchat.slow_reader), report_(std::move(report)) {}
   ~chat_socket() override {
     service_->release(address_);
     if (listener_id_) service_->detach(listener_id_);
@@ -110,7 +111,17 @@ private:
       if (!self->ws_.got_text()) return self->close(webchat::close_code::policy, "text frames only");
       auto const frame = beast::buffers_to_string(self->buffer_.data());
       self->buffer_.consume(self->buffer_.size());
-      self->on_frame(frame);
+      // Safety net: a frame that makes the dispatcher throw closes this socket
+      // with 1011, is logged and counted; the process and other sockets live on.
+      try {
+        self->on_frame(frame);
+      } catch (std::exception const& e) {
+        self->report_(e.what());
+        return self->close(webchat::close_code::internal_error, "internal error");
+      } catch (...) {
+        self->report_("unknown exception");
+        return self->close(webchat::close_code::internal_error, "internal error");
+      }
       if (!self->closing_) self->read();
     });
   }
@@ -137,6 +148,7 @@ private:
     service_->send(session_, token_, m.client_id, m.text,
                    [self = shared_from_this(), client_id = m.client_id](boost::system::error_code ec, submit_result r) {
                      asio::post(self->ws_.get_executor(), [self, ec, r, client_id] {
+                       if (ec == queue::errc::session_ended) return self->close(webchat::close_code::session_expired, "session expired");
                        // Not durable: no ack; the client resends after reconnecting.
                        if (ec) return self->write(webchat::error_frame("temporarily-unavailable", 5));
                        self->write(webchat::ack_frame(client_id, r.seq, r.message_id));
@@ -277,6 +289,7 @@ private:
   std::string conversation_;
   std::int64_t cursor_ = 0;
   std::uint64_t listener_id_ = 0;
+  exception_reporter report_;
   bool hello_pending_ = false, fetching_ = false, wake_again_ = false, closing_ = false, pending_close_ = false;
   std::deque<std::string> queue_;
   websocket::close_reason close_reason_;
@@ -284,7 +297,7 @@ private:
 
 } // namespace
 
-void serve_chat_socket(std::shared_ptr<upgrade_request> up, std::shared_ptr<chat_service> service) {
+void serve_chat_socket(std::shared_ptr<upgrade_request> up, std::shared_ptr<chat_service> service, exception_reporter report) {
   if (up->request.target() != "/api/v1/chat/ws")
     return refuse(std::move(up), 404, "not-found", "There is no WebSocket at this path.");
   auto const origin = std::string(up->request[http::field::origin]);
@@ -294,7 +307,7 @@ void serve_chat_socket(std::shared_ptr<upgrade_request> up, std::shared_ptr<chat
     return refuse(std::move(up), 503, "chat-closed", "The chat is switched off. Leave a message instead.");
   if (!service->admit(up->remote_address))
     return refuse(std::move(up), 429, "too-many-connections", "Too many chat connections from this address, or in all.");
-  std::make_shared<chat_socket>(std::move(up), std::move(service))->run();
+  std::make_shared<chat_socket>(std::move(up), std::move(service), std::move(report))->run();
 }
 
 } // namespace balie::gateway

@@ -19,6 +19,19 @@ namespace {
 using json = nlohmann::json;
 namespace fs = std::filesystem;
 
+/// The host of a scheme://[user@]host[:port]/... URL is this machine.
+bool is_loopback_url(std::string_view url) {
+  auto const start = url.find("://");
+  if (start == std::string_view::npos) return false;
+  auto rest = url.substr(start + 3);
+  rest = rest.substr(0, rest.find('/'));
+  if (auto const at = rest.rfind('@'); at != std::string_view::npos) rest = rest.substr(at + 1);
+  std::string_view host;
+  if (rest.starts_with('[')) host = rest.substr(0, rest.find(']') + 1);
+  else host = rest.substr(0, rest.find(':'));
+  return host == "localhost" || host == "[::1]" || host.starts_with("127.");
+}
+
 [[noreturn]] void fail(std::string const& path, std::string const& what) {
   throw config_error("config: " + (path.empty() ? "/" : path) + ": " + what);
 }
@@ -206,6 +219,9 @@ config load_config(fs::path const& file, std::optional<fs::path> data_dir_overri
       c2.max_connections_per_address = static_cast<std::size_t>(w.integer("max_connections_per_address", 20, 1, 1'000'000));
       c2.address_messages_per_second = static_cast<double>(w.integer("address_messages_per_minute", 300, 1, 600000)) / 60.0;
       c2.address_message_burst = static_cast<double>(w.integer("address_message_burst", 50, 1, 100000));
+      c2.sessions_per_address = static_cast<std::size_t>(w.integer("sessions_per_address", 30, 1, 1'000'000));
+      c2.leave_messages_per_address = static_cast<std::size_t>(w.integer("leave_messages_per_address", 10, 1, 1'000'000));
+      c2.address_window = std::chrono::seconds(w.integer("address_window_minutes", 10, 1, 24 * 60) * 60);
       c2.messages_per_second = static_cast<double>(w.integer("messages_per_minute", 60, 1, 6000)) / 60.0;
       c2.message_burst = static_cast<double>(w.integer("message_burst", 10, 1, 1000));
       c2.max_pending_frames = static_cast<std::size_t>(w.integer("max_pending_frames", 64, 4, 10000));
@@ -267,7 +283,9 @@ config load_config(fs::path const& file, std::optional<fs::path> data_dir_overri
           fail("/channels/email/smtp/url", "expected smtp://host:port or smtps://host:port");
         m.smtp_username = o.text("username", "");
         o.object("password", false, [&](object_reader& s) { m.smtp_password = read_secret(s, base); });
-        m.smtp_require_tls = o.boolean("require_tls", false);
+        m.smtp_require_tls = o.boolean("require_tls", true);
+        if (!m.smtp_require_tls && !is_loopback_url(m.smtp_url))
+          fail("/channels/email/smtp/require_tls", "may be false only for a relay on this machine (127.0.0.1, ::1, localhost)");
         m.smtp_timeout = std::chrono::seconds(o.integer("timeout_seconds", 60, 1, 600));
         m.max_send_attempts = static_cast<int>(o.integer("max_attempts", 8, 1, 100));
         m.smtp_retry_initial = std::chrono::seconds(o.integer("retry_initial_seconds", 60, 1, 3600));
@@ -280,7 +298,12 @@ config load_config(fs::path const& file, std::optional<fs::path> data_dir_overri
         check_inbox_id(b.name, path + "/name");
         if (!names.insert(b.name).second) fail(path + "/name", "duplicate mailbox name");
         b.url = o.text("url", "", true);
-        if (b.url.rfind("imap://", 0) != 0 && b.url.rfind("imaps://", 0) != 0) fail(path + "/url", "expected imap://host/FOLDER or imaps://");
+        if (b.url.rfind("imap://", 0) != 0 && b.url.rfind("imaps://", 0) != 0) fail(path + "/url", "expected imaps://host/FOLDER");
+        b.allow_plaintext = o.boolean("allow_plaintext", false);
+        if (b.allow_plaintext && !is_loopback_url(b.url))
+          fail(path + "/allow_plaintext", "may be true only for a server on this machine (127.0.0.1, ::1, localhost)");
+        if (b.url.rfind("imap://", 0) == 0 && !b.allow_plaintext)
+          fail(path + "/url", "use imaps:// (TLS); imap:// only with allow_plaintext for a test server on this machine");
         b.username = o.text("username", "", true);
         o.object("password", true, [&](object_reader& s) { b.password = read_secret(s, base); });
         b.inbox = o.text("inbox", "", true);

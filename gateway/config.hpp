@@ -62,6 +62,11 @@ struct webchat_config {
   double message_burst = 10.0;       ///< per connection, at once
   double address_messages_per_second = 5.0;  ///< per address (a whole office behind one NAT), sustained
   double address_message_burst = 50.0;
+  /// New sessions and left messages per address per window: room for a library PC or a
+  /// carrier-grade NAT shared by many residents, not for a script filling Redis.
+  std::size_t sessions_per_address = 30;
+  std::size_t leave_messages_per_address = 10;
+  std::chrono::seconds address_window{600};
   std::size_t max_pending_frames = 64;  ///< frames queued for one socket at most
   std::chrono::seconds slow_reader{30};  ///< a socket that takes no frame for this long while more waits: 1013
   /// Opening hours per weekday (0 = Sunday), in the `timezone`; empty: always open.
@@ -81,6 +86,7 @@ struct imap_mailbox_config {
   std::string processed_folder;  ///< mail moves here once stored; empty: it is flagged \Seen and stays
   std::chrono::seconds poll{60};
   std::size_t batch = 50;  ///< messages fetched per round; catch-up runs round after round
+  bool allow_plaintext = false;  ///< imap:// without TLS: only for a test server on loopback
   bool operator==(imap_mailbox_config const&) const = default;
 };
 
@@ -102,7 +108,7 @@ struct email_config {
   std::string smtp_url;       ///< the relay, smtp://host:port or smtps://; empty: replies wait
   std::string smtp_username;  ///< empty: no AUTH
   std::string smtp_password;
-  bool smtp_require_tls = false;  ///< STARTTLS or fail (production: true)
+  bool smtp_require_tls = true;   ///< TLS (smtps:// or STARTTLS) or fail; false only for a relay on loopback
   std::chrono::seconds smtp_timeout{60};
   int max_send_attempts = 8;      ///< temporary failures, with backoff; then `failed`
   std::chrono::seconds smtp_retry_initial{60};  ///< the first wait after a temporary failure; doubles

@@ -126,10 +126,17 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
   http_limits const limits{config_.http.max_header_bytes, config_.http.max_body_bytes, config_.http.read_timeout,
                            config_.http.idle_timeout, config_.http.max_connections};
   auto* handler = p.http_api.get();
+  auto const reporter = [stats = &p.stats](std::string where) {
+    return [stats, where](std::string_view what) {
+      stats->handler_exception(where);
+      log::error("internal.exception", {{"where", where}, {"what", what}});
+    };
+  };
   p.server = std::make_unique<http_server>(
       p.ioc, limits, [handler](http_request req, http_responder respond) { handler->handle(std::move(req), std::move(respond)); },
       [handler](unsigned status, std::string type, std::string detail) { return handler->transport_error(status, type, detail); },
-      [chat = p.chat](std::shared_ptr<upgrade_request> up) { serve_chat_socket(std::move(up), chat); });
+      [chat = p.chat, report = reporter("websocket")](std::shared_ptr<upgrade_request> up) { serve_chat_socket(std::move(up), chat, report); },
+      reporter("http"));
 }
 
 daemon::~daemon() = default;
@@ -172,9 +179,26 @@ int daemon::run() {
   sd_notify("READY=1");
   log::info("balied.started", {{"threads", std::to_string(config_.threads)}});
 
+  // The last safety net: an exception that escapes a completion handler
+  // leaves run(); it is logged and counted, and the thread runs on. Whatever
+  // held the handler (an HTTP responder) answers 500 as it is destroyed.
+  auto const run_io = [&p] {
+    for (;;) {
+      try {
+        p.ioc.run();
+        return;
+      } catch (std::exception const& e) {
+        p.stats.handler_exception("io");
+        log::error("internal.exception", {{"where", "io"}, {"what", e.what()}});
+      } catch (...) {
+        p.stats.handler_exception("io");
+        log::error("internal.exception", {{"where", "io"}, {"what", "unknown exception"}});
+      }
+    }
+  };
   std::vector<std::thread> threads;
-  for (int i = 1; i < config_.threads; ++i) threads.emplace_back([&p] { p.ioc.run(); });
-  p.ioc.run();
+  for (int i = 1; i < config_.threads; ++i) threads.emplace_back(run_io);
+  run_io();
   for (auto& t : threads) t.join();
   log::info("balied.stopped");
   return 0;

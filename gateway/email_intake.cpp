@@ -26,9 +26,11 @@ struct email_intake::job {
 
 namespace {
 
+/// The acknowledgement goes to a From address anyone can forge, so it carries
+/// nothing the sender wrote: no display name (a phishing line there would be
+/// mailed by the municipality), no link, only Balie's own text and reference.
 std::string acknowledgement_text(case_message const& m) {
-  auto const greeting = m.resident.name ? "Beste " + *m.resident.name + "," : std::string("Beste inwoner,");
-  return greeting + "\n\n"
+  return "Beste inwoner,\n\n"
          "Wij hebben uw e-mail ontvangen. Dank u wel.\n"
          "Uw bericht heeft het nummer " + m.reference + ". Noem dit nummer als u ons belt of mailt.\n"
          "Een medewerker leest uw bericht en antwoordt zo snel mogelijk.\n\n"
@@ -151,6 +153,7 @@ void email_intake::acknowledge(std::shared_ptr<job> j, submit_result const& stor
   m.provider_message_id = m.id;
   m.occurred_at = m.received_at = now;
   m.resident = in.resident;
+  m.resident.name.reset();  // see acknowledgement_text
   m.subject = "Wij hebben uw bericht ontvangen [" + stored.reference + "]";
   m.text = acknowledgement_text(m);
   m.auto_generated = true;

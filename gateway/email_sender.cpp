@@ -84,7 +84,7 @@ smtp_result send_with_curl(email_config const& cfg, std::string const& envelope_
   curl_easy_setopt(c.get(), CURLOPT_READFUNCTION, read_upload);
   curl_easy_setopt(c.get(), CURLOPT_READDATA, &body);
   curl_easy_setopt(c.get(), CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(message.size()));
-  curl_easy_setopt(c.get(), CURLOPT_USE_SSL, cfg.smtp_require_tls ? CURLUSESSL_ALL : CURLUSESSL_TRY);
+  curl_easy_setopt(c.get(), CURLOPT_USE_SSL, cfg.smtp_require_tls ? CURLUSESSL_ALL : CURLUSESSL_NONE);
   curl_easy_setopt(c.get(), CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c.get(), CURLOPT_CONNECTTIMEOUT, std::min<long>(static_cast<long>(cfg.smtp_timeout.count()), max_connect_seconds));
   curl_easy_setopt(c.get(), CURLOPT_TIMEOUT, static_cast<long>(cfg.smtp_timeout.count()));

@@ -46,15 +46,16 @@ struct http_server::state : std::enable_shared_from_this<http_server::state> {
   http_handler handler;
   http_error_responder error_response;
   upgrade_handler upgrade;
+  exception_reporter on_exception;
   tcp::acceptor acceptor;
   std::atomic<std::size_t> open{0};
   std::atomic<bool> closing{false};
   std::mutex sessions_mutex;
   std::list<std::weak_ptr<session>> sessions;
 
-  state(asio::io_context& io, http_limits l, http_handler h, http_error_responder e, upgrade_handler u)
+  state(asio::io_context& io, http_limits l, http_handler h, http_error_responder e, upgrade_handler u, exception_reporter x)
       : ioc(io), limits(l), handler(std::move(h)), error_response(std::move(e)), upgrade(std::move(u)),
-        acceptor(asio::make_strand(io)) {}
+        on_exception(x ? std::move(x) : [](std::string_view) {}), acceptor(asio::make_strand(io)) {}
   void accept();
   void on_accept(beast::error_code, tcp::socket);
 };
@@ -168,12 +169,39 @@ private:
       req.headers.emplace_back(std::move(name), std::string(f.value()));
     }
     req.body = std::move(msg.body());
+    beast::error_code peer_error;
+    if (auto const peer = stream_.socket().remote_endpoint(peer_error); !peer_error) req.remote_address = peer.address().to_string();
     stream_.expires_never();  // the handler may wait for Redis; its own timeouts apply
-    auto self = shared_from_this();
-    state_->handler(std::move(req), [self](http_response r) {
-      asio::post(self->stream_.get_executor(), [self, r = std::move(r)]() mutable { self->write(std::move(r)); });
-    });
+    // The answer is written once. If a handler throws, or drops its responder
+    // without answering (an exception unwound the completion handler that held
+    // it), the client hears 500 instead of waiting for ever.
+    auto answer = std::make_shared<once_answer>(shared_from_this());
+    try {
+      state_->handler(std::move(req), [answer](http_response r) { answer->send(std::move(r)); });
+    } catch (std::exception const& e) {
+      state_->on_exception(e.what());
+      answer->fail();
+    } catch (...) {
+      state_->on_exception("unknown exception");
+      answer->fail();
+    }
   }
+
+  /// Posts the response to the session's strand, once.
+  struct once_answer {
+    explicit once_answer(std::shared_ptr<session> s) : session_(std::move(s)) {}
+    ~once_answer() { fail(); }
+    void send(http_response r) {
+      if (sent_.exchange(true)) return;
+      asio::post(session_->stream_.get_executor(), [s = session_, r = std::move(r)]() mutable { s->write(std::move(r)); });
+    }
+    void fail() {
+      if (sent_.load()) return;
+      send(session_->state_->error_response(500, "internal-error", "Something went wrong on our side. Try again later."));
+    }
+    std::shared_ptr<session> session_;
+    std::atomic<bool> sent_{false};
+  };
 
   void fail(unsigned status, std::string type, std::string detail) {
     keep_alive_ = false;
@@ -328,8 +356,9 @@ void http_server::state::on_accept(beast::error_code ec, tcp::socket socket) {
 }
 
 http_server::http_server(asio::io_context& ioc, http_limits limits, http_handler handler, http_error_responder errors,
-                         upgrade_handler upgrade)
-    : state_(std::make_shared<state>(ioc, limits, std::move(handler), std::move(errors), std::move(upgrade))) {}
+                         upgrade_handler upgrade, exception_reporter on_exception)
+    : state_(std::make_shared<state>(ioc, limits, std::move(handler), std::move(errors), std::move(upgrade),
+                                     std::move(on_exception))) {}
 
 http_server::~http_server() { stop_accepting(); }
 

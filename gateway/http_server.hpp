@@ -22,6 +22,7 @@ struct http_request {
   std::string query;
   std::vector<std::pair<std::string, std::string>> headers;  ///< names lower-cased
   std::string body;
+  std::string remote_address;  ///< the peer's IP address as the socket sees it
   std::string header(std::string_view lower_name) const;
 };
 
@@ -68,9 +69,13 @@ struct upgrade_request;
 /// Takes over connections that ask for a WebSocket upgrade; without one they get 404.
 using upgrade_handler = std::function<void(std::shared_ptr<upgrade_request>)>;
 
+/// Told about an exception that escaped a handler (it was answered with 500).
+using exception_reporter = std::function<void(std::string_view what)>;
+
 class http_server {
 public:
-  http_server(boost::asio::io_context&, http_limits, http_handler, http_error_responder, upgrade_handler = {});
+  http_server(boost::asio::io_context&, http_limits, http_handler, http_error_responder, upgrade_handler = {},
+              exception_reporter = {});
   ~http_server();
 
   boost::system::error_code listen(std::string const& address, std::uint16_t port);

@@ -90,8 +90,8 @@ imap_result<std::string> imap_client::command(std::string const& url, std::strin
   curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, abort_when_cancelled);
   curl_easy_setopt(c, CURLOPT_XFERINFODATA, &cancelled_);
-  // imaps:// is TLS from the start; on imap:// ask for STARTTLS when offered.
-  curl_easy_setopt(c, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_TRY));
+  // TLS or nothing; plain text only for a loopback test server (checked in config).
+  curl_easy_setopt(c, CURLOPT_USE_SSL, static_cast<long>(config_.allow_plaintext ? CURLUSESSL_NONE : CURLUSESSL_ALL));
   auto const rc = curl_easy_perform(c);
   if (rc != CURLE_OK) return {std::nullopt, error_of(rc, error)};
   return {std::move(body), {}};

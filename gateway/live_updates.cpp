@@ -1,5 +1,7 @@
 #include "gateway/live_updates.hpp"
 
+#include "queue/stream_id.hpp"
+
 #include <nlohmann/json.hpp>
 
 namespace balie::gateway {
@@ -28,11 +30,8 @@ struct live_updates::client {
   }
   bool newer(std::string const& id) const {
     if (cursor.empty()) return true;
-    auto split = [](std::string const& s) {
-      auto const d = s.find('-');
-      return std::pair{std::stoull(s.substr(0, d)), std::stoull(s.substr(d + 1))};
-    };
-    return split(id) > split(cursor);
+    auto const a = queue::parse_stream_id(id), b = queue::parse_stream_id(cursor);
+    return a && b && *a > *b;
   }
   void send(queue::live_event const& e) {  // mutex held
     if (!open || !newer(e.id) || !wants(e)) return;
@@ -41,13 +40,7 @@ struct live_updates::client {
   }
 };
 
-bool is_stream_id(std::string_view s) {
-  auto const d = s.find('-');
-  if (d == 0 || d == std::string_view::npos || d + 1 == s.size() || s.size() > 41) return false;
-  for (std::size_t i = 0; i < s.size(); ++i)
-    if (i != d && (s[i] < '0' || s[i] > '9')) return false;
-  return true;
-}
+bool is_stream_id(std::string_view s) { return queue::parse_stream_id(s).has_value(); }
 
 std::string sse_frame(queue::live_event const& e) {
   nlohmann::json data = nlohmann::json::object();

@@ -54,6 +54,7 @@ private:
 std::string sse_frame(queue::live_event const&);
 
 /// A stream id as Redis writes it (`<ms>-<seq>`), the only Last-Event-ID accepted.
+/// A Redis stream id `<ms>-<seq>` (queue/stream_id.hpp); never throws.
 bool is_stream_id(std::string_view);
 
 } // namespace balie::gateway

@@ -33,6 +33,11 @@ void metrics::redis_reconnects_from(std::function<std::uint64_t()> f) {
   reconnects_ = std::move(f);
 }
 
+void metrics::handler_exception(std::string_view where) {
+  std::lock_guard lock(mutex_);
+  ++exceptions_[std::string(where)];
+}
+
 void metrics::set_health(std::string const& source, std::string const& state) {
   std::lock_guard lock(mutex_);
   health_[source] = state;
@@ -71,6 +76,9 @@ std::string metrics::render() const {
   out << "# HELP balie_redis_reconnects_total Redis connections re-established after a loss.\n"
          "# TYPE balie_redis_reconnects_total counter\n"
       << "balie_redis_reconnects_total " << (reconnects_ ? reconnects_() : 0) << '\n';
+  out << "# HELP balie_handler_exceptions_total Exceptions caught by the safety net instead of ending the process.\n"
+         "# TYPE balie_handler_exceptions_total counter\n";
+  for (auto const& [where, n] : exceptions_) out << "balie_handler_exceptions_total{where=\"" << where << "\"} " << n << '\n';
   return out.str();
 }
 

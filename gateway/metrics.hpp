@@ -1,7 +1,8 @@
 #pragma once
 // Prometheus metrics, rendered in the text exposition format at /metrics:
 // messages received, duplicated and rejected per channel and provider, the
-// enqueue latency histogram, and Redis reconnects.
+// enqueue latency histogram, Redis reconnects, and exceptions the safety net
+// caught (each one a defect to fix).
 
 #include <chrono>
 #include <cstdint>
@@ -21,6 +22,8 @@ public:
   void enqueue_failed(std::string_view channel, std::string_view provider);
   void enqueue_latency(std::chrono::microseconds);
   void redis_reconnects_from(std::function<std::uint64_t()>);
+  /// An exception escaped a handler and was caught by the safety net (`where`: http, websocket, io).
+  void handler_exception(std::string_view where);
   /// A polled source's state (up, degraded, down), e.g. "imap:gemeente".
   void set_health(std::string const& source, std::string const& state);
   std::map<std::string, std::string> health() const;
@@ -37,6 +40,7 @@ private:
   double latency_sum_ = 0;
   std::function<std::uint64_t()> reconnects_;
   std::map<std::string, std::string> health_;
+  std::map<std::string, std::uint64_t, std::less<>> exceptions_;
 };
 
 } // namespace balie::gateway

@@ -69,7 +69,10 @@ token_store token_store::load(std::filesystem::path const& file) {
       e.hash[b] = static_cast<unsigned char>(nibble(hex[2 * b]) << 4 | nibble(hex[2 * b + 1]));
     }
     e.who.name = t["name"].get<std::string>();
-    auto const r = t.value("role", std::string{});
+    if (e.who.name.empty()) throw config_error(where + "/name: must not be empty");
+    for (auto const& other : store.entries_)  // audit lines name the holder: names must be unique
+      if (other.who.name == e.who.name) throw config_error(where + "/name: '" + e.who.name + "' is used by another token");
+    auto const r = t.contains("role") && t["role"].is_string() ? t["role"].get<std::string>() : std::string{};
     if (r == "staff") e.who.role = role::staff;
     else if (r == "admin") e.who.role = role::admin;
     else if (r == "system") e.who.role = role::system;
@@ -84,6 +87,20 @@ token_store token_store::load(std::filesystem::path const& file) {
     store.entries_.push_back(std::move(e));
   }
   return store;
+}
+
+new_token make_token(std::string const& name, std::string_view role_name, std::vector<std::string> const& inboxes) {
+  if (name.empty()) throw config_error("new token: give the holder's name");
+  if (role_name != "staff" && role_name != "admin" && role_name != "system")
+    throw config_error("new token: the role is staff, admin or system");
+  if (role_name == "staff" && inboxes.empty()) throw config_error("new token: a staff token needs at least one inbox");
+  if (role_name != "staff" && !inboxes.empty()) throw config_error("new token: only staff tokens have inboxes");
+  new_token t;
+  // 32 bytes from the CSPRNG: 256 bits, in 43 URL-safe characters.
+  t.token = random_text(token_bytes, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
+  t.entry = {{"name", name}, {"sha256", sha256_hex(t.token)}, {"role", role_name}};
+  if (!inboxes.empty()) t.entry["inboxes"] = inboxes;
+  return t;
 }
 
 std::optional<principal> token_store::authenticate(std::string_view token) const {

@@ -6,6 +6,8 @@
 
 #include "channels/text.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <array>
 #include <filesystem>
 #include <optional>
@@ -41,6 +43,17 @@ private:
 
 /// Token files hold this digest of each token (channels/text.hpp).
 using balie::sha256_hex;
+
+/// Random bytes in a token `make_token` mints: 256 bits. Tokens made by hand
+/// must be at least as strong; the file holds only hashes, so Balie cannot check.
+inline constexpr std::size_t token_bytes = 32;
+
+struct new_token {
+  std::string token;     ///< shown once to the operator, stored nowhere
+  nlohmann::json entry;  ///< the tokens-file entry: name, sha256, role, inboxes
+};
+/// A strong token and its tokens-file entry (`balied --new-token`). Throws config_error on bad arguments.
+new_token make_token(std::string const& name, std::string_view role, std::vector<std::string> const& inboxes);
 
 /// `bytes` random bytes (OpenSSL's CSPRNG) written in `alphabet`, whose size
 /// is 16, 32 or 64 (4, 5 or 6 bits per character). Throws when the CSPRNG fails.

@@ -8,13 +8,27 @@
 namespace balie::queue {
 namespace {
 
-lua_script script(std::string_view body) { return lua_script(std::string("#!lua\n") + std::string(lua_prelude) + std::string(body)); }
+// What every staff action script shares besides the prelude: the gateway
+// checks access against the case's inbox, then runs the script; a transfer in
+// between must not slip through, so the checked inbox is the script's last
+// argument ('' for Balie's own actions) and a case that moved since is refused.
+constexpr std::string_view checked_inbox = R"lua(
+local function moved_since_check(c)
+  local want = ARGV[#ARGV]
+  return want ~= '' and c.inbox ~= want
+end
+)lua";
+
+lua_script script(std::string_view body) {
+  return lua_script(std::string("#!lua\n") + std::string(lua_prelude) + std::string(checked_inbox) + std::string(body));
+}
 
 // ARGV: 1 case, 2 actor, 3 now, 4 ttl ms
 lua_script const claim_script = script(R"lua(
 local id, actor, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local c = load_case(id)
 if not c.state then return {-1, ''} end
+if moved_since_check(c) then return {-9, ''} end
 if c.state == 'closed' then return {-2, ''} end
 if claimed_by_other(c, actor, now) then return {-3, c.assignee} end
 move_pending(id, c.inbox, consumer_of(actor))
@@ -42,6 +56,7 @@ lua_script const release_script = script(std::string(unclaim) + R"lua(
 local id, actor, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local c = load_case(id)
 if not c.state then return {-1, ''} end
+if moved_since_check(c) then return {-9, ''} end
 if c.state ~= 'claimed' then return {-4, ''} end
 if claimed_by_other(c, actor, now) then return {-3, c.assignee} end
 unclaim(id, c)
@@ -74,6 +89,7 @@ lua_script const transfer_script = script(R"lua(
 local id, actor, target, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 local c = load_case(id)
 if not c.state then return {-1, ''} end
+if moved_since_check(c) then return {-9, ''} end
 if c.state == 'closed' then return {-2, ''} end
 if claimed_by_other(c, actor, now) then return {-3, c.assignee} end
 if c.inbox == target then return {-5, ''} end
@@ -112,6 +128,7 @@ lua_script const close_script = script(R"lua(
 local id, actor, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local c = load_case(id)
 if not c.state then return {-1, ''} end
+if moved_since_check(c) then return {-9, ''} end
 if c.state == 'closed' then return {-2, ''} end
 if claimed_by_other(c, actor, now) then return {-3, c.assignee} end
 ack_pending(id, c.inbox)
@@ -130,6 +147,7 @@ lua_script const reopen_script = script(R"lua(
 local id, actor, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local c = load_case(id)
 if not c.state then return {-1, ''} end
+if moved_since_check(c) then return {-9, ''} end
 if c.state ~= 'closed' then return {-6, ''} end
 redis.call('HSET', ckey(id), 'state', 'open')
 redis.call('HDEL', ckey(id), 'closed_at')
@@ -145,6 +163,7 @@ lua_script const note_script = script(R"lua(
 local id, actor, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local c = load_case(id)
 if not c.state then return {-1, ''} end
+if moved_since_check(c) then return {-9, ''} end
 local note = redis.call('XADD', ckey(id, ':notes'), '*', 'author', actor, 'text', ARGV[4], 'created_at', now)
 touch(id, c.inbox, now)
 event('note.created', id, c.inbox, 'note_id', note)
@@ -157,6 +176,7 @@ lua_script const reply_script = script(R"lua(
 local id, actor, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local c = load_case(id)
 if not c.state then return {-1, ''} end
+if moved_since_check(c) then return {-9, ''} end
 if c.state == 'closed' then return {-2, ''} end
 if claimed_by_other(c, actor, now) then return {-3, c.assignee} end
 redis.call('XADD', ckey(id, ':messages'), '*', 'msg', ARGV[7])
@@ -223,6 +243,7 @@ action_status status_of(long long code) {
     case -5: return action_status::same_inbox;
     case -6: return action_status::not_closed;
     case -8: return action_status::limited;
+    case -9: return action_status::moved;
     default: return action_status::stale;
   }
 }
@@ -239,41 +260,41 @@ void case_workflow::run(lua_script const& s, std::vector<std::string> args, hand
   });
 }
 
-void case_workflow::claim(std::string const& case_id, std::string const& actor, long long now_ms, std::chrono::milliseconds ttl,
+void case_workflow::claim(std::string const& case_id, staff_actor const& actor, long long now_ms, std::chrono::milliseconds ttl,
                           handler done) {
-  run(claim_script, {case_id, actor, std::to_string(now_ms), std::to_string(ttl.count())}, std::move(done));
+  run(claim_script, {case_id, actor.name, std::to_string(now_ms), std::to_string(ttl.count()), actor.checked_inbox}, std::move(done));
 }
 
-void case_workflow::release(std::string const& case_id, std::string const& actor, long long now_ms, handler done) {
-  run(release_script, {case_id, actor, std::to_string(now_ms)}, std::move(done));
+void case_workflow::release(std::string const& case_id, staff_actor const& actor, long long now_ms, handler done) {
+  run(release_script, {case_id, actor.name, std::to_string(now_ms), actor.checked_inbox}, std::move(done));
 }
 
 void case_workflow::expire_claims(long long now_ms, std::size_t limit, handler done) {
   run(expire_script, {std::to_string(now_ms), std::to_string(limit)}, std::move(done));
 }
 
-void case_workflow::transfer(std::string const& case_id, std::string const& actor, std::string const& target, long long now_ms,
+void case_workflow::transfer(std::string const& case_id, staff_actor const& actor, std::string const& target, long long now_ms,
                              handler done) {
-  run(transfer_script, {case_id, actor, target, std::to_string(now_ms)}, std::move(done));
+  run(transfer_script, {case_id, actor.name, target, std::to_string(now_ms), actor.checked_inbox}, std::move(done));
 }
 
-void case_workflow::close(std::string const& case_id, std::string const& actor, long long now_ms, handler done) {
-  run(close_script, {case_id, actor, std::to_string(now_ms)}, std::move(done));
+void case_workflow::close(std::string const& case_id, staff_actor const& actor, long long now_ms, handler done) {
+  run(close_script, {case_id, actor.name, std::to_string(now_ms), actor.checked_inbox}, std::move(done));
 }
 
-void case_workflow::reopen(std::string const& case_id, std::string const& actor, long long now_ms, handler done) {
-  run(reopen_script, {case_id, actor, std::to_string(now_ms)}, std::move(done));
+void case_workflow::reopen(std::string const& case_id, staff_actor const& actor, long long now_ms, handler done) {
+  run(reopen_script, {case_id, actor.name, std::to_string(now_ms), actor.checked_inbox}, std::move(done));
 }
 
-void case_workflow::add_note(std::string const& case_id, std::string const& actor, std::string const& text, long long now_ms,
+void case_workflow::add_note(std::string const& case_id, staff_actor const& actor, std::string const& text, long long now_ms,
                              handler done) {
-  run(note_script, {case_id, actor, std::to_string(now_ms), text}, std::move(done));
+  run(note_script, {case_id, actor.name, std::to_string(now_ms), text, actor.checked_inbox}, std::move(done));
 }
 
 void case_workflow::reply(reply_request const& r, handler done) {
   run(reply_script,
       {r.case_id, r.actor, std::to_string(r.now_ms), std::to_string(r.claim_ttl.count()), r.message_id, r.channel, r.message_json,
-       r.delivery_json},
+       r.delivery_json, r.checked_inbox},
       std::move(done));
 }
 

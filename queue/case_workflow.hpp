@@ -11,7 +11,17 @@
 namespace balie::queue {
 
 /// Why an action did not happen; `done` when it did.
-enum class action_status { done, not_found, closed, claimed_by_other, not_claimed, same_inbox, not_closed, stale, limited };
+enum class action_status { done, not_found, closed, claimed_by_other, not_claimed, same_inbox, not_closed, stale, limited, moved };
+
+/// Who acts, and the inbox their access was checked against: if the case is
+/// no longer in that inbox when the script runs, the action is refused
+/// (`moved`). An empty inbox skips the check (Balie's own actions, tests).
+struct staff_actor {
+  std::string name;
+  std::string checked_inbox;
+  staff_actor(std::string n, std::string inbox = {}) : name(std::move(n)), checked_inbox(std::move(inbox)) {}  // NOLINT: a name is an actor
+  staff_actor(char const* n) : name(n) {}                                                                       // NOLINT
+};
 
 struct action_result {
   action_status status = action_status::done;
@@ -27,6 +37,7 @@ struct reply_request {
   std::string channel;
   std::string message_json;   ///< the outbound case-message
   std::string delivery_json;  ///< its first delivery state (queued)
+  std::string checked_inbox;  ///< see staff_actor
 };
 
 /// A mail Balie sends by itself (an acknowledgement); at most `limit` per
@@ -57,14 +68,14 @@ public:
 
   explicit case_workflow(std::shared_ptr<redis_connection>);
 
-  void claim(std::string const& case_id, std::string const& actor, long long now_ms, std::chrono::milliseconds ttl, handler);
-  void release(std::string const& case_id, std::string const& actor, long long now_ms, handler);
+  void claim(std::string const& case_id, staff_actor const&, long long now_ms, std::chrono::milliseconds ttl, handler);
+  void release(std::string const& case_id, staff_actor const&, long long now_ms, handler);
   /// Returns every case whose claim ended before `now_ms` to its inbox (at most `limit`); detail: how many.
   void expire_claims(long long now_ms, std::size_t limit, handler);
-  void transfer(std::string const& case_id, std::string const& actor, std::string const& target, long long now_ms, handler);
-  void close(std::string const& case_id, std::string const& actor, long long now_ms, handler);
-  void reopen(std::string const& case_id, std::string const& actor, long long now_ms, handler);
-  void add_note(std::string const& case_id, std::string const& actor, std::string const& text, long long now_ms, handler);
+  void transfer(std::string const& case_id, staff_actor const&, std::string const& target, long long now_ms, handler);
+  void close(std::string const& case_id, staff_actor const&, long long now_ms, handler);
+  void reopen(std::string const& case_id, staff_actor const&, long long now_ms, handler);
+  void add_note(std::string const& case_id, staff_actor const&, std::string const& text, long long now_ms, handler);
   void reply(reply_request const&, handler);
   /// Queues an automatic message; `limited` when the address had its share.
   void queue_automatic(automatic_request const&, handler);

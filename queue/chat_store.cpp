@@ -25,6 +25,18 @@ event('chat.message', ARGV[2], inbox, 'conversation_id', ARGV[1], 'seq', seq)
 return {1, seq}
 )lua");
 
+// Extends a session only while it exists and has not ended, in one step: a
+// message after the end must not bring back a half-built session.
+// ARGV: 1 token hash, 2 now (ms), 3 new end (ms), 4 ttl (s). Returns 1 or 0.
+lua_script const extend_session_script(R"lua(#!lua
+local key = 'balie:chat:session:' .. ARGV[1]
+local ends = tonumber(redis.call('HGET', key, 'expires_at') or '')
+if not ends or ends <= tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', key, 'expires_at', ARGV[3])
+redis.call('EXPIRE', key, ARGV[4])
+return 1
+)lua");
+
 } // namespace
 
 chat_store::chat_store(std::shared_ptr<redis_connection> redis) : redis_(std::move(redis)) {}
@@ -59,10 +71,13 @@ void chat_store::find_session(std::string const& token_hash,
   });
 }
 
-void chat_store::extend_session(std::string const& token_hash, long long expires_ms, std::chrono::seconds ttl) {
-  auto const session = session_key(token_hash);
-  redis_->execute({"HSET", session, "expires_at", std::to_string(expires_ms)}, [](auto, auto) {});
-  redis_->execute({"EXPIRE", session, std::to_string(ttl.count())}, [](auto, auto) {});
+void chat_store::extend_session(std::string const& token_hash, long long now_ms, long long expires_ms, std::chrono::seconds ttl,
+                                std::function<void(boost::system::error_code, bool)> done) {
+  extend_session_script.run(*redis_, {}, {token_hash, std::to_string(now_ms), std::to_string(expires_ms), std::to_string(ttl.count())},
+                            [done = std::move(done)](boost::system::error_code ec, redis_reply r) {
+                              if (ec) return done(ec, false);
+                              done({}, r.integer == 1);
+                            });
 }
 
 void chat_store::read_log(std::string const& conversation_id, std::int64_t after_seq, std::size_t limit,

@@ -33,8 +33,10 @@ public:
   /// The session of a token hash; nullopt when unknown (or expired and gone).
   void find_session(std::string const& token_hash,
                     std::function<void(boost::system::error_code, std::optional<chat_session>)>);
-  /// Moves a live session's end to `expires_ms` (activity extends it).
-  void extend_session(std::string const& token_hash, long long expires_ms, std::chrono::seconds ttl);
+  /// Moves a live session's end to `expires_ms` (activity extends it), atomically
+  /// and only if the session still exists and has not ended by `now_ms`; `false` otherwise.
+  void extend_session(std::string const& token_hash, long long now_ms, long long expires_ms, std::chrono::seconds ttl,
+                      std::function<void(boost::system::error_code, bool extended)>);
 
   /// Entries after `after_seq` (at most `limit`), and the conversation's last seq.
   void read_log(std::string const& conversation_id, std::int64_t after_seq, std::size_t limit,

@@ -18,6 +18,7 @@ public:
       case errc::shutting_down: return "the Redis connection is shutting down";
       case errc::reference_taken: return "the case reference is already in use";
       case errc::no_such_case: return "there is no such case";
+      case errc::session_ended: return "the chat session has ended";
     }
     return "unknown queue error";
   }

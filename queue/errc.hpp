@@ -18,6 +18,7 @@ enum class errc {
   shutting_down,      ///< the connection is being stopped
   reference_taken,    ///< the new case's reference is already in use: mint another
   no_such_case,       ///< a message for a case that does not exist
+  session_ended,      ///< the chat session expired or never existed: start a new one
 };
 
 boost::system::error_category const& queue_category();

@@ -3,7 +3,19 @@
 #include "channels/phone/formats.hpp"
 #include "channels/text.hpp"
 
+#include <nlohmann/json.hpp>
+
 namespace balie::channels::phone {
+namespace {
+
+bool looks_like_whisper_json(std::string_view body) {
+  auto const j = nlohmann::json::parse(body, nullptr, false);
+  if (!j.is_object() || j.contains("segments")) return false;
+  auto const tr = j.find("transcription");
+  return tr != j.end() && tr->is_array();
+}
+
+} // namespace
 
 outcome<transcript_format> format_from_content_type(std::string_view content_type) {
   auto const lower = ascii_lower(content_type);
@@ -36,6 +48,9 @@ outcome<transcript_submission> read_transcript(transcript_format format, std::st
   auto parsed = format == transcript_format::balie_json ? parse_balie_json(body)
                 : format == transcript_format::webvtt   ? parse_webvtt(body)
                                                         : parse_whisper_json(body);
+  // A phone platform that pipes `whisper-cli -oj` output naturally labels it
+  // application/json: recognised by its shape, a top-level `transcription` list.
+  if (!parsed && format == transcript_format::balie_json && looks_like_whisper_json(body)) parsed = parse_whisper_json(body);
   if (!parsed) return parsed.error();
   auto& t = *parsed;
   if (auto r = apply_metadata(t, meta)) return *r;

@@ -1,6 +1,10 @@
 #include "channels/webchat/protocol.hpp"
 
+#include "channels/json_fields.hpp"
 #include "channels/text.hpp"
+
+#include <algorithm>
+#include <charconv>
 
 namespace balie::webchat {
 namespace {
@@ -50,34 +54,47 @@ outcome<std::string> clean_resident_text(std::string_view raw) {
   return text;
 }
 
+outcome<std::string> clean_resident_name(std::string_view raw) {
+  if (!is_valid_utf8(raw)) return reject(400, "invalid-request", "not valid UTF-8", "name");
+  // One line: a newline or tab becomes a space, other control and bidi characters go.
+  auto name = strip_controls(raw);
+  std::replace_if(name.begin(), name.end(), [](char c) { return c == '\n' || c == '\t'; }, ' ');
+  auto clean = to_nfc(trim(name));
+  if (clean.size() > max_name_bytes) return reject(400, "invalid-request", "at most 200 bytes", "name");
+  return clean;
+}
+
+std::optional<std::int64_t> parse_seq(std::string_view s) {
+  std::int64_t n = 0;
+  auto const [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+  if (ec != std::errc{} || end != s.data() + s.size() || n < 0 || s.empty() || (s.size() > 1 && s[0] == '0')) return std::nullopt;
+  return n;
+}
+
 outcome<client_frame> parse_client_frame(std::string_view frame) {
   auto const j = nlohmann::json::parse(frame, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return reject(400, "invalid-json", "A frame must be one JSON object.");
-  auto const v = j.find("v");
-  if (v == j.end() || !v->is_number_integer() || v->get<int>() != protocol_version)
-    return reject(400, "invalid-message", "The frame must say \"v\": 1.", "/v");
-  auto const type = j.value("type", "");
-  if (type == "hello") {
-    auto const token = j.find("token");
-    if (token == j.end() || !token->is_string() || token->get<std::string>().empty() || token->get<std::string>().size() > 128)
+  auto const v = json_fields::optional_integer(j, "v");
+  if (!v || *v != protocol_version) return reject(400, "invalid-message", "The frame must say \"v\": 1.", "/v");
+  auto const type = json_fields::string_or(j, "type", "");
+  if (!type) return reject(400, "invalid-message", "The frame's type must be text.", "/type");
+  if (*type == "hello") {
+    auto token = json_fields::string_or(j, "token", "");
+    if (!token || token->empty() || token->size() > 128)
       return reject(400, "invalid-message", "hello needs the session token.", "/token");
-    hello h{token->get<std::string>(), 0};
-    if (auto const seq = j.find("last_seq"); seq != j.end()) {
-      if (!seq->is_number_integer() || seq->get<std::int64_t>() < 0)
-        return reject(400, "invalid-message", "last_seq must be a whole number, 0 or more.", "/last_seq");
-      h.last_seq = seq->get<std::int64_t>();
-    }
-    return client_frame{std::move(h)};
+    auto const seq = json_fields::optional_integer(j, "last_seq");
+    if (!seq || (*seq && **seq < 0)) return reject(400, "invalid-message", "last_seq must be a whole number, 0 or more.", "/last_seq");
+    return client_frame{hello{std::move(*token), seq->value_or(0)}};
   }
-  if (type == "message") {
-    auto const id = j.find("client_id");
-    if (id == j.end() || !id->is_string() || !valid_client_id(id->get<std::string>()))
+  if (*type == "message") {
+    auto id = json_fields::string_or(j, "client_id", "");
+    if (!id || !valid_client_id(*id))
       return reject(400, "invalid-message", "client_id must be 1-64 characters of letters, digits, '-' and '_'.", "/client_id");
-    auto const text = j.find("text");
-    if (text == j.end() || !text->is_string()) return reject(400, "invalid-message", "A message needs a text.", "/text");
-    auto clean = clean_resident_text(text->get<std::string>());
+    auto const text = json_fields::optional_string(j, "text");
+    if (!text || !*text) return reject(400, "invalid-message", "A message needs a text.", "/text");
+    auto clean = clean_resident_text(**text);
     if (!clean) return clean.error();
-    return client_frame{resident_message{id->get<std::string>(), std::move(*clean)}};
+    return client_frame{resident_message{std::move(*id), std::move(*clean)}};
   }
   return reject(400, "invalid-message", "Unknown frame type.", "/type");
 }

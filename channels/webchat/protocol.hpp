@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -29,6 +30,7 @@ inline constexpr std::uint16_t going_away = 1001;      ///< balied stops: reconn
 inline constexpr std::uint16_t invalid_utf8 = 1007;    ///< sent by the WebSocket layer itself
 inline constexpr std::uint16_t policy = 1008;          ///< protocol violation: do not retry as is
 inline constexpr std::uint16_t too_big = 1009;         ///< a frame over max_frame_bytes
+inline constexpr std::uint16_t internal_error = 1011;  ///< a defect in balied: reconnect and resume
 inline constexpr std::uint16_t try_again_later = 1013; ///< too slow a reader: reconnect and resume
 inline constexpr std::uint16_t unauthorized = 4401;    ///< unknown token: start a new session
 inline constexpr std::uint16_t session_expired = 4408; ///< start a new session
@@ -55,6 +57,17 @@ outcome<client_frame> parse_client_frame(std::string_view);
 /// WebSocket layer checks it); trimmed, NFC, without bidi control characters
 /// and C0 controls other than newline and tab. Empty or over the limit: a rejection.
 outcome<std::string> clean_resident_text(std::string_view);
+
+/// Longest resident name, in bytes.
+inline constexpr std::size_t max_name_bytes = 200;
+
+/// Cleans a resident's name: valid UTF-8, one line (no control or bidi
+/// characters), trimmed, NFC, at most max_name_bytes. May be empty.
+outcome<std::string> clean_resident_name(std::string_view);
+
+/// A sequence number as a client echoes it (Last-Event-ID): digits only, no
+/// sign or leading zero, within int64. Never throws.
+std::optional<std::int64_t> parse_seq(std::string_view);
 
 /// A client id: 1-64 characters of [A-Za-z0-9_-].
 bool valid_client_id(std::string_view);

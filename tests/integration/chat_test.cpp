@@ -3,6 +3,7 @@
 // disconnect, the fallback transport, leave-a-message, and every hostile
 // case the protocol names (Origin, frame size, UTF-8, JSON, floods,
 // connections per address, unknown and expired sessions).
+#include "channels/text.hpp"
 #include "queue/keys.hpp"
 #include "tests/support/balied_process.hpp"
 #include "tests/support/http_client.hpp"
@@ -10,6 +11,8 @@
 #include "tests/support/ws_client.hpp"
 
 #include <doctest/doctest.h>
+
+#include <set>
 
 using namespace balie;
 using namespace balie::test;
@@ -165,8 +168,7 @@ TEST_CASE("hostile sockets are refused or closed with the documented codes; othe
   SUBCASE("expired session") {
     auto const session = c.new_session();
     // The session's end moved into the past (as if its time had run out).
-    auto const keys = c.s.redis.list({"KEYS", "balie:chat:session:*"});
-    for (auto const& k : keys) c.s.redis.command({"HSET", k, "expires_at", "1"});
+    c.s.redis.command({"HSET", "balie:chat:session:" + sha256_hex(session["token"].get<std::string>()), "expires_at", "1"});
     ws_client ws(c.port(), c.origin);
     REQUIRE(ws.send(json{{"v", 1}, {"type", "hello"}, {"token", session["token"]}}.dump()));
     CHECK(!ws.receive());
@@ -358,4 +360,97 @@ TEST_CASE("a resident's client that stops reading is closed with 1013 and resume
   } else {
     for (auto seq = last + 1; seq <= replies + 1; ++seq) REQUIRE(c.next(*again)["seq"] == seq);
   }
+}
+
+TEST_CASE("two different left messages are two cases with their own references (no dedup against the first)") {
+  chat_stack c;
+  auto leave = [&](std::string const& text, std::string const& address) {
+    auto const r = http_call(c.port(), "POST", "/api/v1/chat/leave-message", {{"Origin", c.origin}},
+                             json{{"text", text}, {"reply", {{"channel", "email"}, {"address", address}}}}.dump());
+    REQUIRE(r.status == 202);
+    return json::parse(r.body)["reference"].get<std::string>();
+  };
+  auto const first = leave("Mijn container is kapot.", "jan@burger.test");
+  auto const second = leave("Wanneer wordt het grofvuil opgehaald?", "piet@burger.test");
+  CHECK(first != second);
+  auto const list = json::parse(http_call(c.port(), "GET", "/api/v1/inboxes/algemeen/cases", staff()).body)["cases"];
+  REQUIRE(list.size() == 2);
+  std::set<std::string> texts;
+  for (auto const& k : list)
+    texts.insert(json::parse(http_call(c.port(), "GET", "/api/v1/cases/" + k["id"].get<std::string>(), staff()).body)["messages"][0]["text"]);
+  CHECK(texts == std::set<std::string>{"Mijn container is kapot.", "Wanneer wordt het grofvuil opgehaald?"});
+}
+
+TEST_CASE("a session that ended is not brought back: the open socket gets 4408, extend answers 401, no key is recreated") {
+  chat_stack c;
+  auto const session = c.new_session();
+  std::string const token = session["token"];
+  auto ws = c.connect(token);
+  auto const key = "balie:chat:session:" + sha256_hex(token);
+  REQUIRE(c.s.redis.integer({"EXISTS", key}) == 1);
+  c.s.redis.command({"DEL", key});  // the session's time ran out while the socket stayed open
+  REQUIRE(ws->send(message("late", "Ben ik er nog?").dump()));
+  CHECK(!ws->receive(std::chrono::seconds(10)));
+  CHECK(ws->close_code() == 4408);
+  CHECK(c.s.redis.integer({"EXISTS", key}) == 0);
+  header_list const auth = {{"Authorization", "Bearer " + token}, {"Origin", c.origin}};
+  CHECK(http_call(c.port(), "POST", "/api/v1/chat/sessions/extend", auth).status == 401);
+  CHECK(c.s.redis.integer({"EXISTS", key}) == 0);
+  CHECK(c.case_of(session["conversation_id"]).empty());  // nothing landed in a case no one can open
+
+  // A session whose end has passed (its key not yet gone) is not extended either.
+  auto const other = c.new_session();
+  auto const other_key = "balie:chat:session:" + sha256_hex(other["token"].get<std::string>());
+  c.s.redis.command({"HSET", other_key, "expires_at", "1"});
+  header_list const other_auth = {{"Authorization", "Bearer " + other["token"].get<std::string>()}, {"Origin", c.origin}};
+  CHECK(http_call(c.port(), "POST", "/api/v1/chat/sessions/extend", other_auth).status == 401);
+  CHECK(c.s.redis.command({"HGET", other_key, "expires_at"}) == "1");
+}
+
+TEST_CASE("names lose control and bidi characters in chat sessions and left messages") {
+  chat_stack c;
+  auto const session = c.new_session({{"lang", "nl"}, {"name", "Jan\u202E\u2066 Jansen\t\u0007"}});
+  auto ws = c.connect(session["token"]);
+  REQUIRE(ws->send(message("n-1", "Hallo").dump()));
+  REQUIRE(c.next(*ws)["type"] == "ack");
+  auto const case_id = c.case_of(session["conversation_id"]);
+  REQUIRE(!case_id.empty());
+  auto const view = json::parse(http_call(c.port(), "GET", "/api/v1/cases/" + case_id, staff()).body);
+  CHECK(view["messages"][0]["resident"]["name"] == "Jan Jansen");
+
+  auto const left = http_call(c.port(), "POST", "/api/v1/chat/leave-message", {{"Origin", c.origin}},
+                              json{{"text", "Hallo"}, {"name", "\u200FPiet\r\nBcc: x"}, {"reply", {{"channel", "email"}, {"address", "piet@burger.test"}}}}.dump());
+  REQUIRE(left.status == 202);
+  bool found = false;
+  auto const cases = json::parse(http_call(c.port(), "GET", "/api/v1/inboxes/algemeen/cases", staff()).body);
+  for (auto const& k : cases["cases"]) {
+    auto const v = json::parse(http_call(c.port(), "GET", "/api/v1/cases/" + k["id"].get<std::string>(), staff()).body);
+    if (v["messages"][0]["resident"].value("name", "") == "Piet Bcc: x") found = true;
+  }
+  CHECK(found);
+  auto const bad = http_call(c.port(), "POST", "/api/v1/chat/sessions", {{"Origin", c.origin}}, json{{"name", std::string(201, 'a')}}.dump());
+  CHECK(bad.status == 400);
+  CHECK(json::parse(bad.body)["invalid-params"][0]["name"] == "name");
+}
+
+TEST_CASE("anonymous endpoints have a per-address share: new sessions and left messages beyond it get 429 with Retry-After") {
+  chat_stack c(json{{"channels", {{"webchat", {{"sessions_per_address", 3}, {"leave_messages_per_address", 2}}}}}});
+  header_list const browser{{"Origin", c.origin}, {"Content-Type", "application/json"}};
+  for (int i = 0; i < 3; ++i) CHECK(http_call(c.port(), "POST", "/api/v1/chat/sessions", browser, "{}").status == 201);
+  auto const refused = http_call(c.port(), "POST", "/api/v1/chat/sessions", browser, "{}");
+  CHECK(refused.status == 429);
+  CHECK(std::stoi(refused.headers.at("retry-after")) >= 1);
+  CHECK(json::parse(refused.body)["type"] == "urn:balie:problem:too-many-requests");
+
+  auto const leave = [&] {
+    return http_call(c.port(), "POST", "/api/v1/chat/leave-message", browser,
+                     json{{"text", "Bel mij."}, {"reply", {{"channel", "email"}, {"address", "jan@burger.test"}}}}.dump());
+  };
+  // Invalid requests do not use up the share of a resident who is still filling in the form.
+  for (int i = 0; i < 3; ++i)
+    CHECK(http_call(c.port(), "POST", "/api/v1/chat/leave-message", browser, R"({"text":"Bel mij."})").status == 400);
+  CHECK(leave().status == 202);
+  CHECK(leave().status == 202);
+  CHECK(leave().status == 429);
+  CHECK(c.s.inbox_length("algemeen") == 2);
 }

@@ -59,7 +59,7 @@ struct fake_relay {
 
 struct sender_stack {
   queue_stack st;
-  id_source ids{7};
+  id_source ids;
   queue::case_workflow flow{st.h->redis};
   fake_relay relay;
   std::shared_ptr<gateway::email_sender> sender;

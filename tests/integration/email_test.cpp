@@ -38,7 +38,7 @@ json email_config(int lmtp_port, int smtp_port) {
               {"addresses", {{"info@gemeente.test", "algemeen"}, {"vergunningen@gemeente.test", "vergunningen"}}},
               {"lmtp", {{"address", "127.0.0.1"}, {"port", lmtp_port}}},
               {"max_message_bytes", 1024 * 1024},
-              {"smtp", {{"url", "smtp://127.0.0.1:" + std::to_string(smtp_port)}, {"retry_initial_seconds", 1}, {"timeout_seconds", 20}}},
+              {"smtp", {{"url", "smtp://127.0.0.1:" + std::to_string(smtp_port)}, {"require_tls", false}, {"retry_initial_seconds", 1}, {"timeout_seconds", 20}}},
               {"acknowledge", {{"enabled", true}, {"max_per_address", 10}, {"period_minutes", 180}}}}}}}};
 }
 
@@ -108,14 +108,14 @@ std::string header(std::string const& mail, std::string const& name) {
   return m.str(2);
 }
 
-bool can_run() {
-  if (mail_servers_available()) return true;
-  MESSAGE("skipped: needs root and the postfix, dovecot-imapd and swaks packages (scripts/test installs them)");
-  return false;
+/// The mail-server tests need their tools: without them they fail, never pass silently.
+void require_mail_servers() {
+  REQUIRE_MESSAGE(mail_servers_available(),
+                  "needs root and the postfix, dovecot-imapd and swaks packages (scripts/test installs them)");
 }
 
 TEST_CASE("a mail becomes a case; acknowledgement and staff reply reach the resident with threading headers; answers join, strangers do not") {
-  if (!can_run()) return;
+  require_mail_servers();
   mail_stack m;
   m.send("jan@burger.test", "info@gemeente.test", {"Subject: Container kapot", "Message-ID: <eerste.1@burger.test>"},
          "Mijn groene container is kapot.\n\nMet vriendelijke groet,\nJan Jansen");
@@ -181,11 +181,12 @@ TEST_CASE("a mail becomes a case; acknowledgement and staff reply reach the resi
   auto const piet_view = m.case_view(piet_case);
   REQUIRE(piet_view["messages"].size() >= 1);
   CHECK(piet_view["messages"][0]["text"] == "Ik heb hetzelfde probleem.");
-  for (auto const& msg : m.case_view(case_id)["messages"]) CHECK(msg["text"] != "Ik heb hetzelfde probleem.");
+  auto const joined = m.case_view(case_id);  // a range-for over a member of a temporary would read freed memory
+  for (auto const& msg : joined["messages"]) CHECK(msg["text"] != "Ik heb hetzelfde probleem.");
 }
 
 TEST_CASE("a bounce of Balie's mail marks it failed with the reason staff can read") {
-  if (!can_run()) return;
+  require_mail_servers();
   mail_stack m;
   // onbekend@burger.test has no mailbox: Postfix accepts, then bounces to the VERP address.
   m.send("onbekend@burger.test", "info@gemeente.test", {"Subject: Vraag"}, "Hallo, ik heb een vraag.");
@@ -204,7 +205,7 @@ TEST_CASE("a bounce of Balie's mail marks it failed with the reason staff can re
 }
 
 TEST_CASE("while Redis is down LMTP answers 451, Postfix keeps the mail, and it is stored once Redis is back") {
-  if (!can_run()) return;
+  require_mail_servers();
   mail_stack m;
   m.s->redis.stop();
   auto const before = m.postfix.log_size();
@@ -284,7 +285,8 @@ json imap_config(int imap_port, std::filesystem::path const& secret, std::string
                                                    {"inbox", "vergunningen"},
                                                    {"processed_folder", processed_folder},
                                                    {"poll_seconds", 1},
-                                                   {"batch", 2}}});
+                                                   {"batch", 2},
+                                                   {"allow_plaintext", true}}});
   return cfg;
 }
 
@@ -295,7 +297,7 @@ std::string resident_mail(int n) {
 }
 
 TEST_CASE("IMAP: a hosted mailbox is read in batches, each mail moved only once stored, the cursor kept in Redis") {
-  if (!can_run()) return;
+  require_mail_servers();
   temp_dir dir;
   dovecot_server dovecot(dir.path / "dovecot", {{"info", "secret"}});
   dovecot.start();
@@ -324,7 +326,7 @@ TEST_CASE("IMAP: a hosted mailbox is read in batches, each mail moved only once 
 }
 
 TEST_CASE("IMAP: a UIDVALIDITY change neither loses nor duplicates mail; a server outage marks the source down, recovery up") {
-  if (!can_run()) return;
+  require_mail_servers();
   temp_dir dir;
   dovecot_server dovecot(dir.path / "dovecot", {{"info", "secret"}});
   dovecot.start();
@@ -398,6 +400,28 @@ TEST_CASE("acknowledgements: one per new case, none to machines or to Balie itse
   CHECK(l.s.balied->wait_for_event("email.acknowledgement_limited"));
   // Every one of them reached a case all the same.
   CHECK(l.s.inbox_length("algemeen") == 9);
+}
+
+TEST_CASE("an acknowledgement carries nothing the sender wrote: no display name, no link, only Balie's text") {
+  auto cfg = email_config(free_loopback_port(), free_loopback_port());
+  cfg["channels"]["email"].erase("smtp");  // the acknowledgement stays queued where the test can read it
+  lmtp_stack l(cfg);
+  // A forged From whose display name is a phishing line.
+  auto const raw = std::string("From: \"Uw pas is geblokkeerd, ga naar https://evil.test/login\" <slachtoffer@burger.test>\r\n"
+                               "To: info@gemeente.test\r\nSubject: Vraag\r\nMessage-ID: <p1@burger.test>\r\n\r\nTekst.");
+  CHECK(l.deliver("slachtoffer@burger.test", raw).find("250 2.0.0 <info@gemeente.test>") != std::string::npos);
+  REQUIRE(l.s.balied->wait_for_event("intake.stored"));
+  auto const entries = l.s.redis.list({"XRANGE", queue::keys::outbound("email"), "-", "+"});
+  std::string msg;
+  for (std::size_t i = 0; i + 1 < entries.size(); ++i)
+    if (entries[i] == "msg") msg = entries[i + 1];
+  REQUIRE(!msg.empty());
+  auto const ack = json::parse(msg);
+  CHECK(ack["text"].get<std::string>().rfind("Beste inwoner,", 0) == 0);
+  CHECK(ack["text"].get<std::string>().find("evil") == std::string::npos);
+  CHECK(ack["text"].get<std::string>().find("http") == std::string::npos);
+  CHECK(!ack["resident"].contains("name"));
+  CHECK(msg.find("evil.test") == std::string::npos);
 }
 
 TEST_CASE("a file of an email is downloadable by staff of its inbox only, as a download, byte for byte") {

@@ -26,7 +26,7 @@ using namespace std::chrono_literals;
 TEST_CASE("enqueue writes the dedup mark, case, inbox stream, group and index in one step") {
   queue_stack q;
   auto [server, h, store] = std::tie(q.server, *q.h, *q.store);
-  id_source ids(1);
+  id_source ids;
   auto const m = phone_message(ids, "call-1");
 
   auto const [ec, r] = enqueue(store, m, "phone:call-1");
@@ -78,7 +78,7 @@ TEST_CASE("enqueue writes the dedup mark, case, inbox stream, group and index in
 TEST_CASE("the script is loaded again after Redis forgot it") {
   queue_stack q;
   auto [server, h, store] = std::tie(q.server, *q.h, *q.store);
-  id_source ids(2);
+  id_source ids;
   REQUIRE(!enqueue(store, phone_message(ids, "a"), "phone:a").first);
   server.command({"SCRIPT", "FLUSH"});
   CHECK(!enqueue(store, phone_message(ids, "b"), "phone:b").first);
@@ -88,7 +88,7 @@ TEST_CASE("the script is loaded again after Redis forgot it") {
 TEST_CASE("while Redis is down commands fail at once; after a restart the connection comes back") {
   queue_stack q;
   auto [server, h, store] = std::tie(q.server, *q.h, *q.store);
-  id_source ids(3);
+  id_source ids;
   REQUIRE(!enqueue(store, phone_message(ids, "before"), "phone:before").first);
 
   server.kill9();
@@ -108,7 +108,7 @@ TEST_CASE("while Redis is down commands fail at once; after a restart the connec
 TEST_CASE("a Redis that does not answer in time fails the command with a timeout and recovers") {
   queue_stack q([](redis_options& o) { o.command_timeout = 200ms; });
   auto [server, h, store] = std::tie(q.server, *q.h, *q.store);
-  id_source ids(4);
+  id_source ids;
   server.command({"CLIENT", "PAUSE", "1000", "ALL"});
   auto const [ec, r] = enqueue(store, phone_message(ids, "slow"), "phone:slow");
   CHECK(ec == errc::timeout);

@@ -11,7 +11,9 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <csignal>
+#include <thread>
 #include <fstream>
 
 using namespace balie;
@@ -352,4 +354,26 @@ TEST_CASE("SIGTERM ends open event streams and balied still exits cleanly") {
   CHECK(s.balied->process().signal_and_wait(SIGTERM) == 0);
   CHECK(!live.wait_for("never sent", std::chrono::seconds(10)));
   CHECK(live.ended());  // closed by balied, not timed out
+}
+
+TEST_CASE("two staff members claim the same case at the same moment: exactly one wins, every round") {
+  staff_stack st;
+  for (int round = 0; round < 40; ++round) {
+    auto const id = st.phone_case("kcc-race-" + std::to_string(round));
+    std::atomic<int> ready{0};
+    unsigned statuses[2] = {0, 0};
+    auto claim = [&](int who) {
+      http_connection c(st.port());  // connected before the start signal: both requests leave together
+      ++ready;
+      while (ready.load() < 2) std::this_thread::yield();
+      statuses[who] = c.call("POST", "/api/v1/cases/" + id + "/claim", auth(who == 0 ? staff_token : colleague_token)).status;
+    };
+    std::thread a(claim, 0), b(claim, 1);
+    a.join();
+    b.join();
+    INFO("round ", round, ": ", statuses[0], " ", statuses[1]);
+    CHECK(((statuses[0] == 200 && statuses[1] == 409) || (statuses[0] == 409 && statuses[1] == 200)));
+    auto const holder = st.case_view(id)["assignee"];
+    CHECK(holder == (statuses[0] == 200 ? "demo-staff" : "demo-colleague"));
+  }
 }

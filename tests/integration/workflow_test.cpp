@@ -26,7 +26,7 @@ constexpr auto ttl = 60'000ms;
 
 struct workflow_stack : queue_stack {
   case_workflow flow{h->redis};
-  id_source ids{7};
+  id_source ids;
 
   std::string new_case(std::string const& inbox = "telefoon", priority p = priority::normal, channel ch = channel::phone) {
     auto m = phone_message(ids, "call-" + std::to_string(counter++));
@@ -103,7 +103,7 @@ TEST_CASE("a colleague's live claim stops every action; once it has expired it s
   CHECK(await<action>([&](auto d) { w.flow.release(id, "bram", during, d); }).second.status == action_status::claimed_by_other);
   CHECK(await<action>([&](auto d) { w.flow.transfer(id, "bram", "algemeen", during, d); }).second.status == action_status::claimed_by_other);
   CHECK(await<action>([&](auto d) { w.flow.close(id, "bram", during, d); }).second.status == action_status::claimed_by_other);
-  reply_request reply{id, "bram", during, ttl, "01M8HMDJ70ZXE7TJQS55D6MWYZ", "sms", "{}", R"({"status":"queued","attempts":0})"};
+  reply_request reply{id, "bram", during, ttl, "01M8HMDJ70ZXE7TJQS55D6MWYZ", "sms", "{}", R"({"status":"queued","attempts":0})", ""};
   CHECK(await<action>([&](auto d) { w.flow.reply(reply, d); }).second.status == action_status::claimed_by_other);
   // Nothing of the refused actions happened.
   CHECK(w.pending_by_consumer("telefoon") == "staff:anna 1\n");
@@ -142,7 +142,7 @@ TEST_CASE("a reply is queued for the senders, answers the case, and its delivery
   auto const id = w.new_case();
   CHECK(w.server.integer({"ZCARD", keys::inbox_unanswered("telefoon")}) == 1);
   reply_request reply{id, "anna", t0, ttl, "01M8HMDJ70ZXE7TJQS55D6MWYZ", "sms", R"({"id":"01M8HMDJ70ZXE7TJQS55D6MWYZ"})",
-                      R"({"status":"queued","attempts":0,"updated_at":"2027-01-15T08:00:00Z"})"};
+                      R"({"status":"queued","attempts":0,"updated_at":"2027-01-15T08:00:00Z"})", ""};
   auto const [ec, r] = await<action>([&](auto d) { w.flow.reply(reply, d); });
   REQUIRE(!ec);
   REQUIRE(r.status == action_status::done);
@@ -204,6 +204,29 @@ TEST_CASE("a transfer moves the case, its unanswered messages and its place in t
   // The next message of the resident follows the case to its new inbox.
   w.follow_up(id);
   CHECK(w.pending_by_consumer("vergunningen") == "unassigned 3\n");
+}
+
+TEST_CASE("an action whose access was checked against an inbox the case has left since is refused and changes nothing") {
+  workflow_stack w;
+  auto const id = w.new_case("telefoon");
+  // Access was checked while the case was in telefoon; a colleague moved it to vergunningen in between.
+  REQUIRE(await<action>([&](auto d) { w.flow.transfer(id, staff_actor{"bram", "telefoon"}, "vergunningen", t0, d); }).second.status ==
+          action_status::done);
+  auto const events_before = w.events().size();
+  staff_actor const anna{"anna", "telefoon"};
+  CHECK(await<action>([&](auto d) { w.flow.claim(id, anna, t0 + 1, ttl, d); }).second.status == action_status::moved);
+  CHECK(await<action>([&](auto d) { w.flow.close(id, anna, t0 + 1, d); }).second.status == action_status::moved);
+  CHECK(await<action>([&](auto d) { w.flow.add_note(id, anna, "Notitie", t0 + 1, d); }).second.status == action_status::moved);
+  CHECK(await<action>([&](auto d) { w.flow.transfer(id, anna, "algemeen", t0 + 1, d); }).second.status == action_status::moved);
+  reply_request reply{id, "anna", t0 + 1, ttl, "01M8HMDJ70ZXE7TJQS55D6MWYZ", "sms", "{}", R"({"status":"queued","attempts":0})", "telefoon"};
+  CHECK(await<action>([&](auto d) { w.flow.reply(reply, d); }).second.status == action_status::moved);
+  CHECK(w.state(id) == "open");
+  CHECK(w.server.command({"HGET", keys::case_hash(id), "inbox"}) == "vergunningen");
+  CHECK(w.server.integer({"XLEN", keys::case_notes(id)}) == 0);
+  CHECK(w.events().size() == events_before);
+  // Checked against the inbox it is in now, the same claim goes through.
+  CHECK(await<action>([&](auto d) { w.flow.claim(id, staff_actor{"anna", "vergunningen"}, t0 + 2, ttl, d); }).second.status ==
+        action_status::done);
 }
 
 TEST_CASE("close answers everything; reopen, and a new message from the resident, open it again") {

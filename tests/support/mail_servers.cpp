@@ -285,7 +285,7 @@ int free_loopback_port() {
 
 bool mail_servers_available() {
   return ::geteuid() == 0 && !find_program("postfix").empty() && !find_program("dovecot").empty() &&
-         !find_program("doveadm").empty();
+         !find_program("doveadm").empty() && !find_program("swaks").empty();
 }
 
 // ---- dovecot_server

@@ -1,6 +1,7 @@
 #include "tests/support/process.hpp"
 
 #include <csignal>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,8 +15,13 @@ child_process::~child_process() {
 void child_process::spawn(std::vector<std::string> argv) {
   int fds[2];
   if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
+  pid_t const parent = ::getpid();
   pid_ = ::fork();
   if (pid_ == 0) {
+    // If the test process dies without running destructors (an abort from a
+    // sanitizer, a crash), the kernel stops this child too: nothing is left running.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
     ::dup2(fds[1], 1);
     ::dup2(fds[1], 2);  // one stream: stderr lines (e.g. config errors) are assertable too
     ::close(fds[0]);

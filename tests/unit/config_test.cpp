@@ -106,10 +106,26 @@ TEST_CASE("the email section: the developer settings, and each mistake named by 
         "config: /channels/email/from_name: must be one line");
   CHECK(email(R"({"domain": "gemeente.test", "addresses": {"info@gemeente.test": "algemeen"},
                   "imap": [{"name": "a", "url": "pop3://x", "username": "u", "password": {"env": "HOME"}, "inbox": "algemeen"}]})") ==
-        "config: /channels/email/imap/0/url: expected imap://host/FOLDER or imaps://");
+        "config: /channels/email/imap/0/url: expected imaps://host/FOLDER");
   CHECK(email(R"({"domain": "gemeente.test", "addresses": {"info@gemeente.test": "algemeen"},
                   "imap": [{"name": "a", "url": "imaps://x/INBOX", "username": "u", "inbox": "algemeen"}]})") ==
         "config: /channels/email/imap/0/password: missing required key");
+  // Transport security: TLS unless the server is on this machine and the operator says so.
+  CHECK(email(R"({"domain": "gemeente.test", "addresses": {"info@gemeente.test": "algemeen"},
+                  "smtp": {"url": "smtp://relay.gemeente.test:587", "require_tls": false}})") ==
+        "config: /channels/email/smtp/require_tls: may be false only for a relay on this machine (127.0.0.1, ::1, localhost)");
+  CHECK(email(R"({"domain": "gemeente.test", "addresses": {"info@gemeente.test": "algemeen"},
+                  "smtp": {"url": "smtp://127.0.0.1:25", "require_tls": false}})") == "");
+  CHECK(email(R"({"domain": "gemeente.test", "addresses": {"info@gemeente.test": "algemeen"},
+                  "imap": [{"name": "a", "url": "imap://mail.gemeente.test/INBOX", "username": "u", "password": {"env": "HOME"}, "inbox": "algemeen"}]})") ==
+        "config: /channels/email/imap/0/url: use imaps:// (TLS); imap:// only with allow_plaintext for a test server on this machine");
+  CHECK(email(R"({"domain": "gemeente.test", "addresses": {"info@gemeente.test": "algemeen"},
+                  "imap": [{"name": "a", "url": "imap://mail.gemeente.test/INBOX", "username": "u", "password": {"env": "HOME"}, "inbox": "algemeen",
+                            "allow_plaintext": true}]})") ==
+        "config: /channels/email/imap/0/allow_plaintext: may be true only for a server on this machine (127.0.0.1, ::1, localhost)");
+  CHECK(email(R"({"domain": "gemeente.test", "addresses": {"info@gemeente.test": "algemeen"},
+                  "imap": [{"name": "a", "url": "imap://127.0.0.1:1143/INBOX", "username": "u", "password": {"env": "HOME"}, "inbox": "algemeen",
+                            "allow_plaintext": true}]})") == "");
   CHECK(email(R"({"domain": "gemeente.test", "addresses": {"info@gemeente.test": "algemeen"}, "lmtp": {"port": 99999}})") ==
         "config: /channels/email/lmtp/port: must be between 0 and 65535");
 }

@@ -15,7 +15,7 @@ std::string fixture(std::string const& name) { return balie::test::read_fixture(
 timestamp const fixed_now = time_point_cast<milliseconds>(sys_days{2026y / November / 28} + hours{10});
 
 outcome<transcript_submission> read(transcript_format f, std::string const& body, call_metadata meta = {}) {
-  static id_source ids(7);
+  static id_source ids;
   return read_transcript(f, body, meta, normalise_context{fixed_now, ids, "transcript-api"});
 }
 } // namespace
@@ -84,6 +84,19 @@ TEST_CASE("whisper.cpp JSON: offsets, language, engine and token confidence") {
   CHECK(!m.transcript->segments[1].confidence);
   CHECK(m.transcript->segments[1].start_ms == 3500);
   CHECK(m.resident.addresses.empty());
+}
+
+TEST_CASE("whisper.cpp JSON posted as application/json is recognised by its shape") {
+  call_metadata meta;
+  meta.call_id = "kcc-whisper-2";
+  auto const as_json = read(transcript_format::balie_json, fixture("call-whisper.json"), meta);
+  REQUIRE(as_json.has_value());
+  CHECK(as_json->message.transcript->engine == "whisper.cpp small");
+  REQUIRE(as_json->message.transcript->segments.size() == 2);
+  // A Balie transcript with an unknown field is still refused as such, naming the field.
+  auto const unknown = read(transcript_format::balie_json, fixture("unknown-field.json"), meta);
+  REQUIRE(!unknown.has_value());
+  CHECK(unknown.error().type == "unknown-field");
 }
 
 TEST_CASE("every produced case-message validates against the JSON Schema") {

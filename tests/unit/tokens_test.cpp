@@ -32,3 +32,35 @@ TEST_CASE("the tokens file holds hashes only and is validated") {
   std::ofstream(dir.path / "u.json") << R"({"tokens": [{"name": "x", "sha256": ")" + sha256_hex("t") + R"(", "role": "root"}]})";
   CHECK_THROWS_AS(token_store::load(dir.path / "u.json"), config_error);
 }
+
+TEST_CASE("two tokens with one name are refused: audit lines must say who acted") {
+  balie::test::temp_dir dir;
+  std::ofstream(dir.path / "d.json") << R"({"tokens": [{"name": "anna", "sha256": ")" + sha256_hex("a") +
+                                            R"(", "role": "staff", "inboxes": ["algemeen"]}, {"name": "anna", "sha256": ")" +
+                                            sha256_hex("b") + R"(", "role": "admin"}]})";
+  try {
+    token_store::load(dir.path / "d.json");
+    FAIL("a duplicate name was accepted");
+  } catch (config_error const& e) {
+    CHECK(std::string(e.what()) == "tokens: /tokens/1/name: 'anna' is used by another token");
+  }
+}
+
+TEST_CASE("balied --new-token: a 256-bit token, shown once, and a tokens-file entry that authenticates it") {
+  auto const t = make_token("bram", "staff", {"algemeen", "telefoon"});
+  CHECK(t.token.size() == 43);  // 32 bytes in base64url without padding
+  CHECK(t.entry["sha256"] == sha256_hex(t.token));
+  CHECK(t.entry["role"] == "staff");
+  CHECK(t.entry["inboxes"] == nlohmann::json::array({"algemeen", "telefoon"}));
+  CHECK(make_token("bram", "staff", {"algemeen"}).token != make_token("bram", "staff", {"algemeen"}).token);
+  balie::test::temp_dir dir;
+  std::ofstream(dir.path / "n.json") << nlohmann::json{{"tokens", {t.entry}}}.dump();
+  auto const who = token_store::load(dir.path / "n.json").authenticate(t.token);
+  REQUIRE(who);
+  CHECK(who->name == "bram");
+  CHECK(who->may_see("telefoon"));
+  CHECK_THROWS_AS(make_token("bram", "root", {}), config_error);
+  CHECK_THROWS_AS(make_token("bram", "staff", {}), config_error);
+  CHECK_THROWS_AS(make_token("", "admin", {}), config_error);
+  CHECK_THROWS_AS(make_token("x", "admin", {"algemeen"}), config_error);
+}

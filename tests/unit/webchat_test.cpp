@@ -2,6 +2,7 @@
 // cleaning, the per-connection token bucket, Origin matching and opening hours.
 #include "channels/webchat/protocol.hpp"
 #include "channels/webchat/token_bucket.hpp"
+#include "gateway/address_limits.hpp"
 #include "gateway/chat_service.hpp"
 
 #include <doctest/doctest.h>
@@ -108,4 +109,19 @@ TEST_CASE("opening hours in the municipality's time zone") {
   CHECK(!gateway::within_hours(hours, at("2026-11-30T16:00:00Z")));  // 17:00 local
   CHECK(!gateway::within_hours(hours, at("2026-11-29T10:00:00Z")));  // Sunday
   CHECK(gateway::within_hours({}, at("2026-11-29T10:00:00Z")));      // no hours: always open
+}
+
+TEST_CASE("the per-address limit: its share per window, refilled over time, per address, idle addresses forgotten") {
+  using namespace std::chrono_literals;
+  balie::gateway::address_limiter limit(3, 600s);
+  auto const t0 = std::chrono::steady_clock::time_point{} + 1h;
+  for (int i = 0; i < 3; ++i) CHECK(limit.allow("192.0.2.1", t0));
+  CHECK(!limit.allow("192.0.2.1", t0));
+  CHECK(limit.retry_after("192.0.2.1", t0) == 200);  // one share comes back every 600 s / 3
+  CHECK(limit.allow("192.0.2.2", t0));                 // another address has its own share
+  CHECK(!limit.allow("192.0.2.1", t0 + 199s));
+  CHECK(limit.allow("192.0.2.1", t0 + 201s));
+  CHECK(limit.tracked() == 2);
+  CHECK(limit.allow("198.51.100.7", t0 + 2h));  // the idle ones are forgotten after a window
+  CHECK(limit.tracked() == 1);
 }

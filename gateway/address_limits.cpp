@@ -14,6 +14,12 @@ bool address_limiter::allow(std::string const& address, time_point now) {
   return it->second.bucket.take(now);
 }
 
+bool address_limiter::exhausted(std::string const& address, time_point now) {
+  std::lock_guard lock(mutex_);
+  auto const it = entries_.find(address);
+  return it != entries_.end() && !it->second.bucket.has_token(now);
+}
+
 int address_limiter::retry_after(std::string const& address, time_point now) {
   std::lock_guard lock(mutex_);
   auto const it = entries_.find(address);

@@ -22,6 +22,8 @@ public:
 
   /// Takes one request's share; false: over the limit, answer 429.
   bool allow(std::string const& address, time_point now);
+  /// Whether `address` has used up its share, without taking any.
+  bool exhausted(std::string const& address, time_point now);
   /// Seconds until `address` may send again (Retry-After), at least 1.
   int retry_after(std::string const& address, time_point now);
   std::size_t tracked() const;

@@ -133,6 +133,22 @@ void api::set_config(std::shared_ptr<config const> c) {
   config_ = std::move(c);
 }
 
+bool api::guessing(http_request const& req, http_responder& respond) {
+  auto const now = std::chrono::steady_clock::now();
+  if (!auth_failures_.exhausted(req.remote_address, now)) return false;
+  auto r = problem(429, "too-many-failed-logins", "Too many wrong tokens from your address. Wait a minute and try again.");
+  r.headers.emplace_back("Retry-After", std::to_string(auth_failures_.retry_after(req.remote_address, now)));
+  respond(std::move(r));
+  return true;
+}
+
+void api::unauthorized(http_request const& req, http_responder& respond, std::string_view detail, std::string_view type) {
+  auth_failures_.allow(req.remote_address, std::chrono::steady_clock::now());
+  auto r = problem(401, type, detail);
+  r.headers.emplace_back("WWW-Authenticate", "Bearer");
+  respond(std::move(r));
+}
+
 bool api::over_limit(address_limiter& limit, http_request const& req, http_responder& respond) {
   auto const now = std::chrono::steady_clock::now();
   if (limit.allow(req.remote_address, now)) return false;
@@ -198,19 +214,18 @@ void api::handle(http_request req, http_responder respond) {
   respond(problem(404, "not-found", "There is nothing at this path."));
 }
 
-std::optional<principal> api::authorise(http_request const& req, access who, http_responder& respond) const {
+std::optional<principal> api::authorise(http_request const& req, access who, http_responder& respond) {
   if (who == access::anyone) return std::nullopt;
   std::shared_ptr<token_store const> tokens;
   {
     std::lock_guard lock(mutex_);
     tokens = tokens_;
   }
+  if (guessing(req, respond)) return std::nullopt;
   auto const token = bearer_token(req);
   auto const me = token ? tokens->authenticate(*token) : std::nullopt;
   if (!me) {
-    auto r = problem(401, "unauthorized", "Send a valid token in the Authorization header: 'Bearer <token>'.");
-    r.headers.emplace_back("WWW-Authenticate", "Bearer");
-    respond(std::move(r));
+    unauthorized(req, respond, "Send a valid token in the Authorization header: 'Bearer <token>'.");
     return std::nullopt;
   }
   auto const needed = who == access::staff ? role::staff : who == access::admin ? role::admin : role::system;
@@ -233,7 +248,7 @@ void api::readyz(http_request const&, http_responder respond) {
   body["channels"]["webchat"] = cfg->webchat.enabled ? "enabled" : "disabled";
   // Polled sources (IMAP mailboxes): up, degraded or down; one being down leaves Balie ready.
   for (auto const& [source, state] : metrics_.health()) body["sources"][source] = state;
-  if (!redis_ready) body["redis"]["error"] = store_.connection().last_error();
+  // No error text: /readyz is public, and Redis errors name hosts and paths. The log has them.
   auto r = json_response(redis_ready ? 200 : 503, body);
   if (!redis_ready) r.headers.emplace_back("Retry-After", std::string(retry_after_unavailable));
   respond(std::move(r));

@@ -59,7 +59,7 @@ private:
   struct route_entry;
   static std::vector<route_entry> const& table();
 
-  std::optional<principal> authorise(http_request const&, access, http_responder&) const;
+  std::optional<principal> authorise(http_request const&, access, http_responder&);
   std::shared_ptr<config const> current_config() const;
 
   void healthz(http_request const&, http_responder);
@@ -103,10 +103,16 @@ private:
   /// 429 with Retry-After when `address` used up its share of `limiter`; true if answered.
   bool over_limit(address_limiter&, http_request const&, http_responder&);
   std::shared_ptr<address_limiter> limiter(std::shared_ptr<address_limiter> api::*) const;
+  /// 429 if this address failed authentication too often lately; true if answered.
+  bool guessing(http_request const&, http_responder&);
+  /// A failed token check: counts against the address, answers 401.
+  void unauthorized(http_request const&, http_responder&, std::string_view detail, std::string_view type = "unauthorized");
 
   mutable std::mutex mutex_;
   std::shared_ptr<config const> config_;
   std::shared_ptr<address_limiter> session_limit_, leave_message_limit_;  ///< per webchat config; replaced on reload
+  /// Failed token checks per address: guessing tokens gets 429 after a few dozen a minute.
+  address_limiter auth_failures_{30, std::chrono::seconds(60)};
   std::shared_ptr<token_store const> tokens_;
   inbound_sink& sink_;
   queue::case_store& store_;

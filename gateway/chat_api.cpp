@@ -149,15 +149,13 @@ void api::chat_session_extend(http_request const& req, http_responder respond) {
 void api::with_chat_session(http_request const& req, http_responder respond,
                             std::function<void(queue::chat_session, std::string token, http_responder)> then) {
   chat_call(req, std::move(respond), [this, req, then = std::move(then)](http_responder respond) {
+    if (guessing(req, respond)) return;
     auto const token = bearer_token(req);
-    if (!token) {
-      auto r = problem(401, "unauthorized", "Send the chat session token: 'Authorization: Bearer <token>'.");
-      r.headers.emplace_back("WWW-Authenticate", "Bearer");
-      return respond(std::move(r));
-    }
-    chat_->authenticate(*token, [token = *token, respond, then](boost::system::error_code ec, std::optional<queue::chat_session> s, bool expired) {
+    if (!token) return unauthorized(req, respond, "Send the chat session token: 'Authorization: Bearer <token>'.");
+    chat_->authenticate(*token, [this, req, token = *token, respond, then](boost::system::error_code ec, std::optional<queue::chat_session> s,
+                                                                           bool expired) mutable {
       if (ec) return respond(store_unavailable());
-      if (!s) return respond(problem(401, "unauthorized", "This chat session does not exist. Start a new one."));
+      if (!s) return unauthorized(req, respond, "This chat session does not exist. Start a new one.");
       if (expired) return respond(session_ended());
       then(std::move(*s), token, respond);
     });

@@ -52,6 +52,9 @@ struct daemon::parts {
   id_source ids;
   std::shared_ptr<token_store const> tokens;
   std::shared_ptr<queue::redis_connection> redis;
+  /// The other connections (live updates, senders): stopped with `redis`, so that
+  /// no command left pending keeps its handler, and what it holds, alive.
+  std::vector<std::shared_ptr<queue::redis_connection>> connections;
   std::unique_ptr<queue::case_store> store;
   std::unique_ptr<queue::case_workflow> workflow;
   std::shared_ptr<queue::event_feed> feed;
@@ -97,6 +100,7 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
   auto events_redis = queue::redis_connection::create(p.ioc.get_executor(), config_.redis, [](std::string_view event, std::string_view detail) {
     if (event != "redis.ready") log::warn("events." + std::string(event), {{"detail", detail}});
   });
+  p.connections.push_back(events_redis);
   p.feed = std::make_shared<queue::event_feed>(events_redis, p.redis);
   p.live = std::make_shared<live_updates>(p.ioc.get_executor(), p.feed);
   p.in = std::make_unique<intake>(*p.store, std::make_shared<routing::router const>(config_.routing), p.stats, p.ids);
@@ -107,6 +111,7 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
   p.chat_store = std::make_unique<queue::chat_store>(p.redis);
   p.chat = std::make_shared<chat_service>(p.ioc.get_executor(), std::make_shared<config const>(config_), *p.in, *p.chat_store,
                                           *p.workflow, sender_redis, p.feed, system_now, p.ids);
+  p.connections.push_back(sender_redis);
   p.http_api = std::make_unique<api>(std::make_shared<config const>(config_), p.tokens,
                                      api_services{*p.in, *p.store, *p.workflow, p.live, p.chat, p.stats, system_now, p.ids});
   if (!config_.email.domain.empty()) {
@@ -119,6 +124,7 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
         if (event != "redis.ready") log::warn("email." + std::string(event), {{"detail", detail}});
       });
       p.mail_sender = std::make_shared<email_sender>(config_.email, mail_redis, *p.store, *p.workflow, system_now);
+      p.connections.push_back(mail_redis);
     }
     for (auto const& mailbox : config_.email.imap)
       p.imap.push_back(std::make_shared<imap_poller>(p.ioc.get_executor(), mailbox, p.mail, *p.redis, p.stats));
@@ -248,13 +254,19 @@ void daemon::shutdown_step() {
   auto const open = p.server->connections() + (p.lmtp ? p.lmtp->connections() : 0);
   if (p.phase == parts::shutdown_phase::closing && (open == 0 || now >= p.deadline + close_grace)) {
     log::info("shutdown.done", {{"open_connections", std::to_string(open)}});
-    p.redis->stop();
     p.feed->stop();
+    p.connections.push_back(p.redis);
+    for (auto const& c : p.connections) c->stop();
     boost::system::error_code ignored;
     p.signals.cancel(ignored);
     p.claim_timer.cancel();
-    // Posted after the Redis stop on its strand, so the connection is closed first.
-    asio::post(p.redis->strand(), [&p] { p.ioc.stop(); });
+    // Posted after each Redis stop on its strand: every connection is closed
+    // (its pending commands failed and their handlers gone) before the loop ends.
+    auto left = std::make_shared<std::atomic<std::size_t>>(p.connections.size());
+    for (auto const& c : p.connections)
+      asio::post(c->strand(), [&p, left] {
+        if (--*left == 0) p.ioc.stop();
+      });
     return;
   }
   p.drain_timer.expires_after(drain_check_interval);

@@ -230,7 +230,7 @@ private:
   void write_chunk() {
     stream_.expires_after(state_->limits.write_timeout);
     asio::async_write(stream_, asio::buffer(backlog_.front()), [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      if (ec) return self->end_stream();
+      if (ec || self->stream_closed_) return self->end_stream();
       self->backlog_bytes_ -= self->backlog_.front().size();
       self->backlog_.pop_front();
       if (!self->backlog_.empty()) self->write_chunk();
@@ -245,9 +245,10 @@ private:
       self->watch_stream();
     });
   }
+  /// The backlog stays until the session goes: a write in flight still reads
+  /// its front chunk, and its completion (queued behind this) sees the flag.
   void end_stream() {
     if (stream_closed_.exchange(true)) return;
-    backlog_.clear();
     shutdown();
   }
 

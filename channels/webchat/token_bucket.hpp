@@ -19,6 +19,11 @@ public:
     tokens_ -= 1.0;
     return true;
   }
+  /// Whether a token is there, without taking it.
+  bool has_token(time_point now) {
+    refill(now);
+    return tokens_ >= 1.0;
+  }
   /// Seconds until the next token (rounded up, at least 1).
   int wait_seconds(time_point now) {
     refill(now);

@@ -1,4 +1,5 @@
 // balied as a process: configuration errors at start-up, SIGTERM, SIGHUP.
+#include "channels/text.hpp"
 #include "queue/keys.hpp"
 #include "tests/support/balied_process.hpp"
 #include "tests/support/http_client.hpp"
@@ -89,7 +90,7 @@ TEST_CASE("SIGHUP reloads routing and tokens, and keeps running on a broken file
   CHECK(http_call(b.port(), "POST", "/api/v1/transcripts", post_headers, transcript("kcc-2")).status == 202);
   CHECK(redis.integer({"XLEN", queue::keys::inbox_stream("vergunningen")}) == 1);
 
-  b.rewrite_config({{"http", {{"port", 1}}}});
+  b.rewrite_config({{"http", {{"port", 1}}}, {"routing", {{"channels", {{"phone", "vergunningen"}}}}}});
   b.process().send_signal(SIGHUP);
   REQUIRE(b.wait_for_event("reload.needs_restart"));
 
@@ -98,4 +99,29 @@ TEST_CASE("SIGHUP reloads routing and tokens, and keeps running on a broken file
   REQUIRE(b.wait_for_event("reload.failed"));
   CHECK(http_call(b.port(), "GET", "/healthz").status == 200);
   CHECK(http_call(b.port(), "POST", "/api/v1/transcripts", post_headers, transcript("kcc-3")).status == 202);
+  // All running settings stayed: the message went where the last good routing sends it.
+  CHECK(redis.integer({"XLEN", queue::keys::inbox_stream("vergunningen")}) == 2);
+  CHECK(redis.integer({"XLEN", queue::keys::inbox_stream("telefoon")}) == 1);
+}
+
+TEST_CASE("SIGHUP applies a changed tokens file: a new token works, a removed one is refused") {
+  temp_dir files;
+  auto tokens = nlohmann::json::parse(std::ifstream(std::string(BALIE_SOURCE_DIR) + "/config/dev-tokens.json"));
+  std::ofstream(files.path / "tokens.json") << tokens.dump();
+  test_stack s(nlohmann::json{{"auth", {{"tokens_file", (files.path / "tokens.json").string()}}}});
+  auto& b = *s.balied;
+  std::vector<std::pair<std::string, std::string>> const anna = {{"Authorization", "Bearer anna-nieuw-token-0123456789"}};
+  std::vector<std::pair<std::string, std::string>> const demo = {{"Authorization", "Bearer staff-demo-token"}};
+  CHECK(http_call(b.port(), "GET", "/api/v1/me", anna).status == 401);
+  CHECK(http_call(b.port(), "GET", "/api/v1/me", demo).status == 200);
+  nlohmann::json staff_only = {{"tokens", nlohmann::json::array()}};
+  for (auto const& t : tokens["tokens"])
+    if (t["name"] != "demo-staff") staff_only["tokens"].push_back(t);
+  staff_only["tokens"].push_back({{"name", "anna"}, {"sha256", sha256_hex("anna-nieuw-token-0123456789")}, {"role", "staff"},
+                                  {"inboxes", {"algemeen"}}});
+  std::ofstream(files.path / "tokens.json") << staff_only.dump();
+  b.process().send_signal(SIGHUP);
+  REQUIRE(b.wait_for_event("reload.tokens"));
+  CHECK(http_call(b.port(), "GET", "/api/v1/me", anna).status == 200);
+  CHECK(http_call(b.port(), "GET", "/api/v1/me", demo).status == 401);
 }

@@ -275,6 +275,7 @@ TEST_CASE("while Redis is unreachable intake answers 503 with Retry-After, never
   CHECK(r.headers.at("retry-after") == "5");
   auto const ready = http_call(s.port(), "GET", "/readyz");
   CHECK(ready.status == 503);
+  CHECK(nlohmann::json::parse(ready.body)["redis"] == nlohmann::json{{"ready", false}});  // no error text for anyone to read
   CHECK(http_call(s.port(), "GET", "/healthz").status == 200);
   CHECK(http_call(s.port(), "GET", "/api/v1/inboxes", auth(staff_token)).status == 503);
 
@@ -292,4 +293,17 @@ TEST_CASE("a disabled phone channel refuses with 503 and a notice; nothing is lo
   CHECK(nlohmann::json::parse(r.body)["type"] == "urn:balie:problem:channel-disabled");
   CHECK(r.headers.count("retry-after") == 1);
   CHECK(nlohmann::json::parse(http_call(s.port(), "GET", "/readyz").body)["channels"]["phone"] == "disabled");
+}
+
+TEST_CASE("guessing tokens: after 30 wrong ones in a minute an address gets 429 with Retry-After, for any token") {
+  stack s;
+  for (int i = 0; i < 30; ++i) REQUIRE(http_call(s.port(), "GET", "/api/v1/inboxes", auth(("guess-" + std::to_string(i)).c_str())).status == 401);
+  auto const blocked = http_call(s.port(), "GET", "/api/v1/inboxes", auth("guess-31"));
+  CHECK(blocked.status == 429);
+  CHECK(std::stoi(blocked.headers.at("retry-after")) >= 1);
+  // A right token from the same address waits too: otherwise 429 and 200 would tell a guess apart.
+  CHECK(http_call(s.port(), "GET", "/api/v1/inboxes", auth(staff_token)).status == 429);
+  // Chat session tokens count the same way.
+  CHECK(http_call(s.port(), "GET", "/api/v1/chat/history", {{"Authorization", "Bearer nope"}}).status == 429);
+  CHECK(http_call(s.port(), "GET", "/healthz").status == 200);  // what needs no token is not affected
 }

@@ -170,7 +170,7 @@ TEST_CASE("MAIL FROM parameters: BODY, SMTPUTF8 and SIZE within the limit pass; 
     char const* enhanced;  // its enhanced code, where it matters
   };
   // max_message_bytes is 4096.
-  for (auto const& [command, code, enhanced] :
+  for (auto const& c :
        {mail_case{"MAIL FROM:<burger@burger.test> BODY=8BITMIME", "250", ""}, mail_case{"MAIL FROM:<burger@burger.test> BODY=7BIT", "250", ""},
         mail_case{"MAIL FROM:<zoë@bücher.test> SMTPUTF8", "250", ""}, mail_case{"MAIL FROM:<burger@burger.test> SIZE=4096", "250", ""},
         mail_case{"MAIL FROM:<burger@burger.test> SIZE=100 BODY=8BITMIME SMTPUTF8", "250", ""},
@@ -184,6 +184,7 @@ TEST_CASE("MAIL FROM parameters: BODY, SMTPUTF8 and SIZE within the limit pass; 
         mail_case{"MAIL FROM:<burger@burger.test> BODY=8BITMIME XFORWARD=1", "555", "555 5.5.4"},
         mail_case{"MAIL FROM:burger@burger.test", "501", ""}, mail_case{"MAIL FROM:<burger>", "501", ""},
         mail_case{"MAIL FROM:<burger burger@burger.test>", "501", ""}, mail_case{"MAIL FROM:<burger@burger.test", "501", ""}}) {
+    auto const command = c.command, code = c.code, enhanced = c.enhanced;  // clang 14 cannot capture a structured binding
     CAPTURE(command);
     auto s = greeted();
     // A refused MAIL leaves no sender, so a second MAIL is accepted; an accepted one makes it 503.

@@ -405,12 +405,14 @@ TEST_CASE("compose_mail: CR, LF or NUL in any header field refuses the whole mai
     char const* name;
     field member;
   };
-  for (auto const& [name, member] :
+  for (auto const& f :
        {named_field{"subject", &outbound_mail::subject}, named_field{"to_address", &outbound_mail::to_address},
         named_field{"to_name", &outbound_mail::to_name}, named_field{"reply_to", &outbound_mail::reply_to},
         named_field{"message_id", &outbound_mail::message_id}, named_field{"in_reply_to", &outbound_mail::in_reply_to},
         named_field{"from_name", &outbound_mail::from_name}, named_field{"from_address", &outbound_mail::from_address},
         named_field{"language", &outbound_mail::language}, named_field{"boundary", &outbound_mail::boundary}}) {
+    auto const name = f.name;  // clang 14 cannot capture a structured binding
+    auto const member = f.member;
     for (auto const& bad : {std::string("\r\nBcc: stiekem@burger.test"), std::string("\nBcc: stiekem@burger.test"),
                             std::string("\rBcc: stiekem@burger.test"), std::string(1, '\0') + "Bcc: stiekem@burger.test"}) {
       CAPTURE(name);

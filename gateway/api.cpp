@@ -173,6 +173,32 @@ http_response api::transport_error(unsigned status, std::string type, std::strin
   return problem(status, type, detail);
 }
 
+namespace {
+/// Body limits per kind of caller: a resident's chat request or a staff
+/// action is small JSON; only intake of recorded calls is large (up to
+/// http.max_body_bytes, which also bounds the phone channel's own limit).
+constexpr std::size_t resident_body_limit = 64 * 1024;
+constexpr std::size_t staff_body_limit = 1024 * 1024;
+} // namespace
+
+http_admission api::admit(http_request const& head) {
+  auto const cfg = current_config();
+  http_admission a{resident_body_limit, std::nullopt};
+  auto const path = split_path(head.path);
+  params p;
+  for (auto const& e : table()) {
+    if (!match(e.parts, path, p) || head.method != e.r.method) continue;
+    if (e.who == access::anyone) return a;
+    a.max_body_bytes = e.who == access::system ? cfg->http.max_body_bytes : staff_body_limit;
+    http_responder refuse = [&a](http_response r) { a.refusal = std::move(r); };
+    if (!authorise(head, e.who, refuse) && a.refusal)
+      log::info("http.request", {{"method", head.method}, {"path", head.path}, {"status", std::to_string(a.refusal->status)},
+                                 {"duration_us", "0"}});
+    return a;
+  }
+  return a;  // not found or another method: handle() answers 404 or 405
+}
+
 void api::handle(http_request req, http_responder respond) {
   auto const started = std::chrono::steady_clock::now();
   // Every response gets the standard headers and one log line.

@@ -45,6 +45,9 @@ public:
   api(std::shared_ptr<config const>, std::shared_ptr<token_store const>, api_services);
 
   void handle(http_request, http_responder);
+  /// From the head alone: the route's body limit, and a refusal (401, 403,
+  /// 429) for a route that needs a token the request does not carry.
+  http_admission admit(http_request const& head);
   http_response transport_error(unsigned status, std::string type, std::string detail) const;
 
   void set_config(std::shared_ptr<config const>);

@@ -1,6 +1,8 @@
 // One session per connection on its own strand, after Beast's
-// advanced_server: read the header with the idle timeout, check the declared
-// body size against the limit before reading a byte of it, read the body with
+// advanced_server: read the header with the idle timeout, let the admitter
+// decide from the head alone (the route's body limit, the caller's token:
+// a stranger's body is never read), check the declared body size against
+// that limit before reading a byte of it, read the body with
 // the request timeout, hand the request to the handler, and read the next
 // request only after the response is written (one request in flight per
 // connection, so a client cannot pile up work). Transport errors that the
@@ -47,6 +49,7 @@ struct http_server::state : std::enable_shared_from_this<http_server::state> {
   http_error_responder error_response;
   upgrade_handler upgrade;
   exception_reporter on_exception;
+  http_admitter admit;
   tcp::acceptor acceptor;
   std::atomic<std::size_t> open{0};
   std::atomic<bool> closing{false};
@@ -98,7 +101,8 @@ private:
     if (state_->closing) return shutdown();
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(state_->limits.max_header_bytes));
-    parser_->body_limit(state_->limits.max_body_bytes);
+    body_limit_ = state_->limits.max_body_bytes;
+    parser_->body_limit(body_limit_);
     reading_header_ = true;
     stream_.expires_after(state_->limits.idle_timeout);
     http::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
@@ -119,6 +123,7 @@ private:
       return fail(413, "body-too-large",
                   "The request body is larger than " + std::to_string(state_->limits.max_body_bytes) + " bytes.");
     if (ec) return fail(400, "malformed-request", "The request is not valid HTTP/1.1.");
+    if (!admit()) return;
     stream_.expires_after(state_->limits.read_timeout);
     auto const& req = parser_->get();
     if (beast::iequals(req[http::field::expect], "100-continue")) {
@@ -131,6 +136,52 @@ private:
     read_body();
   }
 
+  /// The route's body limit and its authentication, from the head alone: a
+  /// stranger cannot make balied read (or an Expect client send) a body it
+  /// will refuse. False: answered, and the connection closes.
+  bool admit() {
+    if (!state_->admit) return true;
+    http_admission a;
+    try {
+      a = state_->admit(to_request(parser_->get()));
+    } catch (std::exception const& e) {
+      state_->on_exception(e.what());
+      fail(500, "internal-error", "Something went wrong on our side. Try again later.");
+      return false;
+    }
+    if (a.refusal) {
+      keep_alive_ = false;
+      a.refusal->close = true;
+      write(std::move(*a.refusal));
+      return false;
+    }
+    body_limit_ = std::min(a.max_body_bytes, state_->limits.max_body_bytes);
+    if (parser_->content_length() && *parser_->content_length() > body_limit_) {
+      fail(413, "body-too-large", "The request body is larger than " + std::to_string(body_limit_) + " bytes.");
+      return false;
+    }
+    parser_->body_limit(body_limit_);
+    return true;
+  }
+
+  template <class Fields>
+  http_request to_request(http::request_header<Fields> const& msg) {
+    http_request req;
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    auto const q = req.target.find('?');
+    req.path = req.target.substr(0, q);
+    if (q != std::string::npos) req.query = req.target.substr(q + 1);
+    for (auto const& f : msg) {
+      std::string name(f.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      req.headers.emplace_back(std::move(name), std::string(f.value()));
+    }
+    beast::error_code peer_error;
+    if (auto const peer = stream_.socket().remote_endpoint(peer_error); !peer_error) req.remote_address = peer.address().to_string();
+    return req;
+  }
+
   void read_body() {
     http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
       self->on_body(ec);
@@ -139,8 +190,7 @@ private:
 
   void on_body(beast::error_code ec) {
     if (ec == http::error::body_limit)
-      return fail(413, "body-too-large",
-                  "The request body is larger than " + std::to_string(state_->limits.max_body_bytes) + " bytes.");
+      return fail(413, "body-too-large", "The request body is larger than " + std::to_string(body_limit_) + " bytes.");
     if (ec == beast::error::timeout) return fail(408, "request-timeout", "The request body did not arrive in time.");
     if (ec == http::error::partial_message || ec == http::error::end_of_stream)
       return fail(400, "truncated-body", "The connection ended before the whole request body arrived.");
@@ -157,20 +207,8 @@ private:
           new upgrade_request{std::move(stream_), std::move(buffer_), std::move(msg), peer.address().to_string()});
       return state_->upgrade(std::move(up));
     }
-    http_request req;
-    req.method = std::string(msg.method_string());
-    req.target = std::string(msg.target());
-    auto const q = req.target.find('?');
-    req.path = req.target.substr(0, q);
-    if (q != std::string::npos) req.query = req.target.substr(q + 1);
-    for (auto const& f : msg) {
-      std::string name(f.name_string());
-      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      req.headers.emplace_back(std::move(name), std::string(f.value()));
-    }
+    auto req = to_request(msg.base());
     req.body = std::move(msg.body());
-    beast::error_code peer_error;
-    if (auto const peer = stream_.socket().remote_endpoint(peer_error); !peer_error) req.remote_address = peer.address().to_string();
     stream_.expires_never();  // the handler may wait for Redis; its own timeouts apply
     // The answer is written once. If a handler throws, or drops its responder
     // without answering (an exception unwound the completion handler that held
@@ -281,6 +319,7 @@ private:
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<http_server::state> state_;
   bool keep_alive_ = true;
+  std::size_t body_limit_ = 0;  ///< this request's, set by admit()
   bool reading_header_ = false;
   bool streaming_ = false;
   std::atomic<bool> stream_closed_{false};
@@ -376,6 +415,8 @@ boost::system::error_code http_server::listen(std::string const& address, std::u
   asio::dispatch(a.get_executor(), [s = state_] { s->accept(); });
   return {};
 }
+
+void http_server::admit_with(http_admitter a) { state_->admit = std::move(a); }
 
 std::uint16_t http_server::port() const {
   boost::system::error_code ec;

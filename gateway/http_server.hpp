@@ -9,6 +9,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -61,6 +62,17 @@ struct http_limits {
   std::size_t max_stream_backlog = 1 << 20;          ///< bytes a streaming reader may lag before it is dropped
 };
 
+/// What a request may do, decided from its head alone, before a byte of its
+/// body is read: how large its body may be (never above
+/// `http_limits::max_body_bytes`), or an answer that refuses it at once
+/// (401, 403, 429), after which the connection closes without reading on.
+struct http_admission {
+  std::size_t max_body_bytes = 0;
+  std::optional<http_response> refusal;
+};
+/// Called with the request's head (its body empty); from any thread.
+using http_admitter = std::function<http_admission(http_request const& head)>;
+
 /// Turns a parse failure of the transport into a response (413, 431, 400, 408).
 using http_error_responder = std::function<http_response(unsigned status, std::string type, std::string detail)>;
 
@@ -78,6 +90,8 @@ public:
               exception_reporter = {});
   ~http_server();
 
+  /// Before listen: without one, every request may send up to the global limit.
+  void admit_with(http_admitter);
   boost::system::error_code listen(std::string const& address, std::uint16_t port);
   std::uint16_t port() const;
   void stop_accepting();

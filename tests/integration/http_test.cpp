@@ -199,7 +199,8 @@ TEST_CASE("oversized, truncated and malformed requests are answered at the trans
   CHECK(cut.rfind("HTTP/1.1 400", 0) == 0);
   CHECK(cut.find("urn:balie:problem:truncated-body") != std::string::npos);
   // A chunked body over the limit.
-  std::string chunked = "POST /api/v1/transcripts HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  std::string chunked =
+      "POST /api/v1/transcripts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer system-demo-token\r\nTransfer-Encoding: chunked\r\n\r\n";
   std::string const chunk(1024 * 1024, 'a');
   for (int i = 0; i < 6; ++i) chunked += "100000\r\n" + chunk + "\r\n";
   auto const chunked_reply = raw_exchange(s.port(), chunked);
@@ -209,6 +210,42 @@ TEST_CASE("oversized, truncated and malformed requests are answered at the trans
   CHECK_MESSAGE(huge_header.rfind("HTTP/1.1 431", 0) == 0, huge_header.substr(0, 200));
   CHECK(raw_exchange(s.port(), "HELLO\r\n\r\n").rfind("HTTP/1.1 400", 0) == 0);
   CHECK(s.inbox_length("telefoon") == 0);
+  CHECK(http_call(s.port(), "GET", "/healthz").status == 200);
+}
+
+TEST_CASE("the head decides: each route's body limit and its token are checked before a byte of the body is read") {
+  stack s;
+  // Headers only, the body never sent: an answer proves nothing waited for it.
+  auto head = [](std::string const& method_path, std::string const& extra, std::size_t length) {
+    return method_path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + extra +
+           "Content-Length: " + std::to_string(length) + "\r\n\r\n";
+  };
+  // A resident's chat request is small: 64 KiB, far below the global 5 MiB.
+  auto const chat = raw_exchange(s.port(), head("POST /api/v1/chat/sessions", "Origin: http://127.0.0.1\r\n", 70 * 1024));
+  CHECK_MESSAGE(chat.rfind("HTTP/1.1 413", 0) == 0, chat.substr(0, 200));
+  CHECK(chat.find("65536 bytes") != std::string::npos);
+  // A staff action without a token, or with a wrong one: 401, body unread.
+  auto const anonymous = raw_exchange(s.port(), head("POST /api/v1/cases/01J0000000000000000000000/notes", "", 1000));
+  CHECK_MESSAGE(anonymous.rfind("HTTP/1.1 401", 0) == 0, anonymous.substr(0, 200));
+  CHECK(anonymous.find("WWW-Authenticate: Bearer") != std::string::npos);
+  auto const wrong = raw_exchange(s.port(), head("POST /api/v1/transcripts", "Authorization: Bearer wrong\r\n", 4 << 20));
+  CHECK_MESSAGE(wrong.rfind("HTTP/1.1 401", 0) == 0, wrong.substr(0, 200));
+  // A staff token on the system route: 403 before the body.
+  auto const forbidden = raw_exchange(s.port(), head("POST /api/v1/transcripts", "Authorization: Bearer staff-demo-token\r\n", 1000));
+  CHECK_MESSAGE(forbidden.rfind("HTTP/1.1 403", 0) == 0, forbidden.substr(0, 200));
+  // Expect: 100-continue from a stranger gets the refusal, never "100 Continue".
+  auto const expecting =
+      raw_exchange(s.port(), head("POST /api/v1/transcripts", "Expect: 100-continue\r\n", 4 << 20), false);
+  CHECK(expecting.rfind("HTTP/1.1 401", 0) == 0);
+  CHECK(expecting.find("100 Continue") == std::string::npos);
+  // A staff request is larger than a resident's, still bounded: 1 MiB.
+  auto const staff_big = raw_exchange(s.port(), head("POST /api/v1/cases/01J0000000000000000000000/notes",
+                                                     "Authorization: Bearer staff-demo-token\r\n", 2 << 20));
+  CHECK(staff_big.rfind("HTTP/1.1 413", 0) == 0);
+  // With its token, a transcript may still use the global limit.
+  auto const big = simple_transcript("kcc-large") + std::string(3 << 20, ' ');
+  CHECK(http_call(s.port(), "POST", "/api/v1/transcripts", auth(system_token), big).status == 202);
+  CHECK(s.inbox_length("telefoon") == 1);
   CHECK(http_call(s.port(), "GET", "/healthz").status == 200);
 }
 

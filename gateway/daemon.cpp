@@ -300,7 +300,8 @@ void daemon::reload() {
     auto fresh = load_config(config_.file, config_.data_dir);
     auto tokens = std::make_shared<token_store const>(token_store::load(fresh.tokens_file));
     p.http_api->set_tokens(tokens);
-    log::info("reload.tokens", {{"count", std::to_string(tokens->size())}});
+    auto const ended = p.live->close_unless([&tokens](principal const& who) { return tokens->still_grants(who); });
+    log::info("reload.tokens", {{"count", std::to_string(tokens->size())}, {"streams_closed", std::to_string(ended)}});
     if (fresh.routing != config_.routing) {
       p.in->set_router(std::make_shared<routing::router const>(fresh.routing));
       log::info("reload.routing", {{"default_inbox", fresh.routing.default_inbox}});

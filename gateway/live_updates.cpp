@@ -73,6 +73,24 @@ void live_updates::stop() {
   ping_timer_.cancel();
 }
 
+std::size_t live_updates::close_unless(std::function<bool(principal const&)> const& grants) {
+  std::vector<std::shared_ptr<client>> ended;
+  {
+    std::lock_guard lock(mutex_);
+    std::erase_if(clients_, [&](std::shared_ptr<client> const& c) {
+      if (grants(c->filter.who)) return false;
+      ended.push_back(c);
+      return true;
+    });
+  }
+  for (auto const& c : ended) {
+    std::lock_guard lock(c->mutex);
+    c->open = false;
+    c->stream->close();
+  }
+  return ended.size();
+}
+
 std::size_t live_updates::clients() const {
   std::lock_guard lock(mutex_);
   return clients_.size();

@@ -32,6 +32,9 @@ public:
   /// Ends every open stream (shutdown).
   void stop();
   http_response open(live_filter);
+  /// Ends the streams of holders `grants` no longer covers (a token reload);
+  /// returns how many.
+  std::size_t close_unless(std::function<bool(principal const&)> const& grants);
   std::size_t clients() const;
 
 private:

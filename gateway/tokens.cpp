@@ -110,7 +110,18 @@ std::optional<principal> token_store::authenticate(std::string_view token) const
   for (auto const& e : entries_)  // no early exit: every entry is compared
     if (CRYPTO_memcmp(e.hash.data(), digest, sizeof digest) == 0) match = &e;
   if (!match || token.empty()) return std::nullopt;
-  return match->who;
+  auto who = match->who;
+  who.token_hash = match->hash;
+  return who;
+}
+
+bool token_store::still_grants(principal const& who) const {
+  for (auto const& e : entries_) {
+    if (e.hash != who.token_hash) continue;
+    if (e.who.name != who.name || e.who.role != who.role) return false;
+    return std::ranges::all_of(who.inboxes, [&](std::string const& inbox) { return e.who.may_see(inbox); });
+  }
+  return false;
 }
 
 } // namespace balie::gateway

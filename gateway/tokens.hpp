@@ -23,6 +23,7 @@ struct principal {
   std::string name;  ///< who, for audit and logs (not the token)
   gateway::role role = role::staff;
   std::vector<std::string> inboxes;  ///< staff only
+  std::array<unsigned char, 32> token_hash{};  ///< which entry authenticated it (a hash, as in the file)
   bool may_see(std::string const& inbox) const;
 };
 
@@ -31,6 +32,10 @@ public:
   /// Throws config_error on a malformed file.
   static token_store load(std::filesystem::path const&);
   std::optional<principal> authenticate(std::string_view token) const;
+  /// Whether this store still grants all that `who` was granted: the same
+  /// token, role and name, and every inbox (a reload that removes or narrows
+  /// a token ends what its holder has open).
+  bool still_grants(principal const& who) const;
   std::size_t size() const { return entries_.size(); }
 
 private:

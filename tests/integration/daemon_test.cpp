@@ -104,24 +104,55 @@ TEST_CASE("SIGHUP reloads routing and tokens, and keeps running on a broken file
   CHECK(redis.integer({"XLEN", queue::keys::inbox_stream("telefoon")}) == 1);
 }
 
-TEST_CASE("SIGHUP applies a changed tokens file: a new token works, a removed one is refused") {
+TEST_CASE("SIGHUP applies a changed tokens file: a new token works, a removed one is refused, and its open streams end") {
   temp_dir files;
-  auto tokens = nlohmann::json::parse(std::ifstream(std::string(BALIE_SOURCE_DIR) + "/config/dev-tokens.json"));
+  auto const tokens = nlohmann::json::parse(std::ifstream(std::string(BALIE_SOURCE_DIR) + "/config/dev-tokens.json"));
   std::ofstream(files.path / "tokens.json") << tokens.dump();
   test_stack s(nlohmann::json{{"auth", {{"tokens_file", (files.path / "tokens.json").string()}}}});
   auto& b = *s.balied;
-  std::vector<std::pair<std::string, std::string>> const anna = {{"Authorization", "Bearer anna-nieuw-token-0123456789"}};
-  std::vector<std::pair<std::string, std::string>> const demo = {{"Authorization", "Bearer staff-demo-token"}};
+  using headers = std::vector<std::pair<std::string, std::string>>;
+  headers const anna = {{"Authorization", "Bearer anna-nieuw-token-0123456789"}};
+  headers const demo = {{"Authorization", "Bearer staff-demo-token"}};
+  headers const permits = {{"Authorization", "Bearer vergunningen-demo-token"}};
   CHECK(http_call(b.port(), "GET", "/api/v1/me", anna).status == 401);
   CHECK(http_call(b.port(), "GET", "/api/v1/me", demo).status == 200);
-  nlohmann::json staff_only = {{"tokens", nlohmann::json::array()}};
-  for (auto const& t : tokens["tokens"])
-    if (t["name"] != "demo-staff") staff_only["tokens"].push_back(t);
-  staff_only["tokens"].push_back({{"name", "anna"}, {"sha256", sha256_hex("anna-nieuw-token-0123456789")}, {"role", "staff"},
-                                  {"inboxes", {"algemeen"}}});
-  std::ofstream(files.path / "tokens.json") << staff_only.dump();
-  b.process().send_signal(SIGHUP);
+  stream_reader demo_stream(b.port(), "/api/v1/events", demo);
+  stream_reader permits_stream(b.port(), "/api/v1/events", permits);
+  REQUIRE(demo_stream.wait_for(": connected"));
+  REQUIRE(permits_stream.wait_for(": connected"));
+  auto const reload = [&](auto const& change) {
+    nlohmann::json next = {{"tokens", nlohmann::json::array()}};
+    for (auto t : tokens["tokens"])
+      if (change(t)) next["tokens"].push_back(t);
+    next["tokens"].push_back({{"name", "anna"}, {"sha256", sha256_hex("anna-nieuw-token-0123456789")}, {"role", "staff"},
+                              {"inboxes", {"algemeen"}}});
+    std::ofstream(files.path / "tokens.json") << next.dump();
+    b.process().send_signal(SIGHUP);
+  };
+  auto const closed_by_reload = [&](std::size_t nth) {
+    std::size_t seen = 0;
+    for (auto const& j : b.log())
+      if (j.value("event", "") == "reload.tokens" && ++seen == nth) return j.value("streams_closed", "");
+    return std::string("no reload");
+  };
+
+  // Removed: refused from now on, and its open stream ends; the unchanged one stays.
+  reload([](nlohmann::json const& t) { return t["name"] != "demo-staff"; });
   REQUIRE(b.wait_for_event("reload.tokens"));
   CHECK(http_call(b.port(), "GET", "/api/v1/me", anna).status == 200);
   CHECK(http_call(b.port(), "GET", "/api/v1/me", demo).status == 401);
+  CHECK(!demo_stream.wait_for("never sent"));
+  CHECK(demo_stream.ended());
+  CHECK(closed_by_reload(1) == "1");
+
+  // Narrowed: vergunningen taken away, so the stream that showed it ends.
+  reload([](nlohmann::json& t) {
+    if (t["name"] == "demo-vergunningen") t["inboxes"] = {"algemeen"};
+    return t["name"] != "demo-staff";
+  });
+  REQUIRE(b.wait_for_event("reload.tokens", 2));
+  CHECK(!permits_stream.wait_for("never sent"));
+  CHECK(permits_stream.ended());
+  CHECK(closed_by_reload(2) == "1");
+  CHECK(http_call(b.port(), "GET", "/api/v1/me", permits).status == 200);  // the token itself still works, for less
 }

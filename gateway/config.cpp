@@ -3,6 +3,8 @@
 // its JSON pointer. Types and ranges are checked where read.
 #include "gateway/config.hpp"
 
+#include "gateway/client_address.hpp"
+
 #include "channels/addresses.hpp"
 #include "channels/text.hpp"
 
@@ -165,6 +167,15 @@ config load_config(fs::path const& file, std::optional<fs::path> data_dir_overri
     c.http.read_timeout = r.millis("read_timeout_ms", c.http.read_timeout, 100, 600'000);
     c.http.idle_timeout = r.millis("idle_timeout_ms", c.http.idle_timeout, 100, 3'600'000);
     c.http.max_connections = static_cast<std::size_t>(r.integer("max_connections", 4096, 1, 1'000'000));
+    r.array("trusted_proxies", false, [&](json const& v, std::string const& path) {
+      if (!v.is_string()) fail(path, "expected an address or network, e.g. \"10.0.0.0/8\"");
+      try {
+        trusted_proxies({v.get<std::string>()});
+      } catch (std::invalid_argument const&) {
+        fail(path, "expected an address or network, e.g. \"10.0.0.0/8\"");
+      }
+      c.http.trusted_proxies.push_back(v.get<std::string>());
+    });
   });
   root.object("redis", true, [&](object_reader& r) {
     auto const socket = r.text("unix_socket", "");

@@ -143,6 +143,7 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
       [handler](unsigned status, std::string type, std::string detail) { return handler->transport_error(status, type, detail); },
       [chat = p.chat, report = reporter("websocket")](std::shared_ptr<upgrade_request> up) { serve_chat_socket(std::move(up), chat, report); },
       reporter("http"));
+  p.server->trust_proxies(trusted_proxies(config_.http.trusted_proxies));
   p.server->admit_with([handler](http_request const& head) { return handler->admit(head); });
 }
 

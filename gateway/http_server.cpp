@@ -50,6 +50,7 @@ struct http_server::state : std::enable_shared_from_this<http_server::state> {
   upgrade_handler upgrade;
   exception_reporter on_exception;
   http_admitter admit;
+  trusted_proxies proxies;
   tcp::acceptor acceptor;
   std::atomic<std::size_t> open{0};
   std::atomic<bool> closing{false};
@@ -178,7 +179,9 @@ private:
       req.headers.emplace_back(std::move(name), std::string(f.value()));
     }
     beast::error_code peer_error;
-    if (auto const peer = stream_.socket().remote_endpoint(peer_error); !peer_error) req.remote_address = peer.address().to_string();
+    auto const peer = stream_.socket().remote_endpoint(peer_error);
+    if (!peer_error)
+      req.remote_address = state_->proxies.client(peer.address().to_string(), req.header("x-forwarded-for"), req.header("forwarded"));
     return req;
   }
 
@@ -198,16 +201,14 @@ private:
 
     auto msg = parser_->release();
     keep_alive_ = msg.keep_alive();
+    auto req = to_request(msg.base());
     if (beast::websocket::is_upgrade(msg) && state_->upgrade && !state_->closing) {
       // The connection leaves this server: the WebSocket side owns it from here.
       stream_.expires_never();
-      beast::error_code ignored;
-      auto const peer = stream_.socket().remote_endpoint(ignored);
       auto up = std::shared_ptr<upgrade_request>(
-          new upgrade_request{std::move(stream_), std::move(buffer_), std::move(msg), peer.address().to_string()});
+          new upgrade_request{std::move(stream_), std::move(buffer_), std::move(msg), std::move(req.remote_address)});
       return state_->upgrade(std::move(up));
     }
-    auto req = to_request(msg.base());
     req.body = std::move(msg.body());
     stream_.expires_never();  // the handler may wait for Redis; its own timeouts apply
     // The answer is written once. If a handler throws, or drops its responder
@@ -417,6 +418,7 @@ boost::system::error_code http_server::listen(std::string const& address, std::u
 }
 
 void http_server::admit_with(http_admitter a) { state_->admit = std::move(a); }
+void http_server::trust_proxies(trusted_proxies p) { state_->proxies = std::move(p); }
 
 std::uint16_t http_server::port() const {
   boost::system::error_code ec;

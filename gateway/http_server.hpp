@@ -6,6 +6,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/system/error_code.hpp>
 
+#include "gateway/client_address.hpp"
+
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -23,7 +25,7 @@ struct http_request {
   std::string query;
   std::vector<std::pair<std::string, std::string>> headers;  ///< names lower-cased
   std::string body;
-  std::string remote_address;  ///< the peer's IP address as the socket sees it
+  std::string remote_address;  ///< the client's IP address: the peer, or as trusted proxies forward it
   std::string header(std::string_view lower_name) const;
 };
 
@@ -92,6 +94,8 @@ public:
 
   /// Before listen: without one, every request may send up to the global limit.
   void admit_with(http_admitter);
+  /// Before listen: whose forwarding headers name the client (`remote_address`).
+  void trust_proxies(trusted_proxies);
   boost::system::error_code listen(std::string const& address, std::uint16_t port);
   std::uint16_t port() const;
   void stop_accepting();

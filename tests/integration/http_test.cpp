@@ -343,4 +343,20 @@ TEST_CASE("guessing tokens: after 30 wrong ones in a minute an address gets 429 
   // Chat session tokens count the same way.
   CHECK(http_call(s.port(), "GET", "/api/v1/chat/history", {{"Authorization", "Bearer nope"}}).status == 429);
   CHECK(http_call(s.port(), "GET", "/healthz").status == 200);  // what needs no token is not affected
+  // Without a trusted proxy, a forwarding header names no one: a guesser cannot pose as someone new.
+  CHECK(http_call(s.port(), "GET", "/api/v1/inboxes", {{"Authorization", "Bearer x"}, {"X-Forwarded-For", "203.0.113.77"}}).status == 429);
 }
+
+TEST_CASE("behind a trusted proxy each resident is counted by the forwarded address, and only there") {
+  stack s(nlohmann::json{{"http", {{"trusted_proxies", {"127.0.0.1"}}}}});
+  auto guess = [&](char const* from) {
+    return http_call(s.port(), "GET", "/api/v1/inboxes", {{"Authorization", "Bearer guess"}, {"X-Forwarded-For", from}}).status;
+  };
+  for (int i = 0; i < 30; ++i) REQUIRE(guess("203.0.113.1") == 401);
+  CHECK(guess("203.0.113.1") == 429);
+  CHECK(guess("203.0.113.2") == 401);  // another resident behind the same proxy is not locked out
+  // Forwarded (RFC 7239) names the same resident; an address the resident wrote itself further left does not help.
+  CHECK(http_call(s.port(), "GET", "/api/v1/inboxes", {{"Authorization", "Bearer guess"}, {"Forwarded", "for=203.0.113.1"}}).status == 429);
+  CHECK(guess("198.51.100.9, 203.0.113.1") == 429);
+}
+

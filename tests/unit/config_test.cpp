@@ -51,6 +51,10 @@ TEST_CASE("config errors name the key's path") {
   CHECK(with(R"("http": {"port": 0})", R"("http": {"prot": 0})") == "config: /http/prot: unknown key");
   CHECK(with(R"("http": {"port": 0})", R"("http": {"port": "80"})") == "config: /http/port: expected an integer");
   CHECK(with(R"("http": {"port": 0})", R"("http": {"port": 70000})") == "config: /http/port: must be between 0 and 65535");
+  CHECK(with(R"("http": {"port": 0})", R"("http": {"port": 0, "trusted_proxies": ["10.0.0.0/8", "proxy.gemeente.test"]})") ==
+        "config: /http/trusted_proxies/1: expected an address or network, e.g. \"10.0.0.0/8\"");
+  CHECK(with(R"("http": {"port": 0})", R"("http": {"port": 0, "trusted_proxies": ["10.0.0.0/33"]})") ==
+        "config: /http/trusted_proxies/0: expected an address or network, e.g. \"10.0.0.0/8\"");
   CHECK(with(R"("auth": {"tokens_file": "tokens.json"},)", "") == "config: /auth: missing required key");
   CHECK(with(R"("routing": {"default_inbox": "algemeen"})", R"("routing": {"default_inbox": "nergens"})") ==
         "config: /routing/default_inbox: names no inbox in /inboxes");

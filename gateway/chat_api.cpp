@@ -265,7 +265,7 @@ void api::chat_events_get(http_request const& req, http_responder respond) {
       if (!n) return respond(problem(400, "invalid-header", "Last-Event-ID must be a sequence number from this stream.", "Last-Event-ID"));
       after = *n;
     }
-    respond(open_chat_events(chat_, s, after));
+    respond(open_chat_events(chat_, s, after, req.remote_address));
   });
 }
 

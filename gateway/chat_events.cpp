@@ -2,14 +2,24 @@
 
 #include "channels/webchat/protocol.hpp"
 #include "gateway/chat_service.hpp"
+#include "gateway/problem.hpp"
 
 namespace balie::gateway {
 namespace {
 
+/// One of an address's chat connections, from admission until the stream
+/// (or, if it never starts, its pending response) is gone.
+struct admission {
+  std::shared_ptr<chat_service> service;
+  std::string address;
+  ~admission() { service->release(address); }
+};
+
 class chat_event_stream : public chat_listener, public std::enable_shared_from_this<chat_event_stream> {
 public:
-  chat_event_stream(std::shared_ptr<chat_service> service, queue::chat_session s, std::int64_t after, std::shared_ptr<http_stream> out)
-      : service_(std::move(service)), session_(std::move(s)), cursor_(after), out_(std::move(out)) {}
+  chat_event_stream(std::shared_ptr<chat_service> service, queue::chat_session s, std::int64_t after, std::shared_ptr<http_stream> out,
+                    std::shared_ptr<admission const> admitted)
+      : service_(std::move(service)), session_(std::move(s)), cursor_(after), out_(std::move(out)), admitted_(std::move(admitted)) {}
   ~chat_event_stream() override { service_->detach(id_); }
 
   void start() {
@@ -31,7 +41,8 @@ public:
     fetch();
   }
   void ping() override {
-    if (!out_->push(": ping\n\n")) end();
+    auto const now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(service_->clock()().time_since_epoch()).count();
+    if (now_ms >= session_.expires_ms || !out_->push(": ping\n\n")) end();
   }
   void going_away() override { end(); }
 
@@ -73,6 +84,7 @@ private:
   queue::chat_session session_;
   std::int64_t cursor_;
   std::shared_ptr<http_stream> out_;
+  std::shared_ptr<admission const> admitted_;
   std::shared_ptr<chat_event_stream> self_;
   std::uint64_t id_ = 0;
   std::mutex mutex_;
@@ -81,12 +93,19 @@ private:
 
 } // namespace
 
-http_response open_chat_events(std::shared_ptr<chat_service> service, queue::chat_session s, std::int64_t after_seq) {
+http_response open_chat_events(std::shared_ptr<chat_service> service, queue::chat_session s, std::int64_t after_seq, std::string address) {
+  if (!service->admit(address)) {
+    auto r = problem(429, "too-many-connections", "Too many chat connections from your address. Close another chat or try again later.");
+    r.headers.emplace_back("Retry-After", "30");
+    return r;
+  }
+  // Not make_shared from a temporary: the temporary's destructor would release the place.
+  auto admitted = std::shared_ptr<admission const>(new admission{service, std::move(address)});
   http_response r;
   r.content_type = "text/event-stream; charset=utf-8";
   r.headers.emplace_back("X-Accel-Buffering", "no");
-  r.on_stream = [service = std::move(service), s = std::move(s), after_seq](std::shared_ptr<http_stream> out) {
-    std::make_shared<chat_event_stream>(service, s, after_seq, std::move(out))->start();
+  r.on_stream = [service = std::move(service), s = std::move(s), after_seq, admitted = std::move(admitted)](std::shared_ptr<http_stream> out) {
+    std::make_shared<chat_event_stream>(service, s, after_seq, std::move(out), admitted)->start();
   };
   return r;
 }

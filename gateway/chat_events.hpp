@@ -1,7 +1,8 @@
 #pragma once
 // The web chat's fallback transport for networks that strip WebSocket
 // upgrades: the conversation as server-sent events (`id:` is the seq, so
-// Last-Event-ID resumes), woken like a socket when the conversation moves.
+// Last-Event-ID resumes), woken like a socket when the conversation moves,
+// and admitted and ended like one.
 
 #include "gateway/http_server.hpp"
 #include "queue/chat_store.hpp"
@@ -11,6 +12,9 @@ namespace balie::gateway {
 class chat_service;
 
 /// A streaming response with every message after `after_seq`, then live ones.
-http_response open_chat_events(std::shared_ptr<chat_service>, queue::chat_session, std::int64_t after_seq);
+/// It counts as one of `address`'s chat connections, like a socket (`429`
+/// beyond the share), and ends when the session does (the client then
+/// reconnects, and an extended session carries on).
+http_response open_chat_events(std::shared_ptr<chat_service>, queue::chat_session, std::int64_t after_seq, std::string address);
 
 } // namespace balie::gateway

@@ -226,6 +226,7 @@ config load_config(fs::path const& file, std::optional<fs::path> data_dir_overri
         c2.allowed_origins.push_back(o);
       });
       c2.session_ttl = std::chrono::seconds(w.integer("session_ttl_minutes", 120, 1, 24 * 60) * 60);
+      c2.conversation_retention = std::chrono::seconds(w.integer("conversation_retention_days", 30, 1, 3650) * 24 * 3600);
       c2.max_connections = static_cast<std::size_t>(w.integer("max_connections", 20000, 1, 1'000'000));
       c2.max_connections_per_address = static_cast<std::size_t>(w.integer("max_connections_per_address", 20, 1, 1'000'000));
       c2.address_messages_per_second = static_cast<double>(w.integer("address_messages_per_minute", 300, 1, 600000)) / 60.0;

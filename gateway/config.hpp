@@ -58,6 +58,7 @@ struct webchat_config {
   /// http://127.0.0.1:<port> and http://localhost:<port> (development only).
   std::vector<std::string> allowed_origins;
   std::chrono::seconds session_ttl{2 * 3600};  ///< a session not used for this long ends
+  std::chrono::seconds conversation_retention{30 * 24 * 3600};  ///< a closed case's conversation is kept this long
   std::size_t max_connections = 20000;  ///< chat sockets and streams of this instance
   std::size_t max_connections_per_address = 20;
   double messages_per_second = 1.0;  ///< per connection, sustained

@@ -61,9 +61,10 @@ end
 -- A web-chat message also goes into its conversation, numbered.
 local seq = 0
 if ARGV[14] ~= '' then
-  seq = redis.call('HINCRBY', 'balie:chat:{' .. ARGV[14] .. '}', 'last_seq', 1)
-  redis.call('XADD', 'balie:chat:{' .. ARGV[14] .. '}:log', '0-' .. seq, 'id', ARGV[4], 'from', 'resident',
+  seq = redis.call('HINCRBY', chatkey(ARGV[14]), 'last_seq', 1)
+  redis.call('XADD', chatkey(ARGV[14], ':log'), '0-' .. seq, 'id', ARGV[4], 'from', 'resident',
              'text', ARGV[15], 'at', ARGV[16])
+  redis.call('HSET', case, 'conversation_id', ARGV[14])
 end
 redis.call('SET', ARGV[1], ARGV[4] .. ' ' .. case_id .. ' ' .. reference .. ' ' .. inbox .. ' ' .. seq, 'EX', ARGV[2])
 if new then
@@ -75,6 +76,7 @@ if new then
 elseif redis.call('HGET', case, 'state') == 'closed' then
   redis.call('HSET', case, 'state', 'open')
   redis.call('HDEL', case, 'closed_at')
+  expire_conversation(case_id, nil)
   event('case.reopened', case_id, inbox)
 end
 redis.call('HINCRBY', case, 'messages', 1)

@@ -123,9 +123,9 @@ audit(actor, 'case.transfer', id, now, 'from_inbox', c.inbox, 'to_inbox', target
 return {1, ''}
 )lua");
 
-// ARGV: 1 case, 2 actor, 3 now
+// ARGV: 1 case, 2 actor, 3 now, 4 seconds its chat conversation is kept
 lua_script const close_script = script(R"lua(
-local id, actor, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local id, actor, now, keep = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local c = load_case(id)
 if not c.state then return {-1, ''} end
 if moved_since_check(c) then return {-9, ''} end
@@ -136,6 +136,7 @@ redis.call('ZREM', ikey(c.inbox, ':open'), id)
 redis.call('ZREM', 'balie:claims', id)
 redis.call('HSET', ckey(id), 'state', 'closed', 'closed_at', now)
 redis.call('HDEL', ckey(id), 'assignee', 'claim_expires_at')
+expire_conversation(id, keep)
 touch(id, c.inbox, now)
 event('case.closed', id, c.inbox)
 audit(actor, 'case.close', id, now)
@@ -150,6 +151,7 @@ if not c.state then return {-1, ''} end
 if moved_since_check(c) then return {-9, ''} end
 if c.state ~= 'closed' then return {-6, ''} end
 redis.call('HSET', ckey(id), 'state', 'open')
+expire_conversation(id, nil)
 redis.call('HDEL', ckey(id), 'closed_at')
 redis.call('ZADD', ikey(c.inbox, ':open'), now, id)
 touch(id, c.inbox, now)
@@ -278,8 +280,10 @@ void case_workflow::transfer(std::string const& case_id, staff_actor const& acto
   run(transfer_script, {case_id, actor.name, target, std::to_string(now_ms), actor.checked_inbox}, std::move(done));
 }
 
-void case_workflow::close(std::string const& case_id, staff_actor const& actor, long long now_ms, handler done) {
-  run(close_script, {case_id, actor.name, std::to_string(now_ms), actor.checked_inbox}, std::move(done));
+void case_workflow::close(std::string const& case_id, staff_actor const& actor, long long now_ms,
+                          std::chrono::seconds keep_conversation, handler done) {
+  run(close_script, {case_id, actor.name, std::to_string(now_ms), std::to_string(keep_conversation.count()), actor.checked_inbox},
+      std::move(done));
 }
 
 void case_workflow::reopen(std::string const& case_id, staff_actor const& actor, long long now_ms, handler done) {

@@ -14,6 +14,16 @@ local UNASSIGNED = 'unassigned'
 local EVENTS_MAX = '100000'
 local function ckey(id, suffix) return 'balie:case:{' .. id .. '}' .. (suffix or '') end
 local function ikey(inbox, suffix) return 'balie:inbox:{' .. inbox .. '}' .. (suffix or '') end
+-- A web-chat conversation: its hash, and its log (suffix ':log').
+local function chatkey(conversation, suffix) return 'balie:chat:{' .. conversation .. '}' .. (suffix or '') end
+-- A closed case's conversation expires `seconds` later; a reopened one lives on.
+local function expire_conversation(case_id, seconds)
+  local conv = redis.call('HGET', ckey(case_id), 'conversation_id')
+  if not conv then return end
+  for _, k in ipairs({chatkey(conv), chatkey(conv, ':log')}) do
+    if seconds then redis.call('EXPIRE', k, seconds) else redis.call('PERSIST', k) end
+  end
+end
 local function consumer_of(assignee) if assignee then return 'staff:' .. assignee end return UNASSIGNED end
 
 -- An event for live updates: what happened to which case, never contents.

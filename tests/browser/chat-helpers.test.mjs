@@ -6,7 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import { webcrypto } from 'node:crypto';
 import { backoffDelay, EventStreamParser, checkAddress, langAttribute, uuid4 } from '../../web/chat/widget.js';
+
+// Node 18 (Debian 12's) has no global Web Crypto; browsers and Node 20 do.
+globalThis.crypto ??= webcrypto;
 
 const i18n = async (lang) => JSON.parse(await readFile(new URL(`../../web/chat/i18n/${lang}.json`, import.meta.url), 'utf8'));
 

@@ -7,9 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const root = process.env.BALIE_SOURCE_DIR || path.resolve(import.meta.dirname, '../..');
+const root = process.env.BALIE_SOURCE_DIR || fileURLToPath(new URL('../..', import.meta.url));
 const inbox = await import(pathToFileURL(path.join(root, 'web/inbox/inbox.js')));
 const jargon = JSON.parse(await readFile(path.join(root, 'web/inbox/jargon-nl.json'), 'utf8')).words;
 const { smsSegments, plainLanguageHints, deliveryText, readEventStream, ageText } = inbox;

@@ -13,12 +13,12 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startStack } from './support/stack.mjs';
 import { inboundMessage, signIn } from './support/fixtures.mjs';
 
 const payloadFile = new URL('./fixtures/xss-payloads.txt', import.meta.url);
-const root = process.env.BALIE_SOURCE_DIR || path.resolve(import.meta.dirname, '../..');
+const root = process.env.BALIE_SOURCE_DIR || fileURLToPath(new URL('../..', import.meta.url));
 // File names are shown without bidirectional and control characters (no
 // "factuur<RLO>fdp.exe" spoofing); everything else stays literal.
 const { visibleFilename } = await import(pathToFileURL(path.join(root, 'web/inbox/inbox.js')));

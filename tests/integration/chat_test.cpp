@@ -239,6 +239,45 @@ TEST_CASE("1,000 connections from one address: beyond the limit each is refused 
   CHECK(admitted);
 }
 
+TEST_CASE("a closed case's conversation expires after the retention period; writing again reopens it and keeps it") {
+  chat_stack c(json{{"channels", {{"webchat", {{"conversation_retention_days", 30}}}}}});
+  auto const session = c.new_session();
+  std::string const conversation = session["conversation_id"];
+  header_list const auth = {{"Authorization", "Bearer " + session["token"].get<std::string>()}, {"Origin", c.origin},
+                            {"Content-Type", "application/json"}};
+  REQUIRE(http_call(c.port(), "POST", "/api/v1/chat/messages", auth, R"({"client_id":"r1","text":"Mijn pas is kwijt."})").status == 202);
+  auto const case_id = c.case_of(conversation);
+  REQUIRE(!case_id.empty());
+  auto& redis = c.s.redis;
+  auto const hash = "balie:chat:{" + conversation + "}", log = hash + ":log";
+  CHECK(redis.integer({"TTL", hash}) == -1);
+  REQUIRE(http_call(c.port(), "POST", "/api/v1/cases/" + case_id + "/close", staff()).status == 200);
+  for (auto const& key : {hash, log}) {
+    auto const ttl = redis.integer({"TTL", key});
+    CHECK(ttl > 29 * 24 * 3600);
+    CHECK(ttl <= 30 * 24 * 3600);
+  }
+  CHECK(redis.integer({"TTL", "balie:case:{" + case_id + "}:messages"}) == -1);  // the case keeps every message
+  // The resident writes again before then: the case reopens and the conversation stays.
+  REQUIRE(http_call(c.port(), "POST", "/api/v1/chat/messages", auth, R"({"client_id":"r2","text":"Nog een vraag."})").status == 202);
+  CHECK(json::parse(http_call(c.port(), "GET", "/api/v1/cases/" + case_id, staff()).body)["state"] == "open");
+  CHECK(redis.integer({"TTL", hash}) == -1);
+  CHECK(redis.integer({"TTL", log}) == -1);
+}
+
+TEST_CASE("the fallback's event streams count in the address's connection share, like sockets") {
+  chat_stack c(json{{"channels", {{"webchat", {{"max_connections_per_address", 2}}}}}});
+  auto const session = c.new_session();
+  header_list const auth = {{"Authorization", "Bearer " + session["token"].get<std::string>()}, {"Origin", c.origin}};
+  auto socket = c.connect(session["token"]);
+  stream_reader events(c.port(), "/api/v1/chat/events", auth);
+  REQUIRE(events.wait_for(": connected"));
+  auto const third = http_call(c.port(), "GET", "/api/v1/chat/events", auth);
+  CHECK(third.status == 429);
+  CHECK(third.headers.count("retry-after") == 1);
+  CHECK(ws_client(c.port(), c.origin).refused_status() == 429);
+}
+
 TEST_CASE("the fallback transport: server-sent events and POST with the same sequence numbers") {
   chat_stack c;
   auto const session = c.new_session();

@@ -151,6 +151,16 @@ TEST_CASE("bad input gets a specific problem and nothing is enqueued") {
     h.emplace_back("Balie-Call-Id", id);
     return h;
   };
+  auto with = [](std::string const& id, std::string const& key, nlohmann::json value) {
+    auto t = nlohmann::json::parse(simple_transcript(id));
+    t[key] = std::move(value);
+    return t.dump();
+  };
+  auto segment_with = [](std::string const& id, std::string const& key, nlohmann::json value) {
+    auto t = nlohmann::json::parse(simple_transcript(id));
+    t["segments"][0][key] = std::move(value);
+    return t.dump();
+  };
   std::vector<bad> cases = {
       {"invalid JSON", auth(system_token), "{\"call_id\": ", 400, "invalid-json"},
       {"invalid UTF-8", auth(system_token),
@@ -162,6 +172,13 @@ TEST_CASE("bad input gets a specific problem and nothing is enqueued") {
       {"missing call id", auth(system_token), fixture("missing-call-id.json"), 422, "missing-call-id"},
       {"bad start header", [&] { auto h = vtt(); h.emplace_back("Balie-Call-Started", "gisteren"); return h; }(),
        fixture("call-webvtt.vtt"), 400, "invalid-header"},
+      {"start time not RFC 3339", auth(system_token), with("kcc-ts", "started_at", "gisteren om drie uur"), 422, "invalid-timestamp"},
+      {"segment before the call", auth(system_token), segment_with("kcc-neg", "start_ms", -5), 422, "invalid-timestamp"},
+      {"language not ISO 639-3", auth(system_token), with("kcc-lang", "language", "nl"), 422, "invalid-language"},
+      {"confidence above 1", auth(system_token), segment_with("kcc-conf", "confidence", 1.5), 422, "invalid-confidence"},
+      {"segment over 64 KiB", auth(system_token), simple_transcript("kcc-seg", std::string(70 * 1024, 'a')), 413, "segment-too-large"},
+      {"Latin-1 declared", auth(system_token, "application/json; charset=iso-8859-1"), simple_transcript("kcc-cs"), 415,
+       "unsupported-charset"},
       {"no token", {{"Content-Type", "application/json"}}, simple_transcript("kcc-nt"), 401, "unauthorized"},
       {"wrong token", auth("not-a-token"), simple_transcript("kcc-wt"), 401, "unauthorized"},
       {"staff token", auth(staff_token), simple_transcript("kcc-st"), 403, "forbidden"},

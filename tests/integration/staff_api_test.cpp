@@ -88,6 +88,7 @@ TEST_CASE("authorization matrix: no token 401, other roles 403, staff of another
       {"GET", "/api/v1/inboxes", false},
       {"GET", "/api/v1/inboxes/telefoon/cases", true},
       {"GET", "/api/v1/cases/" + id, true},
+      {"GET", "/api/v1/cases/" + id + "/attachments/" + std::string(64, 'a'), true},
       {"GET", "/api/v1/events?inbox=telefoon", true},
       {"POST", "/api/v1/cases/" + id + "/claim", true},
       {"POST", "/api/v1/cases/" + id + "/release", true},

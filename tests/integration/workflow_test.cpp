@@ -19,6 +19,8 @@ using namespace balie::test;
 using namespace std::chrono_literals;
 
 namespace {
+/// How long a closed case's chat conversation is kept (the default).
+constexpr std::chrono::seconds keep{30 * 24 * 3600};
 
 using action = std::pair<boost::system::error_code, action_result>;
 constexpr long long t0 = 1'800'000'000'000;  // a fixed "now" in milliseconds
@@ -102,7 +104,7 @@ TEST_CASE("a colleague's live claim stops every action; once it has expired it s
   CHECK(blocked.detail == "anna");
   CHECK(await<action>([&](auto d) { w.flow.release(id, "bram", during, d); }).second.status == action_status::claimed_by_other);
   CHECK(await<action>([&](auto d) { w.flow.transfer(id, "bram", "algemeen", during, d); }).second.status == action_status::claimed_by_other);
-  CHECK(await<action>([&](auto d) { w.flow.close(id, "bram", during, d); }).second.status == action_status::claimed_by_other);
+  CHECK(await<action>([&](auto d) { w.flow.close(id, "bram", during, keep, d); }).second.status == action_status::claimed_by_other);
   reply_request reply{id, "bram", during, ttl, "01M8HMDJ70ZXE7TJQS55D6MWYZ", "sms", "{}", R"({"status":"queued","attempts":0})", ""};
   CHECK(await<action>([&](auto d) { w.flow.reply(reply, d); }).second.status == action_status::claimed_by_other);
   // Nothing of the refused actions happened.
@@ -215,7 +217,7 @@ TEST_CASE("an action whose access was checked against an inbox the case has left
   auto const events_before = w.events().size();
   staff_actor const anna{"anna", "telefoon"};
   CHECK(await<action>([&](auto d) { w.flow.claim(id, anna, t0 + 1, ttl, d); }).second.status == action_status::moved);
-  CHECK(await<action>([&](auto d) { w.flow.close(id, anna, t0 + 1, d); }).second.status == action_status::moved);
+  CHECK(await<action>([&](auto d) { w.flow.close(id, anna, t0 + 1, keep, d); }).second.status == action_status::moved);
   CHECK(await<action>([&](auto d) { w.flow.add_note(id, anna, "Notitie", t0 + 1, d); }).second.status == action_status::moved);
   CHECK(await<action>([&](auto d) { w.flow.transfer(id, anna, "algemeen", t0 + 1, d); }).second.status == action_status::moved);
   reply_request reply{id, "anna", t0 + 1, ttl, "01M8HMDJ70ZXE7TJQS55D6MWYZ", "sms", "{}", R"({"status":"queued","attempts":0})", "telefoon"};
@@ -232,11 +234,11 @@ TEST_CASE("an action whose access was checked against an inbox the case has left
 TEST_CASE("close answers everything; reopen, and a new message from the resident, open it again") {
   workflow_stack w;
   auto const id = w.new_case();
-  REQUIRE(await<action>([&](auto d) { w.flow.close(id, "anna", t0, d); }).second.status == action_status::done);
+  REQUIRE(await<action>([&](auto d) { w.flow.close(id, "anna", t0, keep, d); }).second.status == action_status::done);
   CHECK(w.state(id) == "closed");
   CHECK(w.pending_by_consumer("telefoon") == "");
   CHECK(w.server.integer({"ZCARD", keys::inbox_open("telefoon")}) == 0);
-  CHECK(await<action>([&](auto d) { w.flow.close(id, "anna", t0, d); }).second.status == action_status::closed);
+  CHECK(await<action>([&](auto d) { w.flow.close(id, "anna", t0, keep, d); }).second.status == action_status::closed);
   CHECK(w.claim(id, "anna", t0).second.status == action_status::closed);
 
   SUBCASE("reopen") {

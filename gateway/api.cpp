@@ -49,7 +49,7 @@ std::optional<std::string> bearer_token(http_request const& req) {
 
 api::api(std::shared_ptr<config const> cfg, std::shared_ptr<token_store const> tokens, api_services s)
     : tokens_(std::move(tokens)), sink_(s.sink), store_(s.store), workflow_(s.workflow), live_(std::move(s.live)),
-      chat_(std::move(s.chat)), metrics_(s.stats), clock_(std::move(s.clock)), ids_(s.ids) {
+      chat_(std::move(s.chat)), metrics_(s.stats), clock_(std::move(s.clock)), ids_(s.ids), offload_(std::move(s.offload)) {
   set_config(std::move(cfg));
 }
 

@@ -38,6 +38,9 @@ struct api_services {
   metrics& stats;
   clock_fn clock;
   id_source& ids;
+  /// Runs slow work (file reads, large JSON) elsewhere than the calling
+  /// thread, which may be a Redis connection's strand; empty: inline (tests).
+  std::function<void(std::function<void()>)> offload;
 };
 
 class api {
@@ -125,6 +128,8 @@ private:
   metrics& metrics_;
   clock_fn clock_;
   id_source& ids_;
+  std::function<void(std::function<void()>)> offload_;
+  void off_strand(std::function<void()> work) { offload_ ? offload_(std::move(work)) : work(); }
 };
 
 /// The token of an `Authorization: Bearer <token>` header (staff, system or a chat session).

@@ -167,6 +167,7 @@ config load_config(fs::path const& file, std::optional<fs::path> data_dir_overri
     c.http.read_timeout = r.millis("read_timeout_ms", c.http.read_timeout, 100, 600'000);
     c.http.idle_timeout = r.millis("idle_timeout_ms", c.http.idle_timeout, 100, 3'600'000);
     c.http.max_connections = static_cast<std::size_t>(r.integer("max_connections", 4096, 1, 1'000'000));
+    c.http.max_connections_per_address = static_cast<std::size_t>(r.integer("max_connections_per_address", 512, 1, 1'000'000));
     r.array("trusted_proxies", false, [&](json const& v, std::string const& path) {
       if (!v.is_string()) fail(path, "expected an address or network, e.g. \"10.0.0.0/8\"");
       try {

@@ -26,6 +26,7 @@ struct http_config {
   std::chrono::milliseconds read_timeout{15'000}; ///< a whole request, header and body
   std::chrono::milliseconds idle_timeout{60'000}; ///< keep-alive wait for the next request
   std::size_t max_connections = 4096;
+  std::size_t max_connections_per_address = 512;  ///< one address's share; trusted proxies have none
   /// Reverse proxies whose X-Forwarded-For/Forwarded is believed (gateway/client_address.hpp).
   std::vector<std::string> trusted_proxies;
   bool operator==(http_config const&) const = default;

@@ -23,6 +23,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <curl/curl.h>
@@ -45,6 +46,11 @@ constexpr std::size_t claim_sweep_batch = 200;
 
 struct daemon::parts {
   asio::io_context ioc;
+  /// Slow work off the network threads and off the Redis strands: the phone
+  /// spool's file reads and fsyncs, attachment reads, large case views.
+  /// Joined when the I/O loop has ended, so its handlers never outlive what
+  /// they use; destroyed after everything that holds its executor.
+  asio::thread_pool file_work{2};
   asio::signal_set signals{ioc, SIGINT, SIGTERM, SIGHUP};
   asio::steady_timer drain_timer{ioc};
   asio::steady_timer claim_timer{ioc};
@@ -112,8 +118,22 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
   p.chat = std::make_shared<chat_service>(p.ioc.get_executor(), std::make_shared<config const>(config_), *p.in, *p.chat_store,
                                           *p.workflow, sender_redis, p.feed, system_now, p.ids);
   p.connections.push_back(sender_redis);
+  // What escapes offloaded work is a defect: logged and counted; the responder it held answers 500.
+  auto offload = [&p](std::function<void()> work) {
+    asio::post(p.file_work, [&p, work = std::move(work)] {
+      try {
+        work();
+      } catch (std::exception const& e) {
+        p.stats.handler_exception("work");
+        log::error("internal.exception", {{"where", "work"}, {"what", e.what()}});
+      } catch (...) {
+        p.stats.handler_exception("work");
+        log::error("internal.exception", {{"where", "work"}, {"what", "unknown exception"}});
+      }
+    });
+  };
   p.http_api = std::make_unique<api>(std::make_shared<config const>(config_), p.tokens,
-                                     api_services{*p.in, *p.store, *p.workflow, p.live, p.chat, p.stats, system_now, p.ids});
+                                     api_services{*p.in, *p.store, *p.workflow, p.live, p.chat, p.stats, system_now, p.ids, offload});
   if (!config_.email.domain.empty()) {
     p.mail = std::make_shared<email_intake>(p.ioc.get_executor(), config_.email, *p.in, *p.workflow, system_now, p.ids);
     if (config_.email.lmtp_enabled) p.lmtp = std::make_unique<lmtp_server>(p.ioc, p.mail, config_.email);
@@ -129,8 +149,9 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
     for (auto const& mailbox : config_.email.imap)
       p.imap.push_back(std::make_shared<imap_poller>(p.ioc.get_executor(), mailbox, p.mail, *p.redis, p.stats));
   }
-  http_limits const limits{config_.http.max_header_bytes, config_.http.max_body_bytes, config_.http.read_timeout,
-                           config_.http.idle_timeout, config_.http.max_connections};
+  http_limits limits{config_.http.max_header_bytes, config_.http.max_body_bytes, config_.http.read_timeout,
+                     config_.http.idle_timeout, config_.http.max_connections};
+  limits.max_connections_per_address = config_.http.max_connections_per_address;
   auto* handler = p.http_api.get();
   auto const reporter = [stats = &p.stats](std::string where) {
     return [stats, where](std::string_view what) {
@@ -174,7 +195,7 @@ int daemon::run() {
   expire_claims();
   if (config_.phone.enabled && !config_.phone.spool_dir.empty()) {
     p.spool = std::make_shared<channels::phone::transcript_spool>(
-        p.ioc.get_executor(),
+        p.file_work.get_executor(),
         channels::phone::spool_options{config_.phone.spool_dir, config_.phone.spool_poll, config_.phone.max_transcript_bytes},
         *p.in, system_now, p.ids, [](std::string_view event, std::string_view file, std::string_view detail) {
           log::write(event == "phone.spool.deferred" || event == "phone.spool.rejected" ? log_level::warn : log_level::info, event,
@@ -208,6 +229,7 @@ int daemon::run() {
   for (int i = 1; i < config_.threads; ++i) threads.emplace_back(run_io);
   run_io();
   for (auto& t : threads) t.join();
+  p.file_work.join();  // the spool is stopped and nothing new arrives: what was queued finishes
   log::info("balied.stopped");
   return 0;
 }

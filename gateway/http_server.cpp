@@ -27,6 +27,7 @@
 #include <deque>
 #include <list>
 #include <mutex>
+#include <unordered_map>
 
 namespace balie::gateway {
 namespace asio = boost::asio;
@@ -56,6 +57,23 @@ struct http_server::state : std::enable_shared_from_this<http_server::state> {
   std::atomic<bool> closing{false};
   std::mutex sessions_mutex;
   std::list<std::weak_ptr<session>> sessions;
+  std::unordered_map<std::string, std::size_t> per_address;  ///< open connections per peer (sessions_mutex)
+
+  /// A share of max_connections per peer address, so that one address (a
+  /// stranger holding event streams open) cannot lock everyone else out.
+  /// Trusted proxies carry many residents' connections and have no share.
+  bool take_place(std::string const& address) {
+    if (proxies.contains(address)) return true;
+    std::lock_guard lock(sessions_mutex);
+    auto& n = per_address[address];
+    if (n >= limits.max_connections_per_address) return false;
+    ++n;
+    return true;
+  }
+  void give_back(std::string const& address) {
+    std::lock_guard lock(sessions_mutex);
+    if (auto it = per_address.find(address); it != per_address.end() && --it->second == 0) per_address.erase(it);
+  }
 
   state(asio::io_context& io, http_limits l, http_handler h, http_error_responder e, upgrade_handler u, exception_reporter x)
       : ioc(io), limits(l), handler(std::move(h)), error_response(std::move(e)), upgrade(std::move(u)),
@@ -66,9 +84,12 @@ struct http_server::state : std::enable_shared_from_this<http_server::state> {
 
 class session : public std::enable_shared_from_this<session> {
 public:
-  session(tcp::socket&& socket, std::shared_ptr<http_server::state> state)
-      : stream_(std::move(socket)), state_(std::move(state)) {}
-  ~session() { --state_->open; }
+  session(tcp::socket&& socket, std::shared_ptr<http_server::state> state, std::string counted_address)
+      : stream_(std::move(socket)), state_(std::move(state)), counted_address_(std::move(counted_address)) {}
+  ~session() {
+    if (!counted_address_.empty()) state_->give_back(counted_address_);
+    --state_->open;
+  }
 
   void run() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_header(); });
@@ -319,6 +340,7 @@ private:
   beast::flat_buffer buffer_;  // unbounded here: the parser's header and body limits bound it
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<http_server::state> state_;
+  std::string counted_address_;  ///< the peer whose share this connection holds ("" : none)
   bool keep_alive_ = true;
   std::size_t body_limit_ = 0;  ///< this request's, set by admit()
   bool reading_header_ = false;
@@ -375,7 +397,10 @@ void http_server::state::accept() {
 void http_server::state::on_accept(beast::error_code ec, tcp::socket socket) {
   if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
   if (!ec) {
-    if (open.load() >= limits.max_connections) {
+    beast::error_code peer_error;
+    auto const peer = socket.remote_endpoint(peer_error);
+    auto const address = peer_error ? std::string() : peer.address().to_string();
+    if (open.load() >= limits.max_connections || address.empty() || !take_place(address)) {
       beast::error_code ignored;
       socket.close(ignored);  // over the limit: refuse rather than degrade everyone
     } else {
@@ -383,7 +408,7 @@ void http_server::state::on_accept(beast::error_code ec, tcp::socket socket) {
       // Answers are written whole; Nagle would only hold back their last segment.
       beast::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      auto s = std::make_shared<session>(std::move(socket), shared_from_this());
+      auto s = std::make_shared<session>(std::move(socket), shared_from_this(), proxies.contains(address) ? "" : address);
       {
         std::lock_guard lock(sessions_mutex);
         // Prune dead entries now and then, not on every accept.

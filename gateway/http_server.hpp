@@ -60,6 +60,7 @@ struct http_limits {
   std::chrono::milliseconds read_timeout;
   std::chrono::milliseconds idle_timeout;
   std::size_t max_connections;
+  std::size_t max_connections_per_address = 512;  ///< one address's share (trusted proxies: none)
   std::chrono::milliseconds write_timeout{30'000};  ///< a reader slower than this is dropped
   std::size_t max_stream_backlog = 1 << 20;          ///< bytes a streaming reader may lag before it is dropped
 };

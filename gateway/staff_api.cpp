@@ -114,8 +114,9 @@ void api::get_case(http_request const&, principal const& me, std::string const& 
     if (ec) return respond(store_unavailable());
     if (c.summary.fields.empty()) return respond(problem(404, "not-found", "There is no case with this id."));
     if (!me.may_see(c.summary.fields["inbox"])) return respond(problem(403, "forbidden", "You have no access to this case."));
-    audit_then(me, "case.read", case_id, respond, [c = std::move(c), cfg](http_responder respond) {
-      respond(json_response(200, case_view_json(c, *cfg)));
+    audit_then(me, "case.read", case_id, respond, [this, c = std::move(c), cfg](http_responder respond) mutable {
+      // Up to max_case_messages messages to JSON: not on the Redis strand that answered.
+      off_strand([c = std::move(c), cfg, respond] { respond(json_response(200, case_view_json(c, *cfg))); });
     });
   });
 }
@@ -134,6 +135,30 @@ std::string download_disposition(std::string const& filename) {
   return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded;
 }
 
+/// Reads a stored file as a download; the path comes from the digest, never from stored text.
+http_response read_attachment(config const& cfg, std::string const& sha256, std::string const& filename) {
+  std::ifstream in(email::attachment_store(cfg.email.attachment_dir).path_of_digest(sha256), std::ios::binary);
+  if (!in) return problem(404, "not-found", "The file is no longer stored.");
+  http_response r;
+  r.content_type = "application/octet-stream";  // never the declared type: the browser must not render it
+  r.body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  r.headers.emplace_back("Content-Disposition", download_disposition(filename));
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+/// The name of a file one of the case's messages names: a digest alone opens nothing.
+std::optional<std::string> named_file(queue::case_record const& c, std::string const& sha256) {
+  for (auto const& m : c.messages) {
+    auto const j = nlohmann::json::parse(m.json, nullptr, false);
+    if (j.is_discarded()) continue;
+    for (auto const& a : j.value("attachments", nlohmann::json::array()))
+      if (a.value("sha256", "") == sha256) return a.value("filename", "");
+  }
+  return std::nullopt;
+}
+
 } // namespace
 
 void api::get_attachment(http_request const&, principal const& me, std::string const& case_id, std::string const& sha256,
@@ -142,30 +167,19 @@ void api::get_attachment(http_request const&, principal const& me, std::string c
   bool const hex = sha256.size() == 64 && sha256.find_first_not_of("0123456789abcdef") == std::string::npos;
   if (!is_case_id(case_id) || !hex) return respond(none());
   auto const cfg = current_config();
-  store_.read_case(case_id, max_case_messages, [this, me, cfg, case_id, sha256, respond, none](boost::system::error_code ec, queue::case_record c) {
+  // Parsing every message and reading a file of up to 25 MiB happen off the
+  // Redis strand that answered (off_strand), so other replies are not held up.
+  store_.read_case(case_id, max_case_messages, [this, me, cfg, case_id, sha256, respond, none](boost::system::error_code ec,
+                                                                                                queue::case_record c) {
     if (ec) return respond(store_unavailable());
     if (c.summary.fields.empty()) return respond(problem(404, "not-found", "There is no case with this id."));
     if (!me.may_see(c.summary.fields["inbox"])) return respond(problem(403, "forbidden", "You have no access to this case."));
-    // Only a file one of this case's messages names: a digest alone opens nothing.
-    std::optional<std::string> filename;
-    for (auto const& m : c.messages) {
-      auto const j = nlohmann::json::parse(m.json, nullptr, false);
-      if (j.is_discarded()) continue;
-      for (auto const& a : j.value("attachments", nlohmann::json::array()))
-        if (a.value("sha256", "") == sha256 && !filename) filename = a.value("filename", "");
-    }
-    if (!filename) return respond(none());
-    audit_then(me, "case.attachment", case_id, respond, [cfg, sha256, filename = *filename](http_responder respond) {
-      // The path comes from the digest, never from stored text.
-      std::ifstream in(email::attachment_store(cfg->email.attachment_dir).path_of_digest(sha256), std::ios::binary);
-      if (!in) return respond(problem(404, "not-found", "The file is no longer stored."));
-      http_response r;
-      r.content_type = "application/octet-stream";  // never the declared type: the browser must not render it
-      r.body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-      r.headers.emplace_back("Content-Disposition", download_disposition(filename));
-      r.headers.emplace_back("X-Content-Type-Options", "nosniff");
-      r.headers.emplace_back("Cache-Control", "no-store");
-      respond(std::move(r));
+    off_strand([this, me, cfg, case_id, sha256, respond, none, c = std::move(c)] {
+      auto const filename = named_file(c, sha256);
+      if (!filename) return respond(none());
+      audit_then(me, "case.attachment", case_id, respond, [this, cfg, sha256, filename = *filename](http_responder respond) {
+        off_strand([cfg, sha256, filename, respond] { respond(read_attachment(*cfg, sha256, filename)); });
+      });
     });
   });
 }

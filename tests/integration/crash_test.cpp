@@ -1,7 +1,8 @@
 // Nothing lost: transcripts are posted concurrently while balied (or Redis)
 // is killed with SIGKILL; after a restart everything not acknowledged is
 // sent again, plus a sample of what was. Every acknowledged transcript must
-// be present exactly once, and nothing may be half-written.
+// be present exactly once, as it was sent (text and caller), nothing may be
+// half-written, and no key may be left that belongs to no case.
 #include "queue/keys.hpp"
 #include "tests/support/balied_process.hpp"
 #include "tests/support/http_client.hpp"
@@ -28,10 +29,13 @@ constexpr int resent_sample = 300;
 std::vector<std::pair<std::string, std::string>> const post_headers = {{"Authorization", "Bearer system-demo-token"},
                                                                        {"Content-Type", "application/json"}};
 
+std::string caller(int i) { return "+3160000" + std::to_string(1000 + i % 9000); }
+std::string said(int i) { return "Ik bel over mijn afvalpas, nummer " + std::to_string(i) + "."; }
+
 std::string transcript(int i) {
   return nlohmann::json{{"call_id", "crash-" + std::to_string(i)},
-                        {"caller", "+3160000" + std::to_string(1000 + i % 9000)},
-                        {"segments", {{{"speaker", "resident"}, {"start_ms", 0}, {"end_ms", 1500}, {"text", "Ik bel over mijn afvalpas."}}}}}
+                        {"caller", caller(i)},
+                        {"segments", {{{"speaker", "resident"}, {"start_ms", 0}, {"end_ms", 1500}, {"text", said(i)}}}}}
       .dump();
 }
 
@@ -39,9 +43,14 @@ std::string transcript(int i) {
 /// third is acknowledged. Returns the HTTP status per transcript (0: no answer).
 std::vector<int> post_all_and_kill(std::uint16_t port, std::function<void()> kill) {
   std::vector<int> status(total, 0);
-  std::atomic<int> next{0}, acked{0};
+  std::atomic<int> next{0}, acked{0}, finished{0};
   std::mutex m;
   std::condition_variable third;
+  // Under the waiter's mutex: a notify between its check and its sleep would be lost.
+  auto tell = [&] {
+    std::lock_guard lock(m);
+    third.notify_all();
+  };
   std::vector<std::thread> threads;
   for (int c = 0; c < clients; ++c)
     threads.emplace_back([&] {
@@ -57,13 +66,16 @@ std::vector<int> post_all_and_kill(std::uint16_t port, std::function<void()> kil
         auto const r = conn->call("POST", "/api/v1/transcripts", post_headers, transcript(i));
         status[static_cast<std::size_t>(i)] = static_cast<int>(r.status);
         if (r.status == 0 || r.headers.count("connection")) conn.reset();
-        if (r.status >= 200 && r.status < 300 && ++acked == total / 3) third.notify_all();
+        if (r.status >= 200 && r.status < 300 && ++acked == total / 3) tell();
       }
+      ++finished;
+      tell();
     });
   {
     std::unique_lock lock(m);
-    third.wait(lock, [&] { return acked.load() >= total / 3; });
+    third.wait(lock, [&] { return acked.load() >= total / 3 || finished.load() == clients; });
   }
+  REQUIRE_MESSAGE(acked.load() >= total / 3, "fewer than a third were acknowledged before the kill");
   kill();
   for (auto& t : threads) t.join();
   return status;
@@ -93,11 +105,19 @@ void resend_and_verify(std::uint16_t port, redis_server& redis, std::vector<int>
   std::map<std::string, int> seen;
   std::set<std::string> cases;
   std::vector<nlohmann::json> messages;
+  int garbled = 0;
   for (std::size_t k = 0; k + 4 < entries.size() + 1; k += 5) {  // id, "case_id", case, "msg", json
     messages.push_back(nlohmann::json::parse(entries[k + 4]));
-    ++seen[messages.back()["provider_message_id"].get<std::string>()];
+    auto const& m = messages.back();
+    auto const call = m["provider_message_id"].get<std::string>();
+    ++seen[call];
     cases.insert(entries[k + 2]);
+    // What was stored is what was said, by whom: not another call's text or number.
+    auto const i = std::stoi(call.substr(call.find('-') + 1));
+    garbled += m["transcript"]["segments"][0]["text"] != said(i);
+    garbled += m["resident"]["addresses"] != nlohmann::json::array({{{"kind", "phone"}, {"value", caller(i)}}});
   }
+  CHECK(garbled == 0);
   CHECK(schema_errors(messages) == "");
   CHECK(seen.size() == static_cast<std::size_t>(total));
   int twice = 0;
@@ -114,6 +134,24 @@ void resend_and_verify(std::uint16_t port, redis_server& redis, std::vector<int>
   CHECK(broken == 0);
   for (int i = 0; i < total; ++i) broken += redis.integer({"EXISTS", queue::keys::dedup("phone:crash-" + std::to_string(i))}) != 1;
   CHECK(broken == 0);
+
+  // No orphans: every key belongs to a case that exists, or is one of the shared ones.
+  std::set<std::string> const shared = {queue::keys::inbox_stream("telefoon"), queue::keys::inbox_cases("telefoon"),
+                                        queue::keys::inbox_open("telefoon"), queue::keys::inbox_unanswered("telefoon"),
+                                        std::string(queue::keys::inboxes), std::string(queue::keys::events),
+                                        std::string(queue::keys::audit)};
+  std::vector<std::string> orphans;
+  for (auto const& key : redis.list({"KEYS", "*"})) {
+    if (shared.count(key) || key.starts_with("balie:dedup:phone:crash-")) continue;
+    if (key.starts_with("balie:case:{")) {
+      auto const id = key.substr(12, key.find('}') - 12);
+      if (cases.count(id)) continue;
+    } else if (key.starts_with("balie:ref:")) {
+      if (cases.count(redis.command({"GET", key}))) continue;
+    }
+    orphans.push_back(key);
+  }
+  CHECK_MESSAGE(orphans.empty(), orphans.size() << " orphan keys, the first: " << (orphans.empty() ? "" : orphans.front()));
 }
 
 } // namespace

@@ -21,9 +21,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <csignal>
 #include <fstream>
+#include <map>
 #include <regex>
+#include <thread>
 
 namespace balie::test {
 namespace {
@@ -422,6 +426,88 @@ TEST_CASE("an acknowledgement carries nothing the sender wrote: no display name,
   CHECK(ack["text"].get<std::string>().find("http") == std::string::npos);
   CHECK(!ack["resident"].contains("name"));
   CHECK(msg.find("evil.test") == std::string::npos);
+}
+
+TEST_CASE("kill -9 balied during LMTP intake with attachments: no 250 without the stored files and the case") {
+  auto const cfg = email_config(free_loopback_port(), free_loopback_port());
+  lmtp_stack l(cfg);
+  constexpr int total = 240, senders = 4;
+  auto const pdf = [](int i) { return "%PDF-1.4\n% Balie crash test " + std::to_string(i) + "\n\x01\x02\x03\n%%EOF\n"; };
+  auto const mail = [&](int i) {
+    return "From: Jan <jan@burger.test>\r\nTo: info@gemeente.test\r\nSubject: Bijlage " + std::to_string(i) +
+           "\r\nMessage-ID: <crash." + std::to_string(i) + "@burger.test>\r\nMIME-Version: 1.0\r\n"
+           "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nZie bijlage.\r\n"
+           "--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"pas.pdf\"\r\n"
+           "Content-Transfer-Encoding: base64\r\n\r\n" + base64_encode(pdf(i)) + "\r\n--b--";
+  };
+  std::vector<char> accepted(total, 0);
+  std::atomic<int> next{0}, acked{0}, finished{0};
+  std::mutex m;
+  std::condition_variable cv;
+  auto const tell = [&] {
+    std::lock_guard lock(m);
+    cv.notify_all();
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < senders; ++t)
+    threads.emplace_back([&] {
+      for (int i; (i = next++) < total;) {
+        // One session per mail: the last reply before QUIT's is the mail's.
+        std::string out;
+        try {
+          out = l.deliver("jan@burger.test", mail(i));
+        } catch (std::exception const&) {
+          // balied is gone mid-session: this mail was not accepted.
+        }
+        accepted[static_cast<std::size_t>(i)] = out.find("250 2.0.0") != std::string::npos;
+        if (accepted[static_cast<std::size_t>(i)] && ++acked == total / 3) tell();
+      }
+      ++finished;
+      tell();
+    });
+  {
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return acked.load() >= total / 3 || finished.load() == senders; });
+  }
+  l.s.balied->process().signal_and_wait(SIGKILL);
+  for (auto& t : threads) t.join();
+  int const before_kill = acked.load();
+  REQUIRE(before_kill >= total / 3);
+  MESSAGE("accepted before the kill: " << before_kill << " of " << total);
+  CHECK(before_kill < total);  // the kill really happened mid-stream
+
+  l.s.balied = std::make_unique<balied_process>(balied_options{l.s.redis.socket(), l.s.dir.path, cfg});
+  auto const entries = l.s.redis.list({"XRANGE", queue::keys::inbox_stream("algemeen"), "-", "+"});
+  std::map<std::string, std::string> case_of;  // Subject → case id
+  std::map<std::string, int> times;
+  for (std::size_t k = 0; k + 4 < entries.size() + 1; k += 5) {  // id, "case_id", case, "msg", json
+    auto const msg = json::parse(entries[k + 4]);
+    case_of[msg["subject"].get<std::string>()] = entries[k + 2];
+    ++times[msg["subject"].get<std::string>()];
+  }
+  std::vector<std::pair<std::string, std::string>> const staff_headers = {{"Authorization", std::string("Bearer ") + staff_token}};
+  int missing = 0, twice = 0, wrong_file = 0;
+  for (int i = 0; i < total; ++i) {
+    auto const subject = "Bijlage " + std::to_string(i);
+    twice += times[subject] > 1;
+    if (!accepted[static_cast<std::size_t>(i)]) continue;
+    if (!case_of.count(subject)) {
+      ++missing;
+      continue;
+    }
+    auto const view = json::parse(http_call(l.s.port(), "GET", "/api/v1/cases/" + case_of[subject], staff_headers).body);
+    auto const& files = view["messages"][0]["attachments"];
+    if (files.empty() || files[0]["filename"] != "pas.pdf") {
+      ++wrong_file;
+      continue;
+    }
+    auto const file = http_call(l.s.port(), "GET", "/api/v1/cases/" + case_of[subject] + "/attachments/" +
+                                                       files[0]["sha256"].get<std::string>(), staff_headers);
+    wrong_file += file.status != 200 || file.body != pdf(i);
+  }
+  CHECK(missing == 0);
+  CHECK(twice == 0);
+  CHECK(wrong_file == 0);
 }
 
 TEST_CASE("a file of an email is downloadable by staff of its inbox only, as a download, byte for byte") {

@@ -364,6 +364,30 @@ TEST_CASE("guessing tokens: after 30 wrong ones in a minute an address gets 429 
   CHECK(http_call(s.port(), "GET", "/api/v1/inboxes", {{"Authorization", "Bearer x"}, {"X-Forwarded-For", "203.0.113.77"}}).status == 429);
 }
 
+TEST_CASE("one address gets a share of the connections; beyond it new ones are closed, others are not affected") {
+  stack s(nlohmann::json{{"http", {{"max_connections_per_address", 3}}}});
+  std::vector<std::unique_ptr<http_connection>> held;
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(std::make_unique<http_connection>(s.port()));
+    REQUIRE(held.back()->call("GET", "/healthz").status == 200);
+  }
+  CHECK(http_call(s.port(), "GET", "/healthz").status == 0);  // closed at accept
+  CHECK(held[0]->call("GET", "/healthz").status == 200);       // the ones held still work
+  held.pop_back();
+  bool admitted = false;  // the place is free once balied has seen the connection end
+  for (int attempt = 0; attempt < 2000 && !admitted; ++attempt) admitted = http_call(s.port(), "GET", "/healthz").status == 200;
+  CHECK(admitted);
+}
+
+TEST_CASE("a trusted proxy has no connection share: it carries many residents") {
+  stack s(nlohmann::json{{"http", {{"max_connections_per_address", 2}, {"trusted_proxies", {"127.0.0.1"}}}}});
+  std::vector<std::unique_ptr<http_connection>> held;
+  for (int i = 0; i < 6; ++i) {
+    held.push_back(std::make_unique<http_connection>(s.port()));
+    CHECK(held.back()->call("GET", "/healthz").status == 200);
+  }
+}
+
 TEST_CASE("behind a trusted proxy each resident is counted by the forwarded address, and only there") {
   stack s(nlohmann::json{{"http", {{"trusted_proxies", {"127.0.0.1"}}}}});
   auto guess = [&](char const* from) {

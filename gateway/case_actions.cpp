@@ -142,89 +142,92 @@ void api::post_reply(http_request const& req, principal const& me, std::string c
     if (c.summary.fields.empty()) return respond(problem(404, "not-found", "There is no case with this id."));
     auto const inbox = c.summary.fields["inbox"];
     if (!me.may_see(inbox)) return respond(problem(403, "forbidden", "You have no access to this case."));
-
-    // The destination: one of the resident's own addresses, by default the channel they used.
-    auto const options = reply_options(c.messages);
-    auto const want_channel = body.value("channel", ""), want_address = body.value("address", "");
-    if (!want_channel.empty() && !channel_from(want_channel))
-      return respond(invalid_request("The reply cannot be sent.", {{"channel", "must be one of email, sms, webchat, phone, messenger"}}));
-    std::optional<reply_option> to;
-    for (auto const& o : options) {
-      bool const channel_ok = want_channel.empty() ? (want_address.empty() ? o.is_default : true) : to_string(o.channel) == want_channel;
-      if (channel_ok && (want_address.empty() || o.address == want_address)) {
-        to = o;
-        break;
-      }
-    }
-    if (!to) {
-      if (options.empty()) return respond(invalid_request("The resident left no address to answer on.", {{"channel", "no address known"}}));
-      auto const param = want_address.empty() ? "channel" : "address";
-      return respond(invalid_request("Answer on a channel and address the resident gave.", {{param, "not an address of this resident"}}));
-    }
-    if (to->channel == channel::sms) {
-      auto const size = sms_segments(text);
-      if (size.segments > static_cast<std::size_t>(cfg->staff.sms_max_segments))
-        return respond(invalid_request("The text is too long for an SMS.",
-                                     {{"text", "needs " + std::to_string(size.segments) + " SMS parts; at most " +
-                                                   std::to_string(cfg->staff.sms_max_segments) + " are allowed"}}));
-      if (!is_e164(to->address)) return respond(invalid_request("The phone number cannot receive SMS.", {{"address", "not a valid mobile number"}}));
-    }
-    if (to->channel == channel::email && !is_valid_email_address(to->address))
-      return respond(invalid_request("The email address is not valid.", {{"address", "not a valid email address"}}));
-
-    auto const send = [this, me, case_id, cfg, c, to = *to, text, inbox, respond]() {
-      auto const now = clock_();
-      auto const field = [&c](char const* k) {
-        auto it = c.summary.fields.find(k);
-        return it == c.summary.fields.end() ? std::string{} : it->second;
-      };
-      case_message m;
-      m.id = ids_.ulid(now);
-      m.case_id = case_id;
-      m.reference = field("reference");
-      m.direction = direction::outbound;
-      m.channel = to.channel;
-      m.provider = "balie";
-      m.provider_message_id = m.id;  // until the channel's provider assigns its own
-      m.occurred_at = m.received_at = now;
-      if (auto const name = field("resident_name"); !name.empty()) m.resident.name = name;
-      m.resident.addresses = {{to.kind, to.address}};
-      if (auto const s = field("subject"); !s.empty() && to.channel == channel::email) m.subject = s.rfind("Re: ", 0) == 0 ? s : "Re: " + s;
-      m.text = text;
-      m.routing = routing_info{field("inbox"), priority_from(field("priority")).value_or(priority::normal), std::nullopt, "reply"};
-      for (auto it = c.messages.rbegin(); it != c.messages.rend(); ++it) {
-        auto const j = nlohmann::json::parse(it->json, nullptr, false);
-        if (!j.is_discarded() && j.value("direction", "") == "inbound") {
-          m.in_reply_to = j.value("id", "");
+    // Choosing the address and building the message parse every message of
+    // the case (up to max_case_messages): not on the Redis strand that answered.
+    off_strand([this, me, case_id, cfg, text, body, respond, inbox, c = std::move(c)] {
+      // The destination: one of the resident's own addresses, by default the channel they used.
+      auto const options = reply_options(c.messages);
+      auto const want_channel = body.value("channel", ""), want_address = body.value("address", "");
+      if (!want_channel.empty() && !channel_from(want_channel))
+        return respond(invalid_request("The reply cannot be sent.", {{"channel", "must be one of email, sms, webchat, phone, messenger"}}));
+      std::optional<reply_option> to;
+      for (auto const& o : options) {
+        bool const channel_ok = want_channel.empty() ? (want_address.empty() ? o.is_default : true) : to_string(o.channel) == want_channel;
+        if (channel_ok && (want_address.empty() || o.address == want_address)) {
+          to = o;
           break;
         }
       }
-      m.delivery = delivery_info{"queued", 0, std::nullopt, now};
-      auto const message = to_json(m);
-      queue::reply_request r{case_id,
-                             me.name,
-                             now.time_since_epoch().count(),
-                             std::chrono::duration_cast<std::chrono::milliseconds>(cfg->staff.claim_ttl),
-                             m.id,
-                             std::string(to_string(m.channel)),
-                             message.dump(),
-                             message["delivery"].dump(),
-                             inbox};
-      workflow_.reply(r, [this, case_id, message, respond](boost::system::error_code ec, queue::action_result res) {
-        if (ec) return respond(store_unavailable());
-        if (res.status != queue::action_status::done) return answer_action(res, case_id, respond);
-        respond(json_response(202, {{"message", message}}));
-      });
-    };
-    if (to->channel != channel::sms) return send();
-    store_.connection().execute({"SISMEMBER", std::string(queue::keys::sms_opt_out), to->address},
-                                [send, respond](boost::system::error_code ec, queue::redis_reply r) {
-                                  if (ec) return respond(store_unavailable());
-                                  if (r.integer == 1)
-                                    return respond(invalid_request("This resident asked not to get SMS messages. Choose another channel.",
-                                                                 {{"address", "opted out of SMS"}}));
-                                  send();
-                                });
+      if (!to) {
+        if (options.empty()) return respond(invalid_request("The resident left no address to answer on.", {{"channel", "no address known"}}));
+        auto const param = want_address.empty() ? "channel" : "address";
+        return respond(invalid_request("Answer on a channel and address the resident gave.", {{param, "not an address of this resident"}}));
+      }
+      if (to->channel == channel::sms) {
+        auto const size = sms_segments(text);
+        if (size.segments > static_cast<std::size_t>(cfg->staff.sms_max_segments))
+          return respond(invalid_request("The text is too long for an SMS.",
+                                       {{"text", "needs " + std::to_string(size.segments) + " SMS parts; at most " +
+                                                     std::to_string(cfg->staff.sms_max_segments) + " are allowed"}}));
+        if (!is_e164(to->address)) return respond(invalid_request("The phone number cannot receive SMS.", {{"address", "not a valid mobile number"}}));
+      }
+      if (to->channel == channel::email && !is_valid_email_address(to->address))
+        return respond(invalid_request("The email address is not valid.", {{"address", "not a valid email address"}}));
+
+      auto const send = [this, me, case_id, cfg, c, to = *to, text, inbox, respond]() {
+        auto const now = clock_();
+        auto const field = [&c](char const* k) {
+          auto it = c.summary.fields.find(k);
+          return it == c.summary.fields.end() ? std::string{} : it->second;
+        };
+        case_message m;
+        m.id = ids_.ulid(now);
+        m.case_id = case_id;
+        m.reference = field("reference");
+        m.direction = direction::outbound;
+        m.channel = to.channel;
+        m.provider = "balie";
+        m.provider_message_id = m.id;  // until the channel's provider assigns its own
+        m.occurred_at = m.received_at = now;
+        if (auto const name = field("resident_name"); !name.empty()) m.resident.name = name;
+        m.resident.addresses = {{to.kind, to.address}};
+        if (auto const s = field("subject"); !s.empty() && to.channel == channel::email) m.subject = s.rfind("Re: ", 0) == 0 ? s : "Re: " + s;
+        m.text = text;
+        m.routing = routing_info{field("inbox"), priority_from(field("priority")).value_or(priority::normal), std::nullopt, "reply"};
+        for (auto it = c.messages.rbegin(); it != c.messages.rend(); ++it) {
+          auto const j = nlohmann::json::parse(it->json, nullptr, false);
+          if (!j.is_discarded() && j.value("direction", "") == "inbound") {
+            m.in_reply_to = j.value("id", "");
+            break;
+          }
+        }
+        m.delivery = delivery_info{"queued", 0, std::nullopt, now};
+        auto const message = to_json(m);
+        queue::reply_request r{case_id,
+                               me.name,
+                               now.time_since_epoch().count(),
+                               std::chrono::duration_cast<std::chrono::milliseconds>(cfg->staff.claim_ttl),
+                               m.id,
+                               std::string(to_string(m.channel)),
+                               message.dump(),
+                               message["delivery"].dump(),
+                               inbox};
+        workflow_.reply(r, [this, case_id, message, respond](boost::system::error_code ec, queue::action_result res) {
+          if (ec) return respond(store_unavailable());
+          if (res.status != queue::action_status::done) return answer_action(res, case_id, respond);
+          respond(json_response(202, {{"message", message}}));
+        });
+      };
+      if (to->channel != channel::sms) return send();
+      store_.connection().execute({"SISMEMBER", std::string(queue::keys::sms_opt_out), to->address},
+                                  [this, send, respond](boost::system::error_code ec, queue::redis_reply r) {
+                                    if (ec) return respond(store_unavailable());
+                                    if (r.integer == 1)
+                                      return respond(invalid_request("This resident asked not to get SMS messages. Choose another channel.",
+                                                                   {{"address", "opted out of SMS"}}));
+                                    off_strand(send);
+                                  });
+    });
   });
 }
 

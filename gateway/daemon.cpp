@@ -42,6 +42,23 @@ constexpr auto drain_check_interval = std::chrono::milliseconds(5);
 constexpr auto close_grace = std::chrono::seconds(2);
 /// Expired claims released per sweep; more wait for the next one.
 constexpr std::size_t claim_sweep_batch = 200;
+/// Runs `f`. An exception that escapes it is a defect: logged and counted,
+/// never the end of the process. False if one did.
+template <class F>
+bool guarded(metrics& stats, std::string const& where, F&& f) {
+  try {
+    f();
+    return true;
+  } catch (std::exception const& e) {
+    stats.handler_exception(where);
+    log::error("internal.exception", {{"where", where}, {"what", e.what()}});
+  } catch (...) {
+    stats.handler_exception(where);
+    log::error("internal.exception", {{"where", where}, {"what", "unknown exception"}});
+  }
+  return false;
+}
+
 } // namespace
 
 struct daemon::parts {
@@ -120,17 +137,7 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
   p.connections.push_back(sender_redis);
   // What escapes offloaded work is a defect: logged and counted; the responder it held answers 500.
   auto offload = [&p](std::function<void()> work) {
-    asio::post(p.file_work, [&p, work = std::move(work)] {
-      try {
-        work();
-      } catch (std::exception const& e) {
-        p.stats.handler_exception("work");
-        log::error("internal.exception", {{"where", "work"}, {"what", e.what()}});
-      } catch (...) {
-        p.stats.handler_exception("work");
-        log::error("internal.exception", {{"where", "work"}, {"what", "unknown exception"}});
-      }
-    });
+    asio::post(p.file_work, [&p, work = std::move(work)] { guarded(p.stats, "work", work); });
   };
   p.http_api = std::make_unique<api>(std::make_shared<config const>(config_), p.tokens,
                                      api_services{*p.in, *p.store, *p.workflow, p.live, p.chat, p.stats, system_now, p.ids, offload});
@@ -212,17 +219,7 @@ int daemon::run() {
   // leaves run(); it is logged and counted, and the thread runs on. Whatever
   // held the handler (an HTTP responder) answers 500 as it is destroyed.
   auto const run_io = [&p] {
-    for (;;) {
-      try {
-        p.ioc.run();
-        return;
-      } catch (std::exception const& e) {
-        p.stats.handler_exception("io");
-        log::error("internal.exception", {{"where", "io"}, {"what", e.what()}});
-      } catch (...) {
-        p.stats.handler_exception("io");
-        log::error("internal.exception", {{"where", "io"}, {"what", "unknown exception"}});
-      }
+    while (!guarded(p.stats, "io", [&p] { p.ioc.run(); })) {
     }
   };
   std::vector<std::thread> threads;

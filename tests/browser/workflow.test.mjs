@@ -79,6 +79,10 @@ test('a new case is announced politely as "Nieuwe zaak in Algemeen" and appears 
     await stack.seed([inboundMessage({ subject: 'Live binnengekomen vraag', name: 'Gijs Visser' })]);
     await page.locator('#announcer').getByText('Nieuwe zaak in Algemeen.', { exact: true }).waitFor({ timeout: LIVE_TIMEOUT_MS });
     await page.locator('#case-rows button', { hasText: 'Live binnengekomen vraag' }).waitFor({ timeout: LIVE_TIMEOUT_MS });
+    // The counts are fetched after the announcement: wait for them to change, not for a moment.
+    await page.waitForFunction(
+      (old) => [...document.querySelectorAll('#inbox-list button')].some((b) => b.textContent.includes('Algemeen') && b.textContent !== old),
+      before, { timeout: LIVE_TIMEOUT_MS });
     const afterText = await page.locator('#inbox-list button', { hasText: 'Algemeen' }).textContent();
     assert.notEqual(afterText, before, 'the inbox counts were refreshed');
   } finally {

@@ -6,6 +6,7 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <csignal>
 #include <fstream>
 #include <thread>
@@ -102,6 +103,37 @@ TEST_CASE("SIGHUP reloads routing and tokens, and keeps running on a broken file
   // All running settings stayed: the message went where the last good routing sends it.
   CHECK(redis.integer({"XLEN", queue::keys::inbox_stream("vergunningen")}) == 2);
   CHECK(redis.integer({"XLEN", queue::keys::inbox_stream("telefoon")}) == 1);
+}
+
+TEST_CASE("reloads under load: every request is answered by one whole configuration, the old or the new") {
+  test_stack s;
+  auto& redis = s.redis;
+  auto& b = *s.balied;
+  constexpr int posters = 4, each = 100, reloads = 20;
+  std::atomic<int> refused{0}, staff_refused{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < posters; ++t)
+    threads.emplace_back([&, t] {
+      http_connection conn(b.port());
+      for (int i = 0; i < each; ++i) {
+        refused += conn.call("POST", "/api/v1/transcripts", post_headers, transcript("kcc-load-" + std::to_string(t) + "-" + std::to_string(i)))
+                       .status != 202;
+        staff_refused += conn.call("GET", "/api/v1/me", {{"Authorization", "Bearer staff-demo-token"}}).status != 200;
+      }
+    });
+  for (int r = 1; r <= reloads; ++r) {
+    b.rewrite_config({{"routing", {{"channels", {{"phone", r % 2 ? "vergunningen" : "telefoon"}}}}}});
+    b.process().send_signal(SIGHUP);
+    REQUIRE(b.wait_for_event("reload.tokens", static_cast<std::size_t>(r)));  // read whole before the next write
+  }
+  for (auto& t : threads) t.join();
+  CHECK(refused == 0);
+  CHECK(staff_refused == 0);
+  // Each message went where one of the two routings sends it; none fell through to the default.
+  CHECK(redis.integer({"XLEN", queue::keys::inbox_stream("telefoon")}) + redis.integer({"XLEN", queue::keys::inbox_stream("vergunningen")}) ==
+        posters * each);
+  CHECK(redis.integer({"XLEN", queue::keys::inbox_stream("algemeen")}) == 0);
+  CHECK(http_call(b.port(), "GET", "/healthz").status == 200);
 }
 
 TEST_CASE("SIGHUP applies a changed tokens file: a new token works, a removed one is refused, and its open streams end") {

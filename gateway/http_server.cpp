@@ -250,7 +250,12 @@ private:
   /// Posts the response to the session's strand, once.
   struct once_answer {
     explicit once_answer(std::shared_ptr<session> s) : session_(std::move(s)) {}
-    ~once_answer() { fail(); }
+    ~once_answer() {
+      try {
+        fail();
+      } catch (...) {  // out of memory while answering 500: the client's read times out instead
+      }
+    }
     void send(http_response r) {
       if (sent_.exchange(true)) return;
       asio::post(session_->stream_.get_executor(), [s = session_, r = std::move(r)]() mutable { s->write(std::move(r)); });
@@ -357,7 +362,12 @@ namespace {
 class session_stream final : public http_stream {
 public:
   explicit session_stream(std::weak_ptr<session> s) : session_(std::move(s)) {}
-  ~session_stream() override { close(); }
+  ~session_stream() override {
+    try {
+      close();
+    } catch (...) {  // out of memory: the session ends when its socket does
+    }
+  }
   bool push(std::string chunk) override {
     auto s = session_.lock();
     return s && s->push(std::move(chunk));
@@ -426,7 +436,12 @@ http_server::http_server(asio::io_context& ioc, http_limits limits, http_handler
     : state_(std::make_shared<state>(ioc, limits, std::move(handler), std::move(errors), std::move(upgrade),
                                      std::move(on_exception))) {}
 
-http_server::~http_server() { stop_accepting(); }
+http_server::~http_server() {
+  try {
+    stop_accepting();
+  } catch (...) {  // out of memory at exit: the acceptor closes with the io_context
+  }
+}
 
 boost::system::error_code http_server::listen(std::string const& address, std::uint16_t port) {
   boost::system::error_code ec;

@@ -440,7 +440,7 @@ TEST_CASE("kill -9 balied during LMTP intake with attachments: no 250 without th
            "--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"pas.pdf\"\r\n"
            "Content-Transfer-Encoding: base64\r\n\r\n" + base64_encode(pdf(i)) + "\r\n--b--";
   };
-  std::vector<char> accepted(total, 0);
+  std::vector<char> accepted(total, 0);  // not vector<bool>: each sender writes its own element
   std::atomic<int> next{0}, acked{0}, finished{0};
   std::mutex m;
   std::condition_variable cv;
@@ -459,7 +459,7 @@ TEST_CASE("kill -9 balied during LMTP intake with attachments: no 250 without th
         } catch (std::exception const&) {
           // balied is gone mid-session: this mail was not accepted.
         }
-        accepted[static_cast<std::size_t>(i)] = out.find("250 2.0.0") != std::string::npos;
+        accepted[static_cast<std::size_t>(i)] = out.find("250 2.0.0") != std::string::npos ? 1 : 0;
         if (accepted[static_cast<std::size_t>(i)] && ++acked == total / 3) tell();
       }
       ++finished;

@@ -20,13 +20,24 @@ namespace {
 /// Longest reply or note accepted, in bytes: a long letter, not a document.
 constexpr std::size_t max_text_bytes = 20'000;
 
+/// The fields of a staff action's body: every one a string, so they are read
+/// from this map, never from the JSON (whose value() throws on a wrong type).
+using string_fields = std::map<std::string, std::string>;
+
+/// A field, or "" when absent.
+std::string field(string_fields const& f, std::string const& name) {
+  auto const it = f.find(name);
+  return it == f.end() ? std::string{} : it->second;
+}
+
 /// A JSON object body with only the named string fields; nullopt after answering 400.
-std::optional<nlohmann::json> read_object(http_request const& req, std::vector<std::string> const& allowed, http_responder& respond) {
+std::optional<string_fields> read_object(http_request const& req, std::vector<std::string> const& allowed, http_responder& respond) {
   auto j = nlohmann::json::parse(req.body, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
     respond(problem(400, "invalid-json", "The request body must be a JSON object in UTF-8."));
     return std::nullopt;
   }
+  string_fields fields;
   for (auto const& [k, v] : j.items()) {
     if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
       respond(invalid_request("The request has a field this endpoint does not know.", {{k, "unknown field"}}));
@@ -36,8 +47,9 @@ std::optional<nlohmann::json> read_object(http_request const& req, std::vector<s
       respond(invalid_request("Every field of this request is text.", {{k, "must be a string"}}));
       return std::nullopt;
     }
+    fields.emplace(k, v.get_ref<std::string const&>());  // a string: checked just above
   }
-  return j;
+  return fields;
 }
 
 /// Text a resident or colleague will read: trimmed, NFC, no control characters but newline and tab.
@@ -89,7 +101,7 @@ void api::answer_action(queue::action_result const& r, std::string const& case_i
 }
 
 void api::act(http_request const& req, principal const& me, std::string const& case_id, action what, http_responder respond) {
-  std::optional<nlohmann::json> body;
+  std::optional<string_fields> body;
   if (what == action::transfer || what == action::note) {
     body = read_object(req, {what == action::transfer ? "inbox" : "text"}, respond);
     if (!body) return;
@@ -97,13 +109,13 @@ void api::act(http_request const& req, principal const& me, std::string const& c
   auto const cfg = current_config();
   std::string target, note;
   if (what == action::transfer) {
-    target = body->value("inbox", "");
+    target = field(*body, "inbox");
     bool const known = std::any_of(cfg->inboxes.begin(), cfg->inboxes.end(), [&](auto const& i) { return i.id == target; });
     if (!known) return respond(invalid_request("Choose an inbox to move the case to.", {{"inbox", "names no inbox"}}));
   }
   if (what == action::note) {
     std::string reason;
-    auto t = clean_text(body->value("text", ""), reason);
+    auto t = clean_text(field(*body, "text"), reason);
     if (!t) return respond(invalid_request("The note cannot be saved.", {{"text", reason}}));
     note = *t;
   }
@@ -132,7 +144,7 @@ void api::post_reply(http_request const& req, principal const& me, std::string c
   auto body = read_object(req, {"text", "channel", "address"}, respond);
   if (!body) return;
   std::string reason;
-  auto text = clean_text(body->value("text", ""), reason);
+  auto text = clean_text(field(*body, "text"), reason);
   if (!text) return respond(invalid_request("The reply cannot be sent.", {{"text", reason}}));
   auto const cfg = current_config();
   if (!is_case_id(case_id)) return respond(problem(404, "not-found", "There is no case with this id."));
@@ -147,7 +159,7 @@ void api::post_reply(http_request const& req, principal const& me, std::string c
     off_strand([this, me, case_id, cfg, text, body, respond, inbox, c = std::move(c)] {
       // The destination: one of the resident's own addresses, by default the channel they used.
       auto const options = reply_options(c.messages);
-      auto const want_channel = body.value("channel", ""), want_address = body.value("address", "");
+      auto const want_channel = field(body, "channel"), want_address = field(body, "address");
       if (!want_channel.empty() && !channel_from(want_channel))
         return respond(invalid_request("The reply cannot be sent.", {{"channel", "must be one of email, sms, webchat, phone, messenger"}}));
       std::optional<reply_option> to;
@@ -195,9 +207,8 @@ void api::post_reply(http_request const& req, principal const& me, std::string c
         m.text = text;
         m.routing = routing_info{field("inbox"), priority_from(field("priority")).value_or(priority::normal), std::nullopt, "reply"};
         for (auto it = c.messages.rbegin(); it != c.messages.rend(); ++it) {
-          auto const j = nlohmann::json::parse(it->json, nullptr, false);
-          if (!j.is_discarded() && j.value("direction", "") == "inbound") {
-            m.in_reply_to = j.value("id", "");
+          if (auto const earlier = stored_case_message(*it); earlier && earlier->direction == direction::inbound) {
+            m.in_reply_to = earlier->id;
             break;
           }
         }

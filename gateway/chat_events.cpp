@@ -7,6 +7,9 @@
 namespace balie::gateway {
 namespace {
 
+/// Seconds a resident refused for too many connections waits before trying again.
+constexpr char const* retry_after_connections = "30";
+
 /// One of an address's chat connections, from admission until the stream
 /// (or, if it never starts, its pending response) is gone.
 struct admission {
@@ -96,7 +99,7 @@ private:
 http_response open_chat_events(std::shared_ptr<chat_service> service, queue::chat_session s, std::int64_t after_seq, std::string address) {
   if (!service->admit(address)) {
     auto r = problem(429, "too-many-connections", "Too many chat connections from your address. Close another chat or try again later.");
-    r.headers.emplace_back("Retry-After", "30");
+    r.headers.emplace_back("Retry-After", retry_after_connections);
     return r;
   }
   // Not make_shared from a temporary: the temporary's destructor would release the place.

@@ -150,12 +150,10 @@ http_response read_attachment(config const& cfg, std::string const& sha256, std:
 
 /// The name of a file one of the case's messages names: a digest alone opens nothing.
 std::optional<std::string> named_file(queue::case_record const& c, std::string const& sha256) {
-  for (auto const& m : c.messages) {
-    auto const j = nlohmann::json::parse(m.json, nullptr, false);
-    if (j.is_discarded()) continue;
-    for (auto const& a : j.value("attachments", nlohmann::json::array()))
-      if (a.value("sha256", "") == sha256) return a.value("filename", "");
-  }
+  for (auto const& stored : c.messages)
+    if (auto const m = stored_case_message(stored))
+      for (auto const& a : m->attachments)
+        if (a.sha256 == sha256) return a.filename;
   return std::nullopt;
 }
 

@@ -57,23 +57,28 @@ http_response store_unavailable() {
   return unavailable("temporarily-unavailable", "The case store cannot be reached right now. Try again in a moment.");
 }
 
+std::optional<case_message> stored_case_message(queue::stored_message const& m) {
+  auto const j = nlohmann::json::parse(m.json, nullptr, false);
+  if (j.is_discarded()) return std::nullopt;
+  auto parsed = case_message_from_json(j);
+  if (!parsed) return std::nullopt;
+  return std::move(*parsed);
+}
+
 std::vector<reply_option> reply_options(std::vector<queue::stored_message> const& messages) {
   std::vector<reply_option> out;
   bool have_default = false;
   for (auto it = messages.rbegin(); it != messages.rend(); ++it) {
-    auto const j = nlohmann::json::parse(it->json, nullptr, false);
-    if (j.is_discarded() || j.value("direction", "") != "inbound") continue;
-    auto const used = channel_from(j.value("channel", ""));
-    auto const& addresses = j.contains("resident") ? j["resident"].value("addresses", nlohmann::json::array()) : nlohmann::json::array();
-    for (auto const& a : addresses) {
-      auto const ch = channel_for(a.value("kind", ""));
-      auto const value = a.value("value", "");
-      if (!ch || value.empty()) continue;
-      bool const seen = std::any_of(out.begin(), out.end(), [&](auto const& o) { return o.channel == *ch && o.address == value; });
+    auto const m = stored_case_message(*it);
+    if (!m || m->direction != direction::inbound) continue;
+    for (auto const& a : m->resident.addresses) {
+      auto const ch = channel_for(a.kind);
+      if (!ch || a.value.empty()) continue;
+      bool const seen = std::any_of(out.begin(), out.end(), [&](auto const& o) { return o.channel == *ch && o.address == a.value; });
       if (seen) continue;
       // The latest inbound message's own channel is the default; a call is answered by SMS.
-      bool const matches = used && (*used == *ch || (*used == channel::phone && *ch == channel::sms));
-      out.push_back({*ch, a.value("kind", ""), value, !have_default && matches});
+      bool const matches = m->channel == *ch || (m->channel == channel::phone && *ch == channel::sms);
+      out.push_back({*ch, a.kind, a.value, !have_default && matches});
       have_default = have_default || out.back().is_default;
     }
   }

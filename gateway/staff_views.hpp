@@ -4,6 +4,7 @@
 // targets), and the addresses a reply may go to. Shared by the read path
 // and the actions, which answer with the changed case.
 
+#include "channels/case_message.hpp"
 #include "gateway/config.hpp"
 #include "gateway/http_server.hpp"
 #include "queue/case_store.hpp"
@@ -21,6 +22,10 @@ struct reply_option {
   std::string address;
   bool is_default = false;
 };
+
+/// A stored message read back through the typed case-message reader; nullopt
+/// if it does not parse (never a throw, whatever the stored bytes hold).
+std::optional<case_message> stored_case_message(queue::stored_message const&);
 
 /// Where a reply to this case can go: every address the resident gave, on
 /// the channel that sends to it, the channel they last wrote on first.

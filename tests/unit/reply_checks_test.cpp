@@ -1,6 +1,7 @@
 // The checks a reply passes before it is queued: SMS parts (GSM 03.38 and
 // UCS-2 counting), address validity, and which addresses a reply may use.
 #include "channels/addresses.hpp"
+#include "channels/time_format.hpp"
 #include "channels/sms_segments.hpp"
 #include "gateway/staff_views.hpp"
 
@@ -54,14 +55,32 @@ TEST_CASE("E.164 numbers") {
 }
 
 TEST_CASE("reply options: the resident's own addresses, the channel they last used first, a call answered by SMS") {
-  auto inbound = [](std::string channel, nlohmann::json addresses) {
-    return queue::stored_message{"1-0", nlohmann::json{{"direction", "inbound"}, {"channel", channel}, {"resident", {{"addresses", addresses}}}}.dump()};
+  // Stored messages as Balie writes them: whole case-messages.
+  auto stored = [](direction d, channel ch, std::vector<digital_address> addresses) {
+    case_message m;
+    m.id = "01JDX7Y8Z9ABCDEFGHJKMNPQRS";
+    m.case_id = "01JDX7Y8Z9ABCDEFGHJKMNPQRT";
+    m.reference = "BL-7K3M9Q";
+    m.direction = d;
+    m.channel = ch;
+    m.provider = "test";
+    m.provider_message_id = "t-1";
+    m.occurred_at = m.received_at = *parse_rfc3339("2026-11-28T09:00:00Z");
+    m.resident.addresses = std::move(addresses);
+    m.text = "Hallo";
+    if (d == direction::outbound) m.delivery = delivery_info{"sent", 1, std::nullopt, m.received_at};
+    queue::stored_message out{"1-0", to_json(m).dump()};
+    REQUIRE(gateway::stored_case_message(out));  // the fixture is one the reader accepts
+    return out;
   };
+  auto inbound = [&](channel ch, std::vector<digital_address> addresses) { return stored(direction::inbound, ch, std::move(addresses)); };
   std::vector<queue::stored_message> messages = {
-      inbound("email", {{{"kind", "email"}, {"value", "j.jansen@gemeente.test"}}}),
-      inbound("phone", {{{"kind", "phone"}, {"value", "+31600000001"}}, {{"kind", "email"}, {"value", "j.jansen@gemeente.test"}}}),
-      queue::stored_message{"3-0", nlohmann::json{{"direction", "outbound"}, {"channel", "email"},
-                                                  {"resident", {{"addresses", {{{"kind", "email"}, {"value", "iemand@anders.test"}}}}}}}.dump()},
+      inbound(channel::email, {{"email", "j.jansen@gemeente.test"}}),
+      inbound(channel::phone, {{"phone", "+31600000001"}, {"email", "j.jansen@gemeente.test"}}),
+      stored(direction::outbound, channel::email, {{"email", "iemand@anders.test"}}),
+      // Not a case-message (a damaged entry): skipped, never a throw.
+      queue::stored_message{"4-0", R"({"direction": 5, "resident": {"addresses": "x"}})"},
+      queue::stored_message{"5-0", "{not json"},
   };
   auto const options = gateway::reply_options(messages);
   REQUIRE(options.size() == 2);
@@ -73,7 +92,7 @@ TEST_CASE("reply options: the resident's own addresses, the channel they last us
   // Addresses Balie wrote to are not the resident's own.
   for (auto const& o : options) CHECK(o.address != "iemand@anders.test");
 
-  messages.push_back(inbound("email", {{{"kind", "email"}, {"value", "j.jansen@gemeente.test"}}}));
+  messages.push_back(inbound(channel::email, {{"email", "j.jansen@gemeente.test"}}));
   auto const later = gateway::reply_options(messages);
   CHECK(later[0].channel == channel::email);
   CHECK(later[0].is_default);

@@ -925,8 +925,10 @@ async function caseAction(action) {
     await loadCase();
     return;
   }
-  setStatus(ACTION_DONE[action]);
+  // The page shows the new state before it is announced, so what a screen
+  // reader hears matches the buttons it then finds.
   await loadCase();
+  setStatus(ACTION_DONE[action]);
   scheduleRefresh({ cases: true, inboxes: true });
 }
 

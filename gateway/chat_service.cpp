@@ -13,10 +13,8 @@ namespace balie::gateway {
 namespace {
 
 /// How long one blocking read of the outbox waits; and the pause after a failure.
-constexpr std::chrono::milliseconds outbox_block{5000};
 constexpr std::chrono::milliseconds sender_pause{1000};
 /// A reply pending this long at another instance is taken over (that instance died).
-constexpr std::chrono::milliseconds takeover_after{60'000};
 /// Heartbeat of the event-stream fallback (proxies drop silent streams).
 constexpr std::chrono::seconds listener_ping{15};
 
@@ -87,7 +85,7 @@ void chat_service::start() {
     if (auto self = weak.lock()) self->wake_all();
   });
   sender_redis_->start();
-  outbox_->ensure([self = shared_from_this()](boost::system::error_code) { self->sender_read("0"); });
+  sender_begin();
   ping_listeners();
 }
 
@@ -278,8 +276,9 @@ void chat_service::on_event(queue::live_event const& e) {
 void chat_service::sender_read(std::string const& from) {
   if (stopped_) return;
   auto const self = shared_from_this();
-  auto const read = [self, from] {
-    self->outbox_->read(self->consumer_, 20, from == ">" ? std::optional(outbox_block) : std::nullopt, from,
+  auto const outbox = current_config()->outbox;
+  auto const read = [self, from, block = outbox.block] {
+    self->outbox_->read(self->consumer_, 20, from == ">" ? std::optional(block) : std::nullopt, from,
                         [self, from](boost::system::error_code ec, std::vector<queue::stream_entry> entries) {
                           if (self->stopped_) return;
                           if (ec) return self->sender_retry();
@@ -288,7 +287,7 @@ void chat_service::sender_read(std::string const& from) {
                         });
   };
   if (from != ">") return read();
-  outbox_->autoclaim(consumer_, takeover_after, "0-0", 20,
+  outbox_->autoclaim(consumer_, outbox.takeover_after, "0-0", 20,
                      [self, read](boost::system::error_code ec, queue::autoclaim_result r) {
                        if (self->stopped_) return;
                        if (ec) return self->sender_retry();
@@ -334,10 +333,20 @@ void chat_service::sender_handle(std::vector<queue::stream_entry> entries, std::
   });
 }
 
+// The consumer group first (again after any failure: Redis may have been
+// unreachable, or restarted without the group), then this consumer's own pending entries.
+void chat_service::sender_begin() {
+  if (stopped_) return;
+  outbox_->ensure([self = shared_from_this()](boost::system::error_code ec) {
+    if (ec) return self->sender_retry();
+    self->sender_read("0");
+  });
+}
+
 void chat_service::sender_retry() {
   retry_timer_.expires_after(sender_pause);
   retry_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-    if (!ec) self->sender_read("0");
+    if (!ec) self->sender_begin();
   });
 }
 

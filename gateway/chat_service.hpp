@@ -97,6 +97,7 @@ public:
 
 private:
   void on_event(queue::live_event const&);
+  void sender_begin();
   void sender_read(std::string const& from);
   void sender_handle(std::vector<queue::stream_entry>, std::size_t index);
   void sender_retry();

@@ -344,10 +344,18 @@ config load_config(fs::path const& file, std::optional<fs::path> data_dir_overri
     c.staff.claim_ttl = std::chrono::seconds(r.integer("claim_ttl_seconds", c.staff.claim_ttl.count(), 1, 24 * 3600));
     c.staff.sms_max_segments = static_cast<int>(r.integer("sms_max_segments", c.staff.sms_max_segments, 1, 20));
   });
+  root.object("outbox", false, [&](object_reader& r) {
+    c.outbox.takeover_after = r.millis("takeover_after_ms", c.outbox.takeover_after, 100, 24 * 3600 * 1000);
+    c.outbox.block = r.millis("block_ms", c.outbox.block, 10, 60'000);
+  });
   root.object("web", false, [&](object_reader& r) {
     auto const web = fs::path(r.text("root", "", true));
     c.web_root = web.is_relative() ? base / web : web;
   });
+  // A live instance re-reads what it holds at least every block, and one mail transfer lasts at most
+  // the SMTP timeout: a shorter takeover would send a reply twice.
+  if (c.email.enabled && c.outbox.takeover_after <= c.outbox.block + c.email.smtp_timeout)
+    fail("/outbox/takeover_after_ms", "must exceed /outbox/block_ms plus /channels/email/smtp/timeout_seconds");
   if (c.phone.max_transcript_bytes > c.http.max_body_bytes)
     fail("/channels/phone/max_transcript_bytes", "must not exceed /http/max_body_bytes");
   return c;

@@ -130,6 +130,15 @@ struct staff_config {
   bool operator==(staff_config const&) const = default;
 };
 
+/// How every channel's reply sender shares its outbox with other instances.
+struct outbox_config {
+  /// An entry another consumer has held this long without acknowledging is taken over:
+  /// its instance is presumed dead. Longer than any single delivery attempt.
+  std::chrono::milliseconds takeover_after{180'000};
+  std::chrono::milliseconds block{5'000};  ///< one blocking read's wait for new replies
+  bool operator==(outbox_config const&) const = default;
+};
+
 struct config {
   std::filesystem::path file;
   std::filesystem::path data_dir;
@@ -145,6 +154,7 @@ struct config {
   webchat_config webchat;
   email_config email;
   staff_config staff;
+  outbox_config outbox;
   std::filesystem::path web_root;  ///< the staff page and widget files; empty: not served
   std::chrono::seconds dedup_ttl{30 * 24 * 3600};  ///< longer than any provider's redelivery window
 };

@@ -150,7 +150,7 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
       auto mail_redis = queue::redis_connection::create(p.ioc.get_executor(), config_.redis, [](std::string_view event, std::string_view detail) {
         if (event != "redis.ready") log::warn("email." + std::string(event), {{"detail", detail}});
       });
-      p.mail_sender = std::make_shared<email_sender>(config_.email, mail_redis, *p.store, *p.workflow, system_now);
+      p.mail_sender = std::make_shared<email_sender>(config_.email, config_.outbox, mail_redis, *p.store, *p.workflow, system_now);
       p.connections.push_back(mail_redis);
     }
     for (auto const& mailbox : config_.email.imap)
@@ -350,6 +350,7 @@ void daemon::reload() {
         fresh.redis.port != config_.redis.port)
       restart += "redis ";
     if (fresh.threads != config_.threads) restart += "threads ";
+    if (fresh.outbox != config_.outbox) restart += "outbox ";
     auto email_rest = fresh.email;
     email_rest.enabled = config_.email.enabled;
     if (email_rest != config_.email) restart += "channels.email ";

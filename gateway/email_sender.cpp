@@ -20,9 +20,7 @@ namespace balie::gateway {
 namespace asio = boost::asio;
 namespace {
 
-constexpr std::chrono::milliseconds outbox_block{5000};
 constexpr std::chrono::milliseconds failure_pause{1000};
-constexpr std::chrono::milliseconds takeover_after{60'000};
 /// Entries taken per read: a dead instance's or new ones, and own pending ones (retries).
 constexpr std::size_t claim_batch = 20;
 constexpr std::size_t pending_batch = 100;
@@ -119,9 +117,9 @@ struct email_sender::outgoing {
   std::function<void()> next;  ///< continues the cycle once this entry is done with
 };
 
-email_sender::email_sender(email_config cfg, std::shared_ptr<queue::redis_connection> own, queue::case_store& store,
+email_sender::email_sender(email_config cfg, outbox_config outbox, std::shared_ptr<queue::redis_connection> own, queue::case_store& store,
                            queue::case_workflow& workflow, clock_fn clock, smtp_transport transport)
-    : config_(std::move(cfg)), redis_(std::move(own)), store_(store), workflow_(workflow), clock_(std::move(clock)),
+    : config_(std::move(cfg)), outbox_config_(outbox), redis_(std::move(own)), store_(store), workflow_(workflow), clock_(std::move(clock)),
       transport_(std::move(transport)),
       outbox_(std::make_unique<queue::stream_group>(redis_, queue::keys::outbound("email"), std::string(queue::keys::senders_group))),
       timer_(redis_->strand()) {
@@ -137,7 +135,17 @@ email_sender::~email_sender() { worker_.join(); }
 
 void email_sender::start() {
   redis_->start();
-  outbox_->ensure([self = shared_from_this()](boost::system::error_code) { asio::post(self->redis_->strand(), [self] { self->cycle(); }); });
+  asio::post(redis_->strand(), [self = shared_from_this()] { self->begin(); });
+}
+
+// The consumer group first (again after any failure: Redis may have been unreachable, or
+// restarted without the group), then the cycle.
+void email_sender::begin() {
+  if (stopped_) return;
+  outbox_->ensure([self = shared_from_this()](boost::system::error_code ec) {
+    if (ec) return self->pause();
+    self->cycle();
+  });
 }
 
 void email_sender::stop() {
@@ -152,7 +160,7 @@ void email_sender::stop() {
 void email_sender::pause() {
   timer_.expires_after(failure_pause);
   timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-    if (!ec && !self->stopped_) self->cycle();
+    if (!ec && !self->stopped_) self->begin();
   });
 }
 
@@ -172,10 +180,10 @@ void email_sender::cycle() {
   auto const self = shared_from_this();
   // A dead instance's entries first; then own pending ones whose backoff has passed; then new ones,
   // waiting no longer than until the next retry is due. Entries in backoff are skipped everywhere.
-  outbox_->autoclaim(consumer_, takeover_after, "0-0", claim_batch, [self](boost::system::error_code ec, queue::autoclaim_result taken) {
+  outbox_->autoclaim(consumer_, outbox_config_.takeover_after, "0-0", claim_batch, [self](boost::system::error_code ec, queue::autoclaim_result taken) {
     if (self->stopped_) return;
     if (ec) return self->pause();
-    auto wait = outbox_block;
+    auto wait = self->outbox_config_.block;
     if (auto ready = self->due(std::move(taken.claimed), wait); !ready.empty()) return self->handle(std::move(ready), 0);
     self->outbox_->read(self->consumer_, pending_batch, std::nullopt, "0", [self, wait](boost::system::error_code ec, std::vector<queue::stream_entry> pending) mutable {
       if (self->stopped_) return;

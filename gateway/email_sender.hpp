@@ -41,7 +41,7 @@ smtp_result send_with_curl(email_config const&, std::string const& envelope_from
 
 class email_sender : public std::enable_shared_from_this<email_sender> {
 public:
-  email_sender(email_config, std::shared_ptr<queue::redis_connection> own, queue::case_store&, queue::case_workflow&, clock_fn,
+  email_sender(email_config, outbox_config, std::shared_ptr<queue::redis_connection> own, queue::case_store&, queue::case_workflow&, clock_fn,
                smtp_transport = send_with_curl);
   ~email_sender();
   void start();
@@ -55,6 +55,7 @@ private:
   };
   struct outgoing;
 
+  void begin();
   void cycle();
   /// The entries not waiting out a backoff; `wait` shrinks to the nearest retry.
   std::vector<queue::stream_entry> due(std::vector<queue::stream_entry>, std::chrono::milliseconds& wait) const;
@@ -69,6 +70,7 @@ private:
   void pause();
 
   email_config config_;
+  outbox_config outbox_config_;
   email::mail_identity identity_;
   std::shared_ptr<queue::redis_connection> redis_;
   queue::case_store& store_;

@@ -75,7 +75,7 @@ struct sender_stack {
     cfg.smtp_retry_initial = retry_initial;
     cfg.max_send_attempts = max_attempts;
     auto own = queue::redis_connection::create(st.h->ioc.get_executor(), options_for(st.server), [](std::string_view, std::string_view) {});
-    sender = std::make_shared<gateway::email_sender>(cfg, own, *st.store, flow, system_now, relay.transport());
+    sender = std::make_shared<gateway::email_sender>(cfg, gateway::outbox_config{}, own, *st.store, flow, system_now, relay.transport());
     sender->start();
   }
   ~sender_stack() { sender->stop(); }

@@ -133,3 +133,26 @@ TEST_CASE("the email section: the developer settings, and each mistake named by 
   CHECK(email(R"({"domain": "gemeente.test", "addresses": {"info@gemeente.test": "algemeen"}, "lmtp": {"port": 99999}})") ==
         "config: /channels/email/lmtp/port: must be between 0 and 65535");
 }
+
+TEST_CASE("the outbox section: takeover and blocking read, and a takeover that could send a mail twice is refused") {
+  auto with = [&](std::string const& extra) {
+    auto t = minimal;
+    t.replace(t.rfind('}'), 1, ", " + extra + "}");
+    return t;
+  };
+  balie::test::temp_dir dir;
+  std::ofstream(dir.path / "c.json") << with(R"("outbox": {"takeover_after_ms": 2500, "block_ms": 200})");
+  auto const c = load_config(dir.path / "c.json");
+  CHECK(c.outbox.takeover_after == std::chrono::milliseconds(2500));
+  CHECK(c.outbox.block == std::chrono::milliseconds(200));
+  CHECK(load_config(std::string(BALIE_SOURCE_DIR) + "/config/dev.json", std::filesystem::path("/tmp/balie-data")).outbox ==
+        outbox_config{});
+  CHECK(load_error(with(R"("outbox": {"takeover_after_ms": 10})")) == "config: /outbox/takeover_after_ms: must be between 100 and 86400000");
+  CHECK(load_error(with(R"("outbox": {"speed": 1})")).find("/outbox/speed") != std::string::npos);
+  // Email on: one transfer may last the SMTP timeout, so the takeover must wait longer than that.
+  std::string const email = R"("channels": {"email": {"enabled": true, "domain": "gemeente.test", "addresses": {"info@gemeente.test": "algemeen"},
+                                   "smtp": {"url": "smtp://127.0.0.1:25", "require_tls": false, "timeout_seconds": 2}}})";
+  CHECK(load_error(with(email + R"(, "outbox": {"takeover_after_ms": 2100, "block_ms": 200})")) ==
+        "config: /outbox/takeover_after_ms: must exceed /outbox/block_ms plus /channels/email/smtp/timeout_seconds");
+  CHECK(load_error(with(email + R"(, "outbox": {"takeover_after_ms": 2300, "block_ms": 200})")) == "");
+}

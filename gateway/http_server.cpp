@@ -9,7 +9,10 @@
 // client can still hear get a problem+json answer; then the connection closes.
 // A streaming response (server-sent events) writes its head, then whatever
 // its source pushes, one write in flight and a bounded backlog; a read on
-// the socket notices the client leaving.
+// the socket notices the client leaving. A file response (a download) is
+// read and written 64 KiB at a time: memory does not grow with the file, and
+// the write timeout applies to each part, so a slow reader that keeps
+// reading is served to the end.
 #include "gateway/http_server.hpp"
 
 #include "gateway/http_upgrade.hpp"
@@ -21,6 +24,10 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <array>
 #include <atomic>
@@ -277,6 +284,7 @@ private:
 
   void write(http_response r) {
     if (r.on_stream) return write_stream_head(std::move(r));
+    if (!r.file.empty()) return write_file(std::move(r));
     auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(r.status), 11);
     res->set(http::field::content_type, r.content_type);
     for (auto const& [k, v] : r.headers) res->set(k, v);
@@ -289,6 +297,55 @@ private:
       if (!res->keep_alive()) return self->linger();
       self->read_header();
     });
+  }
+
+  /// An open file and the part of it on its way to the client.
+  struct file_part {
+    int fd = -1;
+    std::uint64_t left = 0;
+    std::vector<char> buffer = std::vector<char>(64 * 1024);
+    file_part() = default;
+    file_part(file_part const&) = delete;
+    file_part& operator=(file_part const&) = delete;
+    ~file_part() {
+      if (fd >= 0) ::close(fd);
+    }
+  };
+
+  void write_file(http_response r) {
+    auto part = std::make_shared<file_part>();
+    part->fd = ::open(r.file.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat st {};
+    if (part->fd < 0 || ::fstat(part->fd, &st) != 0 || !S_ISREG(st.st_mode))
+      return write(state_->error_response(404, "not-found", "The file is no longer stored."));
+    part->left = static_cast<std::uint64_t>(st.st_size);
+    auto head = std::make_shared<http::response<http::empty_body>>(static_cast<http::status>(r.status), 11);
+    head->set(http::field::content_type, r.content_type);
+    for (auto const& [k, v] : r.headers) head->set(k, v);
+    head->content_length(part->left);
+    head->keep_alive(keep_alive_ && !r.close && !state_->closing);
+    auto serializer = std::make_shared<http::response_serializer<http::empty_body>>(*head);
+    stream_.expires_after(state_->limits.write_timeout);
+    http::async_write_header(stream_, *serializer, [self = shared_from_this(), head, serializer, part](beast::error_code ec, std::size_t) {
+      if (ec) return self->shutdown();
+      self->write_file_part(part, head->keep_alive());
+    });
+  }
+  void write_file_part(std::shared_ptr<file_part> part, bool keep_alive) {
+    if (part->left == 0) {
+      if (!keep_alive) return linger();
+      return read_header();
+    }
+    auto const want = static_cast<std::size_t>(std::min<std::uint64_t>(part->left, part->buffer.size()));
+    auto const got = ::read(part->fd, part->buffer.data(), want);
+    if (got <= 0) return shutdown();  // the file shrank: the client sees a short body and knows
+    part->left -= static_cast<std::uint64_t>(got);
+    stream_.expires_after(state_->limits.write_timeout);
+    asio::async_write(stream_, asio::buffer(part->buffer.data(), static_cast<std::size_t>(got)),
+                      [self = shared_from_this(), part, keep_alive](beast::error_code ec, std::size_t) {
+                        if (ec) return self->shutdown();
+                        self->write_file_part(part, keep_alive);
+                      });
   }
 
   void write_stream_head(http_response r);

@@ -9,6 +9,7 @@
 #include "gateway/client_address.hpp"
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -45,6 +46,9 @@ struct http_response {
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
   bool close = false;  ///< close the connection after this response
+  /// Set for a download: the body is this file, sent part by part as the client
+  /// takes it (never read whole into memory); `body` is ignored. Gone by then: 404.
+  std::filesystem::path file;
   /// Set for a streaming response: called once the head is written. The body
   /// then runs until either side closes; no Content-Length, no keep-alive.
   std::function<void(std::shared_ptr<http_stream>)> on_stream;

@@ -12,7 +12,6 @@
 #include "gateway/staff_views.hpp"
 
 #include <charconv>
-#include <fstream>
 
 namespace balie::gateway {
 namespace {
@@ -135,13 +134,11 @@ std::string download_disposition(std::string const& filename) {
   return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded;
 }
 
-/// Reads a stored file as a download; the path comes from the digest, never from stored text.
-http_response read_attachment(config const& cfg, std::string const& sha256, std::string const& filename) {
-  std::ifstream in(email::attachment_store(cfg.email.attachment_dir).path_of_digest(sha256), std::ios::binary);
-  if (!in) return problem(404, "not-found", "The file is no longer stored.");
+/// A stored file as a download; the path comes from the digest, never from stored text.
+http_response attachment_download(config const& cfg, std::string const& sha256, std::string const& filename) {
   http_response r;
+  r.file = email::attachment_store(cfg.email.attachment_dir).path_of_digest(sha256);
   r.content_type = "application/octet-stream";  // never the declared type: the browser must not render it
-  r.body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   r.headers.emplace_back("Content-Disposition", download_disposition(filename));
   r.headers.emplace_back("X-Content-Type-Options", "nosniff");
   r.headers.emplace_back("Cache-Control", "no-store");
@@ -165,8 +162,8 @@ void api::get_attachment(http_request const&, principal const& me, std::string c
   bool const hex = sha256.size() == 64 && sha256.find_first_not_of("0123456789abcdef") == std::string::npos;
   if (!is_case_id(case_id) || !hex) return respond(none());
   auto const cfg = current_config();
-  // Parsing every message and reading a file of up to 25 MiB happen off the
-  // Redis strand that answered (off_strand), so other replies are not held up.
+  // Parsing every message happens off the Redis strand that answered (off_strand), so other
+  // replies are not held up; the file itself is sent part by part as the client takes it.
   store_.read_case(case_id, max_case_messages, [this, me, cfg, case_id, sha256, respond, none](boost::system::error_code ec,
                                                                                                 queue::case_record c) {
     if (ec) return respond(store_unavailable());
@@ -175,8 +172,8 @@ void api::get_attachment(http_request const&, principal const& me, std::string c
     off_strand([this, me, cfg, case_id, sha256, respond, none, c = std::move(c)] {
       auto const filename = named_file(c, sha256);
       if (!filename) return respond(none());
-      audit_then(me, "case.attachment", case_id, respond, [this, cfg, sha256, filename = *filename](http_responder respond) {
-        off_strand([cfg, sha256, filename, respond] { respond(read_attachment(*cfg, sha256, filename)); });
+      audit_then(me, "case.attachment", case_id, respond, [cfg, sha256, filename = *filename](http_responder respond) {
+        respond(attachment_download(*cfg, sha256, filename));
       });
     });
   });

@@ -258,14 +258,14 @@ void api::chat_leave_message_post(http_request const& req, http_responder respon
 }
 
 void api::chat_events_get(http_request const& req, http_responder respond) {
-  with_chat_session(req, std::move(respond), [this, req](queue::chat_session s, std::string, http_responder respond) {
+  with_chat_session(req, std::move(respond), [this, req](queue::chat_session s, std::string token, http_responder respond) {
     std::int64_t after = 0;
     if (auto const last = req.header("last-event-id"); !last.empty()) {
       auto const n = webchat::parse_seq(last);
       if (!n) return respond(problem(400, "invalid-header", "Last-Event-ID must be a sequence number from this stream.", "Last-Event-ID"));
       after = *n;
     }
-    respond(open_chat_events(chat_, s, after, req.remote_address));
+    respond(open_chat_events(chat_, s, std::move(token), after, req.remote_address));
   });
 }
 

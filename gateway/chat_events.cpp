@@ -20,9 +20,10 @@ struct admission {
 
 class chat_event_stream : public chat_listener, public std::enable_shared_from_this<chat_event_stream> {
 public:
-  chat_event_stream(std::shared_ptr<chat_service> service, queue::chat_session s, std::int64_t after, std::shared_ptr<http_stream> out,
-                    std::shared_ptr<admission const> admitted)
-      : service_(std::move(service)), session_(std::move(s)), cursor_(after), out_(std::move(out)), admitted_(std::move(admitted)) {}
+  chat_event_stream(std::shared_ptr<chat_service> service, queue::chat_session s, std::string token, std::int64_t after,
+                    std::shared_ptr<http_stream> out, std::shared_ptr<admission const> admitted)
+      : service_(std::move(service)), session_(std::move(s)), token_(std::move(token)), cursor_(after), out_(std::move(out)),
+        admitted_(std::move(admitted)) {}
   ~chat_event_stream() override { service_->detach(id_); }
 
   void start() {
@@ -43,9 +44,16 @@ public:
     }
     fetch();
   }
+  /// Keeps proxies from timing the stream out, and ends it once the session has
+  /// ended: asked of Redis each time, since messages posted meanwhile extend it.
   void ping() override {
-    auto const now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(service_->clock()().time_since_epoch()).count();
-    if (now_ms >= session_.expires_ms || !out_->push(": ping\n\n")) end();
+    if (!out_->push(": ping\n\n")) return end();
+    service_->authenticate(token_, [weak = weak_from_this()](boost::system::error_code ec, std::optional<queue::chat_session> s,
+                                                            bool expired) {
+      auto const self = weak.lock();
+      if (!self || ec) return;  // Redis unreachable: the next ping asks again
+      if (!s || expired) self->end();
+    });
   }
   void going_away() override { end(); }
 
@@ -85,6 +93,7 @@ private:
 
   std::shared_ptr<chat_service> service_;
   queue::chat_session session_;
+  std::string token_;
   std::int64_t cursor_;
   std::shared_ptr<http_stream> out_;
   std::shared_ptr<admission const> admitted_;
@@ -96,7 +105,8 @@ private:
 
 } // namespace
 
-http_response open_chat_events(std::shared_ptr<chat_service> service, queue::chat_session s, std::int64_t after_seq, std::string address) {
+http_response open_chat_events(std::shared_ptr<chat_service> service, queue::chat_session s, std::string token, std::int64_t after_seq,
+                               std::string address) {
   if (!service->admit(address)) {
     auto r = problem(429, "too-many-connections", "Too many chat connections from your address. Close another chat or try again later.");
     r.headers.emplace_back("Retry-After", retry_after_connections);
@@ -107,8 +117,9 @@ http_response open_chat_events(std::shared_ptr<chat_service> service, queue::cha
   http_response r;
   r.content_type = "text/event-stream; charset=utf-8";
   r.headers.emplace_back("X-Accel-Buffering", "no");
-  r.on_stream = [service = std::move(service), s = std::move(s), after_seq, admitted = std::move(admitted)](std::shared_ptr<http_stream> out) {
-    std::make_shared<chat_event_stream>(service, s, after_seq, std::move(out), admitted)->start();
+  r.on_stream = [service = std::move(service), s = std::move(s), token = std::move(token), after_seq,
+                 admitted = std::move(admitted)](std::shared_ptr<http_stream> out) {
+    std::make_shared<chat_event_stream>(service, s, token, after_seq, std::move(out), admitted)->start();
   };
   return r;
 }

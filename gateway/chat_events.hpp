@@ -15,6 +15,7 @@ class chat_service;
 /// It counts as one of `address`'s chat connections, like a socket (`429`
 /// beyond the share), and ends when the session does (the client then
 /// reconnects, and an extended session carries on).
-http_response open_chat_events(std::shared_ptr<chat_service>, queue::chat_session, std::int64_t after_seq, std::string address);
+http_response open_chat_events(std::shared_ptr<chat_service>, queue::chat_session, std::string token, std::int64_t after_seq,
+                               std::string address);
 
 } // namespace balie::gateway

@@ -16,7 +16,6 @@ namespace {
 constexpr std::chrono::milliseconds sender_pause{1000};
 /// A reply pending this long at another instance is taken over (that instance died).
 /// Heartbeat of the event-stream fallback (proxies drop silent streams).
-constexpr std::chrono::seconds listener_ping{15};
 
 std::string random_token() { return random_text(32, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"); }
 
@@ -108,7 +107,7 @@ void chat_service::ping_listeners() {
     if (stopped_) return;
   }
   for (auto const& l : live_listeners()) l->ping();
-  ping_timer_.expires_after(listener_ping);
+  ping_timer_.expires_after(current_config()->webchat.ping_interval);
   ping_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
     if (auto self = weak.lock(); self && !ec) self->ping_listeners();
   });

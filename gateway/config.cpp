@@ -239,6 +239,7 @@ config load_config(fs::path const& file, std::optional<fs::path> data_dir_overri
       c2.message_burst = static_cast<double>(w.integer("message_burst", 10, 1, 1000));
       c2.max_pending_frames = static_cast<std::size_t>(w.integer("max_pending_frames", 64, 4, 10000));
       c2.slow_reader = std::chrono::seconds(w.integer("slow_reader_seconds", 30, 1, 3600));
+      c2.ping_interval = std::chrono::seconds(w.integer("ping_seconds", 15, 1, 300));
       c2.timezone = w.text("timezone", c2.timezone);
       c2.closed_notice = w.text("closed_notice", "");
       w.object("hours", false, [&](object_reader& h) {

@@ -73,6 +73,7 @@ struct webchat_config {
   std::chrono::seconds address_window{600};
   std::size_t max_pending_frames = 64;  ///< frames queued for one socket at most
   std::chrono::seconds slow_reader{30};  ///< a socket that takes no frame for this long while more waits: 1013
+  std::chrono::seconds ping_interval{15};  ///< fallback event streams: a keep-alive comment, and the session checked
   /// Opening hours per weekday (0 = Sunday), in the `timezone`; empty: always open.
   std::vector<std::vector<opening_window>> hours;
   std::string timezone = "Europe/Amsterdam";

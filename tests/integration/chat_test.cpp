@@ -278,6 +278,23 @@ TEST_CASE("the fallback's event streams count in the address's connection share,
   CHECK(ws_client(c.port(), c.origin).refused_status() == 429);
 }
 
+TEST_CASE("a fallback event stream ends when its session ends, and gives its place in the address's share back") {
+  chat_stack c(json{{"channels", {{"webchat", {{"ping_seconds", 1}, {"max_connections_per_address", 1}}}}}});
+  auto const session = c.new_session();
+  std::string const token = session["token"];
+  header_list const auth = {{"Authorization", "Bearer " + token}, {"Origin", c.origin}};
+  stream_reader events(c.port(), "/api/v1/chat/events", auth);
+  REQUIRE(events.wait_for(": ping"));  // alive across pings while the session lasts
+  CHECK(!events.ended());
+  c.s.redis.command({"DEL", "balie:chat:session:" + sha256_hex(token)});  // the session's time ran out
+  CHECK(!events.wait_for("never sent", std::chrono::seconds(20)));
+  CHECK(events.ended());
+  // The place is free again for a new session of the same resident.
+  auto const next = c.new_session();
+  stream_reader again(c.port(), "/api/v1/chat/events", {{"Authorization", "Bearer " + next["token"].get<std::string>()}, {"Origin", c.origin}});
+  CHECK(again.wait_for(": connected"));
+}
+
 TEST_CASE("the fallback transport: server-sent events and POST with the same sequence numbers") {
   chat_stack c;
   auto const session = c.new_session();

@@ -165,11 +165,14 @@ void api::with_chat_session(http_request const& req, http_responder respond,
 void api::chat_history_get(http_request const& req, http_responder respond) {
   with_chat_session(req, std::move(respond), [this](queue::chat_session s, std::string, http_responder respond) {
     chat_->read_log(s.conversation_id, 0, max_history_entries,
-                    [s, respond](boost::system::error_code ec, std::vector<webchat::conversation_entry> entries, std::int64_t last) {
+                    [this, s, respond](boost::system::error_code ec, std::vector<webchat::conversation_entry> entries, std::int64_t last) {
                       if (ec) return respond(store_unavailable());
-                      nlohmann::json list = nlohmann::json::array();
-                      for (auto const& e : entries) list.push_back(webchat::entry_json(e));
-                      respond(json_response(200, {{"conversation_id", s.conversation_id}, {"messages", list}, {"last_seq", last}}));
+                      // Up to 1,000 entries to JSON: not on the Redis strand that answered.
+                      off_strand([s, respond, entries = std::move(entries), last] {
+                        nlohmann::json list = nlohmann::json::array();
+                        for (auto const& e : entries) list.push_back(webchat::entry_json(e));
+                        respond(json_response(200, {{"conversation_id", s.conversation_id}, {"messages", list}, {"last_seq", last}}));
+                      });
                     });
   });
 }

@@ -96,13 +96,16 @@ void api::list_cases(http_request const& req, principal const& me, std::string c
     *f.target = *v;
   }
   store_.list_cases(inbox, filter, limit, cursor,
-                    [inbox, respond](boost::system::error_code ec, std::vector<queue::case_summary> cases, std::string next) {
+                    [this, inbox, respond](boost::system::error_code ec, std::vector<queue::case_summary> cases, std::string next) {
                       if (ec) return respond(store_unavailable());
-                      nlohmann::json list = nlohmann::json::array();
-                      for (auto const& c : cases) list.push_back(case_summary_json(c));
-                      nlohmann::json body = {{"inbox", inbox}, {"cases", std::move(list)}};
-                      body["next_cursor"] = next.empty() ? nlohmann::json(nullptr) : nlohmann::json(next);
-                      respond(json_response(200, body));
+                      // Up to 100 cases to JSON: not on the Redis strand that answered.
+                      off_strand([inbox, respond, cases = std::move(cases), next = std::move(next)] {
+                        nlohmann::json list = nlohmann::json::array();
+                        for (auto const& c : cases) list.push_back(case_summary_json(c));
+                        nlohmann::json body = {{"inbox", inbox}, {"cases", std::move(list)}};
+                        body["next_cursor"] = next.empty() ? nlohmann::json(nullptr) : nlohmann::json(next);
+                        respond(json_response(200, body));
+                      });
                     });
 }
 

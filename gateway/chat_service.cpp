@@ -7,13 +7,10 @@
 #include <boost/asio/post.hpp>
 
 #include <ctime>
-#include <unistd.h>
-
 namespace balie::gateway {
 namespace {
 
 /// How long one blocking read of the outbox waits; and the pause after a failure.
-constexpr std::chrono::milliseconds sender_pause{1000};
 /// A reply pending this long at another instance is taken over (that instance died).
 /// Heartbeat of the event-stream fallback (proxies drop silent streams).
 
@@ -50,12 +47,7 @@ chat_service::chat_service(boost::asio::any_io_executor ex, std::shared_ptr<conf
                            queue::chat_store& store, queue::case_workflow& workflow, std::shared_ptr<queue::redis_connection> sender_redis,
                            std::shared_ptr<queue::event_feed> feed, clock_fn clock, id_source& ids)
     : executor_(ex), config_(std::move(cfg)), sink_(sink), store_(store), workflow_(workflow), sender_redis_(std::move(sender_redis)),
-      outbox_(std::make_unique<queue::stream_group>(sender_redis_, queue::keys::outbound("webchat"), std::string(queue::keys::senders_group))),
-      feed_(std::move(feed)), clock_(std::move(clock)), ids_(ids), retry_timer_(sender_redis_->strand()), ping_timer_(ex) {
-  char host[256] = {};
-  gethostname(host, sizeof host - 1);
-  consumer_ = std::string(host) + ":" + std::to_string(getpid());
-}
+      feed_(std::move(feed)), clock_(std::move(clock)), ids_(ids), ping_timer_(ex) {}
 
 void chat_service::set_config(std::shared_ptr<config const> c) {
   std::lock_guard lock(mutex_);
@@ -83,8 +75,17 @@ void chat_service::start() {
   feed_->on_started([weak = weak_from_this()] {
     if (auto self = weak.lock()) self->wake_all();
   });
-  sender_redis_->start();
-  sender_begin();
+  auto const cfg = current_config();
+  queue::outbox_settings settings{"webchat", cfg->outbox.takeover_after, cfg->outbox.block, std::chrono::milliseconds(1000),
+                                  std::chrono::milliseconds(60'000)};
+  sender_ = std::make_shared<queue::outbox_worker>(
+      sender_redis_, workflow_, std::move(settings), clock_,
+      [weak = weak_from_this()](outbox_entry const& e, delivery_done done) {
+        if (auto self = weak.lock()) return self->deliver(e, std::move(done));
+        done({delivery_outcome::kind::store_unavailable, "stopping"});
+      },
+      outbox_log("webchat"));
+  sender_->start();
   ping_listeners();
 }
 
@@ -120,10 +121,7 @@ void chat_service::stop() {
     stopped_ = true;
   }
   for (auto const& l : live_listeners()) l->going_away();
-  boost::asio::post(sender_redis_->strand(), [self = shared_from_this()] {
-    self->retry_timer_.cancel();
-    self->sender_redis_->stop();
-  });
+  if (sender_) sender_->stop();
 }
 
 void chat_service::create_session(std::string lang, std::string name, std::vector<resident_need> needs,
@@ -269,83 +267,27 @@ void chat_service::on_event(queue::live_event const& e) {
   for (auto const& l : wake) l->wake();
 }
 
-// The web-chat sender: replies queued for web chat go into their
-// conversation's log. First this consumer's own pending entries (a restart),
-// and entries another instance left pending too long, then new ones.
-void chat_service::sender_read(std::string const& from) {
-  if (stopped_) return;
-  auto const self = shared_from_this();
-  auto const outbox = current_config()->outbox;
-  auto const read = [self, from, block = outbox.block] {
-    self->outbox_->read(self->consumer_, 20, from == ">" ? std::optional(block) : std::nullopt, from,
-                        [self, from](boost::system::error_code ec, std::vector<queue::stream_entry> entries) {
-                          if (self->stopped_) return;
-                          if (ec) return self->sender_retry();
-                          if (from != ">" && entries.empty()) return self->sender_read(">");
-                          self->sender_handle(std::move(entries), 0);
-                        });
-  };
-  if (from != ">") return read();
-  outbox_->autoclaim(consumer_, outbox.takeover_after, "0-0", 20,
-                     [self, read](boost::system::error_code ec, queue::autoclaim_result r) {
-                       if (self->stopped_) return;
-                       if (ec) return self->sender_retry();
-                       if (!r.claimed.empty()) return self->sender_handle(std::move(r.claimed), 0);
-                       read();
-                     });
-}
-
-void chat_service::sender_handle(std::vector<queue::stream_entry> entries, std::size_t index) {
-  if (stopped_) return;
-  if (index == entries.size()) return sender_read(">");
-  auto const self = shared_from_this();
-  auto const& entry = entries[index];
-  auto const next = [self, entries, index, id = entry.id](boost::system::error_code ec) {
-    if (ec) return self->sender_retry();
-    self->outbox_->ack({id}, [self, entries, index](boost::system::error_code ec, long long) {
-      if (ec) return self->sender_retry();
-      self->sender_handle(std::move(entries), index + 1);
-    });
-  };
-  auto const msg = nlohmann::json::parse(entry.field("msg"), nullptr, false);
+// The web-chat sender, for the outbox worker: a reply goes into its conversation's
+// log (once: the store remembers the seq it got), where the resident's sockets and
+// streams pick it up; it is `sent` then, and `delivered` once a resident's screen shows it.
+void chat_service::deliver(outbox_entry const& e, delivery_done done) {
+  auto const parsed = nlohmann::json::parse(e.msg, nullptr, false);
+  std::optional<case_message> msg;
+  if (!parsed.is_discarded())
+    if (auto m = case_message_from_json(parsed)) msg = std::move(*m);
   std::string conversation;
-  if (!msg.is_discarded() && msg.contains("resident"))
-    for (auto const& a : msg["resident"].value("addresses", nlohmann::json::array()))
-      if (a.value("kind", "") == "webchat") conversation = a.value("value", "");
-  auto const case_id = entry.field("case_id"), message_id = entry.field("message_id");
-  if (conversation.empty() || msg.is_discarded()) {
-    // Nothing to deliver to: dead letter, and staff see why.
-    log::warn("webchat.dead_letter", {{"case_id", case_id}, {"message_id", message_id}});
-    queue::delivery_update u{case_id, message_id, "failed", 1, "no web-chat conversation", format_rfc3339(clock_())};
-    return sender_redis_->execute(
-        {"XADD", queue::keys::dead_letters("webchat"), "*", "case_id", case_id, "message_id", message_id, "msg", entry.field("msg")},
-        [self, u, next](boost::system::error_code ec, queue::redis_reply) {
-          if (ec) return next(ec);
-          self->workflow_.report_delivery(u, [next](boost::system::error_code ec, queue::action_result) { next(ec); });
-        });
-  }
-  webchat::conversation_entry e{0, message_id, "staff", msg.value("text", ""), msg.value("occurred_at", format_rfc3339(clock_()))};
-  store_.append_staff(conversation, case_id, e, [self, case_id, message_id, next](boost::system::error_code ec, std::int64_t) {
-    if (ec) return next(ec);
-    queue::delivery_update u{case_id, message_id, "sent", 1, "", format_rfc3339(self->clock_())};
-    self->workflow_.report_delivery(u, [next](boost::system::error_code ec, queue::action_result) { next(ec); });
-  });
-}
-
-// The consumer group first (again after any failure: Redis may have been
-// unreachable, or restarted without the group), then this consumer's own pending entries.
-void chat_service::sender_begin() {
-  if (stopped_) return;
-  outbox_->ensure([self = shared_from_this()](boost::system::error_code ec) {
-    if (ec) return self->sender_retry();
-    self->sender_read("0");
-  });
-}
-
-void chat_service::sender_retry() {
-  retry_timer_.expires_after(sender_pause);
-  retry_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-    if (!ec) self->sender_begin();
+  if (msg)
+    for (auto const& a : msg->resident.addresses)
+      if (a.kind == "webchat") conversation = a.value;
+  if (conversation.empty()) return done({delivery_outcome::kind::failed, "no web-chat conversation"});
+  webchat::conversation_entry entry{0, e.message_id, "staff", msg->text, format_rfc3339(msg->occurred_at)};
+  store_.append_staff(conversation, e.case_id, entry, [self = shared_from_this(), e, done](boost::system::error_code ec, std::int64_t) {
+    delivery_outcome const unavailable{delivery_outcome::kind::store_unavailable, "the chat store is unavailable"};
+    if (ec) return done(unavailable);
+    queue::delivery_update u{e.case_id, e.message_id, "sent", e.attempts + 1, "", format_rfc3339(self->clock_())};
+    self->workflow_.report_delivery(u, [done, unavailable](boost::system::error_code ec, queue::action_result) {
+      done(ec ? unavailable : delivery_outcome{});
+    });
   });
 }
 

@@ -14,7 +14,7 @@
 #include "gateway/config.hpp"
 #include "queue/chat_store.hpp"
 #include "queue/event_feed.hpp"
-#include "queue/stream_group.hpp"
+#include "queue/outbox_worker.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 
@@ -97,10 +97,7 @@ public:
 
 private:
   void on_event(queue::live_event const&);
-  void sender_begin();
-  void sender_read(std::string const& from);
-  void sender_handle(std::vector<queue::stream_entry>, std::size_t index);
-  void sender_retry();
+  void deliver(outbox_entry const&, delivery_done);
   void ping_listeners();
   void wake_all();
   std::vector<std::shared_ptr<chat_listener>> live_listeners() const;
@@ -112,12 +109,10 @@ private:
   queue::chat_store& store_;
   queue::case_workflow& workflow_;
   std::shared_ptr<queue::redis_connection> sender_redis_;
-  std::unique_ptr<queue::stream_group> outbox_;
+  std::shared_ptr<queue::outbox_worker> sender_;
   std::shared_ptr<queue::event_feed> feed_;
   clock_fn clock_;
   id_source& ids_;
-  std::string consumer_;
-  boost::asio::steady_timer retry_timer_;
   boost::asio::steady_timer ping_timer_;
   std::uint64_t subscription_ = 0;
   std::atomic<bool> stopped_{false};  // written under mutex_, read from every strand

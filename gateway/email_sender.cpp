@@ -1,8 +1,7 @@
-// The cycle: take over a dead instance's entries, retry own pending entries
-// whose backoff has passed, then block for new ones (no longer than until
-// the next retry is due). Each entry: read its case (subject, reference,
-// earlier Message-IDs, reply token) → compose → send on the worker thread →
-// record (participant, Message-ID index, delivery status) → XACK.
+// One reply at a time from the outbox worker (queue/outbox_worker.hpp): read
+// its case (subject, reference, earlier Message-IDs, reply token) → compose →
+// send on the transfer thread → record (participant, Message-ID index,
+// delivery status `sent`); the worker retries, dead-letters and acknowledges.
 #include "gateway/email_sender.hpp"
 
 #include "channels/email/outbound_mail.hpp"
@@ -14,20 +13,14 @@
 #include <boost/asio/post.hpp>
 #include <curl/curl.h>
 
-#include <unistd.h>
-
 namespace balie::gateway {
 namespace asio = boost::asio;
 namespace {
 
-constexpr std::chrono::milliseconds failure_pause{1000};
-/// Entries taken per read: a dead instance's or new ones, and own pending ones (retries).
-constexpr std::size_t claim_batch = 20;
-constexpr std::size_t pending_batch = 100;
 /// libcurl's connect timeout: never longer than this, whatever the whole transfer may take.
 constexpr long max_connect_seconds = 30;
 /// Backoff doubles from the configured first wait up to this.
-constexpr std::chrono::seconds max_backoff{15 * 60};
+constexpr std::chrono::milliseconds max_backoff{15 * 60 * 1000};
 /// Messages of a case read to build References.
 constexpr std::size_t max_case_messages = 200;
 
@@ -107,121 +100,59 @@ smtp_result send_with_curl(email_config const& cfg, std::string const& envelope_
 }
 
 struct email_sender::outgoing {
-  queue::stream_entry entry;
-  std::string case_id, message_id;
+  outbox_entry entry;
   nlohmann::json msg;
   std::string to_address, to_name;
   std::string composed;
   std::string verp;
   std::string rfc_message_id;
-  std::function<void()> next;  ///< continues the cycle once this entry is done with
+  delivery_done done;
 };
 
 email_sender::email_sender(email_config cfg, outbox_config outbox, std::shared_ptr<queue::redis_connection> own, queue::case_store& store,
                            queue::case_workflow& workflow, clock_fn clock, smtp_transport transport)
     : config_(std::move(cfg)), outbox_config_(outbox), redis_(std::move(own)), store_(store), workflow_(workflow), clock_(std::move(clock)),
-      transport_(std::move(transport)),
-      outbox_(std::make_unique<queue::stream_group>(redis_, queue::keys::outbound("email"), std::string(queue::keys::senders_group))),
-      timer_(redis_->strand()) {
+      transport_(std::move(transport)) {
   identity_.domain = ascii_lower(config_.domain);
   for (auto const& [address, inbox] : config_.addresses) identity_.own_addresses.push_back(address);
   identity_.bounce_local_part = config_.bounce_local_part;
-  char host[256] = {};
-  gethostname(host, sizeof host - 1);
-  consumer_ = "email:" + std::string(host) + ":" + std::to_string(getpid());
 }
 
 email_sender::~email_sender() { worker_.join(); }
 
 void email_sender::start() {
-  redis_->start();
-  asio::post(redis_->strand(), [self = shared_from_this()] { self->begin(); });
-}
-
-// The consumer group first (again after any failure: Redis may have been unreachable, or
-// restarted without the group), then the cycle.
-void email_sender::begin() {
-  if (stopped_) return;
-  outbox_->ensure([self = shared_from_this()](boost::system::error_code ec) {
-    if (ec) return self->pause();
-    self->cycle();
-  });
+  queue::outbox_settings settings{"email", outbox_config_.takeover_after, outbox_config_.block,
+                                  std::chrono::duration_cast<std::chrono::milliseconds>(config_.smtp_retry_initial), max_backoff,
+                                  config_.max_send_attempts};
+  outbox_ = std::make_shared<queue::outbox_worker>(
+      redis_, workflow_, std::move(settings), clock_,
+      [weak = weak_from_this()](outbox_entry const& e, delivery_done done) {
+        if (auto self = weak.lock()) return self->deliver(e, std::move(done));
+        done({delivery_outcome::kind::store_unavailable, "stopping"});
+      },
+      outbox_log("email"));
+  outbox_->start();
 }
 
 void email_sender::stop() {
   cancelled_ = true;  // a mail in transfer is abandoned, stays pending and goes out after the restart
-  asio::post(redis_->strand(), [self = shared_from_this()] {
-    self->stopped_ = true;
-    self->timer_.cancel();
-    self->redis_->stop();
-  });
+  if (outbox_) outbox_->stop();
 }
 
-void email_sender::pause() {
-  timer_.expires_after(failure_pause);
-  timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-    if (!ec && !self->stopped_) self->begin();
-  });
-}
-
-std::vector<queue::stream_entry> email_sender::due(std::vector<queue::stream_entry> entries, std::chrono::milliseconds& wait) const {
-  auto const now = std::chrono::steady_clock::now();
-  std::vector<queue::stream_entry> out;
-  for (auto& e : entries) {
-    auto it = retries_.find(e.id);
-    if (it == retries_.end() || it->second.next <= now) out.push_back(std::move(e));
-    else wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(it->second.next - now) + std::chrono::milliseconds(1));
-  }
-  return out;
-}
-
-void email_sender::cycle() {
-  if (stopped_) return;
-  auto const self = shared_from_this();
-  // A dead instance's entries first; then own pending ones whose backoff has passed; then new ones,
-  // waiting no longer than until the next retry is due. Entries in backoff are skipped everywhere.
-  outbox_->autoclaim(consumer_, outbox_config_.takeover_after, "0-0", claim_batch, [self](boost::system::error_code ec, queue::autoclaim_result taken) {
-    if (self->stopped_) return;
-    if (ec) return self->pause();
-    auto wait = self->outbox_config_.block;
-    if (auto ready = self->due(std::move(taken.claimed), wait); !ready.empty()) return self->handle(std::move(ready), 0);
-    self->outbox_->read(self->consumer_, pending_batch, std::nullopt, "0", [self, wait](boost::system::error_code ec, std::vector<queue::stream_entry> pending) mutable {
-      if (self->stopped_) return;
-      if (ec) return self->pause();
-      if (auto ready = self->due(std::move(pending), wait); !ready.empty()) return self->handle(std::move(ready), 0);
-      self->outbox_->read(self->consumer_, claim_batch, wait, ">", [self](boost::system::error_code ec, std::vector<queue::stream_entry> fresh) {
-        if (self->stopped_) return;
-        if (ec) return self->pause();
-        self->handle(std::move(fresh), 0);
-      });
-    });
-  });
-}
-
-void email_sender::handle(std::vector<queue::stream_entry> entries, std::size_t index) {
-  if (stopped_) return;
-  if (index == entries.size()) return cycle();
-  auto const& entry = entries[index];
-  send(entry, [self = shared_from_this(), entries = std::move(entries), index]() mutable {
-    asio::post(self->redis_->strand(), [self, entries = std::move(entries), index]() mutable { self->handle(std::move(entries), index + 1); });
-  });
-}
-
-void email_sender::send(queue::stream_entry const& entry, std::function<void()> next) {
+// Runs on the outbox worker's strand.
+void email_sender::deliver(outbox_entry const& entry, delivery_done done) {
   auto o = std::make_shared<outgoing>();
   o->entry = entry;
-  o->next = std::move(next);
-  o->case_id = entry.field("case_id");
-  o->message_id = entry.field("message_id");
-  o->msg = nlohmann::json::parse(entry.field("msg"), nullptr, false);
-  if (o->msg.is_discarded() || !o->msg.is_object()) return give_up(o, "unreadable outbound message");
+  o->done = std::move(done);
+  o->msg = nlohmann::json::parse(entry.msg, nullptr, false);
+  if (o->msg.is_discarded() || !o->msg.is_object()) return o->done({delivery_outcome::kind::failed, "unreadable outbound message"});
   for (auto const& a : o->msg["resident"].value("addresses", nlohmann::json::array()))
     if (a.value("kind", "") == "email" && o->to_address.empty()) o->to_address = a.value("value", "");
   o->to_name = o->msg["resident"].value("name", "");
-  if (o->to_address.empty()) return give_up(o, "no email address to send to");
+  if (o->to_address.empty()) return o->done({delivery_outcome::kind::failed, "no email address to send to"});
   // The relay took it already and only the recording failed: record, never send twice.
-  if (auto it = retries_.find(o->entry.id); it != retries_.end() && it->second.sent) {
-    o->rfc_message_id = email::outbound_message_id(o->case_id, o->message_id, identity_.domain);
+  if (relayed_.count(entry.id)) {
+    o->rfc_message_id = email::outbound_message_id(entry.case_id, entry.message_id, identity_.domain);
     return record_sent(o);
   }
   compose(o);
@@ -229,9 +160,9 @@ void email_sender::send(queue::stream_entry const& entry, std::function<void()> 
 
 void email_sender::compose(std::shared_ptr<outgoing> o) {
   auto const self = shared_from_this();
-  store_.read_case(o->case_id, max_case_messages, [self, o](boost::system::error_code ec, queue::case_record c) {
-    if (ec) return self->store_unavailable(o);
-    if (c.summary.fields.empty()) return self->give_up(o, "the case no longer exists");
+  store_.read_case(o->entry.case_id, max_case_messages, [self, o](boost::system::error_code ec, queue::case_record c) {
+    if (ec) return o->done({delivery_outcome::kind::store_unavailable, "the case store is unavailable"});
+    if (c.summary.fields.empty()) return o->done({delivery_outcome::kind::failed, "the case no longer exists"});
     auto const field = [&c](char const* k) {
       auto it = c.summary.fields.find(k);
       return it == c.summary.fields.end() ? std::string{} : it->second;
@@ -241,14 +172,14 @@ void email_sender::compose(std::shared_ptr<outgoing> o) {
     std::string in_reply_to;
     for (auto const& stored : c.messages) {
       auto const j = nlohmann::json::parse(stored.json, nullptr, false);
-      if (j.is_discarded() || j.value("channel", "") != "email" || j.value("id", "") == o->message_id) continue;
+      if (j.is_discarded() || j.value("channel", "") != "email" || j.value("id", "") == o->entry.message_id) continue;
       if (j.value("direction", "") == "inbound") {
         auto const id = j.value("provider_message_id", "");
         if (id.empty() || id.rfind("sha256:", 0) == 0) continue;
         references.push_back(id);
         in_reply_to = id;
       } else {
-        references.push_back(email::outbound_message_id(o->case_id, j.value("id", ""), self->identity_.domain));
+        references.push_back(email::outbound_message_id(o->entry.case_id, j.value("id", ""), self->identity_.domain));
       }
     }
     auto const with_token = [self, o, references, in_reply_to, reference = field("reference"),
@@ -264,7 +195,7 @@ void email_sender::compose(std::shared_ptr<outgoing> o) {
       if (subject.empty()) subject = case_subject.empty() ? "Uw bericht aan de gemeente" : "Re: " + case_subject;
       if (!reference.empty() && subject.find(reference) == std::string::npos) subject += " [" + reference + "]";
       m.subject = one_line(subject);  // subjects come from residents' mail: a line break must not become a header
-      o->rfc_message_id = email::outbound_message_id(o->case_id, o->message_id, self->identity_.domain);
+      o->rfc_message_id = email::outbound_message_id(o->entry.case_id, o->entry.message_id, self->identity_.domain);
       m.message_id = o->rfc_message_id;
       m.in_reply_to = in_reply_to;
       m.references = references;
@@ -273,9 +204,9 @@ void email_sender::compose(std::shared_ptr<outgoing> o) {
       m.date = self->clock_();
       m.boundary = random_boundary();
       auto composed = email::compose_mail(m);
-      if (!composed) return self->give_up(o, composed.error().detail);
+      if (!composed) return o->done({delivery_outcome::kind::failed, composed.error().detail});
       o->composed = std::move(*composed);
-      o->verp = email::verp_sender(o->case_id, o->message_id, self->identity_);
+      o->verp = email::verp_sender(o->entry.case_id, o->entry.message_id, self->identity_);
       asio::post(self->worker_, [self, o] {
         auto result = self->transport_(self->config_, o->verp, o->to_address, o->composed, self->cancelled_);
         asio::post(self->redis_->strand(), [self, o, result] { self->finish(o, result); });
@@ -285,15 +216,15 @@ void email_sender::compose(std::shared_ptr<outgoing> o) {
     // The case's first mail: its reply token is made once and kept (HSETNX), whoever sends first.
     auto const fresh = random_token();
     queue::run_all(self->store_.connection(),
-                   {{"HSETNX", queue::keys::case_hash(o->case_id), "email_token", fresh},
-                    {"HGET", queue::keys::case_hash(o->case_id), "email_token"}},
+                   {{"HSETNX", queue::keys::case_hash(o->entry.case_id), "email_token", fresh},
+                    {"HGET", queue::keys::case_hash(o->entry.case_id), "email_token"}},
                    [self, o, with_token](boost::system::error_code ec, std::vector<queue::redis_reply> r) {
-                     if (ec || r.size() != 2) return self->store_unavailable(o);
+                     if (ec || r.size() != 2) return o->done({delivery_outcome::kind::store_unavailable, "the case store is unavailable"});
                      auto const token = r[1].str;
                      self->store_.connection().execute(
-                         {"SET", queue::keys::email_token(token), o->case_id, "EX", std::to_string(queue::keys::thread_index_ttl.count())},
+                         {"SET", queue::keys::email_token(token), o->entry.case_id, "EX", std::to_string(queue::keys::thread_index_ttl.count())},
                          [self, o, token, with_token](boost::system::error_code ec, queue::redis_reply) {
-                           if (ec) return self->store_unavailable(o);
+                           if (ec) return o->done({delivery_outcome::kind::store_unavailable, "the case store is unavailable"});
                            with_token(token);
                          });
                    });
@@ -301,68 +232,32 @@ void email_sender::compose(std::shared_ptr<outgoing> o) {
 }
 
 void email_sender::finish(std::shared_ptr<outgoing> o, smtp_result result) {
-  auto const self = shared_from_this();
-  auto& retry = retries_[o->entry.id];
-  ++retry.attempts;
-  auto const now = format_rfc3339(clock_());
-  if (result.outcome == smtp_result::kind::permanent ||
-      (result.outcome == smtp_result::kind::temporary && retry.attempts >= config_.max_send_attempts))
-    return give_up(o, result.detail);
-  if (result.outcome == smtp_result::kind::temporary) {
-    auto backoff = config_.smtp_retry_initial * (1LL << std::min(retry.attempts - 1, 16));
-    retry.next = std::chrono::steady_clock::now() + std::min<std::chrono::seconds>(backoff, max_backoff);
-    log::warn("email.send_deferred", {{"case_id", o->case_id}, {"message_id", o->message_id}, {"attempt", std::to_string(retry.attempts)},
-                                      {"error", result.detail}});
-    queue::delivery_update u{o->case_id, o->message_id, "queued", retry.attempts, result.detail, now};
-    return workflow_.report_delivery(u, [o](boost::system::error_code, queue::action_result) { o->next(); });
-  }
-  retry.sent = true;
+  if (result.outcome == smtp_result::kind::permanent) return o->done({delivery_outcome::kind::failed, result.detail});
+  if (result.outcome == smtp_result::kind::temporary) return o->done({delivery_outcome::kind::retry, result.detail});
+  relayed_.insert(o->entry.id);
   record_sent(o);
-}
-
-void email_sender::store_unavailable(std::shared_ptr<outgoing> o) {
-  // Redis, not the relay, failed: no attempt is used up; the entry is tried again after a pause.
-  retries_[o->entry.id].next = std::chrono::steady_clock::now() + failure_pause;
-  o->next();
 }
 
 void email_sender::record_sent(std::shared_ptr<outgoing> o) {
   // The recipient takes part in the case, and an answer to this Message-ID finds it.
   auto const self = shared_from_this();
+  auto const unavailable = delivery_outcome{delivery_outcome::kind::store_unavailable, "the case store is unavailable"};
   queue::run_all(store_.connection(),
-                 {{"SADD", queue::keys::case_participants(o->case_id), ascii_lower(o->to_address)},
-                  {"SET", queue::keys::email_message(o->rfc_message_id), o->case_id, "EX", std::to_string(queue::keys::thread_index_ttl.count())}},
-                 [self, o](boost::system::error_code ec, std::vector<queue::redis_reply>) {
-                   if (ec) return self->store_unavailable(o);
-                   queue::delivery_update u{o->case_id, o->message_id, "sent", self->retries_[o->entry.id].attempts, "",
+                 {{"SADD", queue::keys::case_participants(o->entry.case_id), ascii_lower(o->to_address)},
+                  {"SET", queue::keys::email_message(o->rfc_message_id), o->entry.case_id, "EX", std::to_string(queue::keys::thread_index_ttl.count())}},
+                 [self, o, unavailable](boost::system::error_code ec, std::vector<queue::redis_reply>) {
+                   if (ec) return o->done(unavailable);
+                   queue::delivery_update u{o->entry.case_id, o->entry.message_id, "sent", o->entry.attempts + 1, "",
                                             format_rfc3339(self->clock_())};
-                   self->workflow_.report_delivery(u, [self, o](boost::system::error_code ec, queue::action_result) {
-                     if (ec) return self->store_unavailable(o);
-                     log::info("email.sent", {{"case_id", o->case_id}, {"message_id", o->message_id}});
-                     self->acknowledge(o);
+                   self->workflow_.report_delivery(u, [self, o, unavailable](boost::system::error_code ec, queue::action_result) {
+                     if (ec) return o->done(unavailable);
+                     log::info("email.sent", {{"case_id", o->entry.case_id}, {"message_id", o->entry.message_id}});
+                     asio::post(self->redis_->strand(), [self, o] {
+                       self->relayed_.erase(o->entry.id);
+                       o->done({});
+                     });
                    });
                  });
-}
-
-void email_sender::acknowledge(std::shared_ptr<outgoing> o) {
-  outbox_->ack({o->entry.id}, [self = shared_from_this(), o](boost::system::error_code, long long) {
-    self->retries_.erase(o->entry.id);
-    o->next();
-  });
-}
-
-void email_sender::give_up(std::shared_ptr<outgoing> o, std::string const& reason) {
-  auto const self = shared_from_this();
-  auto const it = retries_.find(o->entry.id);
-  auto const attempts = it == retries_.end() ? 1 : std::max(1, it->second.attempts);
-  log::warn("email.dead_letter", {{"case_id", o->case_id}, {"message_id", o->message_id}, {"error", reason}});
-  queue::delivery_update u{o->case_id, o->message_id, "failed", attempts, reason, format_rfc3339(clock_())};
-  redis_->execute({"XADD", queue::keys::dead_letters("email"), "*", "case_id", o->case_id, "message_id", o->message_id, "reason", reason,
-                   "msg", o->entry.field("msg")},
-                  [self, o, u](boost::system::error_code ec, queue::redis_reply) {
-                    if (ec) return o->next();
-                    self->workflow_.report_delivery(u, [self, o](boost::system::error_code, queue::action_result) { self->acknowledge(o); });
-                  });
 }
 
 } // namespace balie::gateway

@@ -3,11 +3,11 @@
 // `balie:out:{email}` as consumer group `senders`, composes each mail
 // (channels/email/outbound_mail) with a Message-ID that names its case and
 // message, the case's reply token in Reply-To and a VERP envelope sender,
-// and hands it to the relay with libcurl on a worker thread. An entry is
-// acknowledged only after the relay accepted it (`sent`) or refused it for
-// good (`failed`, and a dead letter); a temporary failure stays pending and
-// is tried again with exponential backoff, other mail going on meanwhile.
-// Entries of a dead instance are taken over after a minute.
+// and hands it to the relay with libcurl on a thread of its own. The outbox
+// worker (queue/outbox_worker.hpp) acknowledges an entry only after the relay
+// accepted it (`sent`) or refused it for good (`failed`, and a dead letter);
+// a temporary failure stays pending and is tried again with backoff, other
+// mail going on meanwhile; a dead instance's entries are taken over.
 
 #include "channels/email/mail_intake.hpp"
 #include "channels/ids.hpp"
@@ -15,13 +15,12 @@
 #include "gateway/config.hpp"
 #include "queue/case_store.hpp"
 #include "queue/case_workflow.hpp"
-#include "queue/stream_group.hpp"
+#include "queue/outbox_worker.hpp"
 
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #include <atomic>
-#include <map>
+#include <set>
 #include <memory>
 
 namespace balie::gateway {
@@ -48,26 +47,12 @@ public:
   void stop();
 
 private:
-  struct retry_state {
-    int attempts = 0;
-    std::chrono::steady_clock::time_point next;
-    bool sent = false;  ///< the relay accepted it; only recording is left
-  };
   struct outgoing;
 
-  void begin();
-  void cycle();
-  /// The entries not waiting out a backoff; `wait` shrinks to the nearest retry.
-  std::vector<queue::stream_entry> due(std::vector<queue::stream_entry>, std::chrono::milliseconds& wait) const;
-  void handle(std::vector<queue::stream_entry>, std::size_t index);
-  void send(queue::stream_entry const&, std::function<void()> next);
+  void deliver(outbox_entry const&, delivery_done);
   void compose(std::shared_ptr<outgoing>);
   void finish(std::shared_ptr<outgoing>, smtp_result);
-  void give_up(std::shared_ptr<outgoing>, std::string const& reason);
-  void acknowledge(std::shared_ptr<outgoing>);
   void record_sent(std::shared_ptr<outgoing>);
-  void store_unavailable(std::shared_ptr<outgoing>);
-  void pause();
 
   email_config config_;
   outbox_config outbox_config_;
@@ -77,13 +62,10 @@ private:
   queue::case_workflow& workflow_;
   clock_fn clock_;
   smtp_transport transport_;
-  std::unique_ptr<queue::stream_group> outbox_;
-  std::string consumer_;
-  std::map<std::string, retry_state> retries_;  ///< pending entries that failed for now, by stream id
-  boost::asio::steady_timer timer_;
+  std::shared_ptr<queue::outbox_worker> outbox_;
+  std::set<std::string> relayed_;  ///< entries the relay accepted whose recording failed; on the worker's strand
   boost::asio::thread_pool worker_{1};
-  bool stopped_ = false;
-  std::atomic<bool> cancelled_{false};  ///< read by the worker's transfer
+  std::atomic<bool> cancelled_{false};  ///< read by the transfer in flight
 };
 
 } // namespace balie::gateway

@@ -531,9 +531,15 @@ void http_server::stop_accepting() {
 
 void http_server::close_connections() {
   state_->closing = true;
-  std::lock_guard lock(state_->sessions_mutex);
-  for (auto const& w : state_->sessions)
-    if (auto s = w.lock()) s->close_if_idle();
+  // Collected under the lock, closed and let go outside it: the last reference to a
+  // session may be one of these, and its destructor takes the same lock.
+  std::vector<std::shared_ptr<session>> live;
+  {
+    std::lock_guard lock(state_->sessions_mutex);
+    for (auto const& w : state_->sessions)
+      if (auto s = w.lock()) live.push_back(std::move(s));
+  }
+  for (auto const& s : live) s->close_if_idle();
 }
 
 std::size_t http_server::connections() const { return state_->open.load(); }

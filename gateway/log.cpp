@@ -56,4 +56,13 @@ void log::write(log_level l, std::string_view event, std::initializer_list<log_f
   std::fflush(stdout);
 }
 
+outbox_log_fn outbox_log(std::string channel) {
+  return [channel = std::move(channel)](std::string_view what, outbox_entry const& e, int attempt, std::string_view detail) {
+    log::warn(channel + "." + std::string(what), {{"case_id", e.case_id},
+                                                  {"message_id", e.message_id},
+                                                  {"attempt", std::to_string(attempt)},
+                                                  {"error", detail}});
+  };
+}
+
 } // namespace balie::gateway

@@ -4,6 +4,8 @@
 // except identifiers Balie mints itself (message, case and trace ids), so
 // a caller cannot leak personal data into a log line even by mistake.
 
+#include "channels/outbox.hpp"
+
 #include <functional>
 #include <initializer_list>
 #include <string>
@@ -32,5 +34,8 @@ public:
   static void warn(std::string_view e, std::initializer_list<log_field> f = {}) { write(log_level::warn, e, f); }
   static void error(std::string_view e, std::initializer_list<log_field> f = {}) { write(log_level::error, e, f); }
 };
+
+/// An outbox worker's events as `<channel>.send_deferred` and `<channel>.dead_letter` warnings.
+outbox_log_fn outbox_log(std::string channel);
 
 } // namespace balie::gateway

@@ -200,7 +200,7 @@ TEST_CASE("a web-chat reply held by an instance that dies is delivered by the ot
   // The frozen A has taken it: its blocked read was served first.
   auto const held = r.holders("webchat");
   REQUIRE(held.size() == 1);
-  CHECK(held[0] == consumer_of(a->process()));  // not B's consumer
+  CHECK(held[0] == "webchat:" + consumer_of(a->process()));  // not B's consumer
   CHECK(field(r.redis.command({"CLIENT", "LIST", "ID", a_reader}), "id") == a_reader);
 
   a->process().signal_and_wait(SIGKILL);

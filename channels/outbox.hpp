@@ -1,0 +1,40 @@
+#pragma once
+// The outbox port: a channel's reply sender delivers one queued reply and
+// says how that went. Everything around it — sharing the outbox with other
+// instances, taking over a dead instance's entries, backoff, dead letters,
+// the `queued` and `failed` delivery reports, acknowledging — is the outbox
+// worker's (queue/outbox_worker.hpp), the same for every channel.
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace balie {
+
+/// One reply waiting in a channel's outbox (`balie:out:{channel}`).
+struct outbox_entry {
+  std::string id;  ///< the stream entry
+  std::string case_id;
+  std::string message_id;
+  std::string msg;   ///< the reply as case-message JSON
+  int attempts = 0;  ///< attempts this instance made before this one
+};
+
+struct delivery_outcome {
+  enum class kind {
+    done,               ///< delivered, and recorded by the channel (its `sent` report): acknowledge
+    retry,              ///< the far side failed for now: try again after a backoff; counts as an attempt
+    failed,             ///< will never work: dead letter, and `failed` with the reason
+    store_unavailable,  ///< Redis failed, not the far side: try again after a short pause, no attempt used
+  };
+  kind outcome = kind::done;
+  std::string detail;  ///< why, for staff and the log; never message text
+};
+
+using delivery_done = std::function<void(delivery_outcome)>;
+/// Delivers one entry and calls `done` exactly once, from any thread.
+using deliver_fn = std::function<void(outbox_entry const&, delivery_done)>;
+/// What the worker tells the log: `what` is "send_deferred" or "dead_letter".
+using outbox_log_fn = std::function<void(std::string_view what, outbox_entry const&, int attempt, std::string_view detail)>;
+
+} // namespace balie

@@ -1,0 +1,76 @@
+#pragma once
+// One channel's reply sender loop on `balie:out:{channel}`, shared by every
+// instance through the consumer group `senders`. Each round: take over what
+// another consumer has held longer than the takeover delay (its instance is
+// presumed dead), retry own pending entries whose backoff has passed, then
+// block for new ones, no longer than until the next retry is due. Entries
+// are delivered one after another by the channel (channels/outbox.hpp); a
+// `retry` waits a doubling backoff with jitter (instances that failed
+// together do not retry together) while other entries go on, and is reported
+// `queued` with the attempt and reason; after the last attempt, or at once
+// for `failed`, the entry becomes a dead letter, is reported `failed` and is
+// acknowledged. Nothing is acknowledged before it is delivered or given up.
+// Runs on its own connection's strand: a blocking read needs a connection of
+// its own.
+
+#include "channels/outbox.hpp"
+#include "channels/time_format.hpp"
+#include "queue/case_workflow.hpp"
+#include "queue/stream_group.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <map>
+#include <random>
+
+namespace balie::queue {
+
+struct outbox_settings {
+  std::string channel;  ///< the outbox stream, the consumer name and the dead-letter stream
+  std::chrono::milliseconds takeover_after{180'000};
+  std::chrono::milliseconds block{5'000};
+  std::chrono::milliseconds retry_initial{60'000};  ///< the first backoff after a `retry`; doubles
+  std::chrono::milliseconds retry_max{15 * 60'000};
+  int max_attempts = 0;  ///< attempts before `failed`; 0: no limit
+  std::chrono::milliseconds pause{1'000};  ///< after Redis failed
+};
+
+class outbox_worker : public std::enable_shared_from_this<outbox_worker> {
+public:
+  outbox_worker(std::shared_ptr<redis_connection> own, case_workflow&, outbox_settings, clock_fn, deliver_fn, outbox_log_fn);
+  void start();
+  void stop();
+  /// `<channel>:<host>:<pid>`: whose pending entries these are, in XPENDING.
+  std::string const& consumer() const { return consumer_; }
+
+private:
+  struct retry_state {
+    int attempts = 0;
+    std::chrono::steady_clock::time_point next;
+  };
+  void begin();
+  void cycle();
+  void pause();
+  /// The entries not waiting out a backoff; `wait` shrinks to the nearest retry.
+  std::vector<stream_entry> due(std::vector<stream_entry>, std::chrono::milliseconds& wait) const;
+  void handle(std::vector<stream_entry>, std::size_t index);
+  void settle(outbox_entry const&, delivery_outcome, std::function<void()> next);
+  void give_up(outbox_entry const&, std::string const& reason, int attempts, std::function<void()> next);
+  std::chrono::milliseconds backoff(int attempts);
+
+  std::shared_ptr<redis_connection> redis_;
+  case_workflow& workflow_;
+  outbox_settings settings_;
+  clock_fn clock_;
+  deliver_fn deliver_;
+  outbox_log_fn log_;
+  stream_group group_;
+  std::string consumer_;
+  boost::asio::steady_timer timer_;
+  std::map<std::string, retry_state> retries_;  ///< own pending entries that failed for now, by stream id
+  std::minstd_rand jitter_{std::random_device{}()};
+  bool stopped_ = false;  ///< on the strand only
+};
+
+} // namespace balie::queue

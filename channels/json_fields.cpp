@@ -53,6 +53,13 @@ outcome<std::optional<std::int64_t>> optional_integer(nlohmann::json const& obje
   return std::optional<std::int64_t>{v->get<std::int64_t>()};
 }
 
+outcome<std::optional<bool>> optional_boolean(nlohmann::json const& object, std::string_view name, std::string_view parent) {
+  auto const* v = find(object, name);
+  if (!v) return std::optional<bool>{};
+  if (!v->is_boolean()) return wrong_type(parent, name, "true or false");
+  return std::optional<bool>{v->get<bool>()};
+}
+
 outcome<std::vector<std::string>> string_array(nlohmann::json const& object, std::string_view name, std::string_view parent) {
   std::vector<std::string> out;
   auto const* v = find(object, name);

@@ -33,6 +33,8 @@ outcome<std::string> string_or(nlohmann::json const& object, std::string_view na
 /// A whole number field (no fraction, within int64); absent or null: std::nullopt.
 outcome<std::optional<std::int64_t>> optional_integer(nlohmann::json const& object, std::string_view name,
                                                       std::string_view parent = {});
+/// true or false; absent or null: std::nullopt.
+outcome<std::optional<bool>> optional_boolean(nlohmann::json const& object, std::string_view name, std::string_view parent = {});
 /// An array of strings; absent or null: empty.
 outcome<std::vector<std::string>> string_array(nlohmann::json const& object, std::string_view name,
                                                std::string_view parent = {});

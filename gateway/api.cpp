@@ -8,6 +8,7 @@
 #include "channels/text.hpp"
 #include "gateway/log.hpp"
 #include "gateway/problem.hpp"
+#include "gateway/switchboard.hpp"
 #include "gateway/web_files.hpp"
 
 namespace balie::gateway {
@@ -49,7 +50,7 @@ std::optional<std::string> bearer_token(http_request const& req) {
 
 api::api(std::shared_ptr<config const> cfg, std::shared_ptr<token_store const> tokens, api_services s)
     : tokens_(std::move(tokens)), sink_(s.sink), store_(s.store), workflow_(s.workflow), live_(std::move(s.live)),
-      chat_(std::move(s.chat)), metrics_(s.stats), clock_(std::move(s.clock)), ids_(s.ids), offload_(std::move(s.offload)) {
+      chat_(std::move(s.chat)), metrics_(s.stats), clock_(std::move(s.clock)), ids_(s.ids), offload_(std::move(s.offload)), switches_(std::move(s.switches)) {
   set_config(std::move(cfg));
 }
 
@@ -105,6 +106,12 @@ std::vector<api::route_entry> const& api::table() {
       anyone("GET", "/api/v1/chat/events", &api::chat_events_get),
       anyone("POST", "/api/v1/chat/leave-message", &api::chat_leave_message_post),
       anyone("GET", "/api/v1/chat/ws", &api::chat_ws_plain),
+      entry("GET", "/api/v1/channels", access::admin,
+            [](api& a, auto const& q, me_t me, params const&, http_responder r) { a.list_channels(q, *me, std::move(r)); }),
+      entry("PUT", "/api/v1/channels/{name}", access::admin,
+            [](api& a, auto const& q, me_t me, params const& p, http_responder r) { a.switch_channel(q, *me, p[0], std::move(r)); }),
+      entry("GET", "/api/v1/channels/{name}/history", access::admin,
+            [](api& a, auto const& q, me_t me, params const& p, http_responder r) { a.channel_history(q, *me, p[0], std::move(r)); }),
       action_entry("claim", action::claim),
       action_entry("release", action::release),
       action_entry("transfer", action::transfer),
@@ -269,9 +276,9 @@ void api::readyz(http_request const&, http_responder respond) {
   bool const redis_ready = store_.connection().ready();
   nlohmann::json body = {{"status", redis_ready ? "ready" : "unavailable"},
                          {"redis", {{"ready", redis_ready}}},
-                         {"channels", {{"phone", cfg->phone.enabled ? "enabled" : "disabled"}}}};
-  if (!cfg->email.domain.empty()) body["channels"]["email"] = cfg->email.enabled ? "enabled" : "disabled";
-  body["channels"]["webchat"] = cfg->webchat.enabled ? "enabled" : "disabled";
+                         {"channels", nlohmann::json::object()}};
+  for (std::string const name : {"phone", "email", "webchat"})
+    if (name != "email" || !cfg->email.domain.empty()) body["channels"][name] = channel_on(name) ? "enabled" : "disabled";
   // Polled sources (IMAP mailboxes): up, degraded or down; one being down leaves Balie ready.
   for (auto const& [source, state] : metrics_.health()) body["sources"][source] = state;
   // No error text: /readyz is public, and Redis errors name hosts and paths. The log has them.
@@ -302,7 +309,7 @@ void api::post_transcript(http_request const& req, principal const&, http_respon
     metrics_.rejected("phone", provider, r.type);
     respond(problem(r));
   };
-  if (!cfg->phone.enabled) {
+  if (!channel_on("phone")) {
     return respond(unavailable("channel-disabled", "The phone channel is switched off. Send the transcript again later.",
                                retry_after_channel_off));
   }

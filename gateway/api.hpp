@@ -27,6 +27,7 @@ struct route {
 
 class live_updates;
 class chat_service;
+class switchboard;
 
 /// What the API works with, owned by the daemon.
 struct api_services {
@@ -41,6 +42,7 @@ struct api_services {
   /// Runs slow work (file reads, large JSON) elsewhere than the calling
   /// thread, which may be a Redis connection's strand; empty: inline (tests).
   std::function<void(std::function<void()>)> offload;
+  std::shared_ptr<switchboard> switches;  ///< null: the config file's switches (tests of other parts)
 };
 
 class api {
@@ -79,6 +81,11 @@ private:
   void get_attachment(http_request const&, principal const&, std::string const& case_id, std::string const& sha256, http_responder);
   void who_am_i(http_request const&, principal const&, http_responder);
   void events(http_request const&, principal const&, http_responder);
+
+  // Admins: channels on and off (admin_api.cpp).
+  void list_channels(http_request const&, principal const&, http_responder);
+  void switch_channel(http_request const&, principal const&, std::string const& channel, http_responder);
+  void channel_history(http_request const&, principal const&, std::string const& channel, http_responder);
 
   // Staff actions on a case (case_actions.cpp).
   enum class action { claim, release, transfer, note, close, reopen };
@@ -129,6 +136,9 @@ private:
   clock_fn clock_;
   id_source& ids_;
   std::function<void(std::function<void()>)> offload_;
+  std::shared_ptr<switchboard> switches_;
+  /// The channel's switch (the config file's without a switchboard).
+  bool channel_on(std::string const& channel) const;
   void off_strand(std::function<void()> work) { offload_ ? offload_(std::move(work)) : work(); }
 };
 

@@ -47,7 +47,7 @@ chat_service::chat_service(boost::asio::any_io_executor ex, std::shared_ptr<conf
                            queue::chat_store& store, queue::case_workflow& workflow, std::shared_ptr<queue::redis_connection> sender_redis,
                            std::shared_ptr<queue::event_feed> feed, clock_fn clock, id_source& ids)
     : executor_(ex), config_(std::move(cfg)), sink_(sink), store_(store), workflow_(workflow), sender_redis_(std::move(sender_redis)),
-      feed_(std::move(feed)), clock_(std::move(clock)), ids_(ids), ping_timer_(ex) {}
+      feed_(std::move(feed)), clock_(std::move(clock)), ids_(ids), ping_timer_(ex), enabled_(config_->webchat.enabled) {}
 
 void chat_service::set_config(std::shared_ptr<config const> c) {
   std::lock_guard lock(mutex_);
@@ -61,7 +61,7 @@ std::shared_ptr<config const> chat_service::current_config() const {
 
 chat_status chat_service::status() const {
   auto const cfg = current_config();
-  bool const open = cfg->webchat.enabled && within_hours(cfg->webchat.hours, clock_());
+  bool const open = enabled_ && within_hours(cfg->webchat.hours, clock_());
   return {open, open ? std::string{} : cfg->webchat.closed_notice};
 }
 

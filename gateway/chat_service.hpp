@@ -91,6 +91,10 @@ public:
   bool allow_message(std::string const& address);
   std::size_t listeners() const;
 
+  /// The channel's switch (gateway/switchboard.hpp): off, the chat shows its notice and takes no new chats.
+  void set_enabled(bool on) { enabled_ = on; }
+  bool enabled() const { return enabled_; }
+
   inbound_sink& sink() { return sink_; }
   clock_fn const& clock() const { return clock_; }
   id_source& ids() { return ids_; }
@@ -115,7 +119,8 @@ private:
   id_source& ids_;
   boost::asio::steady_timer ping_timer_;
   std::uint64_t subscription_ = 0;
-  std::atomic<bool> stopped_{false};  // written under mutex_, read from every strand
+  std::atomic<bool> stopped_{false};
+  std::atomic<bool> enabled_{true};  // written under mutex_, read from every strand
   std::uint64_t next_listener_ = 1;
   std::multimap<std::string, std::pair<std::uint64_t, std::weak_ptr<chat_listener>>> listeners_;
   struct address_state {

@@ -303,7 +303,7 @@ void serve_chat_socket(std::shared_ptr<upgrade_request> up, std::shared_ptr<chat
   auto const origin = std::string(up->request[http::field::origin]);
   if (!service->origin_allowed(origin))
     return refuse(std::move(up), 403, "origin-not-allowed", "This page may not open the chat.");
-  if (!service->current_config()->webchat.enabled)
+  if (!service->enabled())
     return refuse(std::move(up), 503, "chat-closed", "The chat is switched off. Leave a message instead.");
   if (!service->admit(up->remote_address))
     return refuse(std::move(up), 429, "too-many-connections", "Too many chat connections from this address, or in all.");

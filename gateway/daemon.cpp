@@ -20,6 +20,7 @@
 #include "gateway/live_updates.hpp"
 #include "gateway/log.hpp"
 #include "gateway/sd_notify.hpp"
+#include "gateway/switchboard.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -82,6 +83,7 @@ struct daemon::parts {
   std::unique_ptr<queue::case_workflow> workflow;
   std::shared_ptr<queue::event_feed> feed;
   std::shared_ptr<live_updates> live;
+  std::shared_ptr<switchboard> switches;
   std::unique_ptr<queue::chat_store> chat_store;
   std::shared_ptr<chat_service> chat;
   std::unique_ptr<intake> in;
@@ -126,6 +128,7 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
   p.connections.push_back(events_redis);
   p.feed = std::make_shared<queue::event_feed>(events_redis, p.redis);
   p.live = std::make_shared<live_updates>(p.ioc.get_executor(), p.feed);
+  p.switches = std::make_shared<switchboard>(p.redis, p.feed, config_);
   p.in = std::make_unique<intake>(*p.store, std::make_shared<routing::router const>(config_.routing), p.stats, p.ids);
   // The web-chat sender reads its outbox with a blocking read: a connection of its own too.
   auto sender_redis = queue::redis_connection::create(p.ioc.get_executor(), config_.redis, [](std::string_view event, std::string_view detail) {
@@ -140,7 +143,10 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
     asio::post(p.file_work, [&p, work = std::move(work)] { guarded(p.stats, "work", work); });
   };
   p.http_api = std::make_unique<api>(std::make_shared<config const>(config_), p.tokens,
-                                     api_services{*p.in, *p.store, *p.workflow, p.live, p.chat, p.stats, system_now, p.ids, offload});
+                                     api_services{*p.in, *p.store, *p.workflow, p.live, p.chat, p.stats, system_now, p.ids, offload, p.switches});
+  p.switches->on_change([chat = p.chat](std::string const& channel, bool on) {
+    if (channel == "webchat") chat->set_enabled(on);
+  });
   if (!config_.email.domain.empty()) {
     p.mail = std::make_shared<email_intake>(p.ioc.get_executor(), config_.email, *p.in, *p.workflow, system_now, p.ids);
     if (config_.email.lmtp_enabled) p.lmtp = std::make_unique<lmtp_server>(p.ioc, p.mail, config_.email);
@@ -153,6 +159,9 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
       p.mail_sender = std::make_shared<email_sender>(config_.email, config_.outbox, mail_redis, *p.store, *p.workflow, system_now);
       p.connections.push_back(mail_redis);
     }
+    p.switches->on_change([mail = p.mail](std::string const& channel, bool on) {
+      if (channel == "email") mail->set_enabled(on);
+    });
     for (auto const& mailbox : config_.email.imap)
       p.imap.push_back(std::make_shared<imap_poller>(p.ioc.get_executor(), mailbox, p.mail, *p.redis, p.stats));
   }
@@ -198,7 +207,8 @@ int daemon::run() {
   p.chat->start();
   if (p.mail_sender) p.mail_sender->start();
   for (auto& poller : p.imap) poller->start();
-  p.feed->start();  // after both registered for its start
+  p.switches->start();
+  p.feed->start();  // after everyone registered for its start
   expire_claims();
   if (config_.phone.enabled && !config_.phone.spool_dir.empty()) {
     p.spool = std::make_shared<channels::phone::transcript_spool>(
@@ -275,6 +285,7 @@ void daemon::shutdown_step() {
   auto const open = p.server->connections() + (p.lmtp ? p.lmtp->connections() : 0);
   if (p.phase == parts::shutdown_phase::closing && (open == 0 || now >= p.deadline + close_grace)) {
     log::info("shutdown.done", {{"open_connections", std::to_string(open)}});
+    p.switches->stop();
     p.feed->stop();
     p.connections.push_back(p.redis);
     for (auto const& c : p.connections) c->stop();
@@ -327,19 +338,25 @@ void daemon::reload() {
       log::info("reload.routing", {{"default_inbox", fresh.routing.default_inbox}});
     }
     if (fresh.inboxes != config_.inboxes) log::info("reload.inboxes", {{"count", std::to_string(fresh.inboxes.size())}});
-    if (fresh.phone.enabled != config_.phone.enabled || fresh.phone.max_transcript_bytes != config_.phone.max_transcript_bytes)
-      log::info("reload.channel", {{"channel", "phone"}, {"enabled", fresh.phone.enabled ? "true" : "false"}});
+    // A switch changed in the file is an operator's change: made in Redis like an admin's, for every instance.
+    std::vector<std::pair<std::string, bool>> switched;
+    if (fresh.phone.enabled != config_.phone.enabled) switched.emplace_back("phone", fresh.phone.enabled);
+    if (fresh.webchat.enabled != config_.webchat.enabled) switched.emplace_back("webchat", fresh.webchat.enabled);
+    if (fresh.email.enabled != config_.email.enabled && p.mail) switched.emplace_back("email", fresh.email.enabled);
+    for (auto const& [name, on] : switched)
+      p.switches->change(name, {on, "configuration file", "", "", "config", format_rfc3339(system_now())},
+                         [name, on](boost::system::error_code ec, queue::change_result r) {
+                           if (ec) return log::error("reload.channel_failed", {{"channel", name}, {"error", ec.message()}});
+                           if (r == queue::change_result::last_channel)
+                             return log::warn("reload.channel_refused", {{"channel", name}, {"reason", "the last channel that is on"}});
+                           log::info("reload.channel", {{"channel", name}, {"enabled", on ? "true" : "false"}});
+                         });
     if (fresh.staff != config_.staff) {
       p.claim_ttl_ms = std::chrono::duration_cast<std::chrono::milliseconds>(fresh.staff.claim_ttl).count();
       log::info("reload.staff", {{"claim_ttl_s", std::to_string(fresh.staff.claim_ttl.count())}});
     }
     if (fresh.web_root != config_.web_root) log::info("reload.web");
-    if (fresh.webchat != config_.webchat)
-      log::info("reload.channel", {{"channel", "webchat"}, {"enabled", fresh.webchat.enabled ? "true" : "false"}});
-    if (fresh.email.enabled != config_.email.enabled && p.mail) {
-      p.mail->set_enabled(fresh.email.enabled);
-      log::info("reload.channel", {{"channel", "email"}, {"enabled", fresh.email.enabled ? "true" : "false"}});
-    }
+    if (fresh.webchat != config_.webchat) log::info("reload.webchat");
     if (fresh.log_level != config_.log_level) {
       log::set_level(fresh.log_level);
       log::info("reload.log_level", {{"level", fresh.log_level}});

@@ -69,8 +69,14 @@ std::vector<reply_option> reply_options(std::vector<queue::stored_message> const
   std::vector<reply_option> out;
   bool have_default = false;
   for (auto it = messages.rbegin(); it != messages.rend(); ++it) {
-    auto const m = stored_case_message(*it);
-    if (!m || m->direction != direction::inbound) continue;
+    // Only what residents sent names their addresses: staff replies (often most of a long
+    // case) are passed over before the typed read, which checks and normalises every text.
+    auto const j = nlohmann::json::parse(it->json, nullptr, false);
+    auto const dir = j.is_object() ? j.find("direction") : j.end();
+    if (!j.is_object() || dir == j.end() || *dir != "inbound") continue;
+    auto const parsed = case_message_from_json(j);
+    if (!parsed) continue;
+    auto const* m = &*parsed;
     for (auto const& a : m->resident.addresses) {
       auto const ch = channel_for(a.kind);
       if (!ch || a.value.empty()) continue;

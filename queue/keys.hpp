@@ -37,6 +37,10 @@ inline std::string reference(std::string_view ref) { return "balie:ref:" + std::
 inline constexpr std::string_view inboxes = "balie:inboxes";
 inline constexpr std::string_view audit = "balie:audit";
 inline constexpr std::string_view events = "balie:events";
+/// Each channel's switch (JSON per field), the one source of truth for every instance.
+inline constexpr std::string_view channels = "balie:channels";
+/// Every switch change, oldest first: when a channel was unavailable, who switched it and why.
+inline constexpr std::string_view channel_history = "balie:channels:history";
 inline constexpr std::string_view sms_opt_out = "balie:sms:opt-out";
 inline constexpr std::string_view staff_group = "staff";
 inline constexpr std::string_view senders_group = "senders";

@@ -266,3 +266,28 @@ TEST_CASE("an email reply queued through an instance whose relay is down is sent
   CHECK(eventually([&] { return r.holders("email").empty(); }));
   CHECK(delivery_of(case_view(b->port(), cases[0]), reply_id) == "sent");
 }
+
+TEST_CASE("a channel switched off through one instance is off on the other once the change event arrives; on again, traffic flows") {
+  shared_redis r;
+  auto a = r.instance("a");
+  auto b = r.instance("b");
+  header_list const admin = {{"Authorization", "Bearer admin-demo-token"}, {"Content-Type", "application/json"}};
+  header_list const system = {{"Authorization", "Bearer system-demo-token"}, {"Content-Type", "application/json"}};
+  auto const transcript = [&](std::uint16_t port, std::string const& call_id) {
+    return http_call(port, "POST", "/api/v1/transcripts", system,
+                     json{{"call_id", call_id}, {"segments", {{{"speaker", "resident"}, {"start_ms", 0}, {"end_ms", 1}, {"text", "Hallo"}}}}}.dump())
+        .status;
+  };
+  CHECK(transcript(b->port(), "kcc-b-1") == 202);
+  auto const sent = std::chrono::steady_clock::now();
+  REQUIRE(http_call(a->port(), "PUT", "/api/v1/channels/phone", admin, json{{"enabled", false}, {"reason", "Storing"}}.dump()).status == 200);
+  REQUIRE(b->wait_for_event("channel.applied"));  // the event reached B, which applied it
+  MESSAGE("switch applied on the other instance within "
+          << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - sent).count() << " ms");
+  CHECK(transcript(b->port(), "kcc-b-2") == 503);
+  CHECK(json::parse(http_call(b->port(), "GET", "/api/v1/channels", admin).body)["channels"][0]["enabled"] == false);
+  REQUIRE(http_call(b->port(), "PUT", "/api/v1/channels/phone", admin, json{{"enabled", true}, {"reason", "Opgelost"}}.dump()).status == 200);
+  REQUIRE(a->wait_for_event("channel.applied", 2));
+  CHECK(transcript(a->port(), "kcc-a-1") == 202);
+}
+

@@ -539,8 +539,11 @@ class ChatWidget {
   setTime(li, at) {
     const d = new Date(at);
     if (Number.isNaN(d.getTime())) return;
-    li.balie.time.dateTime = d.toISOString();
-    li.balie.time.textContent = new Intl.DateTimeFormat(this.state.lang, { hour: '2-digit', minute: '2-digit' }).format(d);
+    // Only what changed: an ack and then the echo of the same message carry the same time, and a
+    // needless change inside the live region is churn for screen readers.
+    const shown = new Intl.DateTimeFormat(this.state.lang, { hour: '2-digit', minute: '2-digit' }).format(d);
+    if (li.balie.time.dateTime !== d.toISOString()) li.balie.time.dateTime = d.toISOString();
+    if (li.balie.time.textContent !== shown) li.balie.time.textContent = shown;
   }
 
   setSending(li) {
@@ -559,7 +562,7 @@ class ChatWidget {
 
   setDelivered(li, at) {
     li.classList.remove('balie-chat__message--pending', 'balie-chat__message--failed');
-    li.balie.state.textContent = '';
+    if (li.balie.state.textContent) li.balie.state.textContent = '';
     li.balie.retry.hidden = true;
     if (at) this.setTime(li, at);
   }

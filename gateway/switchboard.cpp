@@ -1,0 +1,93 @@
+#include "gateway/switchboard.hpp"
+
+#include "gateway/log.hpp"
+
+namespace balie::gateway {
+
+switchboard::switchboard(std::shared_ptr<queue::redis_connection> redis, std::shared_ptr<queue::event_feed> feed, config const& cfg)
+    : store_(std::move(redis)), feed_(std::move(feed)) {
+  auto const from_file = [](bool on) { return queue::channel_switch{on, "configuration file", "", "", "config", ""}; };
+  channels_ = {"phone", "webchat"};
+  seed_["phone"] = from_file(cfg.phone.enabled);
+  seed_["webchat"] = from_file(cfg.webchat.enabled);
+  if (!cfg.email.domain.empty()) {
+    channels_.insert(channels_.begin() + 1, "email");
+    seed_["email"] = from_file(cfg.email.enabled);
+  }
+  current_ = seed_;  // until Redis has answered
+}
+
+void switchboard::on_change(listener l) { listeners_.push_back(std::move(l)); }
+
+void switchboard::start() {
+  for (auto const& [name, s] : current_)
+    for (auto const& l : listeners_) l(name, s.enabled);
+  auto const weak = weak_from_this();
+  subscription_ = feed_->subscribe([weak](queue::live_event const& e) {
+    if (e.field("type") != "channel.changed") return;
+    if (auto self = weak.lock()) self->load();
+  });
+  feed_->on_started([weak] {  // changes made while the feed was away
+    if (auto self = weak.lock()) self->load();
+  });
+  store_.seed(seed_, [weak](boost::system::error_code) {
+    if (auto self = weak.lock()) self->load();
+  });
+}
+
+void switchboard::stop() { feed_->unsubscribe(subscription_); }
+
+void switchboard::load() {
+  store_.load([weak = weak_from_this()](boost::system::error_code ec, std::map<std::string, queue::channel_switch> stored) {
+    auto const self = weak.lock();
+    if (!self || ec) return;  // Redis away: the last known state stays, the feed's restart loads again
+    self->apply(std::move(stored));
+  });
+}
+
+void switchboard::apply(std::map<std::string, queue::channel_switch> stored) {
+  std::vector<std::pair<std::string, bool>> changed;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto const& name : channels_) {
+      auto it = stored.find(name);
+      if (it == stored.end()) continue;
+      auto& mine = current_[name];
+      if (mine.enabled != it->second.enabled) changed.emplace_back(name, it->second.enabled);
+      mine = it->second;
+    }
+  }
+  for (auto const& [name, on] : changed) {
+    log::info("channel.applied", {{"channel", name}, {"enabled", on ? "true" : "false"}});
+    for (auto const& l : listeners_) l(name, on);
+  }
+}
+
+bool switchboard::enabled(std::string const& channel) const {
+  std::lock_guard lock(mutex_);
+  auto it = current_.find(channel);
+  return it != current_.end() && it->second.enabled;
+}
+
+std::optional<queue::channel_switch> switchboard::state(std::string const& channel) const {
+  std::lock_guard lock(mutex_);
+  auto it = current_.find(channel);
+  if (it == current_.end()) return std::nullopt;
+  return it->second;
+}
+
+void switchboard::change(std::string const& channel, queue::channel_switch to,
+                         std::function<void(boost::system::error_code, queue::change_result)> done) {
+  queue::channel_change c{channel, to, channels_};
+  store_.change(c, [weak = weak_from_this(), channel, to, done = std::move(done)](boost::system::error_code ec, queue::change_result r) {
+    auto const self = weak.lock();
+    if (self && !ec && r != queue::change_result::last_channel) self->apply({{channel, to}});
+    done(ec, r);
+  });
+}
+
+void switchboard::history(std::function<void(boost::system::error_code, std::vector<std::map<std::string, std::string>>)> done) {
+  store_.history(std::move(done));
+}
+
+} // namespace balie::gateway

@@ -1,0 +1,161 @@
+// Admins switch channels on and off at run time, against a real balied and
+// Redis: who may, what a switch needs (a reason; a notice in Dutch before
+// English), what it does (a switched-off phone channel refuses transcripts),
+// the history of unavailable periods, the audit line, the guard that keeps
+// the last resident channel on, and Redis as the one source of truth (the
+// config file seeds it once; a changed file is an operator's change).
+#include "queue/keys.hpp"
+#include "tests/support/balied_process.hpp"
+#include "tests/support/http_client.hpp"
+
+#include <doctest/doctest.h>
+
+#include <csignal>
+
+using namespace balie;
+using namespace balie::test;
+using nlohmann::json;
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+namespace {
+
+header_list as(char const* token) { return {{"Authorization", std::string("Bearer ") + token}, {"Content-Type", "application/json"}}; }
+
+http_reply put_switch(std::uint16_t port, std::string const& channel, json const& body, char const* token = admin_token) {
+  return http_call(port, "PUT", "/api/v1/channels/" + channel, as(token), body.dump());
+}
+
+unsigned transcript(std::uint16_t port, std::string const& call_id) {
+  return http_call(port, "POST", "/api/v1/transcripts", as(system_token),
+                   json{{"call_id", call_id}, {"segments", {{{"speaker", "resident"}, {"start_ms", 0}, {"end_ms", 1}, {"text", "Hallo"}}}}}.dump())
+      .status;
+}
+
+json channel(std::uint16_t port, std::string const& name) {
+  auto const r = http_call(port, "GET", "/api/v1/channels", as(admin_token));
+  REQUIRE(r.status == 200);
+  auto const all = json::parse(r.body);  // not a range-for over a member of a temporary
+  for (auto const& c : all["channels"])
+    if (c["name"] == name) return c;
+  return {};
+}
+
+std::string invalid_param(http_reply const& r) {
+  auto const j = json::parse(r.body, nullptr, false);
+  if (!j.is_object() || !j.contains("invalid-params") || j["invalid-params"].empty()) return {};
+  return j["invalid-params"][0]["name"];
+}
+
+} // namespace
+
+TEST_CASE("only admins see and switch channels") {
+  test_stack s;
+  CHECK(http_call(s.port(), "GET", "/api/v1/channels").status == 401);
+  CHECK(http_call(s.port(), "GET", "/api/v1/channels", as(staff_token)).status == 403);
+  CHECK(http_call(s.port(), "GET", "/api/v1/channels", as(system_token)).status == 403);
+  json const off = {{"enabled", false}, {"reason", "Onderhoud"}};
+  CHECK(put_switch(s.port(), "phone", off, staff_token).status == 403);
+  CHECK(put_switch(s.port(), "phone", off, system_token).status == 403);
+  CHECK(http_call(s.port(), "GET", "/api/v1/channels/phone/history", as(staff_token)).status == 403);
+  auto const list = http_call(s.port(), "GET", "/api/v1/channels", as(admin_token));
+  REQUIRE(list.status == 200);
+  auto const channels = json::parse(list.body)["channels"];
+  REQUIRE(channels.size() == 2);  // this configuration has no email
+  CHECK(channels[0]["name"] == "phone");
+  CHECK(channels[0]["enabled"] == true);
+  CHECK(channels[0]["changed_by"] == "config");
+  CHECK(channels[1]["name"] == "webchat");
+}
+
+TEST_CASE("a switched-off phone channel refuses transcripts until it is on again; the history shows the period, the audit who and why") {
+  test_stack s;
+  CHECK(transcript(s.port(), "kcc-voor") == 202);
+  auto const off = put_switch(s.port(), "phone", {{"enabled", false}, {"reason", "Storing bij de telefooncentrale"},
+                                                  {"notice", {{"nl", "Bellen kan even niet. Mail of chat met ons."}}}});
+  REQUIRE(off.status == 200);
+  CHECK(json::parse(off.body)["enabled"] == false);
+  CHECK(transcript(s.port(), "kcc-tijdens") == 503);
+  auto const now = channel(s.port(), "phone");
+  CHECK(now["enabled"] == false);
+  CHECK(now["reason"] == "Storing bij de telefooncentrale");
+  CHECK(now["notice"]["nl"] == "Bellen kan even niet. Mail of chat met ons.");
+  CHECK(now["changed_by"] == "demo-admin");
+  CHECK(json::parse(http_call(s.port(), "GET", "/readyz").body)["channels"]["phone"] == "disabled");
+
+  auto history = json::parse(http_call(s.port(), "GET", "/api/v1/channels/phone/history", as(admin_token)).body);
+  REQUIRE(history["unavailable"].size() == 1);
+  CHECK(history["unavailable"][0]["to"].is_null());  // still off
+  CHECK(history["unavailable"][0]["reason"] == "Storing bij de telefooncentrale");
+
+  REQUIRE(put_switch(s.port(), "phone", {{"enabled", true}, {"reason", "Storing verholpen"}}).status == 200);
+  CHECK(transcript(s.port(), "kcc-na") == 202);
+  history = json::parse(http_call(s.port(), "GET", "/api/v1/channels/phone/history", as(admin_token)).body);
+  REQUIRE(history["changes"].size() == 2);
+  REQUIRE(history["unavailable"].size() == 1);
+  CHECK(history["unavailable"][0]["to"] == history["changes"][1]["at"]);
+
+  auto const audit = s.redis.list({"XRANGE", std::string(queue::keys::audit), "-", "+"});
+  CHECK(std::find(audit.begin(), audit.end(), "channel.off") != audit.end());
+  CHECK(std::find(audit.begin(), audit.end(), "channel.on") != audit.end());
+  CHECK(std::find(audit.begin(), audit.end(), "Storing bij de telefooncentrale") != audit.end());
+  CHECK(std::find(audit.begin(), audit.end(), "demo-admin") != audit.end());
+}
+
+TEST_CASE("the last channel residents can use stays on: switching it off is refused with 409 and changes nothing") {
+  test_stack s;
+  REQUIRE(put_switch(s.port(), "phone", {{"enabled", false}, {"reason", "Onderhoud"}}).status == 200);
+  auto const refused = put_switch(s.port(), "webchat", {{"enabled", false}, {"reason", "Onderhoud"}});
+  CHECK(refused.status == 409);
+  CHECK(json::parse(refused.body)["type"].get<std::string>().ends_with("last-channel"));
+  CHECK(channel(s.port(), "webchat")["enabled"] == true);
+  auto const history = json::parse(http_call(s.port(), "GET", "/api/v1/channels/webchat/history", as(admin_token)).body);
+  CHECK(history["changes"].empty());
+  // With the phone back on, the chat may go off.
+  REQUIRE(put_switch(s.port(), "phone", {{"enabled", true}, {"reason", "Klaar"}}).status == 200);
+  CHECK(put_switch(s.port(), "webchat", {{"enabled", false}, {"reason", "Onderhoud"}}).status == 200);
+}
+
+TEST_CASE("a switch that is not well-formed is refused with the field named, and changes nothing") {
+  test_stack s;
+  auto check = [&](json const& body, std::string const& field) {
+    auto const r = put_switch(s.port(), "phone", body);
+    CHECK_MESSAGE(r.status == 400, body.dump());
+    CHECK_MESSAGE(invalid_param(r) == field, body.dump() << " → " << r.body);
+  };
+  check({{"reason", "x"}}, "enabled");
+  check({{"enabled", "nee"}, {"reason", "x"}}, "enabled");
+  check({{"enabled", false}}, "reason");
+  check({{"enabled", false}, {"reason", 5}}, "reason");
+  check({{"enabled", false}, {"reason", ""}}, "reason");
+  check({{"enabled", false}, {"reason", std::string(600, 'x')}}, "reason");
+  check({{"enabled", false}, {"reason", "x"}, {"notice", "tekst"}}, "notice");
+  check({{"enabled", false}, {"reason", "x"}, {"notice", {{"nl", 5}}}}, "notice.nl");
+  check({{"enabled", false}, {"reason", "x"}, {"notice", {{"en", "Phone is down."}}}}, "notice.nl");
+  CHECK(http_call(s.port(), "PUT", "/api/v1/channels/phone", as(admin_token), "geen json").status == 400);
+  CHECK(put_switch(s.port(), "fax", {{"enabled", false}, {"reason", "x"}}).status == 404);
+  CHECK(put_switch(s.port(), "sms", {{"enabled", false}, {"reason", "x"}}).status == 404);  // not configured here
+  CHECK(channel(s.port(), "phone")["enabled"] == true);
+  CHECK(transcript(s.port(), "kcc-nog-aan") == 202);
+}
+
+TEST_CASE("Redis is the one source of truth: the file seeds a channel once; a changed file is an operator's change") {
+  test_stack s;
+  REQUIRE(put_switch(s.port(), "phone", {{"enabled", false}, {"reason", "Onderhoud"}}).status == 200);
+  // A restart with the file still saying "on" keeps what the admin decided.
+  s.balied->process().signal_and_wait(SIGTERM);
+  s.balied = std::make_unique<balied_process>(balied_options{s.redis.socket(), s.dir.path});
+  REQUIRE(s.balied->wait_for_event("channel.applied"));
+  CHECK(channel(s.port(), "phone")["enabled"] == false);
+  CHECK(transcript(s.port(), "kcc-na-herstart") == 503);
+  // The operator edits the file (on → off → on) and reloads: that is a change, recorded as the config's.
+  s.balied->rewrite_config({{"channels", {{"phone", {{"enabled", false}}}}}});
+  s.balied->process().send_signal(SIGHUP);
+  REQUIRE(s.balied->wait_for_event("reload.channel"));
+  s.balied->rewrite_config(json::object());
+  s.balied->process().send_signal(SIGHUP);
+  REQUIRE(s.balied->wait_for_event("reload.channel", 2));
+  auto const now = channel(s.port(), "phone");
+  CHECK(now["enabled"] == true);
+  CHECK(now["changed_by"] == "config");
+  CHECK(transcript(s.port(), "kcc-na-reload") == 202);
+}

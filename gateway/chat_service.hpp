@@ -96,7 +96,6 @@ public:
   bool enabled() const { return enabled_; }
 
   inbound_sink& sink() { return sink_; }
-  clock_fn const& clock() const { return clock_; }
   id_source& ids() { return ids_; }
 
 private:

@@ -343,9 +343,9 @@ void daemon::reload() {
     if (fresh.phone.enabled != config_.phone.enabled) switched.emplace_back("phone", fresh.phone.enabled);
     if (fresh.webchat.enabled != config_.webchat.enabled) switched.emplace_back("webchat", fresh.webchat.enabled);
     if (fresh.email.enabled != config_.email.enabled && p.mail) switched.emplace_back("email", fresh.email.enabled);
-    for (auto const& [name, on] : switched)
-      p.switches->change(name, {on, "configuration file", "", "", "config", format_rfc3339(system_now())},
-                         [name, on](boost::system::error_code ec, queue::change_result r) {
+    for (auto const& s : switched)  // (clang 14 cannot capture structured bindings)
+      p.switches->change(s.first, {s.second, "configuration file", "", "", "config", format_rfc3339(system_now())},
+                         [name = s.first, on = s.second](boost::system::error_code ec, queue::change_result r) {
                            if (ec) return log::error("reload.channel_failed", {{"channel", name}, {"error", ec.message()}});
                            if (r == queue::change_result::last_channel)
                              return log::warn("reload.channel_refused", {{"channel", name}, {"reason", "the last channel that is on"}});

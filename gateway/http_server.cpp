@@ -303,7 +303,7 @@ private:
   struct file_part {
     int fd = -1;
     std::uint64_t left = 0;
-    std::vector<char> buffer = std::vector<char>(64 * 1024);
+    std::vector<char> buffer = std::vector<char>(std::size_t{64} * 1024);
     file_part() = default;
     file_part(file_part const&) = delete;
     file_part& operator=(file_part const&) = delete;

@@ -12,6 +12,7 @@
 // holds the reply in backoff when it is killed; B starts afterwards.
 #include "queue/keys.hpp"
 #include "tests/support/balied_process.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/mail_servers.hpp"
 #include "tests/support/ws_client.hpp"
@@ -23,7 +24,6 @@
 #include <algorithm>
 #include <csignal>
 #include <sstream>
-#include <thread>
 
 using namespace balie;
 using namespace balie::test;
@@ -72,16 +72,6 @@ struct shared_redis {
     return out;
   }
 };
-
-/// Polls a condition (a Redis state with no event to wait on) for up to 30 s.
-template <class Pred>
-bool eventually(Pred done) {
-  for (auto const until = std::chrono::steady_clock::now() + std::chrono::seconds(30); std::chrono::steady_clock::now() < until;) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return done();
-}
 
 /// A sender's consumer name in the outbox group: host and process id.
 std::string consumer_of(child_process const& p) {

@@ -6,6 +6,7 @@
 #include "queue/case_workflow.hpp"
 #include "queue/keys.hpp"
 #include "queue/outbox_worker.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/queue_stack.hpp"
 
 #include <doctest/doctest.h>
@@ -78,15 +79,6 @@ struct worker_stack {
     std::unique_lock lock(mutex);
     return cv.wait_for(lock, std::chrono::seconds(30), [&] { return calls.size() >= n; });
   }
-  /// Polls a Redis state that has no event of its own, for up to 30 s.
-  template <class Pred>
-  bool eventually(Pred done) {
-    for (auto const until = std::chrono::steady_clock::now() + std::chrono::seconds(30); std::chrono::steady_clock::now() < until;) {
-      if (done()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return done();
-  }
   long long pending() { return st.server.integer({"XPENDING", queue::keys::outbound("sms"), "senders"}); }
   json delivery(std::string const& message_id) {
     auto const v = st.server.command({"HGET", queue::keys::case_delivery(case_id), message_id});
@@ -105,7 +97,7 @@ TEST_CASE("retries count as attempts with a backoff; after the last the entry is
   auto const id = w.queue_reply();
   w.start(fast(3));
   REQUIRE(w.wait_calls(3));
-  REQUIRE(w.eventually([&] { return w.pending() == 0; }));
+  REQUIRE(eventually([&] { return w.pending() == 0; }));
   std::lock_guard lock(w.mutex);
   REQUIRE(w.calls.size() == 3);  // never a fourth
   CHECK(w.calls[0].attempts == 0);
@@ -128,11 +120,11 @@ TEST_CASE("a permanent failure is a dead letter at once; Redis failing uses no a
   auto const refused = w.queue_reply();
   w.start(fast(5));
   REQUIRE(w.wait_calls(1));
-  REQUIRE(w.eventually([&] { return w.delivery(refused).value("status", "") == "failed"; }));
+  REQUIRE(eventually([&] { return w.delivery(refused).value("status", "") == "failed"; }));
   CHECK(w.delivery(refused)["attempts"] == 1);
   auto const later = w.queue_reply();
   REQUIRE(w.wait_calls(4));  // twice store_unavailable, then done
-  REQUIRE(w.eventually([&] { return w.pending() == 0; }));
+  REQUIRE(eventually([&] { return w.pending() == 0; }));
   std::lock_guard lock(w.mutex);
   CHECK(w.calls[3].message_id == later);
   CHECK(w.calls[3].attempts == 0);  // Redis failing cost no attempt
@@ -149,7 +141,7 @@ TEST_CASE("an entry another consumer has held past the takeover delay is taken o
   settings.takeover_after = std::chrono::milliseconds(60'000);
   w.start(settings);
   auto const blocked = [&] { return w.st.server.command({"CLIENT", "LIST"}).find("cmd=xreadgroup") != std::string::npos; };
-  REQUIRE(w.eventually(blocked));
+  REQUIRE(eventually(blocked));
   {
     std::lock_guard lock(w.mutex);
     CHECK(w.calls.empty());  // held for less than the takeover delay: still the other's
@@ -158,7 +150,7 @@ TEST_CASE("an entry another consumer has held past the takeover delay is taken o
   settings.takeover_after = std::chrono::milliseconds(100);
   w.start(settings);
   REQUIRE(w.wait_calls(1));
-  REQUIRE(w.eventually([&] { return w.pending() == 0; }));
+  REQUIRE(eventually([&] { return w.pending() == 0; }));
   std::lock_guard lock(w.mutex);
   CHECK(w.calls[0].message_id == id);
 }

@@ -1,0 +1,207 @@
+// baliectl: the admin's command line for a running balied, over its HTTP API
+// (the same endpoints and checks as any other client; no back door).
+//
+//   baliectl [--url URL] [--token-file FILE] [--json] channels list
+//   baliectl ... channels disable NAME --reason TEXT [--notice TEXT] [--notice-en TEXT]
+//   baliectl ... channels enable NAME [--reason TEXT]
+//   baliectl ... channels history NAME
+//
+// URL: --url, else BALIE_URL, else http://127.0.0.1:8080. The admin token:
+// --token-file (first line), else BALIE_TOKEN; never an argument, which
+// other users of the machine could read in the process list.
+// Exit codes: 0 done, 1 balied refused (its explanation is printed),
+// 2 wrong usage, 3 balied could not be reached.
+#include <curl/curl.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace {
+
+using json = nlohmann::json;
+
+constexpr int exit_refused = 1, exit_usage = 2, exit_unreachable = 3;
+
+int usage(std::string const& why) {
+  std::cerr << "baliectl: " << why << "\n"
+            << "usage: baliectl [--url URL] [--token-file FILE] [--json] channels list\n"
+            << "       baliectl [...] channels disable NAME --reason TEXT [--notice TEXT] [--notice-en TEXT]\n"
+            << "       baliectl [...] channels enable NAME [--reason TEXT]\n"
+            << "       baliectl [...] channels history NAME\n"
+            << "The admin token comes from --token-file or BALIE_TOKEN; the address from --url or BALIE_URL.\n";
+  return exit_usage;
+}
+
+struct reply {
+  long status = 0;
+  std::string body;
+  std::string error;  ///< set when balied could not be reached
+};
+
+std::size_t collect(char* data, std::size_t size, std::size_t count, void* out) {
+  static_cast<std::string*>(out)->append(data, size * count);
+  return size * count;
+}
+
+reply call(std::string const& method, std::string const& url, std::string const& token, std::string const& body = {}) {
+  reply r;
+  CURL* c = curl_easy_init();
+  if (!c) return {0, {}, "curl could not start"};
+  curl_slist* headers = nullptr;
+  auto const auth = "Authorization: Bearer " + token;
+  headers = curl_slist_append(headers, auth.c_str());
+  headers = curl_slist_append(headers, "Content-Type: application/json");
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
+  if (!body.empty()) curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.c_str());
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &r.body);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  if (auto const rc = curl_easy_perform(c); rc != CURLE_OK) r.error = curl_easy_strerror(rc);
+  else curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(c);
+  return r;
+}
+
+// Readers that never throw, whatever balied (or something else at that address) answers.
+std::string text(json const& j, char const* key) {
+  if (!j.is_object()) return {};
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string{};
+}
+bool flag(json const& j, char const* key) {
+  if (!j.is_object()) return false;
+  auto it = j.find(key);
+  return it != j.end() && it->is_boolean() && it->get<bool>();
+}
+json list(json const& j, char const* key) {
+  if (!j.is_object()) return json::array();
+  auto it = j.find(key);
+  return it != j.end() && it->is_array() ? *it : json::array();
+}
+
+/// balied's answer to a refused request, as a person reads it.
+int refused(reply const& r) {
+  auto const j = json::parse(r.body, nullptr, false);
+  std::cerr << "baliectl: balied answered " << r.status;
+  if (j.is_object()) {
+    if (auto const title = text(j, "title"); !title.empty()) std::cerr << " (" << title << ")";
+    if (auto const detail = text(j, "detail"); !detail.empty()) std::cerr << ": " << detail;
+    if (auto it = j.find("invalid-params"); it != j.end() && it->is_array())
+      for (auto const& p : *it) std::cerr << "\n  " << text(p, "name") << ": " << text(p, "reason");
+  }
+  std::cerr << "\n";
+  return exit_refused;
+}
+
+void print_channel(json const& c) {
+  bool const on = flag(c, "enabled");
+  std::cout << text(c, "name") << "\t" << (on ? "on" : "off");
+  if (auto const since = text(c, "since"); !since.empty()) std::cout << "\tsince " << since;
+  if (auto const by = text(c, "changed_by"); !by.empty()) std::cout << "\tby " << by;
+  if (auto const reason = text(c, "reason"); !reason.empty()) std::cout << "\t" << reason;
+  std::cout << "\n";
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::string url = std::getenv("BALIE_URL") ? std::getenv("BALIE_URL") : "http://127.0.0.1:8080";
+  std::optional<std::string> token_file, reason, notice, notice_en;
+  bool as_json = false;
+  std::vector<std::string> words;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    auto const value = [&]() -> std::optional<std::string> {
+      if (i + 1 >= args.size()) return std::nullopt;
+      return args[++i];
+    };
+    auto const& a = args[i];
+    std::optional<std::string>* target = a == "--token-file" ? &token_file : a == "--reason" ? &reason
+                                         : a == "--notice"   ? &notice
+                                         : a == "--notice-en" ? &notice_en
+                                                              : nullptr;
+    if (a == "--url") {
+      auto v = value();
+      if (!v) return usage("--url needs a value");
+      url = *v;
+    } else if (target) {
+      auto v = value();
+      if (!v) return usage(a + " needs a value");
+      *target = *v;
+    } else if (a == "--json") {
+      as_json = true;
+    } else if (a == "--help" || a == "-h") {
+      usage("the channels of a running balied");
+      return 0;
+    } else if (a.starts_with("--")) {
+      return usage("unknown option " + a);
+    } else {
+      words.push_back(a);
+    }
+  }
+  while (!url.empty() && url.back() == '/') url.pop_back();
+
+  std::string token;
+  if (token_file) {
+    std::ifstream in(*token_file);
+    if (!in || !std::getline(in, token)) return usage("cannot read the token file " + *token_file);
+  } else if (auto const* env = std::getenv("BALIE_TOKEN")) {
+    token = env;
+  }
+  while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
+  if (words.empty() || words[0] != "channels") return usage("say what to do");
+  if (token.empty()) return usage("no admin token: use --token-file FILE or BALIE_TOKEN");
+  if (words.size() < 2) return usage("channels: list, enable, disable or history");
+
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  auto const verb = words[1];
+  reply r;
+  if (verb == "list" && words.size() == 2) {
+    r = call("GET", url + "/api/v1/channels", token);
+  } else if ((verb == "enable" || verb == "disable") && words.size() == 3) {
+    bool const on = verb == "enable";
+    if (!on && !reason) return usage("disable needs --reason: it goes into the history and the audit");
+    json body = {{"enabled", on}, {"reason", reason.value_or("switched on with baliectl")}};
+    if (notice) body["notice"]["nl"] = *notice;
+    if (notice_en) body["notice"]["en"] = *notice_en;
+    r = call("PUT", url + "/api/v1/channels/" + words[2], token, body.dump());
+  } else if (verb == "history" && words.size() == 3) {
+    r = call("GET", url + "/api/v1/channels/" + words[2] + "/history", token);
+  } else {
+    return usage("channels: list, enable NAME, disable NAME or history NAME");
+  }
+  if (!r.error.empty()) {
+    std::cerr << "baliectl: cannot reach balied at " << url << ": " << r.error << "\n";
+    return exit_unreachable;
+  }
+  if (r.status < 200 || r.status >= 300) return refused(r);
+  auto const j = json::parse(r.body, nullptr, false);
+  if (j.is_discarded()) {
+    std::cerr << "baliectl: balied's answer is not JSON\n";
+    return exit_refused;
+  }
+  if (as_json) {
+    std::cout << j.dump(2) << "\n";
+    return 0;
+  }
+  if (verb == "list") {
+    for (auto const& c : list(j, "channels")) print_channel(c);
+  } else if (verb == "history") {
+    for (auto const& c : list(j, "changes"))
+      std::cout << text(c, "at") << "\t" << (flag(c, "enabled") ? "on" : "off") << "\tby " << text(c, "changed_by") << "\t"
+                << text(c, "reason") << "\n";
+  } else {
+    print_channel(j);
+  }
+  return 0;
+}

@@ -1,0 +1,101 @@
+// baliectl against a running balied: list, disable with reason and notice,
+// enable, history, --json; and what goes wrong, with its exit code: no
+// reason (2), the last channel (1, with balied's explanation), a wrong token
+// (1), no balied at the address (3), no token (2).
+#include "tests/support/balied_process.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/mail_servers.hpp"
+
+#include <doctest/doctest.h>
+
+#include <fstream>
+
+using namespace balie::test;
+using nlohmann::json;
+
+namespace {
+
+struct ctl_result {
+  int code;
+  std::string out;
+};
+
+struct ctl_stack {
+  test_stack s;
+  std::filesystem::path token_file = s.dir.path / "admin.token";
+  ctl_stack() { std::ofstream(token_file) << admin_token << "\n"; }
+
+  ctl_result run(std::vector<std::string> args, std::string const& url = {}) {
+    std::vector<std::string> argv = {BALIECTL_PATH, "--url", url.empty() ? "http://127.0.0.1:" + std::to_string(s.port()) : url,
+                                     "--token-file", token_file.string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    child_process p;
+    p.spawn(argv);
+    int const code = p.wait();
+    std::string out;
+    for (auto const& l : p.lines()) out += l + "\n";
+    return {code, out};
+  }
+};
+
+unsigned transcript(std::uint16_t port) {
+  return http_call(port, "POST", "/api/v1/transcripts", {{"Authorization", "Bearer system-demo-token"}, {"Content-Type", "application/json"}},
+                   json{{"call_id", "kcc-ctl"}, {"segments", {{{"speaker", "resident"}, {"start_ms", 0}, {"end_ms", 1}, {"text", "Hallo"}}}}}.dump())
+      .status;
+}
+
+} // namespace
+
+TEST_CASE("baliectl lists, disables with a reason and a notice, shows the history, and enables again") {
+  ctl_stack c;
+  auto r = c.run({"channels", "list"});
+  CHECK(r.code == 0);
+  CHECK(r.out.find("phone\ton") != std::string::npos);
+  CHECK(r.out.find("webchat\ton") != std::string::npos);
+
+  r = c.run({"channels", "disable", "phone", "--reason", "Storing telefooncentrale", "--notice", "Bellen kan even niet."});
+  CHECK_MESSAGE(r.code == 0, r.out);
+  CHECK(r.out.find("phone\toff") != std::string::npos);
+  CHECK(transcript(c.s.port()) == 503);
+
+  r = c.run({"--json", "channels", "list"});
+  REQUIRE(r.code == 0);
+  auto const listed = json::parse(r.out);
+  CHECK(listed["channels"][0]["name"] == "phone");
+  CHECK(listed["channels"][0]["notice"]["nl"] == "Bellen kan even niet.");
+  CHECK(listed["channels"][0]["changed_by"] == "demo-admin");
+
+  r = c.run({"channels", "enable", "phone"});
+  CHECK(r.code == 0);
+  CHECK(transcript(c.s.port()) == 202);
+  r = c.run({"channels", "history", "phone"});
+  CHECK(r.code == 0);
+  CHECK(r.out.find("off\tby demo-admin\tStoring telefooncentrale") != std::string::npos);
+  CHECK(r.out.find("on\tby demo-admin\tswitched on with baliectl") != std::string::npos);
+}
+
+TEST_CASE("baliectl says what went wrong, with an exit code per kind") {
+  ctl_stack c;
+  CHECK(c.run({"channels", "disable", "phone"}).code == 2);  // no reason
+  CHECK(c.run({"channels"}).code == 2);
+  CHECK(c.run({"inboxes", "list"}).code == 2);
+  CHECK(c.run({"channels", "list", "--frobnicate"}).code == 2);
+  REQUIRE(c.run({"channels", "disable", "phone", "--reason", "Onderhoud"}).code == 0);
+  auto const last = c.run({"channels", "disable", "webchat", "--reason", "Onderhoud"});
+  CHECK(last.code == 1);
+  CHECK(last.out.find("409") != std::string::npos);
+  CHECK(last.out.find("last channel") != std::string::npos);
+  CHECK(c.run({"channels", "disable", "fax", "--reason", "x"}).code == 1);
+
+  std::ofstream(c.token_file) << staff_token << "\n";  // not an admin
+  auto const forbidden = c.run({"channels", "list"});
+  CHECK(forbidden.code == 1);
+  CHECK(forbidden.out.find("403") != std::string::npos);
+  std::ofstream(c.token_file) << admin_token << "\n";
+
+  auto const nobody = c.run({"channels", "list"}, "http://127.0.0.1:" + std::to_string(free_loopback_port()));
+  CHECK(nobody.code == 3);
+  CHECK(nobody.out.find("cannot reach balied") != std::string::npos);
+  std::filesystem::remove(c.token_file);
+  CHECK(c.run({"channels", "list"}).code == 2);  // the token file is gone
+}

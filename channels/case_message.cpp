@@ -149,6 +149,12 @@ void nested(reader& parent, json const& j, std::string const& pointer, F&& f) {
 } // namespace
 
 std::string_view to_string(direction v) { return direction_names.to(v); }
+std::string channel_names_list() {
+  std::string out;
+  for (auto c : all_channels) out += (out.empty() ? "" : ", ") + std::string(to_string(c));
+  return out;
+}
+
 std::string_view to_string(channel v) { return channel_names.to(v); }
 std::string_view to_string(priority v) { return priority_names.to(v); }
 std::string_view to_string(resident_need v) { return need_names.to(v); }

@@ -28,6 +28,10 @@ enum class speaker { resident, staff, ivr, interpreter, unknown };
 
 std::string_view to_string(direction);
 std::string_view to_string(channel);
+/// Every channel, in the schema's order: the one list code walks instead of spelling names out.
+inline constexpr channel all_channels[] = {channel::email, channel::sms, channel::webchat, channel::phone, channel::messenger};
+/// "email, sms, webchat, phone, messenger", for messages that name the allowed values.
+std::string channel_names_list();
 std::string_view to_string(priority);
 std::string_view to_string(resident_need);
 std::string_view to_string(speaker);

@@ -161,7 +161,7 @@ void api::post_reply(http_request const& req, principal const& me, std::string c
       auto const options = reply_options(c.messages);
       auto const want_channel = field(body, "channel"), want_address = field(body, "address");
       if (!want_channel.empty() && !channel_from(want_channel))
-        return respond(invalid_request("The reply cannot be sent.", {{"channel", "must be one of email, sms, webchat, phone, messenger"}}));
+        return respond(invalid_request("The reply cannot be sent.", {{"channel", "must be one of " + channel_names_list()}}));
       std::optional<reply_option> to;
       for (auto const& o : options) {
         bool const channel_ok = want_channel.empty() ? (want_address.empty() ? o.is_default : true) : to_string(o.channel) == want_channel;

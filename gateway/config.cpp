@@ -206,11 +206,12 @@ config load_config(fs::path const& file, std::optional<fs::path> data_dir_overri
     c.routing.default_inbox = r.text("default_inbox", "", true);
     if (!inbox_ids.count(c.routing.default_inbox)) fail("/routing/default_inbox", "names no inbox in /inboxes");
     r.object("channels", false, [&](object_reader& ch) {
-      for (auto name : {"email", "sms", "webchat", "phone", "messenger"}) {
+      for (auto const each : all_channels) {
+        auto const name = std::string(to_string(each));
         if (!ch.has(name)) continue;
         auto const inbox = ch.text(name, "");
-        if (!inbox_ids.count(inbox)) fail("/routing/channels/" + std::string(name), "names no inbox in /inboxes");
-        c.routing.by_channel[*channel_from(name)] = inbox;
+        if (!inbox_ids.count(inbox)) fail("/routing/channels/" + name, "names no inbox in /inboxes");
+        c.routing.by_channel[each] = inbox;
       }
     });
   });

@@ -78,13 +78,15 @@ void api::list_cases(http_request const& req, principal const& me, std::string c
     cursor = *v;
   }
   queue::case_filter filter;
+  std::vector<std::string> channel_values;
+  for (auto const c : all_channels) channel_values.emplace_back(to_string(c));
   struct allowed_values {
     char const* name;
     std::optional<std::string>* target;
     std::vector<std::string> values;
   };
   for (auto& f : {allowed_values{"state", &filter.state, {"open", "claimed", "closed"}},
-                  allowed_values{"channel", &filter.channel, {"email", "sms", "webchat", "phone", "messenger"}},
+                  allowed_values{"channel", &filter.channel, channel_values},
                   allowed_values{"priority", &filter.priority, {"low", "normal", "high", "urgent"}}}) {
     auto v = query_param(req.query, f.name);
     if (!v) continue;

@@ -144,7 +144,8 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
   };
   p.http_api = std::make_unique<api>(std::make_shared<config const>(config_), p.tokens,
                                      api_services{*p.in, *p.store, *p.workflow, p.live, p.chat, p.stats, system_now, p.ids, offload, p.switches});
-  p.switches->on_change([chat = p.chat](std::string const& channel, bool on) {
+  p.switches->on_change([chat = p.chat, stats = &p.stats](std::string const& channel, bool on) {
+    stats->set_channel_enabled(channel, on);
     if (channel == "webchat") chat->set_enabled(on);
   });
   if (!config_.email.domain.empty()) {

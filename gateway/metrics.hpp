@@ -27,6 +27,8 @@ public:
   /// A polled source's state (up, degraded, down), e.g. "imap:gemeente".
   void set_health(std::string const& source, std::string const& state);
   std::map<std::string, std::string> health() const;
+  /// A channel's switch as this instance applies it.
+  void set_channel_enabled(std::string const& channel, bool enabled);
   std::string render() const;
 
 private:
@@ -40,6 +42,7 @@ private:
   double latency_sum_ = 0;
   std::function<std::uint64_t()> reconnects_;
   std::map<std::string, std::string> health_;
+  std::map<std::string, bool> channel_enabled_;
   std::map<std::string, std::uint64_t, std::less<>> exceptions_;
 };
 

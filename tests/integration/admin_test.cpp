@@ -81,6 +81,9 @@ TEST_CASE("a switched-off phone channel refuses transcripts until it is on again
   CHECK(now["notice"]["nl"] == "Bellen kan even niet. Mail of chat met ons.");
   CHECK(now["changed_by"] == "demo-admin");
   CHECK(json::parse(http_call(s.port(), "GET", "/readyz").body)["channels"]["phone"] == "disabled");
+  auto const metrics = http_call(s.port(), "GET", "/metrics").body;
+  CHECK(metrics.find("balie_channel_enabled{channel=\"phone\"} 0\n") != std::string::npos);
+  CHECK(metrics.find("balie_channel_enabled{channel=\"webchat\"} 1\n") != std::string::npos);
 
   auto history = json::parse(http_call(s.port(), "GET", "/api/v1/channels/phone/history", as(admin_token)).body);
   REQUIRE(history["unavailable"].size() == 1);

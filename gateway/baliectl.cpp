@@ -114,8 +114,7 @@ void print_channel(json const& c) {
 
 } // namespace
 
-int main(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
+static int run(std::vector<std::string> const& args) {
   std::string url = std::getenv("BALIE_URL") ? std::getenv("BALIE_URL") : "http://127.0.0.1:8080";
   std::optional<std::string> token_file, reason, notice, notice_en;
   bool as_json = false;
@@ -204,4 +203,13 @@ int main(int argc, char** argv) {
     print_channel(j);
   }
   return 0;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return run(std::vector<std::string>(argv + 1, argv + argc));
+  } catch (std::exception const& e) {  // out of memory and the like: said, not a crash
+    std::cerr << "baliectl: " << e.what() << "\n";
+    return exit_refused;
+  }
 }

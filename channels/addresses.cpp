@@ -33,4 +33,23 @@ bool is_e164(std::string_view n) {
   return std::all_of(n.begin() + 1, n.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+phone_number read_phone_number(std::string_view v) {
+  std::string digits;
+  bool plus = false;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    char const c = v[i];
+    if (c >= '0' && c <= '9') digits += c;
+    else if (c == '+' && i == 0) plus = true;
+    else if (c == ' ' || c == '-' || c == '(' || c == ')' || c == '.') continue;
+    else return {{}, phone_number::problem::not_digits};
+  }
+  std::string e164;
+  if (plus) e164 = "+" + digits;
+  else if (digits.rfind("00", 0) == 0) e164 = "+" + digits.substr(2);
+  else if (digits.rfind("0", 0) == 0) e164 = "+31" + digits.substr(1);
+  else e164 = "+" + digits;
+  if (e164.size() < 8 || e164.size() > 16) return {{}, phone_number::problem::wrong_length};  // E.164: at most 15 digits
+  return {std::move(e164), phone_number::problem::none};
+}
+
 } // namespace balie

@@ -17,4 +17,13 @@ bool is_valid_email_address(std::string_view);
 /// An E.164 number: '+', then 8 to 15 digits, the first not 0.
 bool is_e164(std::string_view);
 
+/// A phone number as people write it — `+31 6 00000000`, `06-00000000`,
+/// `0031600000000` — read into E.164 (national numbers are Dutch), or why not.
+struct phone_number {
+  enum class problem { none, not_digits, wrong_length };
+  std::string e164;
+  problem error = problem::none;
+};
+phone_number read_phone_number(std::string_view);
+
 } // namespace balie

@@ -5,11 +5,21 @@
 // the `queued` and `failed` delivery reports, acknowledging — is the outbox
 // worker's (queue/outbox_worker.hpp), the same for every channel.
 
+#include <chrono>
 #include <functional>
 #include <string>
 #include <string_view>
 
 namespace balie {
+
+/// How every channel's reply sender shares its outbox with other instances.
+struct outbox_config {
+  /// An entry another consumer has held this long without acknowledging is taken over:
+  /// its instance is presumed dead. Longer than any single delivery attempt.
+  std::chrono::milliseconds takeover_after{180'000};
+  std::chrono::milliseconds block{5'000};  ///< one blocking read's wait for new replies
+  bool operator==(outbox_config const&) const = default;
+};
 
 /// One reply waiting in a channel's outbox (`balie:out:{channel}`).
 struct outbox_entry {

@@ -1,10 +1,13 @@
 #include "channels/text.hpp"
 
+#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include <uninorm.h>
 
 #include <cstdlib>
+#include <stdexcept>
+#include <vector>
 
 namespace balie {
 
@@ -89,6 +92,21 @@ std::string sha256_hex(std::string_view s) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<unsigned char const*>(s.data()), s.size(), digest);
   return to_hex(digest, sizeof digest);
+}
+
+std::string random_text(std::size_t bytes, std::string_view alphabet) {
+  std::vector<unsigned char> raw(bytes);
+  if (RAND_bytes(raw.data(), static_cast<int>(raw.size())) != 1) throw std::runtime_error("no random bytes");
+  unsigned const width = alphabet.size() == 16 ? 4 : alphabet.size() == 32 ? 5 : 6;
+  unsigned const mask = (1u << width) - 1;
+  std::string out;
+  unsigned bits = 0, value = 0;
+  for (unsigned char b : raw) {
+    value = (value << 8) | b, bits += 8;
+    while (bits >= width) out.push_back(alphabet[(value >> (bits -= width)) & mask]);
+  }
+  if (bits) out.push_back(alphabet[(value << (width - bits)) & mask]);
+  return out;
 }
 
 } // namespace balie

@@ -25,6 +25,9 @@ std::string base64_encode(std::string_view);
 
 /// SHA-256 of the bytes, as lower-case hexadecimal.
 std::string sha256_hex(std::string_view);
+/// `bytes` random bytes (OpenSSL's CSPRNG) written in `alphabet`, whose size
+/// is 16, 32 or 64 (4, 5 or 6 bits per character). Throws when the CSPRNG fails.
+std::string random_text(std::size_t bytes, std::string_view alphabet);
 
 /// Lower-case hexadecimal of bytes (digests).
 std::string to_hex(unsigned char const* bytes, std::size_t size);

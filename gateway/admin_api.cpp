@@ -6,13 +6,14 @@
 #include "channels/json_fields.hpp"
 #include "channels/webchat/protocol.hpp"
 #include "gateway/api.hpp"
-#include "gateway/problem.hpp"
+#include "server/problem.hpp"
 #include "gateway/staff_views.hpp"
 #include "gateway/switchboard.hpp"
 
 #include <nlohmann/json.hpp>
 
 namespace balie::gateway {
+using namespace server;
 namespace {
 
 constexpr std::size_t max_reason_bytes = 500;
@@ -42,14 +43,6 @@ outcome<std::string> admin_text(std::string const& raw, std::string const& field
 
 } // namespace
 
-bool api::channel_on(std::string const& channel) const {
-  if (switches_) return switches_->enabled(channel);
-  auto const cfg = current_config();
-  if (channel == "phone") return cfg->phone.enabled;
-  if (channel == "email") return cfg->email.enabled;
-  if (channel == "webchat") return cfg->webchat.enabled;
-  return false;
-}
 
 void api::list_channels(http_request const&, principal const&, http_responder respond) {
   if (!switches_) return respond(problem(404, "not-found", "Channels are not switched at run time here."));

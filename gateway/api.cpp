@@ -4,14 +4,14 @@
 // with an Allow header; both are problem+json like every other error.
 #include "gateway/api.hpp"
 
-#include "channels/phone/intake.hpp"
 #include "channels/text.hpp"
-#include "gateway/log.hpp"
-#include "gateway/problem.hpp"
+#include "server/log.hpp"
+#include "server/problem.hpp"
 #include "gateway/switchboard.hpp"
 #include "gateway/web_files.hpp"
 
 namespace balie::gateway {
+using namespace server;
 namespace {
 
 std::vector<std::string> split_path(std::string_view path) {
@@ -42,27 +42,14 @@ bool match(std::vector<std::string> const& parts, std::vector<std::string> const
 
 } // namespace
 
-std::optional<std::string> bearer_token(http_request const& req) {
-  auto const h = req.header("authorization");
-  if (h.size() < 7 || ascii_lower(std::string_view(h).substr(0, 7)) != "bearer ") return std::nullopt;
-  return std::string(trim(std::string_view(h).substr(7)));
-}
-
 api::api(std::shared_ptr<config const> cfg, std::shared_ptr<token_store const> tokens, api_services s)
     : tokens_(std::move(tokens)), sink_(s.sink), store_(s.store), workflow_(s.workflow), live_(std::move(s.live)),
-      chat_(std::move(s.chat)), metrics_(s.stats), clock_(std::move(s.clock)), ids_(s.ids), offload_(std::move(s.offload)), switches_(std::move(s.switches)) {
+      metrics_(s.stats), clock_(std::move(s.clock)), ids_(s.ids), offload_(std::move(s.offload)), switches_(std::move(s.switches)),
+      logins_(s.logins), table_(build_table(std::move(s.channel_routes))) {
   set_config(std::move(cfg));
 }
 
-/// The one route table: dispatch and routes() (hence the OpenAPI test) read it.
-struct api::route_entry {
-  route r;
-  access who;
-  std::vector<std::string> parts;  ///< the pattern split once, not per request
-  std::function<void(api&, http_request const&, std::optional<principal> const&, params const&, http_responder)> run;
-};
-
-std::vector<api::route_entry> const& api::table() {
+std::vector<api::route_entry> api::build_table(std::vector<http_route> channel_routes) {
   using me_t = std::optional<principal> const&;
   auto entry = [](std::string method, std::string pattern, access who, auto run) {
     auto parts = split_path(pattern);
@@ -72,18 +59,11 @@ std::vector<api::route_entry> const& api::table() {
     return entry("POST", "/api/v1/cases/{id}/" + name, access::staff,
                  [what](api& a, auto const& q, me_t me, params const& p, http_responder r) { a.act(q, *me, p[0], what, std::move(r)); });
   };
-  // Resident endpoints of the web chat: no staff token; the chat session token, where needed, is checked inside.
-  auto anyone = [&](std::string method, std::string pattern, void (api::*handler)(http_request const&, http_responder)) {
-    return entry(std::move(method), std::move(pattern), access::anyone,
-                 [handler](api& a, auto const& q, me_t, params const&, http_responder r) { (a.*handler)(q, std::move(r)); });
-  };
-  static std::vector<route_entry> const entries = {
+  std::vector<route_entry> entries = {
       entry("GET", "/healthz", access::anyone, [](api& a, auto const& q, me_t, params const&, http_responder r) { a.healthz(q, std::move(r)); }),
       entry("GET", "/readyz", access::anyone, [](api& a, auto const& q, me_t, params const&, http_responder r) { a.readyz(q, std::move(r)); }),
       entry("GET", "/metrics", access::anyone, [](api& a, auto const& q, me_t, params const&, http_responder r) { a.metrics_text(q, std::move(r)); }),
       entry("GET", "/api/v1/openapi.json", access::anyone, [](api& a, auto const& q, me_t, params const&, http_responder r) { a.openapi(q, std::move(r)); }),
-      entry("POST", "/api/v1/transcripts", access::system,
-            [](api& a, auto const& q, me_t me, params const&, http_responder r) { a.post_transcript(q, *me, std::move(r)); }),
       entry("GET", "/api/v1/inboxes", access::staff,
             [](api& a, auto const& q, me_t me, params const&, http_responder r) { a.list_inboxes(q, *me, std::move(r)); }),
       entry("GET", "/api/v1/inboxes/{inbox}/cases", access::staff,
@@ -98,14 +78,6 @@ std::vector<api::route_entry> const& api::table() {
             [](api& a, auto const& q, me_t me, params const&, http_responder r) { a.events(q, *me, std::move(r)); }),
       entry("POST", "/api/v1/cases/{id}/replies", access::staff,
             [](api& a, auto const& q, me_t me, params const& p, http_responder r) { a.post_reply(q, *me, p[0], std::move(r)); }),
-      anyone("GET", "/api/v1/chat/status", &api::chat_status_get),
-      anyone("POST", "/api/v1/chat/sessions", &api::chat_session_post),
-      anyone("POST", "/api/v1/chat/sessions/extend", &api::chat_session_extend),
-      anyone("GET", "/api/v1/chat/history", &api::chat_history_get),
-      anyone("POST", "/api/v1/chat/messages", &api::chat_message_post),
-      anyone("GET", "/api/v1/chat/events", &api::chat_events_get),
-      anyone("POST", "/api/v1/chat/leave-message", &api::chat_leave_message_post),
-      anyone("GET", "/api/v1/chat/ws", &api::chat_ws_plain),
       entry("GET", "/api/v1/channels", access::admin,
             [](api& a, auto const& q, me_t me, params const&, http_responder r) { a.list_channels(q, *me, std::move(r)); }),
       entry("PUT", "/api/v1/channels/{name}", access::admin,
@@ -119,50 +91,23 @@ std::vector<api::route_entry> const& api::table() {
       action_entry("close", action::close),
       action_entry("reopen", action::reopen),
   };
+  for (auto& cr : channel_routes)
+    entries.push_back(entry(cr.method, cr.pattern, cr.who, [run = std::move(cr.run)](api&, auto const& q, me_t, params const& p, http_responder r) {
+      run(q, p, std::move(r));
+    }));
   return entries;
 }
 
-std::vector<route> api::routes() {
+std::vector<route> api::routes() const {
   std::vector<route> out;
-  for (auto const& e : table()) out.push_back(e.r);
+  for (auto const& e : table_)
+    if (e.r.method != "OPTIONS") out.push_back(e.r);
   return out;
 }
 
 void api::set_config(std::shared_ptr<config const> c) {
   std::lock_guard lock(mutex_);
-  auto const& w = c->webchat;
-  // A reload that keeps the limits keeps what each address has used.
-  if (!config_ || config_->webchat.sessions_per_address != w.sessions_per_address || config_->webchat.address_window != w.address_window)
-    session_limit_ = std::make_shared<address_limiter>(w.sessions_per_address, w.address_window);
-  if (!config_ || config_->webchat.leave_messages_per_address != w.leave_messages_per_address ||
-      config_->webchat.address_window != w.address_window)
-    leave_message_limit_ = std::make_shared<address_limiter>(w.leave_messages_per_address, w.address_window);
   config_ = std::move(c);
-}
-
-bool api::guessing(http_request const& req, http_responder& respond) {
-  auto const now = std::chrono::steady_clock::now();
-  if (!auth_failures_.exhausted(req.remote_address, now)) return false;
-  auto r = problem(429, "too-many-failed-logins", "Too many wrong tokens from your address. Wait a minute and try again.");
-  r.headers.emplace_back("Retry-After", std::to_string(auth_failures_.retry_after(req.remote_address, now)));
-  respond(std::move(r));
-  return true;
-}
-
-void api::unauthorized(http_request const& req, http_responder& respond, std::string_view detail, std::string_view type) {
-  auth_failures_.allow(req.remote_address, std::chrono::steady_clock::now());
-  auto r = problem(401, type, detail);
-  r.headers.emplace_back("WWW-Authenticate", "Bearer");
-  respond(std::move(r));
-}
-
-bool api::over_limit(address_limiter& limit, http_request const& req, http_responder& respond) {
-  auto const now = std::chrono::steady_clock::now();
-  if (limit.allow(req.remote_address, now)) return false;
-  auto r = problem(429, "too-many-requests", "Too many requests from your address. Wait a few minutes and try again.");
-  r.headers.emplace_back("Retry-After", std::to_string(limit.retry_after(req.remote_address, now)));
-  respond(std::move(r));
-  return true;
 }
 
 void api::set_tokens(std::shared_ptr<token_store const> t) {
@@ -193,7 +138,7 @@ http_admission api::admit(http_request const& head) {
   http_admission a{resident_body_limit, std::nullopt};
   auto const path = split_path(head.path);
   params p;
-  for (auto const& e : table()) {
+  for (auto const& e : table_) {
     if (!match(e.parts, path, p) || head.method != e.r.method) continue;
     if (e.who == access::anyone) return a;
     a.max_body_bytes = e.who == access::system ? cfg->http.max_body_bytes : staff_body_limit;
@@ -225,11 +170,10 @@ void api::handle(http_request req, http_responder respond) {
     }
     return respond(serve_web_file(current_config()->web_root, req.path));
   }
-  if (req.method == "OPTIONS" && req.path.rfind("/api/v1/chat/", 0) == 0) return chat_preflight(req, std::move(respond));
   auto const path = split_path(req.path);
   params p;
   std::string allow;
-  for (auto const& e : table()) {
+  for (auto const& e : table_) {
     if (!match(e.parts, path, p)) continue;
     if (req.method != e.r.method) {
       allow += allow.empty() ? e.r.method : ", " + e.r.method;
@@ -254,7 +198,7 @@ std::optional<principal> api::authorise(http_request const& req, access who, htt
     std::lock_guard lock(mutex_);
     tokens = tokens_;
   }
-  if (guessing(req, respond)) return std::nullopt;
+  if (logins_.refuse_if_guessing(req, respond)) return std::nullopt;
   auto const token = bearer_token(req);
   auto const me = token ? tokens->authenticate(*token) : std::nullopt;
   if (!me) {
@@ -272,13 +216,11 @@ std::optional<principal> api::authorise(http_request const& req, access who, htt
 void api::healthz(http_request const&, http_responder respond) { respond(json_response(200, {{"status", "alive"}})); }
 
 void api::readyz(http_request const&, http_responder respond) {
-  auto const cfg = current_config();
   bool const redis_ready = store_.connection().ready();
   nlohmann::json body = {{"status", redis_ready ? "ready" : "unavailable"},
                          {"redis", {{"ready", redis_ready}}},
                          {"channels", nlohmann::json::object()}};
-  for (std::string const name : {"phone", "email", "webchat"})
-    if (name != "email" || !cfg->email.domain.empty()) body["channels"][name] = channel_on(name) ? "enabled" : "disabled";
+  for (auto const& name : switches_->channels()) body["channels"][name] = switches_->enabled(name) ? "enabled" : "disabled";
   // Polled sources (IMAP mailboxes): up, degraded or down; one being down leaves Balie ready.
   for (auto const& [source, state] : metrics_.health()) body["sources"][source] = state;
   // No error text: /readyz is public, and Redis errors name hosts and paths. The log has them.
@@ -299,57 +241,6 @@ void api::openapi(http_request const&, http_responder respond) {
   r.content_type = "application/json";
   r.body = std::string(openapi_document());
   respond(std::move(r));
-}
-
-void api::post_transcript(http_request const& req, principal const&, http_responder respond) {
-  using namespace channels::phone;
-  auto const cfg = current_config();
-  auto const provider = std::string("transcript-api");
-  auto refuse = [&](rejection const& r) {
-    metrics_.rejected("phone", provider, r.type);
-    respond(problem(r));
-  };
-  if (!channel_on("phone")) {
-    return respond(unavailable("channel-disabled", "The phone channel is switched off. Send the transcript again later.",
-                               retry_after_channel_off));
-  }
-  if (req.body.size() > cfg->phone.max_transcript_bytes)
-    return refuse(reject(413, "body-too-large",
-                         "A transcript may be at most " + std::to_string(cfg->phone.max_transcript_bytes) + " bytes."));
-  auto const format = format_from_content_type(req.header("content-type"));
-  if (!format) return refuse(format.error());
-
-  call_metadata meta;
-  if (auto v = req.header("balie-call-id"); !v.empty()) meta.call_id = std::string(trim(v));
-  if (auto v = req.header("balie-caller-number"); !v.empty()) meta.caller_number = v;
-  if (auto v = req.header("balie-relay-service"); !v.empty()) meta.relay_service = std::string(trim(v));
-  if (auto v = req.header("balie-call-started"); !v.empty()) {
-    meta.started_at = parse_rfc3339(trim(v));
-    if (!meta.started_at)
-      return refuse(reject(400, "invalid-header", "Balie-Call-Started must be an RFC 3339 timestamp.", "Balie-Call-Started"));
-  }
-  if (auto v = ascii_lower(trim(req.header("balie-callback-requested"))); !v.empty()) {
-    if (v != "true" && v != "false")
-      return refuse(reject(400, "invalid-header", "Balie-Callback-Requested must be true or false.", "Balie-Callback-Requested"));
-    meta.callback_requested = v == "true";
-  }
-
-  auto submission = read_transcript(*format, req.body, meta, normalise_context{clock_(), ids_, provider});
-  if (!submission) return refuse(submission.error());
-  if (auto tp = req.header("traceparent"); tp.size() == 55 && tp[2] == '-') submission->message.traceparent = tp;
-
-  sink_.submit(std::move(submission->message), std::move(submission->dedup_key),
-               [respond](boost::system::error_code ec, submit_result const& r) {
-                 if (ec)
-                   return respond(unavailable("temporarily-unavailable",
-                                              "The transcript could not be stored safely right now. Send it again in a moment."));
-                 bool const dup = r.status == submit_status::duplicate;
-                 respond(json_response(dup ? 200 : 202, {{"id", r.message_id},
-                                                         {"case_id", r.case_id},
-                                                         {"reference", r.reference},
-                                                         {"inbox", r.inbox},
-                                                         {"duplicate", dup}}));
-               });
 }
 
 } // namespace balie::gateway

@@ -10,11 +10,12 @@
 #include "channels/addresses.hpp"
 #include "channels/sms_segments.hpp"
 #include "channels/text.hpp"
-#include "gateway/problem.hpp"
+#include "server/problem.hpp"
 #include "gateway/staff_views.hpp"
 #include "queue/keys.hpp"
 
 namespace balie::gateway {
+using namespace server;
 namespace {
 
 /// Longest reply or note accepted, in bytes: a long letter, not a document.

@@ -8,32 +8,28 @@
 // and what needs a restart.
 #include "gateway/daemon.hpp"
 
-#include "channels/phone/spool.hpp"
 #include "gateway/api.hpp"
+#include "gateway/channel_registry.hpp"
 #include "gateway/intake.hpp"
-#include "gateway/chat_service.hpp"
-#include "gateway/email_intake.hpp"
-#include "gateway/email_sender.hpp"
-#include "gateway/imap_poller.hpp"
-#include "gateway/lmtp_server.hpp"
-#include "gateway/chat_socket.hpp"
 #include "gateway/live_updates.hpp"
-#include "gateway/log.hpp"
 #include "gateway/sd_notify.hpp"
 #include "gateway/switchboard.hpp"
+#include "server/http_server.hpp"
+#include "server/log.hpp"
+#include "server/problem.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <curl/curl.h>
 
 #include <csignal>
 #include <thread>
 
 namespace balie::gateway {
 namespace asio = boost::asio;
+using namespace server;
 using steady = std::chrono::steady_clock;
 
 namespace {
@@ -73,6 +69,7 @@ struct daemon::parts {
   asio::steady_timer drain_timer{ioc};
   asio::steady_timer claim_timer{ioc};
   metrics stats;
+  failed_logins logins;
   id_source ids;
   std::shared_ptr<token_store const> tokens;
   std::shared_ptr<queue::redis_connection> redis;
@@ -84,22 +81,23 @@ struct daemon::parts {
   std::shared_ptr<queue::event_feed> feed;
   std::shared_ptr<live_updates> live;
   std::shared_ptr<switchboard> switches;
-  std::unique_ptr<queue::chat_store> chat_store;
-  std::shared_ptr<chat_service> chat;
   std::unique_ptr<intake> in;
+  std::unique_ptr<channels::channel_services> services;
+  std::vector<channel_slot> channels;
   std::unique_ptr<api> http_api;
   std::unique_ptr<http_server> server;
-  std::shared_ptr<channels::phone::transcript_spool> spool;
-  std::shared_ptr<email_intake> mail;
-  std::unique_ptr<lmtp_server> lmtp;
-  std::shared_ptr<email_sender> mail_sender;
-  std::vector<std::shared_ptr<imap_poller>> imap;
   std::atomic<bool> stopping{false};
   std::atomic<long long> claim_ttl_ms{0};  ///< read by the claim sweep, written by reload
   enum class shutdown_phase { running, draining, closing } phase = shutdown_phase::running;
   steady::time_point deadline;
 
   explicit parts(int threads) : ioc(threads) {}
+
+  std::size_t open_connections() const {
+    auto open = server->connections();
+    for (auto const& c : channels) open += c.module->connections();
+    return open;
+  }
 };
 
 daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>(config_.threads)) {
@@ -121,71 +119,64 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
   p.store = std::make_unique<queue::case_store>(p.redis, config_.dedup_ttl);
   p.workflow = std::make_unique<queue::case_workflow>(p.redis);
   p.claim_ttl_ms = std::chrono::duration_cast<std::chrono::milliseconds>(config_.staff.claim_ttl).count();
-  // Live updates read with a blocking XREAD, so on a connection of their own.
-  auto events_redis = queue::redis_connection::create(p.ioc.get_executor(), config_.redis, [](std::string_view event, std::string_view detail) {
-    if (event != "redis.ready") log::warn("events." + std::string(event), {{"detail", detail}});
-  });
-  p.connections.push_back(events_redis);
-  p.feed = std::make_shared<queue::event_feed>(events_redis, p.redis);
+  // Blocking reads (live updates, each channel's outbox) get connections of their own.
+  auto const own_connection = [&p, redis = config_.redis](std::string const& name) {
+    auto c = queue::redis_connection::create(p.ioc.get_executor(), redis, [name](std::string_view event, std::string_view detail) {
+      if (event != "redis.ready") log::warn(name + "." + std::string(event), {{"detail", detail}});
+    });
+    p.connections.push_back(c);
+    return c;
+  };
+  p.feed = std::make_shared<queue::event_feed>(own_connection("events"), p.redis);
   p.live = std::make_shared<live_updates>(p.ioc.get_executor(), p.feed);
-  p.switches = std::make_shared<switchboard>(p.redis, p.feed, config_);
   p.in = std::make_unique<intake>(*p.store, std::make_shared<routing::router const>(config_.routing), p.stats, p.ids);
-  // The web-chat sender reads its outbox with a blocking read: a connection of its own too.
-  auto sender_redis = queue::redis_connection::create(p.ioc.get_executor(), config_.redis, [](std::string_view event, std::string_view detail) {
-    if (event != "redis.ready") log::warn("webchat." + std::string(event), {{"detail", detail}});
-  });
-  p.chat_store = std::make_unique<queue::chat_store>(p.redis);
-  p.chat = std::make_shared<chat_service>(p.ioc.get_executor(), std::make_shared<config const>(config_), *p.in, *p.chat_store,
-                                          *p.workflow, sender_redis, p.feed, system_now, p.ids);
-  p.connections.push_back(sender_redis);
   // What escapes offloaded work is a defect: logged and counted; the responder it held answers 500.
   auto offload = [&p](std::function<void()> work) {
     asio::post(p.file_work, [&p, work = std::move(work)] { guarded(p.stats, "work", work); });
   };
-  p.http_api = std::make_unique<api>(std::make_shared<config const>(config_), p.tokens,
-                                     api_services{*p.in, *p.store, *p.workflow, p.live, p.chat, p.stats, system_now, p.ids, offload, p.switches});
-  p.switches->on_change([chat = p.chat, stats = &p.stats](std::string const& channel, bool on) {
-    stats->set_channel_enabled(channel, on);
-    if (channel == "webchat") chat->set_enabled(on);
-  });
-  if (!config_.email.domain.empty()) {
-    p.mail = std::make_shared<email_intake>(p.ioc.get_executor(), config_.email, *p.in, *p.workflow, system_now, p.ids);
-    if (config_.email.lmtp_enabled) p.lmtp = std::make_unique<lmtp_server>(p.ioc, p.mail, config_.email);
-    if (!config_.email.smtp_url.empty() || !config_.email.imap.empty()) curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (!config_.email.smtp_url.empty()) {
-      // The sender blocks on its outbox: a connection of its own.
-      auto mail_redis = queue::redis_connection::create(p.ioc.get_executor(), config_.redis, [](std::string_view event, std::string_view detail) {
-        if (event != "redis.ready") log::warn("email." + std::string(event), {{"detail", detail}});
-      });
-      p.mail_sender = std::make_shared<email_sender>(config_.email, config_.outbox, mail_redis, *p.store, *p.workflow, system_now);
-      p.connections.push_back(mail_redis);
-    }
-    p.switches->on_change([mail = p.mail](std::string const& channel, bool on) {
-      if (channel == "email") mail->set_enabled(on);
-    });
-    for (auto const& mailbox : config_.email.imap)
-      p.imap.push_back(std::make_shared<imap_poller>(p.ioc.get_executor(), mailbox, p.mail, *p.redis, p.stats));
+  p.services = std::make_unique<channels::channel_services>(channels::channel_services{
+      p.ioc, p.file_work.get_executor(), *p.in, p.redis, *p.store, *p.workflow, p.feed, own_connection, p.stats, p.logins, offload,
+      system_now, p.ids, config_.outbox});
+  p.channels = register_builtin_channels(config_, *p.services);
+
+  std::vector<std::pair<std::string, bool>> seeds;
+  std::vector<http_route> channel_routes;
+  for (auto const& c : p.channels) {
+    seeds.emplace_back(c.module->name(), c.enabled_in(config_));
+    for (auto& r : c.module->routes()) channel_routes.push_back(std::move(r));
   }
+  p.switches = std::make_shared<switchboard>(p.redis, p.feed, std::move(seeds));
+  p.switches->on_change([&p](std::string const& channel, bool on) {
+    p.stats.set_channel_enabled(channel, on);
+    for (auto const& c : p.channels)
+      if (c.module->name() == channel) c.module->set_enabled(on);
+  });
+  p.http_api = std::make_unique<api>(std::make_shared<config const>(config_), p.tokens,
+                                     api_services{*p.in, *p.store, *p.workflow, p.live, p.stats, system_now, p.ids, offload, p.switches,
+                                                  p.logins, std::move(channel_routes)});
   http_limits limits{config_.http.max_header_bytes, config_.http.max_body_bytes, config_.http.read_timeout,
                      config_.http.idle_timeout, config_.http.max_connections};
   limits.max_connections_per_address = config_.http.max_connections_per_address;
   auto* handler = p.http_api.get();
-  auto const reporter = [stats = &p.stats](std::string where) {
-    return [stats, where](std::string_view what) {
-      stats->handler_exception(where);
-      log::error("internal.exception", {{"where", where}, {"what", what}});
-    };
-  };
   p.server = std::make_unique<http_server>(
       p.ioc, limits, [handler](http_request req, http_responder respond) { handler->handle(std::move(req), std::move(respond)); },
       [handler](unsigned status, std::string type, std::string detail) { return handler->transport_error(status, type, detail); },
-      [chat = p.chat, report = reporter("websocket")](std::shared_ptr<upgrade_request> up) { serve_chat_socket(std::move(up), chat, report); },
-      reporter("http"));
+      [&p](std::string path, std::shared_ptr<upgrade_request> up) {
+        for (auto const& c : p.channels)
+          if (c.module->upgrade(path, up)) return;
+        refuse_upgrade(std::move(up), problem(404, "not-found", "There is no WebSocket at this path."));
+      },
+      [stats = &p.stats](std::string_view what) {
+        stats->handler_exception("http");
+        log::error("internal.exception", {{"where", "http"}, {"what", what}});
+      });
   p.server->trust_proxies(trusted_proxies(config_.http.trusted_proxies));
   p.server->admit_with([handler](http_request const& head) { return handler->admit(head); });
 }
 
 daemon::~daemon() = default;
+
+std::vector<route> daemon::routes() const { return parts_->http_api->routes(); }
 
 int daemon::run() {
   auto& p = *parts_;
@@ -195,32 +186,14 @@ int daemon::run() {
     return 1;
   }
   log::info("http.listening", {{"address", config_.http.address}, {"port", std::to_string(p.server->port())}});
-  if (p.lmtp) {
-    if (auto ec = p.lmtp->listen(config_.email.lmtp_address, config_.email.lmtp_port)) {
-      log::error("lmtp.listen_failed", {{"address", config_.email.lmtp_address}, {"port", std::to_string(config_.email.lmtp_port)},
-                                        {"error", ec.message()}});
-      return 1;
-    }
-    log::info("lmtp.listening", {{"address", config_.email.lmtp_address}, {"port", std::to_string(p.lmtp->port())}});
-  }
+  for (auto const& c : p.channels)
+    if (c.module->listen()) return 1;  // the channel logged why
   p.redis->start();
   p.live->start();
-  p.chat->start();
-  if (p.mail_sender) p.mail_sender->start();
-  for (auto& poller : p.imap) poller->start();
+  for (auto const& c : p.channels) c.module->start();
   p.switches->start();
   p.feed->start();  // after everyone registered for its start
   expire_claims();
-  if (config_.phone.enabled && !config_.phone.spool_dir.empty()) {
-    p.spool = std::make_shared<channels::phone::transcript_spool>(
-        p.file_work.get_executor(),
-        channels::phone::spool_options{config_.phone.spool_dir, config_.phone.spool_poll, config_.phone.max_transcript_bytes},
-        *p.in, system_now, p.ids, [](std::string_view event, std::string_view file, std::string_view detail) {
-          log::write(event == "phone.spool.deferred" || event == "phone.spool.rejected" ? log_level::warn : log_level::info, event,
-                     {{"channel", "phone"}, {"file", file}, {"detail", detail}});
-        });
-    p.spool->start();
-  }
 
   wait_for_signal();
   sd_notify("READY=1");
@@ -260,9 +233,7 @@ void daemon::begin_shutdown() {
   sd_notify("STOPPING=1");
   log::info("shutdown.begin", {{"in_flight", std::to_string(p.in->in_flight())}});
   p.server->stop_accepting();
-  if (p.lmtp) p.lmtp->stop_accepting();
-  for (auto& poller : p.imap) poller->stop();
-  if (p.spool) p.spool->stop();
+  for (auto const& c : p.channels) c.module->stop_accepting();
   p.in->drain();
   p.deadline = steady::now() + config_.shutdown_deadline;
 
@@ -276,14 +247,11 @@ void daemon::shutdown_step() {
   if (p.phase == parts::shutdown_phase::draining && (p.in->in_flight() == 0 || now >= p.deadline)) {
     log::info("shutdown.drained", {{"unfinished", std::to_string(p.in->in_flight())}});
     p.live->stop();
-    p.chat->stop();
-    if (p.mail_sender) p.mail_sender->stop();
-    if (p.mail) p.mail->stop();  // the parse workers end here, not in a destructor that may run on one of them
+    for (auto const& c : p.channels) c.module->stop();
     p.server->close_connections();
-    if (p.lmtp) p.lmtp->close_connections();
     p.phase = parts::shutdown_phase::closing;
   }
-  auto const open = p.server->connections() + (p.lmtp ? p.lmtp->connections() : 0);
+  auto const open = p.open_connections();
   if (p.phase == parts::shutdown_phase::closing && (open == 0 || now >= p.deadline + close_grace)) {
     log::info("shutdown.done", {{"open_connections", std::to_string(open)}});
     p.switches->stop();
@@ -341,9 +309,8 @@ void daemon::reload() {
     if (fresh.inboxes != config_.inboxes) log::info("reload.inboxes", {{"count", std::to_string(fresh.inboxes.size())}});
     // A switch changed in the file is an operator's change: made in Redis like an admin's, for every instance.
     std::vector<std::pair<std::string, bool>> switched;
-    if (fresh.phone.enabled != config_.phone.enabled) switched.emplace_back("phone", fresh.phone.enabled);
-    if (fresh.webchat.enabled != config_.webchat.enabled) switched.emplace_back("webchat", fresh.webchat.enabled);
-    if (fresh.email.enabled != config_.email.enabled && p.mail) switched.emplace_back("email", fresh.email.enabled);
+    for (auto const& c : p.channels)
+      if (c.enabled_in(fresh) != c.enabled_in(config_)) switched.emplace_back(c.module->name(), c.enabled_in(fresh));
     for (auto const& s : switched)  // (clang 14 cannot capture structured bindings)
       p.switches->change(s.first, {s.second, "configuration file", "", "", "config", format_rfc3339(system_now())},
                          [name = s.first, on = s.second](boost::system::error_code ec, queue::change_result r) {
@@ -357,7 +324,7 @@ void daemon::reload() {
       log::info("reload.staff", {{"claim_ttl_s", std::to_string(fresh.staff.claim_ttl.count())}});
     }
     if (fresh.web_root != config_.web_root) log::info("reload.web");
-    if (fresh.webchat != config_.webchat) log::info("reload.webchat");
+    for (auto const& c : p.channels) c.reconfigure(fresh);
     if (fresh.log_level != config_.log_level) {
       log::set_level(fresh.log_level);
       log::info("reload.log_level", {{"level", fresh.log_level}});
@@ -369,24 +336,14 @@ void daemon::reload() {
       restart += "redis ";
     if (fresh.threads != config_.threads) restart += "threads ";
     if (fresh.outbox != config_.outbox) restart += "outbox ";
-    auto email_rest = fresh.email;
-    email_rest.enabled = config_.email.enabled;
-    if (email_rest != config_.email) restart += "channels.email ";
-    if (fresh.phone.spool_dir != config_.phone.spool_dir || fresh.phone.spool_poll != config_.phone.spool_poll)
-      restart += "channels.phone.spool ";
     if (!restart.empty()) log::warn("reload.needs_restart", {{"sections", restart}});
     // Keep what cannot change at run time; take the rest.
     fresh.http = config_.http;
     fresh.redis = config_.redis;
     fresh.threads = config_.threads;
-    fresh.phone.spool_dir = config_.phone.spool_dir;
-    fresh.phone.spool_poll = config_.phone.spool_poll;
-    email_rest.enabled = fresh.email.enabled;
-    fresh.email = config_.email;
-    fresh.email.enabled = email_rest.enabled;
+    fresh.outbox = config_.outbox;
     config_ = fresh;
     p.http_api->set_config(std::make_shared<config const>(config_));
-    p.chat->set_config(std::make_shared<config const>(config_));
   } catch (std::exception const& e) {
     log::error("reload.failed", {{"error", e.what()}});
   }

@@ -4,8 +4,10 @@
 // and stop, SIGHUP reload).
 
 #include "gateway/config.hpp"
+#include "gateway/route.hpp"
 
 #include <memory>
+#include <vector>
 
 namespace balie::gateway {
 
@@ -16,6 +18,8 @@ public:
 
   /// Runs until stopped; returns the process exit code.
   int run();
+  /// Every HTTP route this configuration serves (its channels' included), for the OpenAPI test.
+  std::vector<route> routes() const;
 
 private:
   struct parts;

@@ -1,10 +1,11 @@
 #include "gateway/intake.hpp"
 
-#include "gateway/log.hpp"
+#include "server/log.hpp"
 #include "queue/keys.hpp"
 #include "queue/errc.hpp"
 
 namespace balie::gateway {
+using namespace server;
 namespace {
 /// A reference collision is rare (one in ~10^9 per pair); three tries make a
 /// failure practically impossible while still bounding the work.

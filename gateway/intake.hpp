@@ -5,7 +5,7 @@
 
 #include "channels/ids.hpp"
 #include "channels/inbound_sink.hpp"
-#include "gateway/metrics.hpp"
+#include "server/metrics.hpp"
 #include "queue/case_store.hpp"
 #include "routing/router.hpp"
 
@@ -13,6 +13,7 @@
 #include <mutex>
 
 namespace balie::gateway {
+using namespace server;
 
 class intake final : public inbound_sink {
 public:

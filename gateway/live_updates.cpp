@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 namespace balie::gateway {
+using namespace server;
 namespace {
 /// Proxies close streams that stay silent; a comment line keeps them open
 /// and lets a dead connection show itself on the next write.

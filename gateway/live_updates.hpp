@@ -9,13 +9,14 @@
 // held and sent in order, and when the feed's read loop (re)starts every
 // client catches up from the last event it got, so none falls in a gap.
 
-#include "gateway/http_server.hpp"
+#include "server/http_server.hpp"
 #include "gateway/tokens.hpp"
 #include "queue/event_feed.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 
 namespace balie::gateway {
+using namespace server;
 
 struct live_filter {
   principal who;

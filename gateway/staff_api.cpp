@@ -8,12 +8,13 @@
 
 #include "channels/email/attachment_store.hpp"
 #include "gateway/live_updates.hpp"
-#include "gateway/problem.hpp"
+#include "server/problem.hpp"
 #include "gateway/staff_views.hpp"
 
 #include <charconv>
 
 namespace balie::gateway {
+using namespace server;
 namespace {
 
 /// Paging bounds: enough for a screen, small enough to answer fast.

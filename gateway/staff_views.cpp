@@ -1,12 +1,13 @@
 #include "gateway/staff_views.hpp"
 
 #include "channels/time_format.hpp"
-#include "gateway/problem.hpp"
+#include "server/problem.hpp"
 
 #include <boost/url/decode_view.hpp>
 #include <boost/url/pct_string_view.hpp>
 
 namespace balie::gateway {
+using namespace server;
 namespace {
 
 std::string field(queue::case_summary const& c, char const* k) {
@@ -51,10 +52,6 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
     query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
   }
   return std::nullopt;
-}
-
-http_response store_unavailable() {
-  return unavailable("temporarily-unavailable", "The case store cannot be reached right now. Try again in a moment.");
 }
 
 std::optional<case_message> stored_case_message(queue::stored_message const& m) {

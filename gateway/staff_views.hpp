@@ -6,12 +6,13 @@
 
 #include "channels/case_message.hpp"
 #include "gateway/config.hpp"
-#include "gateway/http_server.hpp"
+#include "server/http_server.hpp"
 #include "queue/case_store.hpp"
 
 #include <nlohmann/json.hpp>
 
 namespace balie::gateway {
+using namespace server;
 
 /// Longest conversation served or checked in one read.
 inline constexpr std::size_t max_case_messages = 1000;
@@ -36,6 +37,5 @@ nlohmann::json case_view_json(queue::case_record const&, config const&);
 nlohmann::json time_json(long long ms);
 
 std::optional<std::string> query_param(std::string_view query, std::string_view name);
-http_response store_unavailable();
 
 } // namespace balie::gateway

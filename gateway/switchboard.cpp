@@ -1,18 +1,16 @@
 #include "gateway/switchboard.hpp"
 
-#include "gateway/log.hpp"
+#include "server/log.hpp"
 
 namespace balie::gateway {
+using namespace server;
 
-switchboard::switchboard(std::shared_ptr<queue::redis_connection> redis, std::shared_ptr<queue::event_feed> feed, config const& cfg)
+switchboard::switchboard(std::shared_ptr<queue::redis_connection> redis, std::shared_ptr<queue::event_feed> feed,
+                         std::vector<std::pair<std::string, bool>> seeds)
     : store_(std::move(redis)), feed_(std::move(feed)) {
-  auto const from_file = [](bool on) { return queue::channel_switch{on, "configuration file", "", "", "config", ""}; };
-  channels_ = {"phone", "webchat"};
-  seed_["phone"] = from_file(cfg.phone.enabled);
-  seed_["webchat"] = from_file(cfg.webchat.enabled);
-  if (!cfg.email.domain.empty()) {
-    channels_.insert(channels_.begin() + 1, "email");
-    seed_["email"] = from_file(cfg.email.enabled);
+  for (auto const& [name, on] : seeds) {
+    channels_.push_back(name);
+    seed_[name] = queue::channel_switch{on, "configuration file", "", "", "config", ""};
   }
   current_ = seed_;  // until Redis has answered
 }

@@ -5,7 +5,6 @@
 // feed restarts, so a change made through any instance applies here too.
 // Parts that act on a switch register a listener; the phone intake asks.
 
-#include "gateway/config.hpp"
 #include "queue/channel_switches.hpp"
 #include "queue/event_feed.hpp"
 
@@ -17,7 +16,8 @@ class switchboard : public std::enable_shared_from_this<switchboard> {
 public:
   using listener = std::function<void(std::string const& channel, bool enabled)>;
 
-  switchboard(std::shared_ptr<queue::redis_connection>, std::shared_ptr<queue::event_feed>, config const&);
+  /// `seeds`: each channel this instance runs, in a fixed order, and its `enabled` in the config file.
+  switchboard(std::shared_ptr<queue::redis_connection>, std::shared_ptr<queue::event_feed>, std::vector<std::pair<std::string, bool>> seeds);
   /// Before start(): called for each channel's state at start and on every change.
   void on_change(listener);
   void start();

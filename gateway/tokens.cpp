@@ -26,21 +26,6 @@ bool principal::may_see(std::string const& inbox) const {
   return role == role::staff && std::find(inboxes.begin(), inboxes.end(), inbox) != inboxes.end();
 }
 
-std::string random_text(std::size_t bytes, std::string_view alphabet) {
-  std::vector<unsigned char> raw(bytes);
-  if (RAND_bytes(raw.data(), static_cast<int>(raw.size())) != 1) throw std::runtime_error("no random bytes");
-  unsigned const width = alphabet.size() == 16 ? 4 : alphabet.size() == 32 ? 5 : 6;
-  unsigned const mask = (1u << width) - 1;
-  std::string out;
-  unsigned bits = 0, value = 0;
-  for (unsigned char b : raw) {
-    value = (value << 8) | b, bits += 8;
-    while (bits >= width) out.push_back(alphabet[(value >> (bits -= width)) & mask]);
-  }
-  if (bits) out.push_back(alphabet[(value << (width - bits)) & mask]);
-  return out;
-}
-
 token_store token_store::load(std::filesystem::path const& file) {
   std::ifstream in(file);
   if (!in) throw config_error("tokens: cannot read " + file.string());

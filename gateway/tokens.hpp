@@ -60,8 +60,5 @@ struct new_token {
 /// A strong token and its tokens-file entry (`balied --new-token`). Throws config_error on bad arguments.
 new_token make_token(std::string const& name, std::string_view role, std::vector<std::string> const& inboxes);
 
-/// `bytes` random bytes (OpenSSL's CSPRNG) written in `alphabet`, whose size
-/// is 16, 32 or 64 (4, 5 or 6 bits per character). Throws when the CSPRNG fails.
-std::string random_text(std::size_t bytes, std::string_view alphabet);
 
 } // namespace balie::gateway

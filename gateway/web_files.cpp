@@ -1,11 +1,12 @@
 #include "gateway/web_files.hpp"
 
-#include "gateway/problem.hpp"
+#include "server/problem.hpp"
 
 #include <fstream>
 #include <sstream>
 
 namespace balie::gateway {
+using namespace server;
 namespace {
 
 constexpr std::string_view page_policy =

@@ -5,12 +5,13 @@
 // alphabet), so nothing outside those folders can be named. Pages get a
 // Content-Security-Policy that allows only their own scripts and styles.
 
-#include "gateway/http_server.hpp"
+#include "server/http_server.hpp"
 
 #include <filesystem>
 #include <optional>
 
 namespace balie::gateway {
+using namespace server;
 
 /// Whether the path belongs to the web files at all (else: the API's table).
 bool is_web_path(std::string_view path);

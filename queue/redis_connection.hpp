@@ -8,6 +8,7 @@
 // hiredis writes with write(2): the process must ignore SIGPIPE (balied does).
 
 #include "queue/errc.hpp"
+#include "queue/redis_options.hpp"
 #include "queue/redis_reply.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -25,19 +26,6 @@
 #include <vector>
 
 namespace balie::queue {
-
-struct redis_options {
-  std::string unix_socket;  ///< preferred: no network exposure (hiredis 0.14 has no TLS)
-  std::string host = "127.0.0.1";
-  std::uint16_t port = 6379;
-  std::optional<std::string> password;
-  std::chrono::milliseconds connect_timeout{2000};
-  std::chrono::milliseconds command_timeout{2000};
-  std::chrono::milliseconds reconnect_min{100};
-  std::chrono::milliseconds reconnect_max{5000};
-  /// Refuse to be ready unless appendonly=yes, appendfsync=always, maxmemory-policy=noeviction.
-  bool require_durability = true;
-};
 
 class redis_connection : public std::enable_shared_from_this<redis_connection> {
 public:

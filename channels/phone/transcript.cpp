@@ -2,6 +2,8 @@
 // call_transcript; whether that transcript is acceptable is decided here, once.
 #include "channels/phone/transcript.hpp"
 
+#include "channels/addresses.hpp"
+
 #include "channels/text.hpp"
 
 namespace balie::channels::phone {
@@ -78,23 +80,12 @@ outcome<std::optional<std::string>> normalise_caller_number(std::string_view raw
   auto const lower = ascii_lower(v);
   if (v.empty() || lower == "anonymous" || lower == "anoniem" || lower == "unknown")
     return std::optional<std::string>{};
-  std::string digits;
-  bool plus = false;
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    char const c = v[i];
-    if (c >= '0' && c <= '9') digits += c;
-    else if (c == '+' && i == 0) plus = true;
-    else if (c == ' ' || c == '-' || c == '(' || c == ')' || c == '.') continue;
-    else return reject(422, "invalid-caller-number", "The caller number contains characters that are not digits.", "/caller");
-  }
-  std::string e164;
-  if (plus) e164 = "+" + digits;
-  else if (digits.rfind("00", 0) == 0) e164 = "+" + digits.substr(2);
-  else if (digits.rfind("0", 0) == 0) e164 = "+31" + digits.substr(1);
-  else e164 = "+" + digits;
-  if (e164.size() < 8 || e164.size() > 16)  // E.164: at most 15 digits
+  auto const number = read_phone_number(v);
+  if (number.error == phone_number::problem::not_digits)
+    return reject(422, "invalid-caller-number", "The caller number contains characters that are not digits.", "/caller");
+  if (number.error == phone_number::problem::wrong_length)
     return reject(422, "invalid-caller-number", "The caller number has too few or too many digits.", "/caller");
-  return std::optional<std::string>{e164};
+  return std::optional<std::string>{number.e164};
 }
 
 } // namespace balie::channels::phone

@@ -4,7 +4,7 @@
 // with a dead letter, the attempt limit, a mail that cannot be composed, and
 // one failing reply never holding up the next. What reached the "relay" is
 // checked as the relay would see it: envelope sender, recipient, bytes.
-#include "gateway/email_sender.hpp"
+#include "channels/email/email_sender.hpp"
 #include "queue/case_workflow.hpp"
 #include "queue/keys.hpp"
 #include "tests/support/queue_stack.hpp"
@@ -19,7 +19,7 @@ namespace balie::test {
 namespace {
 
 using json = nlohmann::json;
-using gateway::smtp_result;
+using email::smtp_result;
 
 /// The relay: answers from a script per recipient (default: sent) and records every call.
 struct fake_relay {
@@ -31,8 +31,8 @@ struct fake_relay {
   std::map<std::string, std::deque<smtp_result>> script;
   std::vector<call> calls;
 
-  gateway::smtp_transport transport() {
-    return [this](gateway::email_config const&, std::string const& from, std::string const& to, std::string const& message,
+  email::smtp_transport transport() {
+    return [this](email::email_config const&, std::string const& from, std::string const& to, std::string const& message,
                   std::atomic<bool> const&) {
       std::lock_guard lock(mutex);
       calls.push_back({from, to, message});
@@ -62,12 +62,12 @@ struct sender_stack {
   id_source ids;
   queue::case_workflow flow{st.h->redis};
   fake_relay relay;
-  std::shared_ptr<gateway::email_sender> sender;
+  std::shared_ptr<email::email_sender> sender;
 
   std::map<std::string, std::string> stream_ids;  ///< message id → its entry in balie:out:{email}
 
   explicit sender_stack(int max_attempts = 8, std::chrono::seconds retry_initial = std::chrono::seconds(1)) {
-    gateway::email_config cfg;
+    email::email_config cfg;
     cfg.enabled = true;
     cfg.domain = "gemeente.test";
     cfg.addresses = {{"info@gemeente.test", "algemeen"}};
@@ -75,7 +75,7 @@ struct sender_stack {
     cfg.smtp_retry_initial = retry_initial;
     cfg.max_send_attempts = max_attempts;
     auto own = queue::redis_connection::create(st.h->ioc.get_executor(), options_for(st.server), [](std::string_view, std::string_view) {});
-    sender = std::make_shared<gateway::email_sender>(cfg, gateway::outbox_config{}, own, *st.store, flow, system_now, relay.transport());
+    sender = std::make_shared<email::email_sender>(cfg, outbox_config{}, own, *st.store, flow, system_now, relay.transport());
     sender->start();
   }
   ~sender_stack() { sender->stop(); }

@@ -1,6 +1,6 @@
 // The HTTP server in-process, without balied: the streaming-response
 // lifecycle, where a close can overtake a write in flight, and file responses.
-#include "gateway/http_server.hpp"
+#include "server/http_server.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/redis_server.hpp"
 
@@ -18,7 +18,7 @@
 #include <thread>
 
 namespace asio = boost::asio;
-using namespace balie::gateway;
+using namespace balie::server;
 using balie::test::http_call;
 
 namespace {

@@ -1,10 +1,10 @@
-#include "gateway/client_address.hpp"
+#include "server/client_address.hpp"
 
 #include <doctest/doctest.h>
 
 #include <stdexcept>
 
-using balie::gateway::trusted_proxies;
+using balie::server::trusted_proxies;
 
 TEST_CASE("trusted proxies: addresses and networks, v4 and v6; anything else is refused by name") {
   trusted_proxies const p({"10.0.0.0/8", "192.0.2.7", "fd00::/8"});

@@ -146,7 +146,7 @@ TEST_CASE("the outbox section: takeover and blocking read, and a takeover that c
   CHECK(c.outbox.takeover_after == std::chrono::milliseconds(2500));
   CHECK(c.outbox.block == std::chrono::milliseconds(200));
   CHECK(load_config(std::string(BALIE_SOURCE_DIR) + "/config/dev.json", std::filesystem::path("/tmp/balie-data")).outbox ==
-        outbox_config{});
+        balie::outbox_config{});
   CHECK(load_error(with(R"("outbox": {"takeover_after_ms": 10})")) == "config: /outbox/takeover_after_ms: must be between 100 and 86400000");
   CHECK(load_error(with(R"("outbox": {"speed": 1})")).find("/outbox/speed") != std::string::npos);
   // Email on: one transfer may last the SMTP timeout, so the takeover must wait longer than that.

@@ -1,10 +1,10 @@
-#include "gateway/log.hpp"
-#include "gateway/log_mask.hpp"
+#include "server/log.hpp"
+#include "server/log_mask.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
-using balie::gateway::mask_personal_data;
+using balie::server::mask_personal_data;
 
 TEST_CASE("every 8-9 digit run is masked, valid BSN or not") {
   for (auto v : {"123456782", "111222333", "012345672", "12345672", "100000009", "123456789", "732891254", "000000000"}) {
@@ -32,9 +32,9 @@ TEST_CASE("short numbers and ordinary text survive masking") {
 
 TEST_CASE("log lines carry masked values but keep Balie's own identifiers") {
   std::string line;
-  balie::gateway::log::set_sink([&](std::string_view l) { line = l; });
-  balie::gateway::log::info("test.event", {{"message_id", "01JD12345678ABCDEFGHJKMNPQ"}, {"detail", "caller +31600000000 bsn 123456782"}});
-  balie::gateway::log::set_sink(nullptr);
+  balie::server::log::set_sink([&](std::string_view l) { line = l; });
+  balie::server::log::info("test.event", {{"message_id", "01JD12345678ABCDEFGHJKMNPQ"}, {"detail", "caller +31600000000 bsn 123456782"}});
+  balie::server::log::set_sink(nullptr);
   auto const j = nlohmann::json::parse(line);
   CHECK(j["event"] == "test.event");
   CHECK(j["level"] == "info");

@@ -1,9 +1,9 @@
 // The web-chat protocol without I/O: frames in and out, resident text
 // cleaning, the per-connection token bucket, Origin matching and opening hours.
 #include "channels/webchat/protocol.hpp"
-#include "channels/webchat/token_bucket.hpp"
-#include "gateway/address_limits.hpp"
-#include "gateway/chat_service.hpp"
+#include "server/token_bucket.hpp"
+#include "server/address_limits.hpp"
+#include "channels/webchat/chat_service.hpp"
 
 #include <doctest/doctest.h>
 
@@ -67,7 +67,7 @@ TEST_CASE("server frames carry v, type and their fields") {
 }
 
 TEST_CASE("token bucket: a burst, then the sustained rate") {
-  token_bucket b(1.0, 3.0);
+  server::token_bucket b(1.0, 3.0);
   auto const t = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
   CHECK(b.take(t));
   CHECK(b.take(t));
@@ -84,37 +84,37 @@ TEST_CASE("token bucket: a burst, then the sustained rate") {
 
 TEST_CASE("Origin allow-list: exact origins, and loopback only where configured") {
   std::vector<std::string> const site = {"https://www.gemeente.test"};
-  CHECK(gateway::origin_in(site, "https://www.gemeente.test"));
-  CHECK(!gateway::origin_in(site, "https://www.gemeente.test.evil.test"));
-  CHECK(!gateway::origin_in(site, "http://www.gemeente.test"));
-  CHECK(!gateway::origin_in(site, ""));
-  CHECK(!gateway::origin_in(site, "http://127.0.0.1:8080"));
+  CHECK(origin_in(site, "https://www.gemeente.test"));
+  CHECK(!origin_in(site, "https://www.gemeente.test.evil.test"));
+  CHECK(!origin_in(site, "http://www.gemeente.test"));
+  CHECK(!origin_in(site, ""));
+  CHECK(!origin_in(site, "http://127.0.0.1:8080"));
   std::vector<std::string> const dev = {"loopback"};
-  CHECK(gateway::origin_in(dev, "http://127.0.0.1:8080"));
-  CHECK(gateway::origin_in(dev, "http://localhost:41234"));
-  CHECK(!gateway::origin_in(dev, "http://127.0.0.1:8080.evil.test"));
-  CHECK(!gateway::origin_in(dev, "http://127.0.0.1:"));
-  CHECK(!gateway::origin_in(dev, "https://localhost.evil.test:1"));
+  CHECK(origin_in(dev, "http://127.0.0.1:8080"));
+  CHECK(origin_in(dev, "http://localhost:41234"));
+  CHECK(!origin_in(dev, "http://127.0.0.1:8080.evil.test"));
+  CHECK(!origin_in(dev, "http://127.0.0.1:"));
+  CHECK(!origin_in(dev, "https://localhost.evil.test:1"));
 }
 
 TEST_CASE("opening hours in the municipality's time zone") {
   setenv("TZ", "Europe/Amsterdam", 1);
   tzset();
-  std::vector<std::vector<gateway::opening_window>> hours(7);
+  std::vector<std::vector<opening_window>> hours(7);
   hours[1] = {{9 * 60, 17 * 60}};  // Monday 09:00-17:00
   auto at = [](char const* utc) { return *parse_rfc3339(utc); };
   // Monday 30 November 2026; Amsterdam is UTC+1 in winter.
-  CHECK(!gateway::within_hours(hours, at("2026-11-30T07:59:00Z")));  // 08:59 local
-  CHECK(gateway::within_hours(hours, at("2026-11-30T08:00:00Z")));   // 09:00 local
-  CHECK(gateway::within_hours(hours, at("2026-11-30T15:59:00Z")));   // 16:59 local
-  CHECK(!gateway::within_hours(hours, at("2026-11-30T16:00:00Z")));  // 17:00 local
-  CHECK(!gateway::within_hours(hours, at("2026-11-29T10:00:00Z")));  // Sunday
-  CHECK(gateway::within_hours({}, at("2026-11-29T10:00:00Z")));      // no hours: always open
+  CHECK(!within_hours(hours, at("2026-11-30T07:59:00Z")));  // 08:59 local
+  CHECK(within_hours(hours, at("2026-11-30T08:00:00Z")));   // 09:00 local
+  CHECK(within_hours(hours, at("2026-11-30T15:59:00Z")));   // 16:59 local
+  CHECK(!within_hours(hours, at("2026-11-30T16:00:00Z")));  // 17:00 local
+  CHECK(!within_hours(hours, at("2026-11-29T10:00:00Z")));  // Sunday
+  CHECK(within_hours({}, at("2026-11-29T10:00:00Z")));      // no hours: always open
 }
 
 TEST_CASE("the per-address limit: its share per window, refilled over time, per address, idle addresses forgotten") {
   using namespace std::chrono_literals;
-  balie::gateway::address_limiter limit(3, 600s);
+  balie::server::address_limiter limit(3, 600s);
   auto const t0 = std::chrono::steady_clock::time_point{} + 1h;
   for (int i = 0; i < 3; ++i) CHECK(limit.allow("192.0.2.1", t0));
   CHECK(!limit.allow("192.0.2.1", t0));

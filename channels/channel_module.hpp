@@ -1,0 +1,92 @@
+#pragma once
+// The channel port: what balied does with every channel, through one
+// interface, so that the daemon, the HTTP API and the admin switches name no
+// channel. A channel is one folder (channels/<name>/) with its sans-io core,
+// its I/O service and one class implementing this; the registry
+// (gateway/channel_registry.cpp) lists the built-in ones explicitly.
+//
+// Lifecycle, driven by the daemon in this order: listen (binding errors stop
+// start-up), start; on shutdown stop_accepting, then — once the intake has
+// drained — stop, then the daemon waits until connections() is 0. Every call
+// comes from the daemon's thread or an I/O thread; set_enabled from any.
+
+#include "channels/outbox.hpp"
+#include "channels/time_format.hpp"
+#include "server/http_route.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace boost::asio {
+class io_context;
+}
+namespace balie {
+class inbound_sink;
+class id_source;
+}
+namespace balie::queue {
+class redis_connection;
+class case_store;
+class case_workflow;
+class event_feed;
+}
+namespace balie::server {
+struct upgrade_request;
+class metrics;
+class failed_logins;
+}
+
+namespace balie::channels {
+
+/// What balied gives every channel: the intake, the stores, the clock.
+struct channel_services {
+  boost::asio::io_context& ioc;
+  /// Slow file work (spool reads, fsyncs) off the network threads.
+  boost::asio::any_io_executor file_work;
+  inbound_sink& sink;
+  std::shared_ptr<queue::redis_connection> redis;  ///< the shared command connection
+  queue::case_store& store;
+  queue::case_workflow& workflow;
+  std::shared_ptr<queue::event_feed> feed;
+  /// A Redis connection of the channel's own, for blocking reads (its outbox);
+  /// closed by the daemon with the others. `name` prefixes its log events.
+  std::function<std::shared_ptr<queue::redis_connection>(std::string const& name)> own_connection;
+  server::metrics& stats;
+  server::failed_logins& logins;
+  server::offload_fn offload;
+  clock_fn clock;
+  id_source& ids;
+  outbox_config outbox;
+};
+
+class channel_module {
+public:
+  virtual ~channel_module() = default;
+
+  /// The channel's name as the case-message spells it (`email`, `webchat`, ...).
+  virtual std::string_view name() const = 0;
+  /// Resident and provider endpoints of this channel.
+  virtual std::vector<server::http_route> routes() { return {}; }
+  /// Takes over a WebSocket upgrade to `path`; false: not this channel's.
+  virtual bool upgrade(std::string_view /*path*/, std::shared_ptr<server::upgrade_request>& /*up*/) { return false; }
+  /// Binds the channel's own listeners; an error stops start-up.
+  virtual boost::system::error_code listen() { return {}; }
+  /// Starts pollers, senders and timers.
+  virtual void start() {}
+  /// Shutdown, first step: nothing new is taken in; what was accepted finishes.
+  virtual void stop_accepting() {}
+  /// Shutdown, once the intake has drained: senders stop, connections close after their answer.
+  virtual void stop() {}
+  /// Connections of the channel's own listeners still open.
+  virtual std::size_t connections() const { return 0; }
+  /// The admin's switch, as this instance applies it.
+  virtual void set_enabled(bool) {}
+};
+
+} // namespace balie::channels

@@ -1,0 +1,65 @@
+#include "channels/email/email_channel.hpp"
+
+#include "channels/email/email_intake.hpp"
+#include "channels/email/email_sender.hpp"
+#include "channels/email/imap_poller.hpp"
+#include "channels/email/lmtp_server.hpp"
+#include "server/log.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <curl/curl.h>
+
+namespace balie::email {
+
+email_channel::email_channel(email_config settings, channels::channel_services& s) : settings_(std::move(settings)) {
+  auto const& c = settings_;
+  intake_ = std::make_shared<email_intake>(s.ioc.get_executor(), c, s.sink, s.workflow, s.clock, s.ids);
+  if (c.lmtp_enabled) lmtp_ = std::make_unique<lmtp_server>(s.ioc, intake_, c);
+  if (!c.smtp_url.empty() || !c.imap.empty()) curl_global_init(CURL_GLOBAL_DEFAULT);
+  // The sender blocks on its outbox: a connection of its own.
+  if (!c.smtp_url.empty())
+    sender_ = std::make_shared<email_sender>(c, s.outbox, s.own_connection("email"), s.store, s.workflow, s.clock);
+  for (auto const& mailbox : c.imap) imap_.push_back(std::make_shared<imap_poller>(s.ioc.get_executor(), mailbox, intake_, *s.redis, s.stats));
+}
+
+email_channel::~email_channel() = default;
+
+boost::system::error_code email_channel::listen() {
+  if (!lmtp_) return {};
+  if (auto ec = lmtp_->listen(settings_.lmtp_address, settings_.lmtp_port)) {
+    server::log::error("lmtp.listen_failed", {{"address", settings_.lmtp_address}, {"port", std::to_string(settings_.lmtp_port)},
+                                              {"error", ec.message()}});
+    return ec;
+  }
+  server::log::info("lmtp.listening", {{"address", settings_.lmtp_address}, {"port", std::to_string(lmtp_->port())}});
+  return {};
+}
+
+void email_channel::start() {
+  if (sender_) sender_->start();
+  for (auto& poller : imap_) poller->start();
+}
+
+void email_channel::stop_accepting() {
+  if (lmtp_) lmtp_->stop_accepting();
+  for (auto& poller : imap_) poller->stop();
+}
+
+void email_channel::stop() {
+  if (sender_) sender_->stop();
+  intake_->stop();  // the parse workers end here, not in a destructor that may run on one of them
+  if (lmtp_) lmtp_->close_connections();
+}
+
+std::size_t email_channel::connections() const { return lmtp_ ? lmtp_->connections() : 0; }
+
+void email_channel::set_enabled(bool on) { intake_->set_enabled(on); }
+
+email_config email_channel::reconfigure(email_config const& fresh) {
+  auto running = settings_;
+  running.enabled = fresh.enabled;  // the switch itself goes through the switchboard
+  if (running != fresh) server::log::warn("reload.needs_restart", {{"sections", "channels.email"}});
+  return running;
+}
+
+} // namespace balie::email

@@ -1,0 +1,175 @@
+// One job per mail: worker thread (parse, store files, prepare) → network
+// thread (bounce report or submit, then maybe an acknowledgement) → the
+// caller's handler, exactly once. A disk or Redis failure is a temporary
+// failure: the MTA or the IMAP poller tries again later, and dedup makes
+// the retry harmless.
+#include "channels/email/email_intake.hpp"
+
+#include "channels/email/attachment_store.hpp"
+#include "channels/text.hpp"
+#include "server/log.hpp"
+#include "queue/keys.hpp"
+
+#include <boost/asio/post.hpp>
+
+namespace balie::email {
+using namespace server;
+namespace asio = boost::asio;
+
+struct email_intake::job {
+  std::string raw;
+  email::mail_envelope envelope;
+  std::string provider;
+  std::string inbox;
+  std::function<void(mail_result)> done;
+  email::prepared_mail mail;
+};
+
+namespace {
+
+/// The acknowledgement goes to a From address anyone can forge, so it carries
+/// nothing the sender wrote: no display name (a phishing line there would be
+/// mailed by the municipality), no link, only Balie's own text and reference.
+std::string acknowledgement_text(case_message const& m) {
+  return "Beste inwoner,\n\n"
+         "Wij hebben uw e-mail ontvangen. Dank u wel.\n"
+         "Uw bericht heeft het nummer " + m.reference + ". Noem dit nummer als u ons belt of mailt.\n"
+         "Een medewerker leest uw bericht en antwoordt zo snel mogelijk.\n\n"
+         "Dit bericht is automatisch verstuurd. U kunt gewoon op deze e-mail antwoorden.\n\n"
+         "Met vriendelijke groet,\n"
+         "De gemeente";
+}
+
+} // namespace
+
+email_intake::email_intake(asio::any_io_executor ex, email_config cfg, inbound_sink& sink, queue::case_workflow& workflow,
+                           clock_fn clock, id_source& ids)
+    : executor_(std::move(ex)), config_(std::move(cfg)), sink_(sink), workflow_(workflow), clock_(std::move(clock)), ids_(ids),
+      enabled_(config_.enabled) {
+  identity_.domain = ascii_lower(config_.domain);
+  for (auto const& [address, inbox] : config_.addresses) identity_.own_addresses.push_back(address);
+  identity_.bounce_local_part = config_.bounce_local_part;
+}
+
+email_intake::~email_intake() { workers_.join(); }
+
+void email_intake::stop() { workers_.join(); }
+
+std::string email_intake::inbox_for(std::string_view address) const {
+  auto lower = ascii_lower(address);
+  auto const at = lower.rfind('@');
+  if (at == std::string::npos) return {};
+  if (auto const plus = lower.find('+'); plus != std::string::npos && plus < at) lower.erase(plus, at - plus);
+  for (auto const& [own, inbox] : config_.addresses)
+    if (own == lower) return inbox;
+  return {};
+}
+
+bool email_intake::accepts(std::string_view address) const {
+  return !inbox_for(address).empty() || email::outbound_ref_from_verp(address, identity_).has_value();
+}
+
+void email_intake::deliver(std::string raw, email::mail_envelope envelope, std::string provider, std::string inbox,
+                           std::function<void(mail_result)> done) {
+  if (!enabled_) return asio::post(executor_, [done = std::move(done)] { done({mail_outcome::temporary_failure, {}}); });
+  auto j = std::make_shared<job>();
+  j->raw = std::move(raw);
+  j->envelope = std::move(envelope);
+  j->provider = std::move(provider);
+  j->inbox = std::move(inbox);
+  if (j->inbox.empty())
+    for (auto const& r : j->envelope.recipients)
+      if (j->inbox.empty()) j->inbox = inbox_for(r);
+  j->done = std::move(done);
+  asio::post(workers_, [self = shared_from_this(), j] {
+    try {
+      email::parse_limits limits;
+      limits.max_depth = self->config_.max_mime_depth;
+      limits.max_attachments = self->config_.max_attachments;
+      limits.max_attachment_bytes = self->config_.max_message_bytes;
+      auto const parsed = email::parse_mail(j->raw, limits);
+      email::attachment_store store(self->config_.attachment_dir);
+      std::vector<attachment> files;
+      for (auto const& part : parsed.attachments) {
+        auto const f = store.put(part.bytes);
+        files.push_back({part.filename, part.content_type, part.bytes.size(), f.sha256, f.ref});
+      }
+      // The whole mail as it arrived: nothing the extraction dropped is lost.
+      auto const original = store.put(j->raw);
+      files.push_back({"bericht.eml", "message/rfc822", j->raw.size(), original.sha256, original.ref});
+      auto const now = self->clock_();
+      j->mail = email::prepare_mail(parsed, j->envelope, self->identity_, std::move(files), j->provider, self->ids_.ulid(now),
+                                    self->ids_.ulid(now), self->ids_.case_reference(), now);
+      j->raw.clear();
+      asio::post(self->executor_, [self, j] { self->prepared(j); });
+    } catch (std::exception const& e) {
+      log::warn("email.not_stored", {{"provider", j->provider}, {"error", e.what()}});
+      asio::post(self->executor_, [j] { j->done({mail_outcome::temporary_failure, {}}); });
+    }
+  });
+}
+
+void email_intake::prepared(std::shared_ptr<job> j) {
+  if (!j->mail.bounced) return submit(j);
+  // A bounce of one of Balie's replies: staff see the reply failed, and why.
+  auto const& report = *j->mail.bounced;
+  queue::delivery_update u{report.case_id, report.message_id, "failed", 1, j->mail.bounce_reason, format_rfc3339(clock_())};
+  workflow_.report_delivery(u, [self = shared_from_this(), j](boost::system::error_code ec, queue::action_result r) {
+    if (ec) return j->done({mail_outcome::temporary_failure, {}});
+    if (r.status == queue::action_status::not_found) return self->submit(j);  // not ours after all: a person looks at it
+    log::info("email.bounce_recorded", {{"case_id", j->mail.bounced->case_id}, {"message_id", j->mail.bounced->message_id}});
+    j->done({mail_outcome::bounce_recorded, {}});
+  });
+}
+
+void email_intake::submit(std::shared_ptr<job> j) {
+  submit_options options;
+  options.inbox = j->inbox;
+  options.thread = j->mail.thread;
+  auto message = j->mail.message;
+  sink_.submit(std::move(message), j->mail.dedup_key,
+               [self = shared_from_this(), j](boost::system::error_code ec, submit_result r) {
+                 if (ec) return j->done({mail_outcome::temporary_failure, {}});
+                 if (r.status == submit_status::duplicate) return j->done({mail_outcome::duplicate, r.reference});
+                 if (r.joined) log::info("email.threaded", {{"case_id", r.case_id}, {"message_id", r.message_id}});
+                 if (!r.linked_case.empty()) log::info("email.linked", {{"case_id", r.case_id}, {"linked_case", r.linked_case}});
+                 self->acknowledge(j, r);
+               },
+               std::move(options));
+}
+
+void email_intake::acknowledge(std::shared_ptr<job> j, submit_result const& stored) {
+  auto const finish = [j, ref = stored.reference] { j->done({mail_outcome::stored, ref}); };
+  auto const& in = j->mail.message;
+  if (!config_.acknowledge || !j->mail.may_acknowledge || stored.joined || in.resident.addresses.empty()) return finish();
+  // The mail is durable already; a failed acknowledgement must not make the MTA send it again.
+  auto const now = clock_();
+  case_message m;
+  m.id = ids_.ulid(now);
+  m.case_id = stored.case_id;
+  m.reference = stored.reference;
+  m.direction = direction::outbound;
+  m.channel = channel::email;
+  m.provider = "balie";
+  m.provider_message_id = m.id;
+  m.occurred_at = m.received_at = now;
+  m.resident = in.resident;
+  m.resident.name.reset();  // see acknowledgement_text
+  m.subject = "Wij hebben uw bericht ontvangen [" + stored.reference + "]";
+  m.text = acknowledgement_text(m);
+  m.auto_generated = true;
+  m.in_reply_to = in.id;
+  m.routing = routing_info{stored.inbox, priority::normal, std::nullopt, "acknowledgement"};
+  m.delivery = delivery_info{"queued", 0, std::nullopt, now};
+  auto const message = to_json(m);
+  queue::automatic_request req{stored.case_id, m.id, "email", message.dump(), message["delivery"].dump(),
+                               queue::keys::email_automatic(ascii_lower(in.resident.addresses.front().value)), config_.acknowledge_limit,
+                               config_.acknowledge_period};
+  workflow_.queue_automatic(req, [finish, case_id = stored.case_id](boost::system::error_code ec, queue::action_result r) {
+    if (ec) log::warn("email.acknowledgement_not_queued", {{"case_id", case_id}, {"error", ec.message()}});
+    else if (r.status == queue::action_status::limited) log::info("email.acknowledgement_limited", {{"case_id", case_id}});
+    finish();
+  });
+}
+
+} // namespace balie::email

@@ -1,0 +1,72 @@
+#pragma once
+// Where received mail goes, from LMTP and IMAP alike: parsed and its
+// attachments stored on a worker thread (a large mail must not stall the
+// network threads), then either a bounce that marks one of Balie's replies
+// `failed`, or a case-message submitted with its threading hints. The
+// caller learns whether the mail is durable and may be acknowledged. A new
+// case may get one automatic acknowledgement, unless the mail was sent by a
+// machine or the address has had its share (a loop guard kept in Redis).
+
+#include "channels/email/mail_intake.hpp"
+#include "channels/ids.hpp"
+#include "channels/inbound_sink.hpp"
+#include "channels/time_format.hpp"
+#include "channels/email/settings.hpp"
+#include "queue/case_workflow.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+
+namespace balie::email {
+
+enum class mail_outcome { stored, duplicate, bounce_recorded, temporary_failure };
+
+struct mail_result {
+  mail_outcome outcome = mail_outcome::stored;
+  std::string reference;  ///< the case's reference when stored
+};
+
+class email_intake : public std::enable_shared_from_this<email_intake> {
+public:
+  email_intake(boost::asio::any_io_executor, email_config, inbound_sink&, queue::case_workflow&, clock_fn, id_source&);
+  ~email_intake();
+
+  /// `inbox` empty: the inbox of the first recipient Balie knows, else routing decides.
+  void deliver(std::string raw, email::mail_envelope, std::string provider, std::string inbox, std::function<void(mail_result)>);
+
+  /// The inbox configured for an address (plus-detail ignored), or empty.
+  std::string inbox_for(std::string_view address) const;
+  /// Whether LMTP should take mail for this address.
+  bool accepts(std::string_view address) const;
+  email::mail_identity const& identity() const { return identity_; }
+  /// A switched-off channel answers every mail with a temporary failure: the
+  /// MTA keeps it, so nothing is lost while an admin has email off.
+  void set_enabled(bool on) { enabled_ = on; }
+  bool enabled() const { return enabled_; }
+  std::size_t max_message_bytes() const { return config_.max_message_bytes; }
+  void stop();
+
+private:
+  struct job;
+  void prepared(std::shared_ptr<job>);
+  void submit(std::shared_ptr<job>);
+  void acknowledge(std::shared_ptr<job>, submit_result const&);
+
+  boost::asio::any_io_executor executor_;
+  email_config config_;
+  email::mail_identity identity_;
+  inbound_sink& sink_;
+  queue::case_workflow& workflow_;
+  clock_fn clock_;
+  id_source& ids_;
+  std::atomic<bool> enabled_;
+  /// Parsing is cheap (~0.1 ms a mail); the fsyncs of storing attachments are
+  /// not, so several workers let them overlap.
+  boost::asio::thread_pool workers_{4};
+};
+
+} // namespace balie::email

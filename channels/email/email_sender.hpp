@@ -1,0 +1,72 @@
+#pragma once
+// Staff replies (and acknowledgements) leave by SMTP. The sender reads
+// `balie:out:{email}` as consumer group `senders`, composes each mail
+// (channels/email/outbound_mail) with a Message-ID that names its case and
+// message, the case's reply token in Reply-To and a VERP envelope sender,
+// and hands it to the relay with libcurl on a thread of its own. The outbox
+// worker (queue/outbox_worker.hpp) acknowledges an entry only after the relay
+// accepted it (`sent`) or refused it for good (`failed`, and a dead letter);
+// a temporary failure stays pending and is tried again with backoff, other
+// mail going on meanwhile; a dead instance's entries are taken over.
+
+#include "channels/email/mail_intake.hpp"
+#include "channels/ids.hpp"
+#include "channels/time_format.hpp"
+#include "channels/email/settings.hpp"
+#include "channels/outbox.hpp"
+#include "queue/case_store.hpp"
+#include "queue/case_workflow.hpp"
+#include "queue/outbox_worker.hpp"
+
+#include <boost/asio/thread_pool.hpp>
+
+#include <atomic>
+#include <set>
+#include <memory>
+
+namespace balie::email {
+
+/// What one SMTP transaction came to.
+struct smtp_result {
+  enum class kind { sent, temporary, permanent } outcome = kind::sent;
+  std::string detail;  ///< the relay's reply or the transport error, for staff and logs
+};
+
+/// Sends one message through the relay (blocking; libcurl); gives up at once
+/// when `cancelled` turns true (shutdown). Replaceable in tests.
+using smtp_transport = std::function<smtp_result(email_config const&, std::string const& envelope_from, std::string const& recipient,
+                                                 std::string const& message, std::atomic<bool> const& cancelled)>;
+smtp_result send_with_curl(email_config const&, std::string const& envelope_from, std::string const& recipient,
+                           std::string const& message, std::atomic<bool> const& cancelled);
+
+class email_sender : public std::enable_shared_from_this<email_sender> {
+public:
+  email_sender(email_config, outbox_config, std::shared_ptr<queue::redis_connection> own, queue::case_store&, queue::case_workflow&, clock_fn,
+               smtp_transport = send_with_curl);
+  ~email_sender();
+  void start();
+  void stop();
+
+private:
+  struct outgoing;
+
+  void deliver(outbox_entry const&, delivery_done);
+  void compose(std::shared_ptr<outgoing>);
+  void finish(std::shared_ptr<outgoing>, smtp_result);
+  void record_sent(std::shared_ptr<outgoing>);
+
+  email_config config_;
+  outbox_config outbox_config_;
+  email::mail_identity identity_;
+  std::shared_ptr<queue::redis_connection> redis_;
+  queue::case_store& store_;
+  queue::case_workflow& workflow_;
+  clock_fn clock_;
+  smtp_transport transport_;
+  std::shared_ptr<queue::outbox_worker> outbox_;
+  std::set<std::string> relayed_;  ///< entries the relay accepted whose recording failed; on the worker's strand
+  boost::asio::thread_pool worker_{1};
+  std::atomic<bool> cancelled_{false};  ///< read by the transfer in flight
+};
+
+} // namespace balie::email

@@ -1,0 +1,28 @@
+#pragma once
+// The built-in channels, listed explicitly in one function (no static
+// self-registration): adding a channel is a folder under channels/ and one
+// entry here. The registry is the one place that knows each channel's
+// configuration section; everything else sees channel_module.
+
+#include "channels/channel_module.hpp"
+#include "gateway/config.hpp"
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace balie::gateway {
+
+struct channel_slot {
+  std::shared_ptr<channels::channel_module> module;
+  /// The channel's `enabled` in a configuration: the switch's seed, and a SIGHUP's change.
+  std::function<bool(config const&)> enabled_in;
+  /// Hands a reloaded configuration's section to the running channel, and puts
+  /// back into `fresh` what the channel keeps until a restart.
+  std::function<void(config& fresh)> reconfigure;
+};
+
+/// The channels this configuration runs, in a fixed order (phone, email, webchat).
+std::vector<channel_slot> register_builtin_channels(config const&, channels::channel_services&);
+
+} // namespace balie::gateway

@@ -65,6 +65,12 @@ struct channel_services {
   outbox_config outbox;
 };
 
+/// What residents are told while a channel is off, as the admin who switched it wrote it.
+struct channel_notice {
+  std::string nl;
+  std::string en;  ///< empty: the Dutch one
+};
+
 class channel_module {
 public:
   virtual ~channel_module() = default;
@@ -85,8 +91,9 @@ public:
   virtual void stop() {}
   /// Connections of the channel's own listeners still open.
   virtual std::size_t connections() const { return 0; }
-  /// The admin's switch, as this instance applies it.
-  virtual void set_enabled(bool) {}
+  /// The admin's switch, as this instance applies it. Off: no new contact
+  /// (each channel says how), replies held in the outbox until it is on again.
+  virtual void set_enabled(bool on, channel_notice const&) = 0;
 };
 
 } // namespace balie::channels

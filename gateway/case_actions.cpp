@@ -9,6 +9,7 @@
 
 #include "channels/addresses.hpp"
 #include "channels/sms_segments.hpp"
+#include "gateway/switchboard.hpp"
 #include "channels/text.hpp"
 #include "server/problem.hpp"
 #include "gateway/staff_views.hpp"
@@ -213,7 +214,9 @@ void api::post_reply(http_request const& req, principal const& me, std::string c
             break;
           }
         }
-        m.delivery = delivery_info{"queued", 0, std::nullopt, now};
+        // A channel an admin switched off keeps the reply in its outbox until it is on again.
+        auto const sw = switches_->state(std::string(to_string(m.channel)));
+        m.delivery = delivery_info{sw && !sw->enabled ? "held" : "queued", 0, std::nullopt, now};
         auto const message = to_json(m);
         queue::reply_request r{case_id,
                                me.name,

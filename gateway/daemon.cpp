@@ -146,10 +146,10 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
     for (auto& r : c.module->routes()) channel_routes.push_back(std::move(r));
   }
   p.switches = std::make_shared<switchboard>(p.redis, p.feed, std::move(seeds));
-  p.switches->on_change([&p](std::string const& channel, bool on) {
-    p.stats.set_channel_enabled(channel, on);
+  p.switches->on_change([&p](std::string const& channel, queue::channel_switch const& s) {
+    p.stats.set_channel_enabled(channel, s.enabled);
     for (auto const& c : p.channels)
-      if (c.module->name() == channel) c.module->set_enabled(on);
+      if (c.module->name() == channel) c.module->set_enabled(s.enabled, {s.notice_nl, s.notice_en});
   });
   p.http_api = std::make_unique<api>(std::make_shared<config const>(config_), p.tokens,
                                      api_services{*p.in, *p.store, *p.workflow, p.live, p.stats, system_now, p.ids, offload, p.switches,

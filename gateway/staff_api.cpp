@@ -8,6 +8,7 @@
 
 #include "channels/email/attachment_store.hpp"
 #include "gateway/live_updates.hpp"
+#include "gateway/switchboard.hpp"
 #include "server/problem.hpp"
 #include "gateway/staff_views.hpp"
 
@@ -121,7 +122,10 @@ void api::get_case(http_request const&, principal const& me, std::string const& 
     if (!me.may_see(c.summary.fields["inbox"])) return respond(problem(403, "forbidden", "You have no access to this case."));
     audit_then(me, "case.read", case_id, respond, [this, c = std::move(c), cfg](http_responder respond) mutable {
       // Up to max_case_messages messages to JSON: not on the Redis strand that answered.
-      off_strand([c = std::move(c), cfg, respond] { respond(json_response(200, case_view_json(c, *cfg))); });
+      std::set<std::string> off;
+      for (auto const& name : switches_->channels())
+        if (!switches_->enabled(name)) off.insert(name);
+      off_strand([c = std::move(c), cfg, off = std::move(off), respond] { respond(json_response(200, case_view_json(c, *cfg, off))); });
     });
   });
 }

@@ -107,7 +107,7 @@ nlohmann::json case_summary_json(queue::case_summary const& c) {
           {"updated_at", time_field(c, "updated_at")}};
 }
 
-nlohmann::json case_view_json(queue::case_record const& c, config const& cfg) {
+nlohmann::json case_view_json(queue::case_record const& c, config const& cfg, std::set<std::string> const& switched_off) {
   auto body = case_summary_json(c.summary);
   body["messages"] = nlohmann::json::array();
   for (auto const& m : c.messages) {
@@ -124,7 +124,10 @@ nlohmann::json case_view_json(queue::case_record const& c, config const& cfg) {
     body["notes"].push_back({{"id", n.id}, {"author", n.author}, {"text", n.text}, {"created_at", time_json(n.created_ms)}});
   body["reply_options"] = nlohmann::json::array();
   for (auto const& o : reply_options(c.messages))
-    body["reply_options"].push_back({{"channel", to_string(o.channel)}, {"address", o.address}, {"default", o.is_default}});
+    body["reply_options"].push_back({{"channel", to_string(o.channel)},
+                                     {"address", o.address},
+                                     {"default", o.is_default},
+                                     {"enabled", !switched_off.count(std::string(to_string(o.channel)))}});
   body["inboxes"] = nlohmann::json::array();
   for (auto const& i : cfg.inboxes)
     if (i.id != field(c.summary, "inbox")) body["inboxes"].push_back({{"id", i.id}, {"name", i.name}});

@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <set>
+
 namespace balie::gateway {
 using namespace server;
 
@@ -33,7 +35,8 @@ std::optional<case_message> stored_case_message(queue::stored_message const&);
 std::vector<reply_option> reply_options(std::vector<queue::stored_message> const&);
 
 nlohmann::json case_summary_json(queue::case_summary const&);
-nlohmann::json case_view_json(queue::case_record const&, config const&);
+/// `switched_off`: channels an admin has switched off; their reply options say so (`enabled` false).
+nlohmann::json case_view_json(queue::case_record const&, config const&, std::set<std::string> const& switched_off);
 nlohmann::json time_json(long long ms);
 
 std::optional<std::string> query_param(std::string_view query, std::string_view name);

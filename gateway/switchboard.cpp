@@ -19,7 +19,7 @@ void switchboard::on_change(listener l) { listeners_.push_back(std::move(l)); }
 
 void switchboard::start() {
   for (auto const& [name, s] : current_)
-    for (auto const& l : listeners_) l(name, s.enabled);
+    for (auto const& l : listeners_) l(name, s);
   auto const weak = weak_from_this();
   subscription_ = feed_->subscribe([weak](queue::live_event const& e) {
     if (e.field("type") != "channel.changed") return;
@@ -44,20 +44,21 @@ void switchboard::load() {
 }
 
 void switchboard::apply(std::map<std::string, queue::channel_switch> stored) {
-  std::vector<std::pair<std::string, bool>> changed;
+  std::vector<std::pair<std::string, queue::channel_switch>> changed;
   {
     std::lock_guard lock(mutex_);
     for (auto const& name : channels_) {
       auto it = stored.find(name);
       if (it == stored.end()) continue;
       auto& mine = current_[name];
-      if (mine.enabled != it->second.enabled) changed.emplace_back(name, it->second.enabled);
+      if (mine.enabled != it->second.enabled || mine.notice_nl != it->second.notice_nl || mine.notice_en != it->second.notice_en)
+        changed.emplace_back(name, it->second);
       mine = it->second;
     }
   }
-  for (auto const& [name, on] : changed) {
-    log::info("channel.applied", {{"channel", name}, {"enabled", on ? "true" : "false"}});
-    for (auto const& l : listeners_) l(name, on);
+  for (auto const& c : changed) {
+    log::info("channel.applied", {{"channel", c.first}, {"enabled", c.second.enabled ? "true" : "false"}});
+    for (auto const& l : listeners_) l(c.first, c.second);
   }
 }
 

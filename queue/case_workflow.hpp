@@ -56,7 +56,7 @@ struct automatic_request {
 struct delivery_update {
   std::string case_id;
   std::string message_id;
-  std::string status;  ///< queued (a retry), sent, delivered, failed, expired
+  std::string status;  ///< queued (a retry), held (the channel is off), sent, delivered, failed, expired
   int attempts = 0;
   std::string error;
   std::string updated_at;  ///< RFC 3339

@@ -41,6 +41,23 @@ void outbox_worker::stop() {
   });
 }
 
+void outbox_worker::set_held(bool held) {
+  held_ = held;
+  if (held) return;
+  asio::post(redis_->strand(), [self = shared_from_this()] {
+    if (self->waiting_held_) self->timer_.cancel();  // not a backoff or pause wait: those run out by themselves
+  });
+}
+
+void outbox_worker::wait_while_held() {
+  waiting_held_ = true;
+  timer_.expires_after(settings_.block);  // a check now and then, in case a release was missed
+  timer_.async_wait([self = shared_from_this()](boost::system::error_code) {
+    self->waiting_held_ = false;
+    if (!self->stopped_) self->cycle();
+  });
+}
+
 // The consumer group first, and again after any failure: Redis may have been
 // unreachable, or restarted without the group.
 void outbox_worker::begin() {
@@ -71,6 +88,7 @@ std::vector<stream_entry> outbox_worker::due(std::vector<stream_entry> entries, 
 
 void outbox_worker::cycle() {
   if (stopped_) return;
+  if (held_) return wait_while_held();
   auto const self = shared_from_this();
   group_.autoclaim(consumer_, settings_.takeover_after, "0-0", claim_batch, [self](boost::system::error_code ec, autoclaim_result taken) {
     if (self->stopped_) return;
@@ -98,6 +116,11 @@ void outbox_worker::handle(std::vector<stream_entry> entries, std::size_t index)
   auto const retry = retries_.find(e.id);
   outbox_entry entry{e.id, e.field("case_id"), e.field("message_id"), e.field("msg"), retry == retries_.end() ? 0 : retry->second.attempts};
   auto next = [self = shared_from_this(), entries = std::move(entries), index]() mutable { self->handle(std::move(entries), index + 1); };
+  if (held_) {
+    // Switched off while this batch was read: the entry stays pending (read again once on) and staff see why it waits.
+    delivery_update const u{entry.case_id, entry.message_id, "held", entry.attempts, "", format_rfc3339(clock_())};
+    return workflow_.report_delivery(u, [next = std::move(next)](boost::system::error_code, action_result) mutable { next(); });
+  }
   deliver_(entry, [self = shared_from_this(), entry, next = std::move(next)](delivery_outcome outcome) mutable {
     asio::post(self->redis_->strand(), [self, entry = std::move(entry), outcome = std::move(outcome), next = std::move(next)]() mutable {
       if (self->stopped_) return;

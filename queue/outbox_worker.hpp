@@ -20,6 +20,7 @@
 
 #include <boost/asio/steady_timer.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <random>
@@ -41,6 +42,9 @@ public:
   outbox_worker(std::shared_ptr<redis_connection> own, case_workflow&, outbox_settings, clock_fn, deliver_fn, outbox_log_fn);
   void start();
   void stop();
+  /// While held (the channel is switched off) nothing is delivered: replies stay
+  /// in the outbox, and one that was being read is reported `held`. From any thread.
+  void set_held(bool);
   /// `<channel>:<host>:<pid>`: whose pending entries these are, in XPENDING.
   std::string const& consumer() const { return consumer_; }
 
@@ -52,6 +56,8 @@ private:
   void begin();
   void cycle();
   void pause();
+  /// Held: waits for set_held(false) without reading the outbox.
+  void wait_while_held();
   /// The entries not waiting out a backoff; `wait` shrinks to the nearest retry.
   std::vector<stream_entry> due(std::vector<stream_entry>, std::chrono::milliseconds& wait) const;
   void handle(std::vector<stream_entry>, std::size_t index);
@@ -71,6 +77,8 @@ private:
   std::map<std::string, retry_state> retries_;  ///< own pending entries that failed for now, by stream id
   std::minstd_rand jitter_{std::random_device{}()};
   bool stopped_ = false;  ///< on the strand only
+  bool waiting_held_ = false;  ///< on the strand only: the timer waits for the hold to end
+  std::atomic<bool> held_{false};
 };
 
 } // namespace balie::queue

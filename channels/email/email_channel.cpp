@@ -53,7 +53,10 @@ void email_channel::stop() {
 
 std::size_t email_channel::connections() const { return lmtp_ ? lmtp_->connections() : 0; }
 
-void email_channel::set_enabled(bool on) { intake_->set_enabled(on); }
+void email_channel::set_enabled(bool on, channels::channel_notice const&) {
+  intake_->set_enabled(on);
+  if (sender_) sender_->set_held(!on);
+}
 
 email_config email_channel::reconfigure(email_config const& fresh) {
   auto running = settings_;

@@ -125,14 +125,25 @@ void email_sender::start() {
   queue::outbox_settings settings{"email", outbox_config_.takeover_after, outbox_config_.block,
                                   std::chrono::duration_cast<std::chrono::milliseconds>(config_.smtp_retry_initial), max_backoff,
                                   config_.max_send_attempts};
-  outbox_ = std::make_shared<queue::outbox_worker>(
+  auto outbox = std::make_shared<queue::outbox_worker>(
       redis_, workflow_, std::move(settings), clock_,
       [weak = weak_from_this()](outbox_entry const& e, delivery_done done) {
         if (auto self = weak.lock()) return self->deliver(e, std::move(done));
         done({delivery_outcome::kind::store_unavailable, "stopping"});
       },
       outbox_log("email"));
-  outbox_->start();
+  {
+    std::lock_guard lock(hold_mutex_);
+    outbox->set_held(held_);
+    outbox_ = outbox;
+  }
+  outbox->start();
+}
+
+void email_sender::set_held(bool held) {
+  std::lock_guard lock(hold_mutex_);
+  held_ = held;
+  if (outbox_) outbox_->set_held(held);
 }
 
 void email_sender::stop() {

@@ -21,6 +21,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include <atomic>
+#include <mutex>
 #include <set>
 #include <memory>
 
@@ -46,6 +47,8 @@ public:
   ~email_sender();
   void start();
   void stop();
+  /// Switched off: replies wait in the outbox (reported `held`) until it is on again. From any thread.
+  void set_held(bool);
 
 private:
   struct outgoing;
@@ -67,6 +70,8 @@ private:
   std::set<std::string> relayed_;  ///< entries the relay accepted whose recording failed; on the worker's strand
   boost::asio::thread_pool worker_{1};
   std::atomic<bool> cancelled_{false};  ///< read by the transfer in flight
+  std::mutex hold_mutex_;  ///< set_held may come before start, from another thread
+  bool held_ = false;
 };
 
 } // namespace balie::email

@@ -1,7 +1,10 @@
-// The transcript endpoint: checks the switch and the size, reads the format
+// The transcript endpoint: checks the size, reads the format
 // from Content-Type and the call's metadata from Balie-* headers, and
 // answers 202 only once the message is durable (200 for a call already
-// stored). The spool does the same for files.
+// stored). The spool does the same for files. The admin's switch does not
+// apply here: switching phone off concerns new calls, and a transcript is the
+// record of a call that already happened — refusing it would lose what a
+// resident said.
 #include "channels/phone/phone_channel.hpp"
 
 #include "channels/phone/intake.hpp"
@@ -15,7 +18,7 @@ namespace balie::channels::phone {
 using namespace server;
 
 phone_channel::phone_channel(phone_config settings, channel_services& s)
-    : settings_(std::move(settings)), max_transcript_bytes_(settings_.max_transcript_bytes), enabled_(settings_.enabled), services_(s) {}
+    : settings_(std::move(settings)), max_transcript_bytes_(settings_.max_transcript_bytes), services_(s) {}
 
 phone_channel::~phone_channel() = default;
 
@@ -55,10 +58,6 @@ void phone_channel::post_transcript(http_request const& req, http_responder resp
     services_.stats.rejected("phone", provider, r.type);
     respond(problem(r));
   };
-  if (!enabled_) {
-    return respond(unavailable("channel-disabled", "The phone channel is switched off. Send the transcript again later.",
-                               retry_after_channel_off));
-  }
   auto const max_bytes = max_transcript_bytes_.load();
   if (req.body.size() > max_bytes)
     return refuse(reject(413, "body-too-large", "A transcript may be at most " + std::to_string(max_bytes) + " bytes."));

@@ -8,7 +8,6 @@
 
 #include <atomic>
 #include <memory>
-#include <mutex>
 
 namespace balie::channels::phone {
 
@@ -23,7 +22,8 @@ public:
   std::vector<server::http_route> routes() override;
   void start() override;
   void stop_accepting() override;
-  void set_enabled(bool on) override { enabled_ = on; }
+  /// Off concerns new contact, not calls that already happened: transcripts are still taken in.
+  void set_enabled(bool, channel_notice const&) override {}
   /// The transcript size limit applies at once; the spool's folder and pace need a restart.
   /// Returns the section as the channel now runs it.
   phone_config reconfigure(phone_config const&);
@@ -33,7 +33,6 @@ private:
 
   phone_config settings_;
   std::atomic<std::size_t> max_transcript_bytes_;
-  std::atomic<bool> enabled_;
   channel_services& services_;
   std::shared_ptr<transcript_spool> spool_;
 };

@@ -146,7 +146,8 @@ void chat_routes::call(http_request const& req, http_responder respond, std::fun
 void chat_routes::status_get(http_request const& req, http_responder respond) {
   call(req, std::move(respond), [this](http_responder respond) {
     auto const s = chat_->status();
-    respond(json_response(200, {{"open", s.open}, {"notice", s.notice.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.notice)}}));
+    auto const text_or_null = [](std::string const& t) { return t.empty() ? nlohmann::json(nullptr) : nlohmann::json(t); };
+    respond(json_response(200, {{"open", s.open}, {"notice", text_or_null(s.notice)}, {"notice_en", text_or_null(s.notice_en)}}));
   });
 }
 

@@ -62,8 +62,20 @@ std::shared_ptr<webchat_config const> chat_service::current_config() const {
 
 chat_status chat_service::status() const {
   auto const cfg = current_config();
-  bool const open = enabled_ && within_hours(cfg->hours, clock_());
-  return {open, open ? std::string{} : cfg->closed_notice};
+  bool const on = enabled_;
+  bool const open = on && within_hours(cfg->hours, clock_());
+  if (open) return {true, {}, {}};
+  std::lock_guard lock(mutex_);
+  if (!on && !switch_notice_nl_.empty()) return {false, switch_notice_nl_, switch_notice_en_};
+  return {false, cfg->closed_notice, {}};
+}
+
+void chat_service::set_enabled(bool on, std::string notice_nl, std::string notice_en) {
+  std::lock_guard lock(mutex_);
+  switch_notice_nl_ = std::move(notice_nl);
+  switch_notice_en_ = std::move(notice_en);
+  enabled_ = on;
+  if (sender_) sender_->set_held(!on);
 }
 
 bool chat_service::origin_allowed(std::string_view origin) const { return origin_in(current_config()->allowed_origins, origin); }
@@ -79,14 +91,19 @@ void chat_service::start() {
   auto const cfg = current_config();
   queue::outbox_settings settings{"webchat", outbox_.takeover_after, outbox_.block, std::chrono::milliseconds(1000),
                                   std::chrono::milliseconds(60'000)};
-  sender_ = std::make_shared<queue::outbox_worker>(
+  auto sender = std::make_shared<queue::outbox_worker>(
       sender_redis_, workflow_, std::move(settings), clock_,
       [weak = weak_from_this()](outbox_entry const& e, delivery_done done) {
         if (auto self = weak.lock()) return self->deliver(e, std::move(done));
         done({delivery_outcome::kind::store_unavailable, "stopping"});
       },
       outbox_log("webchat"));
-  sender_->start();
+  {
+    std::lock_guard lock(mutex_);  // set_enabled may run on a Redis strand
+    sender->set_held(!enabled_);
+    sender_ = sender;
+  }
+  sender->start();
   ping_listeners();
 }
 

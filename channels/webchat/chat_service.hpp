@@ -41,7 +41,8 @@ public:
 
 struct chat_status {
   bool open = true;
-  std::string notice;  ///< the configured notice while closed
+  std::string notice;     ///< while closed: the admin's notice when switched off, else the configured one
+  std::string notice_en;  ///< the admin's notice in English, when given
 };
 
 class chat_service : public std::enable_shared_from_this<chat_service> {
@@ -93,7 +94,8 @@ public:
   std::size_t listeners() const;
 
   /// The channel's switch (gateway/switchboard.hpp): off, the chat shows its notice and takes no new chats.
-  void set_enabled(bool on) { enabled_ = on; }
+  /// The admin's switch: off, no new chats (the notice is shown instead) and replies wait in the outbox.
+  void set_enabled(bool on, std::string notice_nl, std::string notice_en);
   bool enabled() const { return enabled_; }
 
   inbound_sink& sink() { return sink_; }
@@ -122,6 +124,7 @@ private:
   std::uint64_t subscription_ = 0;
   std::atomic<bool> stopped_{false};
   std::atomic<bool> enabled_{true};  // written under mutex_, read from every strand
+  std::string switch_notice_nl_, switch_notice_en_;  // under mutex_
   std::uint64_t next_listener_ = 1;
   std::multimap<std::string, std::pair<std::uint64_t, std::weak_ptr<chat_listener>>> listeners_;
   struct address_state {

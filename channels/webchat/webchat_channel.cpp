@@ -34,7 +34,7 @@ bool webchat_channel::upgrade(std::string_view path, std::shared_ptr<server::upg
 
 void webchat_channel::start() { chat_->start(); }
 void webchat_channel::stop() { chat_->stop(); }
-void webchat_channel::set_enabled(bool on) { chat_->set_enabled(on); }
+void webchat_channel::set_enabled(bool on, channels::channel_notice const& notice) { chat_->set_enabled(on, notice.nl, notice.en); }
 
 webchat_config webchat_channel::reconfigure(webchat_config const& fresh) {
   if (fresh == *chat_->current_config()) return fresh;

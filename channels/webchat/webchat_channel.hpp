@@ -26,7 +26,7 @@ public:
   bool upgrade(std::string_view path, std::shared_ptr<server::upgrade_request>&) override;
   void start() override;
   void stop() override;
-  void set_enabled(bool) override;
+  void set_enabled(bool on, channels::channel_notice const&) override;
   /// Applies a reloaded section: limits, hours, origins and texts take effect at once.
   /// Returns the section as the channel now runs it.
   webchat_config reconfigure(webchat_config const&);

@@ -1,11 +1,13 @@
 // Admins switch channels on and off at run time, against a real balied and
 // Redis: who may, what a switch needs (a reason; a notice in Dutch before
-// English), what it does (a switched-off phone channel refuses transcripts),
+// English), what it does (phone still takes transcripts of calls that
+// happened; web chat shows the admin's notice; replies wait as `held`),
 // the history of unavailable periods, the audit line, the guard that keeps
 // the last resident channel on, and Redis as the one source of truth (the
 // config file seeds it once; a changed file is an operator's change).
 #include "queue/keys.hpp"
 #include "tests/support/balied_process.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/http_client.hpp"
 
 #include <doctest/doctest.h>
@@ -67,14 +69,15 @@ TEST_CASE("only admins see and switch channels") {
   CHECK(channels[1]["name"] == "webchat");
 }
 
-TEST_CASE("a switched-off phone channel refuses transcripts until it is on again; the history shows the period, the audit who and why") {
+TEST_CASE("a switched-off phone channel still takes transcripts of calls that happened; the history shows the period, the audit who and why") {
   test_stack s;
   CHECK(transcript(s.port(), "kcc-voor") == 202);
   auto const off = put_switch(s.port(), "phone", {{"enabled", false}, {"reason", "Storing bij de telefooncentrale"},
                                                   {"notice", {{"nl", "Bellen kan even niet. Mail of chat met ons."}}}});
   REQUIRE(off.status == 200);
   CHECK(json::parse(off.body)["enabled"] == false);
-  CHECK(transcript(s.port(), "kcc-tijdens") == 503);
+  // Off concerns new calls: the record of a call that already happened is never refused.
+  CHECK(transcript(s.port(), "kcc-tijdens") == 202);
   auto const now = channel(s.port(), "phone");
   CHECK(now["enabled"] == false);
   CHECK(now["reason"] == "Storing bij de telefooncentrale");
@@ -149,7 +152,7 @@ TEST_CASE("Redis is the one source of truth: the file seeds a channel once; a ch
   s.balied = std::make_unique<balied_process>(balied_options{s.redis.socket(), s.dir.path});
   REQUIRE(s.balied->wait_for_event("channel.applied"));
   CHECK(channel(s.port(), "phone")["enabled"] == false);
-  CHECK(transcript(s.port(), "kcc-na-herstart") == 503);
+  CHECK(json::parse(http_call(s.port(), "GET", "/readyz").body)["channels"]["phone"] == "disabled");
   // The operator edits the file (on → off → on) and reloads: that is a change, recorded as the config's.
   s.balied->rewrite_config({{"channels", {{"phone", {{"enabled", false}}}}}});
   s.balied->process().send_signal(SIGHUP);
@@ -161,4 +164,52 @@ TEST_CASE("Redis is the one source of truth: the file seeds a channel once; a ch
   CHECK(now["enabled"] == true);
   CHECK(now["changed_by"] == "config");
   CHECK(transcript(s.port(), "kcc-na-reload") == 202);
+}
+
+TEST_CASE("while web chat is off, residents see the admin's notice and staff replies wait as held; on again, they are delivered") {
+  test_stack s;
+  header_list const resident = {{"Content-Type", "application/json"}};
+  auto const session = json::parse(http_call(s.port(), "POST", "/api/v1/chat/sessions", resident, "{}").body);
+  header_list const chat = {{"Authorization", "Bearer " + session["token"].get<std::string>()}, {"Content-Type", "application/json"}};
+  REQUIRE(http_call(s.port(), "POST", "/api/v1/chat/messages", chat, json{{"client_id", "m1"}, {"text", "Mijn container is niet geleegd."}}.dump())
+              .status == 202);
+  std::string case_id;
+  REQUIRE(eventually([&] {
+    auto const list = json::parse(http_call(s.port(), "GET", "/api/v1/inboxes/algemeen/cases", as(staff_token)).body);
+    if (list["cases"].empty()) return false;
+    case_id = list["cases"][0]["id"];
+    return true;
+  }));
+
+  REQUIRE(put_switch(s.port(), "webchat", {{"enabled", false}, {"reason", "Onderhoud"},
+                                           {"notice", {{"nl", "De chat is even uit. Bel ons op 14 020."}, {"en", "Chat is off for now."}}}})
+              .status == 200);
+  auto const status = json::parse(http_call(s.port(), "GET", "/api/v1/chat/status").body);
+  CHECK(status["open"] == false);
+  CHECK(status["notice"] == "De chat is even uit. Bel ons op 14 020.");
+  CHECK(status["notice_en"] == "Chat is off for now.");
+  CHECK(http_call(s.port(), "POST", "/api/v1/chat/sessions", resident, "{}").status == 503);
+
+  auto const reply = http_call(s.port(), "POST", "/api/v1/cases/" + case_id + "/replies", as(staff_token), json{{"text", "We komen morgen."}}.dump());
+  REQUIRE(reply.status == 202);
+  auto const message_id = json::parse(reply.body)["message"]["id"].get<std::string>();
+  CHECK(json::parse(reply.body)["message"]["delivery"]["status"] == "held");
+  auto const delivery = [&] {
+    auto const view = json::parse(http_call(s.port(), "GET", "/api/v1/cases/" + case_id, as(staff_token)).body);
+    for (auto const& m : view["messages"])
+      if (m["id"] == message_id) return m["delivery"]["status"].get<std::string>();
+    return std::string{};
+  };
+  auto const view = json::parse(http_call(s.port(), "GET", "/api/v1/cases/" + case_id, as(staff_token)).body);
+  REQUIRE(view["reply_options"].size() == 1);
+  CHECK(view["reply_options"][0]["channel"] == "webchat");
+  CHECK(view["reply_options"][0]["enabled"] == false);  // staff are told, and can choose another way
+  CHECK(delivery() == "held");
+  CHECK(s.redis.integer({"XLEN", queue::keys::outbound("webchat")}) == 1);  // waiting in the outbox, not lost
+
+  REQUIRE(put_switch(s.port(), "webchat", {{"enabled", true}, {"reason", "Klaar"}}).status == 200);
+  CHECK(eventually([&] { return delivery() == "sent"; }));
+  auto const history = json::parse(http_call(s.port(), "GET", "/api/v1/chat/history", chat).body);
+  CHECK(history["messages"].back()["text"] == "We komen morgen.");
+  CHECK(json::parse(http_call(s.port(), "GET", "/api/v1/cases/" + case_id, as(staff_token)).body)["reply_options"][0]["enabled"] == true);
 }

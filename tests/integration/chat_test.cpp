@@ -372,7 +372,7 @@ TEST_CASE("when the chat is closed: sessions and sockets are refused, a left mes
   REQUIRE(list.size() == 1);
   CHECK(list[0]["reference"] == reference);
   auto const view = json::parse(http_call(c.port(), "GET", "/api/v1/cases/" + list[0]["id"].get<std::string>(), staff()).body);
-  CHECK(view["reply_options"][0] == json{{"channel", "sms"}, {"address", "+31600000000"}, {"default", true}});
+  CHECK(view["reply_options"][0] == json{{"channel", "sms"}, {"address", "+31600000000"}, {"default", true}, {"enabled", true}});
   CHECK(view["messages"][0]["resident"]["needs"] == json::array({"callback"}));
   CHECK(schema_errors({view["messages"][0]}) == "");
 }

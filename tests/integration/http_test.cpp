@@ -340,13 +340,12 @@ TEST_CASE("while Redis is unreachable intake answers 503 with Retry-After, never
   CHECK(http_call(s.port(), "GET", "/metrics").body.find("balie_redis_reconnects_total 1") != std::string::npos);
 }
 
-TEST_CASE("a disabled phone channel refuses with 503 and a notice; nothing is lost") {
+TEST_CASE("a switched-off phone channel still takes transcripts: they record calls that already happened") {
   stack s(nlohmann::json{{"channels", {{"phone", {{"enabled", false}}}}}});
-  auto const r = http_call(s.port(), "POST", "/api/v1/transcripts", auth(system_token), simple_transcript("kcc-off"));
-  CHECK(r.status == 503);
-  CHECK(nlohmann::json::parse(r.body)["type"] == "urn:balie:problem:channel-disabled");
-  CHECK(r.headers.count("retry-after") == 1);
   CHECK(nlohmann::json::parse(http_call(s.port(), "GET", "/readyz").body)["channels"]["phone"] == "disabled");
+  auto const r = http_call(s.port(), "POST", "/api/v1/transcripts", auth(system_token), simple_transcript("kcc-off"));
+  CHECK(r.status == 202);
+  CHECK(s.redis.integer({"XLEN", queue::keys::inbox_stream("telefoon")}) == 1);
 }
 
 TEST_CASE("guessing tokens: after 30 wrong ones in a minute an address gets 429 with Retry-After, for any token") {

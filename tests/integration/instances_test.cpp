@@ -22,8 +22,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <sstream>
+#include <thread>
 
 using namespace balie;
 using namespace balie::test;
@@ -257,27 +259,51 @@ TEST_CASE("an email reply queued through an instance whose relay is down is sent
   CHECK(delivery_of(case_view(b->port(), cases[0]), reply_id) == "sent");
 }
 
-TEST_CASE("a channel switched off through one instance is off on the other once the change event arrives; on again, traffic flows") {
+TEST_CASE("web chat switched off through one instance shows the admin's notice on the other once the event arrives; nothing sent across the switch is lost") {
   shared_redis r;
   auto a = r.instance("a");
   auto b = r.instance("b");
   header_list const admin = {{"Authorization", "Bearer admin-demo-token"}, {"Content-Type", "application/json"}};
   header_list const system = {{"Authorization", "Bearer system-demo-token"}, {"Content-Type", "application/json"}};
-  auto const transcript = [&](std::uint16_t port, std::string const& call_id) {
-    return http_call(port, "POST", "/api/v1/transcripts", system,
-                     json{{"call_id", call_id}, {"segments", {{{"speaker", "resident"}, {"start_ms", 0}, {"end_ms", 1}, {"text", "Hallo"}}}}}.dump())
-        .status;
-  };
-  CHECK(transcript(b->port(), "kcc-b-1") == 202);
+  auto const chat_status = [](std::uint16_t port) { return json::parse(http_call(port, "GET", "/api/v1/chat/status").body); };
+  // A load generator: transcripts to both instances, one after another, for as long as the switching lasts.
+  std::atomic<bool> done{false};
+  std::atomic<int> acknowledged{0}, refused{0};
+  std::thread load([&] {
+    for (int i = 0; !done; ++i) {
+      auto const port = i % 2 ? a->port() : b->port();
+      auto const status = http_call(port, "POST", "/api/v1/transcripts", system,
+                                    json{{"call_id", "kcc-load-" + std::to_string(i)},
+                                         {"segments", {{{"speaker", "resident"}, {"start_ms", 0}, {"end_ms", 1}, {"text", "Hallo"}}}}}
+                                        .dump())
+                              .status;
+      ++(status == 202 ? acknowledged : refused);
+    }
+  });
+  REQUIRE(eventually([&] { return acknowledged > 10; }));
+  CHECK(chat_status(b->port())["open"] == true);
   auto const sent = std::chrono::steady_clock::now();
-  REQUIRE(http_call(a->port(), "PUT", "/api/v1/channels/phone", admin, json{{"enabled", false}, {"reason", "Storing"}}.dump()).status == 200);
+  REQUIRE(http_call(a->port(), "PUT", "/api/v1/channels/webchat", admin,
+                    json{{"enabled", false}, {"reason", "Storing"}, {"notice", {{"nl", "De chat is even uit. Bel of mail ons."}, {"en", "Chat is down for now."}}}}
+                        .dump())
+              .status == 200);
   REQUIRE(b->wait_for_event("channel.applied"));  // the event reached B, which applied it
   MESSAGE("switch applied on the other instance within "
           << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - sent).count() << " ms");
-  CHECK(transcript(b->port(), "kcc-b-2") == 503);
-  CHECK(json::parse(http_call(b->port(), "GET", "/api/v1/channels", admin).body)["channels"][0]["enabled"] == false);
-  REQUIRE(http_call(b->port(), "PUT", "/api/v1/channels/phone", admin, json{{"enabled", true}, {"reason", "Opgelost"}}.dump()).status == 200);
+  auto const off = chat_status(b->port());
+  CHECK(off["open"] == false);
+  CHECK(off["notice"] == "De chat is even uit. Bel of mail ons.");
+  CHECK(off["notice_en"] == "Chat is down for now.");
+  CHECK(http_call(b->port(), "POST", "/api/v1/chat/sessions", {{"Content-Type", "application/json"}}, "{}").status == 503);
+  REQUIRE(http_call(b->port(), "PUT", "/api/v1/channels/webchat", admin, json{{"enabled", true}, {"reason", "Opgelost"}}.dump()).status == 200);
   REQUIRE(a->wait_for_event("channel.applied", 2));
-  CHECK(transcript(a->port(), "kcc-a-1") == 202);
+  CHECK(chat_status(a->port())["open"] == true);
+  CHECK(http_call(a->port(), "POST", "/api/v1/chat/sessions", {{"Content-Type", "application/json"}}, "{}").status == 201);
+  done = true;
+  load.join();
+  // Every transcript an instance acknowledged is stored, once (each call id is new, so none is a duplicate).
+  MESSAGE(acknowledged.load() << " transcripts acknowledged across the switch");
+  CHECK(refused == 0);
+  CHECK(r.redis.integer({"XLEN", queue::keys::inbox_stream("telefoon")}) == acknowledged.load());
 }
 

@@ -154,7 +154,7 @@ TEST_CASE("a phone call answered by SMS: claim, reply, delivery status in the ca
 
   auto view = st.case_view(id);
   REQUIRE(view["reply_options"].size() == 1);
-  CHECK(view["reply_options"][0] == json{{"channel", "sms"}, {"address", "+31600000001"}, {"default", true}});
+  CHECK(view["reply_options"][0] == json{{"channel", "sms"}, {"address", "+31600000001"}, {"default", true}, {"enabled", true}});
   CHECK(view["inboxes"] == json::array({{{"id", "algemeen"}, {"name", "Algemeen"}}, {{"id", "vergunningen"}, {"name", "Vergunningen"}}}));
 
   auto const claimed = st.call("POST", "/api/v1/cases/" + id + "/claim", staff_token);

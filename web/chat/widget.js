@@ -1316,7 +1316,9 @@ class ChatWidget {
     } catch {
       // Unknown: offer the chat; starting a session says if it is closed.
     }
-    this.setChatOpen(Boolean(status.open), typeof status.notice === 'string' ? status.notice : null);
+    // The admin's notice in the resident's language when there is one, else the Dutch one.
+    const notice = this.state.lang === 'en' && typeof status.notice_en === 'string' ? status.notice_en : status.notice;
+    this.setChatOpen(Boolean(status.open), typeof notice === 'string' ? notice : null);
     if (this.state.token) await this.restore();
     if (this.state.open) this.open();
   }

@@ -46,7 +46,9 @@ const CHANNEL_WORDS = { email: 'E-mail', sms: 'Sms', webchat: 'Webchat', phone: 
 const STATE_WORDS = { open: 'Open', claimed: 'Opgepakt', closed: 'Gesloten' };
 const PRIORITY_WORDS = { low: 'Laag', normal: 'Normaal', high: 'Hoog', urgent: 'Spoed' };
 const DIRECTION_WORDS = { inbound: 'Binnengekomen', outbound: 'Uitgaand' };
-const DELIVERY_WORDS = { queued: 'In de wachtrij', sent: 'Verstuurd', delivered: 'Afgeleverd', expired: 'Verlopen' };
+const DELIVERY_WORDS = {
+  queued: 'In de wachtrij', held: 'Wacht: dit kanaal staat uit', sent: 'Verstuurd', delivered: 'Afgeleverd', expired: 'Verlopen',
+};
 
 const word = (table, key) => table[key] ?? String(key ?? '');
 
@@ -773,7 +775,9 @@ function renderReplyOptions(c) {
   const previous = select.selectedOptions[0];
   const prevKey = previous ? `${previous.dataset.channel}\n${previous.dataset.address}` : null;
   const options = (c.reply_options || []).map((r, i) => {
-    const o = el('option', null, `${word(CHANNEL_WORDS, r.channel)}: ${r.address}`);
+    // A channel an admin switched off still takes the reply, but it waits until the channel is on again.
+    const off = r.enabled === false ? ' (staat uit, uw antwoord wacht)' : '';
+    const o = el('option', null, `${word(CHANNEL_WORDS, r.channel)}: ${r.address}${off}`);
     o.value = String(i);
     o.dataset.channel = r.channel;
     o.dataset.address = r.address;

@@ -11,6 +11,7 @@
 // comes from the daemon's thread or an I/O thread; set_enabled from any.
 
 #include "channels/outbox.hpp"
+#include "channels/reply_check.hpp"
 #include "channels/time_format.hpp"
 #include "server/http_route.hpp"
 
@@ -71,9 +72,15 @@ struct channel_notice {
   std::string en;  ///< empty: the Dutch one
 };
 
-class channel_module {
+/// How a channel is doing, as the channel itself sees it.
+struct channel_health {
+  std::string state = "up";  ///< up, degraded (a part is down), down, bad-credentials
+  std::string reason;        ///< for admins: which part and why; never personal data
+  bool operator==(channel_health const&) const = default;
+};
+
+class channel_module : public reply_check {
 public:
-  virtual ~channel_module() = default;
 
   /// The channel's name as the case-message spells it (`email`, `webchat`, ...).
   virtual std::string_view name() const = 0;
@@ -91,9 +98,13 @@ public:
   virtual void stop() {}
   /// Connections of the channel's own listeners still open.
   virtual std::size_t connections() const { return 0; }
+  /// Its health now; cheap, from any thread (the daemon asks every second).
+  virtual channel_health health() const { return {}; }
   /// The admin's switch, as this instance applies it. Off: no new contact
   /// (each channel says how), replies held in the outbox until it is on again.
   virtual void set_enabled(bool on, channel_notice const&) = 0;
+  /// A staff reply this channel will carry, checked before it is queued; by default any text to any address.
+  void validate_reply(reply_draft const&, reply_verdict done) const override { done({}, std::nullopt); }
 };
 
 } // namespace balie::channels

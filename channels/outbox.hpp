@@ -44,7 +44,7 @@ struct delivery_outcome {
 using delivery_done = std::function<void(delivery_outcome)>;
 /// Delivers one entry and calls `done` exactly once, from any thread.
 using deliver_fn = std::function<void(outbox_entry const&, delivery_done)>;
-/// What the worker tells the log: `what` is "send_deferred" or "dead_letter".
+/// What the worker tells the log: `what` is "sent", "send_deferred" or "dead_letter".
 using outbox_log_fn = std::function<void(std::string_view what, outbox_entry const&, int attempt, std::string_view detail)>;
 
 } // namespace balie

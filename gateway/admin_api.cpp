@@ -8,6 +8,7 @@
 #include "gateway/api.hpp"
 #include "server/problem.hpp"
 #include "gateway/staff_views.hpp"
+#include "gateway/health_board.hpp"
 #include "gateway/switchboard.hpp"
 
 #include <nlohmann/json.hpp>
@@ -48,7 +49,13 @@ void api::list_channels(http_request const&, principal const&, http_responder re
   if (!switches_) return respond(problem(404, "not-found", "Channels are not switched at run time here."));
   nlohmann::json list = nlohmann::json::array();
   for (auto const& name : switches_->channels())
-    if (auto s = switches_->state(name)) list.push_back(switch_json(name, *s));
+    if (auto s = switches_->state(name)) {
+      auto j = switch_json(name, *s);
+      if (auto const h = health_->get(name))
+        j["health"] = {{"state", h->health.state}, {"reason", h->health.reason}, {"since", h->since}};
+      j["counters"] = {{"in", metrics_.received_total(name)}, {"out", metrics_.sent_total(name)}};
+      list.push_back(std::move(j));
+    }
   respond(json_response(200, {{"channels", std::move(list)}}));
 }
 

@@ -7,6 +7,7 @@
 #include "channels/text.hpp"
 #include "server/log.hpp"
 #include "server/problem.hpp"
+#include "gateway/health_board.hpp"
 #include "gateway/switchboard.hpp"
 #include "gateway/web_files.hpp"
 
@@ -45,7 +46,7 @@ bool match(std::vector<std::string> const& parts, std::vector<std::string> const
 api::api(std::shared_ptr<config const> cfg, std::shared_ptr<token_store const> tokens, api_services s)
     : tokens_(std::move(tokens)), sink_(s.sink), store_(s.store), workflow_(s.workflow), live_(std::move(s.live)),
       metrics_(s.stats), clock_(std::move(s.clock)), ids_(s.ids), offload_(std::move(s.offload)), switches_(std::move(s.switches)),
-      logins_(s.logins), table_(build_table(std::move(s.channel_routes))) {
+      logins_(s.logins), health_(std::move(s.health)), replies_(std::move(s.replies)), table_(build_table(std::move(s.channel_routes))) {
   set_config(std::move(cfg));
 }
 
@@ -108,6 +109,11 @@ std::vector<route> api::routes() const {
 void api::set_config(std::shared_ptr<config const> c) {
   std::lock_guard lock(mutex_);
   config_ = std::move(c);
+}
+
+void api::set_reply_checks(channels::reply_checks r) {
+  std::lock_guard lock(mutex_);
+  replies_ = std::move(r);
 }
 
 void api::set_tokens(std::shared_ptr<token_store const> t) {
@@ -216,11 +222,15 @@ std::optional<principal> api::authorise(http_request const& req, access who, htt
 void api::healthz(http_request const&, http_responder respond) { respond(json_response(200, {{"status", "alive"}})); }
 
 void api::readyz(http_request const&, http_responder respond) {
-  bool const redis_ready = store_.connection().ready();
+  bool const redis_ready = store_.ready();
   nlohmann::json body = {{"status", redis_ready ? "ready" : "unavailable"},
                          {"redis", {{"ready", redis_ready}}},
                          {"channels", nlohmann::json::object()}};
-  for (auto const& name : switches_->channels()) body["channels"][name] = switches_->enabled(name) ? "enabled" : "disabled";
+  for (auto const& name : switches_->channels()) {
+    body["channels"][name] = switches_->enabled(name) ? "enabled" : "disabled";
+    // A channel that is down leaves Balie ready: the other channels still work. No reasons here (public).
+    if (auto const h = health_->get(name)) body["health"][name] = h->health.state;
+  }
   // Polled sources (IMAP mailboxes): up, degraded or down; one being down leaves Balie ready.
   for (auto const& [source, state] : metrics_.health()) body["sources"][source] = state;
   // No error text: /readyz is public, and Redis errors name hosts and paths. The log has them.

@@ -5,6 +5,7 @@
 
 #include "channels/ids.hpp"
 #include "channels/inbound_sink.hpp"
+#include "channels/reply_check.hpp"
 #include "channels/time_format.hpp"
 #include "gateway/config.hpp"
 #include "gateway/route.hpp"
@@ -25,6 +26,7 @@ using namespace server;
 
 class live_updates;
 class switchboard;
+class health_board;
 
 /// What the API works with, owned by the daemon.
 struct api_services {
@@ -42,6 +44,8 @@ struct api_services {
   failed_logins& logins;
   /// The channels' routes (resident and provider endpoints), served alongside the API's own.
   std::vector<http_route> channel_routes;
+  std::shared_ptr<health_board const> health;  ///< each channel's health, recorded by the daemon
+  channels::reply_checks replies;  ///< who checks a staff reply, per channel (gateway/channel_registry.cpp)
 };
 
 class api {
@@ -55,6 +59,8 @@ public:
   http_response transport_error(unsigned status, std::string type, std::string detail) const;
 
   void set_config(std::shared_ptr<config const>);
+  /// The reply checks again, built from a reloaded configuration.
+  void set_reply_checks(channels::reply_checks);
   void set_tokens(std::shared_ptr<token_store const>);
 
   /// Every route served (CORS preflights aside), for the OpenAPI completeness test.
@@ -118,6 +124,8 @@ private:
   offload_fn offload_;
   std::shared_ptr<switchboard> switches_;
   failed_logins& logins_;
+  std::shared_ptr<health_board const> health_;
+  channels::reply_checks replies_;  // under mutex_
   std::vector<route_entry> table_;  ///< the API's routes and the channels', fixed at construction
   void off_strand(std::function<void()> work) { offload_ ? offload_(std::move(work)) : work(); }
 };

@@ -2,18 +2,14 @@
 // current inbox must be on the token), then runs one atomic script that
 // checks the case's state, acts, writes the live-update event and the audit
 // line; a refusal changes nothing. A reply is checked before it is queued:
-// the address must be one the resident gave, an SMS must fit the segment
-// limit and its number must not have opted out, an email address must be
-// one SMTP can carry.
+// the address must be one the resident gave, and the channel that carries
+// it checks the rest (channels/reply_check.hpp).
 #include "gateway/api.hpp"
 
-#include "channels/addresses.hpp"
-#include "channels/sms_segments.hpp"
 #include "gateway/switchboard.hpp"
 #include "channels/text.hpp"
 #include "server/problem.hpp"
 #include "gateway/staff_views.hpp"
-#include "queue/keys.hpp"
 
 namespace balie::gateway {
 using namespace server;
@@ -70,14 +66,12 @@ std::optional<std::string> clean_text(std::string const& raw, std::string& reaso
 void api::with_case_access(principal const& me, std::string const& case_id, http_responder& respond,
                            std::function<void(std::string, http_responder)> then) {
   if (!is_case_id(case_id)) return respond(problem(404, "not-found", "There is no case with this id."));
-  store_.connection().execute({"HGET", queue::keys::case_hash(case_id), "inbox"},
-                              [me, respond, then = std::move(then)](boost::system::error_code ec, queue::redis_reply r) {
-                                if (ec) return respond(store_unavailable());
-                                if (r.type != queue::redis_reply::kind::string)
-                                  return respond(problem(404, "not-found", "There is no case with this id."));
-                                if (!me.may_see(r.str)) return respond(problem(403, "forbidden", "You have no access to this case."));
-                                then(r.str, respond);
-                              });
+  store_.case_inbox(case_id, [me, respond, then = std::move(then)](boost::system::error_code ec, std::string const& inbox) {
+    if (ec) return respond(store_unavailable());
+    if (inbox.empty()) return respond(problem(404, "not-found", "There is no case with this id."));
+    if (!me.may_see(inbox)) return respond(problem(403, "forbidden", "You have no access to this case."));
+    then(inbox, respond);
+  });
 }
 
 void api::answer_action(queue::action_result const& r, std::string const& case_id, http_responder respond) {
@@ -177,17 +171,6 @@ void api::post_reply(http_request const& req, principal const& me, std::string c
         auto const param = want_address.empty() ? "channel" : "address";
         return respond(invalid_request("Answer on a channel and address the resident gave.", {{param, "not an address of this resident"}}));
       }
-      if (to->channel == channel::sms) {
-        auto const size = sms_segments(text);
-        if (size.segments > static_cast<std::size_t>(cfg->staff.sms_max_segments))
-          return respond(invalid_request("The text is too long for an SMS.",
-                                       {{"text", "needs " + std::to_string(size.segments) + " SMS parts; at most " +
-                                                     std::to_string(cfg->staff.sms_max_segments) + " are allowed"}}));
-        if (!is_e164(to->address)) return respond(invalid_request("The phone number cannot receive SMS.", {{"address", "not a valid mobile number"}}));
-      }
-      if (to->channel == channel::email && !is_valid_email_address(to->address))
-        return respond(invalid_request("The email address is not valid.", {{"address", "not a valid email address"}}));
-
       auto const send = [this, me, case_id, cfg, c, to = *to, text, inbox, respond]() {
         auto const now = clock_();
         auto const field = [&c](char const* k) {
@@ -233,15 +216,18 @@ void api::post_reply(http_request const& req, principal const& me, std::string c
           respond(json_response(202, {{"message", message}}));
         });
       };
-      if (to->channel != channel::sms) return send();
-      store_.connection().execute({"SISMEMBER", std::string(queue::keys::sms_opt_out), to->address},
-                                  [this, send, respond](boost::system::error_code ec, queue::redis_reply r) {
-                                    if (ec) return respond(store_unavailable());
-                                    if (r.integer == 1)
-                                      return respond(invalid_request("This resident asked not to get SMS messages. Choose another channel.",
-                                                                   {{"address", "opted out of SMS"}}));
-                                    off_strand(send);
-                                  });
+      // The channel that carries the reply checks it (gateway/channel_registry.cpp); one without a check takes it.
+      auto const check = [this, name = std::string(to_string(to->channel))]() -> std::shared_ptr<channels::reply_check const> {
+        std::lock_guard lock(mutex_);
+        auto it = replies_.find(name);
+        return it == replies_.end() ? nullptr : it->second;
+      }();
+      if (!check) return send();
+      check->validate_reply({to->address, text}, [this, send, respond](boost::system::error_code ec, std::optional<channels::reply_refusal> no) {
+        if (ec) return respond(store_unavailable());
+        if (no) return respond(invalid_request(no->title, {{no->field, no->reason}}));
+        off_strand(send);
+      });
     });
   });
 }

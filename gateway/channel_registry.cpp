@@ -2,6 +2,7 @@
 
 #include "channels/email/email_channel.hpp"
 #include "channels/phone/phone_channel.hpp"
+#include "channels/sms/sms_channel.hpp"
 #include "channels/webchat/webchat_channel.hpp"
 
 namespace balie::gateway {
@@ -21,6 +22,13 @@ std::vector<channel_slot> register_builtin_channels(config const& c, channels::c
   out.push_back(slot<channels::phone::phone_channel>(c, s, &config::phone));
   if (!c.email.domain.empty()) out.push_back(slot<email::email_channel>(c, s, &config::email));  // email needs its section
   out.push_back(slot<webchat::webchat_channel>(c, s, &config::webchat));
+  return out;
+}
+
+channels::reply_checks builtin_reply_checks(std::vector<channel_slot> const& slots, config const& c, channels::channel_services& s) {
+  channels::reply_checks out;
+  for (auto const& slot : slots) out.emplace(slot.module->name(), slot.module);
+  out.try_emplace("sms", std::make_shared<sms::sms_reply_check>(c.staff.sms_max_segments, queue::sms_opt_outs(s.redis)));
   return out;
 }
 

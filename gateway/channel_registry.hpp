@@ -25,4 +25,8 @@ struct channel_slot {
 /// The channels this configuration runs, in a fixed order (phone, email, webchat).
 std::vector<channel_slot> register_builtin_channels(config const&, channels::channel_services&);
 
+/// Who checks a staff reply, per channel name: each running module, and the SMS
+/// check (staff answer callers by SMS before the SMS channel runs here).
+channels::reply_checks builtin_reply_checks(std::vector<channel_slot> const&, config const&, channels::channel_services&);
+
 } // namespace balie::gateway

@@ -10,6 +10,7 @@
 
 #include "gateway/api.hpp"
 #include "gateway/channel_registry.hpp"
+#include "gateway/health_board.hpp"
 #include "gateway/intake.hpp"
 #include "gateway/live_updates.hpp"
 #include "gateway/sd_notify.hpp"
@@ -37,6 +38,8 @@ namespace {
 constexpr auto drain_check_interval = std::chrono::milliseconds(5);
 /// Extra time for sessions to write their last answers after the drain.
 constexpr auto close_grace = std::chrono::seconds(2);
+/// How often each channel is asked how it is doing: a state change shows within a second.
+constexpr auto health_check_interval = std::chrono::seconds(1);
 /// Expired claims released per sweep; more wait for the next one.
 constexpr std::size_t claim_sweep_batch = 200;
 /// Runs `f`. An exception that escapes it is a defect: logged and counted,
@@ -68,6 +71,8 @@ struct daemon::parts {
   asio::signal_set signals{ioc, SIGINT, SIGTERM, SIGHUP};
   asio::steady_timer drain_timer{ioc};
   asio::steady_timer claim_timer{ioc};
+  asio::steady_timer health_timer{ioc};
+  std::shared_ptr<health_board> health = std::make_shared<health_board>();
   metrics stats;
   failed_logins logins;
   id_source ids;
@@ -153,7 +158,8 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
   });
   p.http_api = std::make_unique<api>(std::make_shared<config const>(config_), p.tokens,
                                      api_services{*p.in, *p.store, *p.workflow, p.live, p.stats, system_now, p.ids, offload, p.switches,
-                                                  p.logins, std::move(channel_routes)});
+                                                  p.logins, std::move(channel_routes), p.health,
+                                                  builtin_reply_checks(p.channels, config_, *p.services)});
   http_limits limits{config_.http.max_header_bytes, config_.http.max_body_bytes, config_.http.read_timeout,
                      config_.http.idle_timeout, config_.http.max_connections};
   limits.max_connections_per_address = config_.http.max_connections_per_address;
@@ -194,6 +200,7 @@ int daemon::run() {
   p.switches->start();
   p.feed->start();  // after everyone registered for its start
   expire_claims();
+  watch_health();
 
   wait_for_signal();
   sd_notify("READY=1");
@@ -261,6 +268,7 @@ void daemon::shutdown_step() {
     boost::system::error_code ignored;
     p.signals.cancel(ignored);
     p.claim_timer.cancel();
+    p.health_timer.cancel();
     // Posted after each Redis stop on its strand: every connection is closed
     // (its pending commands failed and their handlers gone) before the loop ends.
     auto left = std::make_shared<std::atomic<std::size_t>>(p.connections.size());
@@ -291,6 +299,27 @@ void daemon::expire_claims() {
       if (!ec && r.detail != "0") log::info("claims.expired", {{"count", r.detail}});
       expire_claims();
     });
+  });
+}
+
+/// Asks every channel how it is doing, once a second; a change is recorded,
+/// logged (`channel.health`) and shown in /metrics (`balie_channel_up`).
+void daemon::watch_health() {
+  auto& p = *parts_;
+  if (p.stopping) return;
+  auto const now = format_rfc3339(system_now());
+  for (auto const& c : p.channels) {
+    auto const name = std::string(c.module->name());
+    auto const h = c.module->health();
+    auto const was = p.health->record(name, h, now);
+    if (!was) continue;
+    p.stats.set_channel_up(name, h.state == "up" || h.state == "degraded");
+    log::write(h.state == "up" ? log_level::info : log_level::warn, "channel.health_changed",
+               {{"channel", name}, {"state", h.state}, {"was", *was}, {"reason", h.reason}});
+  }
+  p.health_timer.expires_after(health_check_interval);
+  p.health_timer.async_wait([this](boost::system::error_code ec) {
+    if (!ec) watch_health();
   });
 }
 
@@ -325,6 +354,7 @@ void daemon::reload() {
     }
     if (fresh.web_root != config_.web_root) log::info("reload.web");
     for (auto const& c : p.channels) c.reconfigure(fresh);
+    p.http_api->set_reply_checks(builtin_reply_checks(p.channels, fresh, *p.services));
     if (fresh.log_level != config_.log_level) {
       log::set_level(fresh.log_level);
       log::info("reload.log_level", {{"level", fresh.log_level}});

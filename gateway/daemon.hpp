@@ -28,6 +28,7 @@ private:
   void shutdown_step();
   void reload();
   void expire_claims();
+  void watch_health();
 
   config config_;
   std::unique_ptr<parts> parts_;

@@ -16,7 +16,7 @@ constexpr std::size_t max_replay = 1000;
 
 struct live_updates::client {
   live_filter filter;
-  std::shared_ptr<http_stream> stream;
+  std::optional<event_stream> stream;  ///< set once the head is written
   std::mutex mutex;
   bool replaying = false;
   std::vector<queue::live_event> held;  ///< live events that arrived during the replay
@@ -37,16 +37,16 @@ struct live_updates::client {
   void send(queue::live_event const& e) {  // mutex held
     if (!open || !newer(e.id) || !wants(e)) return;
     cursor = e.id;
-    open = stream->push(sse_frame(e));
+    open = stream->send(e.field("type"), event_data(e), e.id);
   }
 };
 
 bool is_stream_id(std::string_view s) { return queue::parse_stream_id(s).has_value(); }
 
-std::string sse_frame(queue::live_event const& e) {
+std::string event_data(queue::live_event const& e) {
   nlohmann::json data = nlohmann::json::object();
   for (auto const& [k, v] : e.fields) data[k] = v;
-  return "id: " + e.id + "\nevent: " + e.field("type") + "\ndata: " + data.dump() + "\n\n";
+  return data.dump();
 }
 
 live_updates::live_updates(boost::asio::any_io_executor ex, std::shared_ptr<queue::event_feed> feed)
@@ -98,20 +98,16 @@ std::size_t live_updates::clients() const {
 }
 
 http_response live_updates::open(live_filter filter) {
-  http_response r;
-  r.content_type = "text/event-stream; charset=utf-8";
-  r.headers.emplace_back("X-Accel-Buffering", "no");  // reverse proxies must not hold events back
-  r.on_stream = [self = shared_from_this(), filter = std::move(filter)](std::shared_ptr<http_stream> stream) mutable {
+  return event_stream_response([self = shared_from_this(), filter = std::move(filter)](event_stream stream) mutable {
     auto c = std::make_shared<client>();
     c->filter = std::move(filter);
     c->stream = std::move(stream);
     self->attach(std::move(c));
-  };
-  return r;
+  });
 }
 
 void live_updates::attach(std::shared_ptr<client> c) {
-  if (!c->stream->push("retry: 3000\n: connected\n\n")) return;
+  if (!c->stream->open()) return;
   {
     std::lock_guard lock(mutex_);
     if (stopped_) return c->stream->close();
@@ -141,7 +137,7 @@ void live_updates::catch_up(std::shared_ptr<client> c) {
   }
   feed_->replay(after, max_replay, [c](boost::system::error_code ec, std::vector<queue::live_event> missed, bool complete) {
     std::lock_guard lock(c->mutex);
-    if (ec || !complete) c->open = c->stream->push("event: reload\ndata: {}\n\n");
+    if (ec || !complete) c->open = c->stream->send("reload", "{}");
     else
       for (auto const& e : missed) c->send(e);
     for (auto const& e : c->held) c->send(e);
@@ -185,7 +181,7 @@ void live_updates::ping() {
     if (stopped_) return;
     std::erase_if(clients_, [](std::shared_ptr<client> const& c) {
       std::lock_guard l(c->mutex);
-      c->open = c->open && c->stream->push(": ping\n\n");
+      c->open = c->open && c->stream->ping();
       return !c->open;
     });
   }

@@ -9,6 +9,7 @@
 // held and sent in order, and when the feed's read loop (re)starts every
 // client catches up from the last event it got, so none falls in a gap.
 
+#include "server/event_stream.hpp"
 #include "server/http_server.hpp"
 #include "gateway/tokens.hpp"
 #include "queue/event_feed.hpp"
@@ -54,8 +55,8 @@ private:
   bool stopped_ = false;
 };
 
-/// One event in SSE wire format.
-std::string sse_frame(queue::live_event const&);
+/// An event's fields as the JSON of its `data:` line (ids and kinds, never contents).
+std::string event_data(queue::live_event const&);
 
 /// A stream id as Redis writes it (`<ms>-<seq>`), the only Last-Event-ID accepted.
 /// A Redis stream id `<ms>-<seq>` (queue/stream_id.hpp); never throws.

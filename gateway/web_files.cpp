@@ -14,7 +14,7 @@ constexpr std::string_view page_policy =
     "frame-src 'none'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 /// No single web file is larger; a bigger one is a mistake, not a page.
 constexpr std::uintmax_t max_file_bytes = 4 << 20;
-constexpr std::string_view sections[] = {"/inbox/", "/chat/", "/vendor/"};
+constexpr std::string_view sections[] = {"/inbox/", "/admin/", "/chat/", "/vendor/"};
 
 std::string_view content_type(std::filesystem::path const& p) {
   auto const ext = p.extension().string();
@@ -42,14 +42,14 @@ http_response not_found() { return problem(404, "not-found", "There is nothing a
 } // namespace
 
 bool is_web_path(std::string_view path) {
-  if (path == "/inbox" || path == "/chat") return true;
+  if (path == "/inbox" || path == "/admin" || path == "/chat") return true;
   for (auto s : sections)
     if (path.substr(0, s.size()) == s) return true;
   return false;
 }
 
 http_response serve_web_file(std::filesystem::path const& root, std::string_view path) {
-  if (path == "/inbox" || path == "/chat") {
+  if (path == "/inbox" || path == "/admin" || path == "/chat") {
     http_response r;
     r.status = 301;
     r.content_type = "text/plain; charset=utf-8";

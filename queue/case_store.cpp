@@ -16,7 +16,7 @@ namespace balie::queue {
 namespace {
 
 lua_script const& enqueue_script() {
-  static lua_script const s(std::string("#!lua\n") + std::string(lua_prelude) + R"lua(
+  static lua_script const s(std::string("#!lua\n") + lua_prelude() + R"lua(
 -- ARGV: 1 dedup key, 2 dedup ttl (s), 3 message JSON, 4 message id, 5 case id, 6 reference,
 --       7 inbox of a new case, 8 channel, 9 received (ms), 10 subject, 11 may create (1/0),
 --       12 priority, 13 resident name, 14 chat conversation ('' = none), 15 chat text, 16 chat time,
@@ -43,7 +43,7 @@ local new = redis.call('EXISTS', case) == 0
 local inbox, reference = ARGV[7], ARGV[6]
 if new then
   if ARGV[11] ~= '1' then return {-2, 'no such case'} end
-  if redis.call('EXISTS', 'balie:ref:' .. reference) == 1 then return {-1, 'reference taken'} end
+  if redis.call('EXISTS', refkey(reference)) == 1 then return {-1, 'reference taken'} end
 else
   inbox, reference = redis.call('HGET', case, 'inbox'), redis.call('HGET', case, 'reference')
 end
@@ -68,7 +68,7 @@ if ARGV[14] ~= '' then
 end
 redis.call('SET', ARGV[1], ARGV[4] .. ' ' .. case_id .. ' ' .. reference .. ' ' .. inbox .. ' ' .. seq, 'EX', ARGV[2])
 if new then
-  redis.call('SET', 'balie:ref:' .. reference, case_id)
+  redis.call('SET', refkey(reference), case_id)
   redis.call('HSET', case, 'state', 'open', 'inbox', inbox, 'reference', reference, 'channel', ARGV[8],
              'created_at', ARGV[9], 'subject', ARGV[10], 'priority', ARGV[12], 'resident_name', ARGV[13])
   if linked ~= '' then redis.call('HSET', case, 'linked_case', linked) end
@@ -95,7 +95,7 @@ redis.call('HSET', case, 'waiting', redis.call('SCARD', ckey(case_id, ':pending'
 redis.call('ZADD', ikey(inbox, ':open'), ARGV[9], case_id)
 touch(case_id, inbox, ARGV[9])
 redis.call('ZADD', ikey(inbox, ':unanswered'), 'NX', ARGV[9], case_id)
-redis.call('SADD', 'balie:inboxes', inbox)
+redis.call('SADD', INBOXES, inbox)
 event('message.created', case_id, inbox, 'message_id', ARGV[4])
 if seq > 0 then event('chat.message', case_id, inbox, 'conversation_id', ARGV[14], 'seq', seq) end
 return {1, id, inbox, reference, seq, case_id, linked}
@@ -104,7 +104,7 @@ return {1, id, inbox, reference, seq, case_id, linked}
 }
 
 lua_script const& list_script() {
-  static lua_script const s(std::string("#!lua flags=no-writes\n") + std::string(lua_prelude) + R"lua(
+  static lua_script const s(std::string("#!lua flags=no-writes\n") + lua_prelude() + R"lua(
 -- ARGV: 1 inbox, 2 index (open|cases), 3 cursor score (or +inf), 4 cursor case id (or ''),
 --       5 limit, 6 state, 7 channel, 8 priority ('' = any), 9 scan bound
 local index = ikey(ARGV[1], ':' .. ARGV[2])
@@ -252,6 +252,14 @@ void case_store::list_cases(std::string const& inbox, case_filter const& filter,
                       done({}, std::move(cases), r.elements[1].str);
                     });
 }
+
+void case_store::case_inbox(std::string const& case_id, std::function<void(boost::system::error_code, std::string)> done) {
+  redis_->execute({"HGET", keys::case_hash(case_id), "inbox"}, [done = std::move(done)](boost::system::error_code ec, redis_reply r) {
+    done(ec, !ec && r.type == redis_reply::kind::string ? r.str : std::string{});
+  });
+}
+
+bool case_store::ready() const { return redis_->ready(); }
 
 void case_store::read_summary(std::string const& case_id, std::function<void(boost::system::error_code, case_summary)> done) {
   redis_->execute({"HGETALL", keys::case_hash(case_id)}, [case_id, done = std::move(done)](boost::system::error_code ec, redis_reply r) {

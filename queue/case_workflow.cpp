@@ -20,7 +20,7 @@ end
 )lua";
 
 lua_script script(std::string_view body) {
-  return lua_script(std::string("#!lua\n") + std::string(lua_prelude) + std::string(checked_inbox) + std::string(body));
+  return lua_script(std::string("#!lua\n") + lua_prelude() + std::string(checked_inbox) + std::string(body));
 }
 
 // ARGV: 1 case, 2 actor, 3 now, 4 ttl ms
@@ -34,7 +34,7 @@ if claimed_by_other(c, actor, now) then return {-3, c.assignee} end
 move_pending(id, c.inbox, consumer_of(actor))
 local expires = now + tonumber(ARGV[4])
 redis.call('HSET', ckey(id), 'state', 'claimed', 'assignee', actor, 'claim_expires_at', expires)
-redis.call('ZADD', 'balie:claims', expires, id)
+redis.call('ZADD', CLAIMS, expires, id)
 if c.state ~= 'claimed' or c.assignee ~= actor then event('case.claimed', id, c.inbox) end
 audit(actor, 'case.claim', id, now)
 return {1, ''}
@@ -47,7 +47,7 @@ local function unclaim(id, c)
   move_pending(id, c.inbox, UNASSIGNED)
   redis.call('HSET', ckey(id), 'state', 'open')
   redis.call('HDEL', ckey(id), 'assignee', 'claim_expires_at')
-  redis.call('ZREM', 'balie:claims', id)
+  redis.call('ZREM', CLAIMS, id)
 end
 )lua";
 
@@ -68,7 +68,7 @@ return {1, ''}
 // ARGV: 1 now, 2 limit
 lua_script const expire_script = script(std::string(unclaim) + R"lua(
 local now = tonumber(ARGV[1])
-local due = redis.call('ZRANGEBYSCORE', 'balie:claims', '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
+local due = redis.call('ZRANGEBYSCORE', CLAIMS, '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
 local n = 0
 for _, id in ipairs(due) do
   local c = load_case(id)
@@ -78,7 +78,7 @@ for _, id in ipairs(due) do
     audit('balied', 'case.claim_expired', id, now, 'assignee', c.assignee)
     n = n + 1
   else
-    redis.call('ZREM', 'balie:claims', id)
+    redis.call('ZREM', CLAIMS, id)
   end
 end
 return {1, tostring(n)}
@@ -115,8 +115,8 @@ redis.call('ZADD', ikey(target, ':open'), now, id)
 if oldest and #moved > 0 then redis.call('ZADD', ikey(target, ':unanswered'), oldest, id) end
 redis.call('HSET', ckey(id), 'inbox', target, 'state', 'open', 'updated_at', now)
 redis.call('HDEL', ckey(id), 'assignee', 'claim_expires_at')
-redis.call('ZREM', 'balie:claims', id)
-redis.call('SADD', 'balie:inboxes', target)
+redis.call('ZREM', CLAIMS, id)
+redis.call('SADD', INBOXES, target)
 event('case.transferred', id, c.inbox, 'to_inbox', target)
 event('case.transferred', id, target, 'from_inbox', c.inbox)
 audit(actor, 'case.transfer', id, now, 'from_inbox', c.inbox, 'to_inbox', target)
@@ -133,7 +133,7 @@ if c.state == 'closed' then return {-2, ''} end
 if claimed_by_other(c, actor, now) then return {-3, c.assignee} end
 ack_pending(id, c.inbox)
 redis.call('ZREM', ikey(c.inbox, ':open'), id)
-redis.call('ZREM', 'balie:claims', id)
+redis.call('ZREM', CLAIMS, id)
 redis.call('HSET', ckey(id), 'state', 'closed', 'closed_at', now)
 redis.call('HDEL', ckey(id), 'assignee', 'claim_expires_at')
 expire_conversation(id, keep)
@@ -183,14 +183,14 @@ if c.state == 'closed' then return {-2, ''} end
 if claimed_by_other(c, actor, now) then return {-3, c.assignee} end
 redis.call('XADD', ckey(id, ':messages'), '*', 'msg', ARGV[7])
 redis.call('HSET', ckey(id, ':delivery'), ARGV[5], ARGV[8])
-local out = 'balie:out:{' .. ARGV[6] .. '}'
-ensure_group(out, 'senders')
+local out = outkey(ARGV[6])
+ensure_group(out, SENDERS)
 local out_id = redis.call('XADD', out, '*', 'case_id', id, 'message_id', ARGV[5], 'msg', ARGV[7])
 -- Answered: the case's waiting messages are acknowledged; the replier holds the claim.
 ack_pending(id, c.inbox)
 local expires = now + tonumber(ARGV[4])
 redis.call('HSET', ckey(id), 'state', 'claimed', 'assignee', actor, 'claim_expires_at', expires)
-redis.call('ZADD', 'balie:claims', expires, id)
+redis.call('ZADD', CLAIMS, expires, id)
 redis.call('HINCRBY', ckey(id), 'messages', 1)
 touch(id, c.inbox, now)
 if c.state ~= 'claimed' or c.assignee ~= actor then event('case.claimed', id, c.inbox) end
@@ -227,8 +227,8 @@ if sent == 1 then redis.call('EXPIRE', ARGV[6], ARGV[8]) end
 if sent > tonumber(ARGV[7]) then return {-8, ''} end
 redis.call('XADD', ckey(id, ':messages'), '*', 'msg', ARGV[4])
 redis.call('HSET', ckey(id, ':delivery'), ARGV[2], ARGV[5])
-local out = 'balie:out:{' .. ARGV[3] .. '}'
-ensure_group(out, 'senders')
+local out = outkey(ARGV[3])
+ensure_group(out, SENDERS)
 local out_id = redis.call('XADD', out, '*', 'case_id', id, 'message_id', ARGV[2], 'msg', ARGV[4])
 redis.call('HINCRBY', ckey(id), 'messages', 1)
 event('message.created', id, c.inbox, 'message_id', ARGV[2], 'direction', 'outbound')

@@ -1,19 +1,20 @@
 #include "queue/chat_store.hpp"
 
 #include "queue/case_store.hpp"
+#include "queue/keys.hpp"
 #include "queue/lua_prelude.hpp"
 
 namespace balie::queue {
 namespace {
 
-std::string session_key(std::string const& token_hash) { return "balie:chat:session:" + token_hash; }
-std::string conversation_key(std::string const& id) { return "balie:chat:{" + id + "}"; }
+std::string session_key(std::string const& token_hash) { return keys::chat_session(token_hash); }
+std::string conversation_key(std::string const& id) { return keys::chat_conversation(id); }
 std::string log_key(std::string const& id) { return conversation_key(id) + ":log"; }
 
 // ARGV: 1 conversation, 2 case id, 3 message id, 4 text, 5 at (RFC 3339)
-lua_script const append_staff_script(std::string("#!lua\n") + std::string(lua_prelude) + R"lua(
+lua_script const append_staff_script(std::string("#!lua\n") + lua_prelude() + R"lua(
 local SENT_MARK_TTL = 30 * 24 * 3600  -- longer than any redelivery of an outbound entry
-local conv = 'balie:chat:{' .. ARGV[1] .. '}'
+local conv = chatkey(ARGV[1])
 local mark = conv .. ':sent:' .. ARGV[3]
 local prior = redis.call('GET', mark)
 if prior then return {1, tonumber(prior)} end
@@ -28,8 +29,8 @@ return {1, seq}
 // Extends a session only while it exists and has not ended, in one step: a
 // message after the end must not bring back a half-built session.
 // ARGV: 1 token hash, 2 now (ms), 3 new end (ms), 4 ttl (s). Returns 1 or 0.
-lua_script const extend_session_script(R"lua(#!lua
-local key = 'balie:chat:session:' .. ARGV[1]
+lua_script const extend_session_script(std::string("#!lua\n") + lua_prelude() + R"lua(
+local key = sessionkey(ARGV[1])
 local ends = tonumber(redis.call('HGET', key, 'expires_at') or '')
 if not ends or ends <= tonumber(ARGV[2]) then return 0 end
 redis.call('HSET', key, 'expires_at', ARGV[3])

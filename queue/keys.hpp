@@ -1,8 +1,8 @@
 #pragma once
 // Balie's Redis key layout (the part other tools may read; see README.md).
 // Keys of one case share the `{case_id}` hash tag, keys of one inbox the
-// `{inbox}` tag, keys of one outbound channel the `{channel}` tag. The Lua
-// scripts (lua_prelude.hpp) spell the same names.
+// `{inbox}` tag, keys of one outbound channel the `{channel}` tag. This is the
+// one place the names are spelled: the Lua prelude (lua_prelude.cpp) derives its own from these.
 
 #include "channels/text.hpp"
 
@@ -33,8 +33,13 @@ inline std::string email_token(std::string_view token) { return "balie:email:tok
 inline std::string email_message(std::string_view message_id) { return "balie:email:msgid:" + sha256_hex(message_id); }
 /// The loop guard: automatic mails sent to one address in the current period.
 inline std::string email_automatic(std::string_view address) { return "balie:email:auto:" + sha256_hex(address); }
+/// A web-chat conversation (hash; its log adds ":log") and a chat session by its token's hash.
+inline std::string chat_conversation(std::string_view id) { return "balie:chat:{" + std::string(id) + "}"; }
+inline std::string chat_session(std::string_view token_hash) { return "balie:chat:session:" + std::string(token_hash); }
 inline std::string reference(std::string_view ref) { return "balie:ref:" + std::string(ref); }
 inline constexpr std::string_view inboxes = "balie:inboxes";
+/// Claimed cases by the time their claim expires.
+inline constexpr std::string_view claims = "balie:claims";
 inline constexpr std::string_view audit = "balie:audit";
 inline constexpr std::string_view events = "balie:events";
 /// Each channel's switch (JSON per field), the one source of truth for every instance.

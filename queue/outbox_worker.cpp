@@ -133,6 +133,7 @@ void outbox_worker::settle(outbox_entry const& e, delivery_outcome o, std::funct
   auto const now = std::chrono::steady_clock::now();
   switch (o.outcome) {
   case delivery_outcome::kind::done:
+    log_("sent", e, e.attempts + 1, "");
     // Not acknowledged (Redis failed just now): the entry comes again, and the channel's own
     // record of the delivery keeps it from going out twice.
     return group_.ack({e.id}, [self = shared_from_this(), id = e.id, next = std::move(next)](boost::system::error_code, long long) {

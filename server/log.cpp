@@ -2,6 +2,7 @@
 
 #include "channels/time_format.hpp"
 #include "server/log_mask.hpp"
+#include "server/metrics.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -56,8 +57,12 @@ void log::write(log_level l, std::string_view event, std::initializer_list<log_f
   std::fflush(stdout);
 }
 
-outbox_log_fn outbox_log(std::string channel) {
-  return [channel = std::move(channel)](std::string_view what, outbox_entry const& e, int attempt, std::string_view detail) {
+outbox_log_fn outbox_log(std::string channel, metrics* stats) {
+  return [channel = std::move(channel), stats](std::string_view what, outbox_entry const& e, int attempt, std::string_view detail) {
+    if (what == "sent") {  // the channel logs its own delivery; here it is counted
+      if (stats) stats->sent(channel);
+      return;
+    }
     log::warn(channel + "." + std::string(what), {{"case_id", e.case_id},
                                                   {"message_id", e.message_id},
                                                   {"attempt", std::to_string(attempt)},

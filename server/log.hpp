@@ -14,6 +14,8 @@
 
 namespace balie::server {
 
+class metrics;
+
 enum class log_level { debug, info, warn, error };
 
 struct log_field {
@@ -35,7 +37,8 @@ public:
   static void error(std::string_view e, std::initializer_list<log_field> f = {}) { write(log_level::error, e, f); }
 };
 
-/// An outbox worker's events as `<channel>.send_deferred` and `<channel>.dead_letter` warnings.
-outbox_log_fn outbox_log(std::string channel);
+/// An outbox worker's events as `<channel>.send_deferred` and `<channel>.dead_letter` warnings;
+/// each delivered reply (`sent`) counted in `stats` when given.
+outbox_log_fn outbox_log(std::string channel, metrics* stats = nullptr);
 
 } // namespace balie::server

@@ -53,6 +53,32 @@ void metrics::set_channel_enabled(std::string const& channel, bool enabled) {
   channel_enabled_[channel] = enabled;
 }
 
+void metrics::set_channel_up(std::string const& channel, bool up) {
+  std::lock_guard lock(mutex_);
+  channel_up_[channel] = up;
+}
+
+void metrics::sent(std::string_view channel) {
+  std::lock_guard lock(mutex_);
+  auto it = sent_.find(channel);
+  if (it == sent_.end()) it = sent_.emplace(std::string(channel), 0).first;
+  ++it->second;
+}
+
+std::uint64_t metrics::received_total(std::string_view channel) const {
+  std::lock_guard lock(mutex_);
+  std::uint64_t n = 0;
+  for (auto const& [k, v] : received_)
+    if (std::get<0>(k) == channel) n += v;
+  return n;
+}
+
+std::uint64_t metrics::sent_total(std::string_view channel) const {
+  std::lock_guard lock(mutex_);
+  auto it = sent_.find(channel);
+  return it == sent_.end() ? 0 : it->second;
+}
+
 std::string metrics::render() const {
   std::ostringstream out;
   std::lock_guard lock(mutex_);
@@ -71,6 +97,11 @@ std::string metrics::render() const {
   out << "# HELP balie_channel_enabled Channels switched on (1) or off (0) by admins, as this instance applies it.\n"
          "# TYPE balie_channel_enabled gauge\n";
   for (auto const& [channel, on] : channel_enabled_) out << "balie_channel_enabled{channel=\"" << channel << "\"} " << (on ? 1 : 0) << '\n';
+  out << "# HELP balie_channel_up Channels working (1: up or degraded) or not (0: down, bad credentials), as their module reports.\n"
+         "# TYPE balie_channel_up gauge\n";
+  for (auto const& [channel, up] : channel_up_) out << "balie_channel_up{channel=\"" << channel << "\"} " << (up ? 1 : 0) << '\n';
+  out << "# HELP balie_replies_sent_total Replies a channel's sender delivered.\n# TYPE balie_replies_sent_total counter\n";
+  for (auto const& [channel, n] : sent_) out << "balie_replies_sent_total{channel=\"" << channel << "\"} " << n << '\n';
   family("balie_messages_duplicated_total", "Redeliveries recognised by their dedup key.", duplicated_, false);
   family("balie_messages_rejected_total", "Input refused as invalid, per reason.", rejected_, true);
   family("balie_enqueue_failures_total", "Messages not made durable (sender told to retry).", failed_, false);

@@ -29,6 +29,13 @@ public:
   std::map<std::string, std::string> health() const;
   /// A channel's switch as this instance applies it.
   void set_channel_enabled(std::string const& channel, bool enabled);
+  /// A channel's health: up (up or degraded) or not (down, bad-credentials).
+  void set_channel_up(std::string const& channel, bool up);
+  /// A reply the channel's sender delivered.
+  void sent(std::string_view channel);
+  /// This instance's counts since start: messages taken in, replies delivered.
+  std::uint64_t received_total(std::string_view channel) const;
+  std::uint64_t sent_total(std::string_view channel) const;
   std::string render() const;
 
 private:
@@ -42,7 +49,8 @@ private:
   double latency_sum_ = 0;
   std::function<std::uint64_t()> reconnects_;
   std::map<std::string, std::string> health_;
-  std::map<std::string, bool> channel_enabled_;
+  std::map<std::string, bool> channel_enabled_, channel_up_;
+  std::map<std::string, std::uint64_t, std::less<>> sent_;
   std::map<std::string, std::uint64_t, std::less<>> exceptions_;
 };
 

@@ -1,5 +1,6 @@
 #include "channels/email/email_channel.hpp"
 
+#include "channels/addresses.hpp"
 #include "channels/email/email_intake.hpp"
 #include "channels/email/email_sender.hpp"
 #include "channels/email/imap_poller.hpp"
@@ -18,7 +19,7 @@ email_channel::email_channel(email_config settings, channels::channel_services& 
   if (!c.smtp_url.empty() || !c.imap.empty()) curl_global_init(CURL_GLOBAL_DEFAULT);
   // The sender blocks on its outbox: a connection of its own.
   if (!c.smtp_url.empty())
-    sender_ = std::make_shared<email_sender>(c, s.outbox, s.own_connection("email"), s.store, s.workflow, s.clock);
+    sender_ = std::make_shared<email_sender>(c, s.outbox, s.own_connection("email"), s.store, queue::email_threads(*s.redis), s.workflow, s.clock, send_with_curl, &s.stats);
   for (auto const& mailbox : c.imap) imap_.push_back(std::make_shared<imap_poller>(s.ioc.get_executor(), mailbox, intake_, *s.redis, s.stats));
 }
 
@@ -52,6 +53,41 @@ void email_channel::stop() {
 }
 
 std::size_t email_channel::connections() const { return lmtp_ ? lmtp_->connections() : 0; }
+
+// Mail comes in through LMTP and the IMAP mailboxes, replies leave through the
+// relay. A login refused anywhere needs an operator: bad-credentials. Every way
+// in down: down. Some part down or failing: degraded.
+channels::channel_health email_channel::health() const {
+  std::string reasons;
+  auto const add = [&reasons](std::string const& part, std::string const& why) {
+    reasons += (reasons.empty() ? "" : "; ") + part + (why.empty() ? "" : ": " + why);
+  };
+  bool credentials = false;
+  std::size_t ways_in = lmtp_ ? 1 : 0, ways_in_down = 0;
+  for (auto const& poller : imap_) {
+    ++ways_in;
+    auto const [state, why] = poller->state();
+    if (state == "up" || state == "unknown") continue;
+    credentials = credentials || state == "bad-credentials";
+    if (state != "degraded") ++ways_in_down;
+    add(poller->source() + " " + state, why);
+  }
+  if (sender_) {
+    auto const relay = sender_->relay();
+    if (relay.first == smtp_result::relay_state::bad_credentials) credentials = true;
+    if (relay.first != smtp_result::relay_state::answered) add("smtp relay", relay.second);
+  }
+  if (credentials) return {"bad-credentials", reasons};
+  if (ways_in > 0 && ways_in_down == ways_in) return {"down", reasons};
+  if (!reasons.empty()) return {"degraded", reasons};
+  return {};
+}
+
+void email_channel::validate_reply(channels::reply_draft const& d, channels::reply_verdict done) const {
+  if (!is_valid_email_address(d.address))
+    return done({}, channels::reply_refusal{"The email address is not valid.", "address", "not a valid email address"});
+  done({}, std::nullopt);
+}
 
 void email_channel::set_enabled(bool on, channels::channel_notice const&) {
   intake_->set_enabled(on);

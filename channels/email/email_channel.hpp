@@ -26,7 +26,10 @@ public:
   void stop_accepting() override;
   void stop() override;
   std::size_t connections() const override;
+  channels::channel_health health() const override;
   void set_enabled(bool on, channels::channel_notice const&) override;
+  /// An address SMTP can carry.
+  void validate_reply(channels::reply_draft const&, channels::reply_verdict done) const override;
   /// Everything but `enabled` is read at start-up: a changed section is logged as needing a restart.
   /// Returns the section as the channel now runs it.
   email_config reconfigure(email_config const&);

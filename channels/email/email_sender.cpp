@@ -95,6 +95,10 @@ smtp_result send_with_curl(email_config const& cfg, std::string const& envelope_
   if (rc == CURLE_OK) return {smtp_result::kind::sent, "accepted by the relay"};
   auto detail = std::string(curl_easy_strerror(rc)) + (error[0] ? std::string(": ") + error : "");
   if (code > 0) detail = "relay answered " + std::to_string(code) + " (" + detail + ")";
+  // Balie's own login refused: no reply can leave, whoever it is for. Not the recipient's
+  // fault, so not final for this reply: it waits until an operator fixes the credentials.
+  if (rc == CURLE_LOGIN_DENIED) return {smtp_result::kind::temporary, detail, smtp_result::relay_state::bad_credentials};
+  if (code == 0) return {smtp_result::kind::temporary, detail, smtp_result::relay_state::unreachable};
   // 5xx is final; everything else (4xx, no connection, timeouts, TLS) may pass later.
   if (code >= 500 && code < 600) return {smtp_result::kind::permanent, detail};
   return {smtp_result::kind::temporary, detail};
@@ -111,9 +115,9 @@ struct email_sender::outgoing {
 };
 
 email_sender::email_sender(email_config cfg, outbox_config outbox, std::shared_ptr<queue::redis_connection> own, queue::case_store& store,
-                           queue::case_workflow& workflow, clock_fn clock, smtp_transport transport)
-    : config_(std::move(cfg)), outbox_config_(outbox), redis_(std::move(own)), store_(store), workflow_(workflow), clock_(std::move(clock)),
-      transport_(std::move(transport)) {
+                           queue::email_threads threads, queue::case_workflow& workflow, clock_fn clock, smtp_transport transport, server::metrics* stats)
+    : config_(std::move(cfg)), outbox_config_(outbox), redis_(std::move(own)), store_(store), threads_(threads), workflow_(workflow), clock_(std::move(clock)),
+      transport_(std::move(transport)), stats_(stats) {
   identity_.domain = ascii_lower(config_.domain);
   for (auto const& [address, inbox] : config_.addresses) identity_.own_addresses.push_back(address);
   identity_.bounce_local_part = config_.bounce_local_part;
@@ -131,7 +135,7 @@ void email_sender::start() {
         if (auto self = weak.lock()) return self->deliver(e, std::move(done));
         done({delivery_outcome::kind::store_unavailable, "stopping"});
       },
-      outbox_log("email"));
+      outbox_log("email", stats_));
   {
     std::lock_guard lock(hold_mutex_);
     outbox->set_held(held_);
@@ -225,25 +229,24 @@ void email_sender::compose(std::shared_ptr<outgoing> o) {
       });
     };
     if (auto const token = field("email_token"); !token.empty()) return with_token(token);
-    // The case's first mail: its reply token is made once and kept (HSETNX), whoever sends first.
-    auto const fresh = random_token();
-    queue::run_all(self->store_.connection(),
-                   {{"HSETNX", queue::keys::case_hash(o->entry.case_id), "email_token", fresh},
-                    {"HGET", queue::keys::case_hash(o->entry.case_id), "email_token"}},
-                   [self, o, with_token](boost::system::error_code ec, std::vector<queue::redis_reply> r) {
-                     if (ec || r.size() != 2) return o->done({delivery_outcome::kind::store_unavailable, "the case store is unavailable"});
-                     auto const token = r[1].str;
-                     self->store_.connection().execute(
-                         {"SET", queue::keys::email_token(token), o->entry.case_id, "EX", std::to_string(queue::keys::thread_index_ttl.count())},
-                         [self, o, token, with_token](boost::system::error_code ec, queue::redis_reply) {
-                           if (ec) return o->done({delivery_outcome::kind::store_unavailable, "the case store is unavailable"});
-                           with_token(token);
-                         });
-                   });
+    // The case's first mail: its reply token is made once and kept, whoever sends first.
+    self->threads_.reply_token(o->entry.case_id, random_token(), [o, with_token](boost::system::error_code ec, std::string const& token) {
+      if (ec || token.empty()) return o->done({delivery_outcome::kind::store_unavailable, "the case store is unavailable"});
+      with_token(token);
+    });
   });
 }
 
+std::pair<smtp_result::relay_state, std::string> email_sender::relay() const {
+  std::lock_guard lock(relay_mutex_);
+  return relay_;
+}
+
 void email_sender::finish(std::shared_ptr<outgoing> o, smtp_result result) {
+  {
+    std::lock_guard lock(relay_mutex_);
+    relay_ = {result.relay, result.relay == smtp_result::relay_state::answered ? std::string{} : result.detail};
+  }
   if (result.outcome == smtp_result::kind::permanent) return o->done({delivery_outcome::kind::failed, result.detail});
   if (result.outcome == smtp_result::kind::temporary) return o->done({delivery_outcome::kind::retry, result.detail});
   relayed_.insert(o->entry.id);
@@ -254,10 +257,7 @@ void email_sender::record_sent(std::shared_ptr<outgoing> o) {
   // The recipient takes part in the case, and an answer to this Message-ID finds it.
   auto const self = shared_from_this();
   auto const unavailable = delivery_outcome{delivery_outcome::kind::store_unavailable, "the case store is unavailable"};
-  queue::run_all(store_.connection(),
-                 {{"SADD", queue::keys::case_participants(o->entry.case_id), ascii_lower(o->to_address)},
-                  {"SET", queue::keys::email_message(o->rfc_message_id), o->entry.case_id, "EX", std::to_string(queue::keys::thread_index_ttl.count())}},
-                 [self, o, unavailable](boost::system::error_code ec, std::vector<queue::redis_reply>) {
+  threads_.record_sent(o->entry.case_id, ascii_lower(o->to_address), o->rfc_message_id, [self, o, unavailable](boost::system::error_code ec) {
                    if (ec) return o->done(unavailable);
                    queue::delivery_update u{o->entry.case_id, o->entry.message_id, "sent", o->entry.attempts + 1, "",
                                             format_rfc3339(self->clock_())};

@@ -16,6 +16,7 @@
 #include "channels/outbox.hpp"
 #include "queue/case_store.hpp"
 #include "queue/case_workflow.hpp"
+#include "queue/email_threads.hpp"
 #include "queue/outbox_worker.hpp"
 
 #include <boost/asio/thread_pool.hpp>
@@ -25,12 +26,18 @@
 #include <set>
 #include <memory>
 
+namespace balie::server {
+class metrics;
+}
+
 namespace balie::email {
 
 /// What one SMTP transaction came to.
 struct smtp_result {
   enum class kind { sent, temporary, permanent } outcome = kind::sent;
   std::string detail;  ///< the relay's reply or the transport error, for staff and logs
+  /// How the relay itself is doing: it answered, could not be reached, or refused Balie's login.
+  enum class relay_state { answered, unreachable, bad_credentials } relay = relay_state::answered;
 };
 
 /// Sends one message through the relay (blocking; libcurl); gives up at once
@@ -42,13 +49,16 @@ smtp_result send_with_curl(email_config const&, std::string const& envelope_from
 
 class email_sender : public std::enable_shared_from_this<email_sender> {
 public:
-  email_sender(email_config, outbox_config, std::shared_ptr<queue::redis_connection> own, queue::case_store&, queue::case_workflow&, clock_fn,
-               smtp_transport = send_with_curl);
+  email_sender(email_config, outbox_config, std::shared_ptr<queue::redis_connection> own, queue::case_store&, queue::email_threads,
+               queue::case_workflow&, clock_fn,
+               smtp_transport = send_with_curl, server::metrics* stats = nullptr);
   ~email_sender();
   void start();
   void stop();
   /// Switched off: replies wait in the outbox (reported `held`) until it is on again. From any thread.
   void set_held(bool);
+  /// The relay as the last transfer found it, and why; from any thread.
+  std::pair<smtp_result::relay_state, std::string> relay() const;
 
 private:
   struct outgoing;
@@ -63,6 +73,7 @@ private:
   email::mail_identity identity_;
   std::shared_ptr<queue::redis_connection> redis_;
   queue::case_store& store_;
+  queue::email_threads threads_;  ///< on the shared connection: the own one blocks on the outbox
   queue::case_workflow& workflow_;
   clock_fn clock_;
   smtp_transport transport_;
@@ -70,8 +81,11 @@ private:
   std::set<std::string> relayed_;  ///< entries the relay accepted whose recording failed; on the worker's strand
   boost::asio::thread_pool worker_{1};
   std::atomic<bool> cancelled_{false};  ///< read by the transfer in flight
+  server::metrics* stats_;
   std::mutex hold_mutex_;  ///< set_held may come before start, from another thread
   bool held_ = false;
+  mutable std::mutex relay_mutex_;
+  std::pair<smtp_result::relay_state, std::string> relay_{smtp_result::relay_state::answered, ""};
 };
 
 } // namespace balie::email

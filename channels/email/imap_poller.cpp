@@ -42,7 +42,16 @@ void imap_poller::stop() {
   asio::post(executor_, [self = shared_from_this()] { self->timer_.cancel(); });
 }
 
+std::pair<std::string, std::string> imap_poller::state() const {
+  std::lock_guard lock(state_mutex_);
+  return shared_state_;
+}
+
 void imap_poller::health(std::string_view state, std::string const& detail) {
+  {
+    std::lock_guard lock(state_mutex_);
+    shared_state_ = {std::string(state), detail};
+  }
   if (state == state_) return;
   auto const was = std::exchange(state_, std::string(state));
   metrics_.set_health(source(), state_);
@@ -79,8 +88,9 @@ void imap_poller::check(std::shared_ptr<round_state> s) {
   auto const status = client_.status();
   if (!status) {
     auto const detail = status.error.detail;
-    return asio::post(executor_, [self = shared_from_this(), detail] {
-      self->health("down", detail);
+    auto const state = status.error.what == imap_error::kind::login ? "bad-credentials" : "down";
+    return asio::post(executor_, [self = shared_from_this(), detail, state] {
+      self->health(state, detail);
       self->end_round(false);
     });
   }

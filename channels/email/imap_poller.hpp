@@ -17,6 +17,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include <mutex>
+#include <utility>
+
 namespace balie::email {
 
 class imap_poller : public std::enable_shared_from_this<imap_poller> {
@@ -26,6 +29,10 @@ public:
   void start();
   void stop();
 
+  std::string source() const { return "imap:" + config_.name; }
+  /// The mailbox's state (unknown, up, degraded, down, bad-credentials) and why; from any thread.
+  std::pair<std::string, std::string> state() const;
+
 private:
   struct round_state;
   void round();
@@ -34,7 +41,6 @@ private:
   void delivered(std::shared_ptr<round_state>, mail_result, bool mark = true);
   void end_round(bool again);
   void health(std::string_view state, std::string const& detail);
-  std::string source() const { return "imap:" + config_.name; }
 
   boost::asio::any_io_executor executor_;
   imap_mailbox_config config_;
@@ -44,7 +50,9 @@ private:
   imap_client client_;  ///< used on the worker thread only
   boost::asio::steady_timer timer_;
   boost::asio::thread_pool worker_{1};
-  std::string state_ = "unknown";
+  std::string state_ = "unknown";  // on the poller's strand; copied under state_mutex_ for readers
+  mutable std::mutex state_mutex_;
+  std::pair<std::string, std::string> shared_state_{"unknown", ""};
   std::atomic<bool> stopped_{false};
 };
 

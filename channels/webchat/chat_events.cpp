@@ -2,6 +2,7 @@
 
 #include "channels/webchat/protocol.hpp"
 #include "channels/webchat/chat_service.hpp"
+#include "server/event_stream.hpp"
 #include "server/problem.hpp"
 
 namespace balie::webchat {
@@ -22,7 +23,7 @@ struct admission {
 class chat_event_stream : public chat_listener, public std::enable_shared_from_this<chat_event_stream> {
 public:
   chat_event_stream(std::shared_ptr<chat_service> service, queue::chat_session s, std::string token, std::int64_t after,
-                    std::shared_ptr<http_stream> out, std::shared_ptr<admission const> admitted)
+                    event_stream out, std::shared_ptr<admission const> admitted)
       : service_(std::move(service)), session_(std::move(s)), token_(std::move(token)), cursor_(after), out_(std::move(out)),
         admitted_(std::move(admitted)) {}
   ~chat_event_stream() override { service_->detach(id_); }
@@ -31,7 +32,7 @@ public:
     id_ = service_->attach(session_.conversation_id, weak_from_this());
     // The stream holds this listener alive until it ends.
     self_ = shared_from_this();
-    if (!out_->push("retry: 3000\n: connected\n\n")) return end();
+    if (!out_.open()) return end();
     wake();
   }
   void wake() override {
@@ -48,7 +49,7 @@ public:
   /// Keeps proxies from timing the stream out, and ends it once the session has
   /// ended: asked of Redis each time, since messages posted meanwhile extend it.
   void ping() override {
-    if (!out_->push(": ping\n\n")) return end();
+    if (!out_.ping()) return end();
     service_->authenticate(token_, [weak = weak_from_this()](boost::system::error_code ec, std::optional<queue::chat_session> s,
                                                             bool expired) {
       auto const self = weak.lock();
@@ -69,13 +70,12 @@ private:
                            std::lock_guard lock(self->mutex_);
                            if (!ec && entries.size() > webchat::max_replay) {
                              self->cursor_ = last;
-                             open = self->out_->push("event: resync\ndata: {}\n\n");
+                             open = self->out_.send("resync", "{}");
                            } else if (!ec) {
                              for (auto const& e : entries) {
                                if (e.seq <= self->cursor_) continue;
                                self->cursor_ = e.seq;
-                               open = open && self->out_->push("id: " + std::to_string(e.seq) + "\nevent: msg\ndata: " +
-                                                               webchat::msg_frame(e) + "\n\n");
+                               open = open && self->out_.send("msg", webchat::msg_frame(e), std::to_string(e.seq));
                                if (e.from == "staff") self->service_->delivered(self->session_.case_id, e.id);
                              }
                            }
@@ -87,7 +87,7 @@ private:
                        });
   }
   void end() {
-    out_->close();
+    out_.close();
     std::lock_guard lock(mutex_);
     self_.reset();
   }
@@ -96,7 +96,7 @@ private:
   queue::chat_session session_;
   std::string token_;
   std::int64_t cursor_;
-  std::shared_ptr<http_stream> out_;
+  event_stream out_;
   std::shared_ptr<admission const> admitted_;
   std::shared_ptr<chat_event_stream> self_;
   std::uint64_t id_ = 0;
@@ -115,14 +115,10 @@ http_response open_chat_events(std::shared_ptr<chat_service> service, queue::cha
   }
   // Not make_shared from a temporary: the temporary's destructor would release the place.
   auto admitted = std::shared_ptr<admission const>(new admission{service, std::move(address)});
-  http_response r;
-  r.content_type = "text/event-stream; charset=utf-8";
-  r.headers.emplace_back("X-Accel-Buffering", "no");
-  r.on_stream = [service = std::move(service), s = std::move(s), token = std::move(token), after_seq,
-                 admitted = std::move(admitted)](std::shared_ptr<http_stream> out) {
+  return event_stream_response([service = std::move(service), s = std::move(s), token = std::move(token), after_seq,
+                                 admitted = std::move(admitted)](event_stream out) {
     std::make_shared<chat_event_stream>(service, s, token, after_seq, std::move(out), admitted)->start();
-  };
-  return r;
+  });
 }
 
 } // namespace balie::webchat

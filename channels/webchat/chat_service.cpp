@@ -46,9 +46,9 @@ bool within_hours(std::vector<std::vector<opening_window>> const& hours, timesta
 
 chat_service::chat_service(boost::asio::any_io_executor ex, std::shared_ptr<webchat_config const> cfg, outbox_config outbox, inbound_sink& sink,
                            queue::chat_store& store, queue::case_workflow& workflow, std::shared_ptr<queue::redis_connection> sender_redis,
-                           std::shared_ptr<queue::event_feed> feed, clock_fn clock, id_source& ids)
+                           std::shared_ptr<queue::event_feed> feed, clock_fn clock, id_source& ids, server::metrics* stats)
     : executor_(ex), config_(std::move(cfg)), outbox_(outbox), sink_(sink), store_(store), workflow_(workflow), sender_redis_(std::move(sender_redis)),
-      feed_(std::move(feed)), clock_(std::move(clock)), ids_(ids), ping_timer_(ex), enabled_(config_->enabled) {}
+      feed_(std::move(feed)), clock_(std::move(clock)), ids_(ids), ping_timer_(ex), enabled_(config_->enabled), stats_(stats) {}
 
 void chat_service::set_config(std::shared_ptr<webchat_config const> c) {
   std::lock_guard lock(mutex_);
@@ -97,7 +97,7 @@ void chat_service::start() {
         if (auto self = weak.lock()) return self->deliver(e, std::move(done));
         done({delivery_outcome::kind::store_unavailable, "stopping"});
       },
-      outbox_log("webchat"));
+      outbox_log("webchat", stats_));
   {
     std::lock_guard lock(mutex_);  // set_enabled may run on a Redis strand
     sender->set_held(!enabled_);

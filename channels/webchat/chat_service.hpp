@@ -23,6 +23,10 @@
 #include <map>
 #include <mutex>
 
+namespace balie::server {
+class metrics;
+}
+
 namespace balie::webchat {
 
 class chat_listener {
@@ -48,7 +52,8 @@ struct chat_status {
 class chat_service : public std::enable_shared_from_this<chat_service> {
 public:
   chat_service(boost::asio::any_io_executor, std::shared_ptr<webchat_config const>, outbox_config, inbound_sink&, queue::chat_store&, queue::case_workflow&,
-               std::shared_ptr<queue::redis_connection> sender_redis, std::shared_ptr<queue::event_feed>, clock_fn, id_source&);
+               std::shared_ptr<queue::redis_connection> sender_redis, std::shared_ptr<queue::event_feed>, clock_fn, id_source&,
+               server::metrics* stats = nullptr);
 
   void start();
   void stop();
@@ -125,6 +130,7 @@ private:
   std::atomic<bool> stopped_{false};
   std::atomic<bool> enabled_{true};  // written under mutex_, read from every strand
   std::string switch_notice_nl_, switch_notice_en_;  // under mutex_
+  server::metrics* stats_;
   std::uint64_t next_listener_ = 1;
   std::multimap<std::string, std::pair<std::uint64_t, std::weak_ptr<chat_listener>>> listeners_;
   struct address_state {

@@ -15,7 +15,7 @@ webchat_channel::webchat_channel(webchat_config settings, channels::channel_serv
     : store_(std::make_unique<queue::chat_store>(s.redis)), stats_(s.stats) {
   // The reply sender reads the outbox with a blocking read: a connection of its own.
   chat_ = std::make_shared<chat_service>(s.ioc.get_executor(), std::make_shared<webchat_config const>(std::move(settings)), s.outbox,
-                                         s.sink, *store_, s.workflow, s.own_connection("webchat"), s.feed, s.clock, s.ids);
+                                         s.sink, *store_, s.workflow, s.own_connection("webchat"), s.feed, s.clock, s.ids, &s.stats);
   routes_ = std::make_unique<chat_routes>(chat_, s.sink, s.logins, s.offload, s.clock, s.ids);
 }
 

@@ -83,10 +83,17 @@ TEST_CASE("a switched-off phone channel still takes transcripts of calls that ha
   CHECK(now["reason"] == "Storing bij de telefooncentrale");
   CHECK(now["notice"]["nl"] == "Bellen kan even niet. Mail of chat met ons.");
   CHECK(now["changed_by"] == "demo-admin");
+  // Switched off is not broken: its health is its own, and it counts what it took in.
+  CHECK(now["health"]["state"] == "up");
+  CHECK(now["health"]["since"].is_string());
+  CHECK(now["counters"]["in"] == 2);
+  CHECK(now["counters"]["out"] == 0);
+  CHECK(json::parse(http_call(s.port(), "GET", "/readyz").body)["health"]["phone"] == "up");
   CHECK(json::parse(http_call(s.port(), "GET", "/readyz").body)["channels"]["phone"] == "disabled");
   auto const metrics = http_call(s.port(), "GET", "/metrics").body;
   CHECK(metrics.find("balie_channel_enabled{channel=\"phone\"} 0\n") != std::string::npos);
   CHECK(metrics.find("balie_channel_enabled{channel=\"webchat\"} 1\n") != std::string::npos);
+  CHECK(metrics.find("balie_channel_up{channel=\"phone\"} 1\n") != std::string::npos);
 
   auto history = json::parse(http_call(s.port(), "GET", "/api/v1/channels/phone/history", as(admin_token)).body);
   REQUIRE(history["unavailable"].size() == 1);
@@ -211,5 +218,9 @@ TEST_CASE("while web chat is off, residents see the admin's notice and staff rep
   CHECK(eventually([&] { return delivery() == "sent"; }));
   auto const history = json::parse(http_call(s.port(), "GET", "/api/v1/chat/history", chat).body);
   CHECK(history["messages"].back()["text"] == "We komen morgen.");
+  auto const counted = channel(s.port(), "webchat")["counters"];
+  CHECK(counted["in"] == 1);
+  CHECK(counted["out"] == 1);
+  CHECK(http_call(s.port(), "GET", "/metrics").body.find("balie_replies_sent_total{channel=\"webchat\"} 1\n") != std::string::npos);
   CHECK(json::parse(http_call(s.port(), "GET", "/api/v1/cases/" + case_id, as(staff_token)).body)["reply_options"][0]["enabled"] == true);
 }

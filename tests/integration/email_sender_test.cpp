@@ -2,11 +2,13 @@
 // that answers what each test scripts (sent, a temporary or a permanent
 // failure): retries with backoff until sent, a permanent failure as `failed`
 // with a dead letter, the attempt limit, a mail that cannot be composed, and
-// one failing reply never holding up the next. What reached the "relay" is
+// one failing reply never holding up the next, and the relay's state
+// (answered, unreachable, refusing Balie's login) for the channel's health. What reached the "relay" is
 // checked as the relay would see it: envelope sender, recipient, bytes.
 #include "channels/email/email_sender.hpp"
 #include "queue/case_workflow.hpp"
 #include "queue/keys.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/queue_stack.hpp"
 
 #include <doctest/doctest.h>
@@ -75,7 +77,7 @@ struct sender_stack {
     cfg.smtp_retry_initial = retry_initial;
     cfg.max_send_attempts = max_attempts;
     auto own = queue::redis_connection::create(st.h->ioc.get_executor(), options_for(st.server), [](std::string_view, std::string_view) {});
-    sender = std::make_shared<email::email_sender>(cfg, outbox_config{}, own, *st.store, flow, system_now, relay.transport());
+    sender = std::make_shared<email::email_sender>(cfg, outbox_config{}, own, *st.store, queue::email_threads(*st.h->redis), flow, system_now, relay.transport());
     sender->start();
   }
   ~sender_stack() { sender->stop(); }
@@ -208,6 +210,24 @@ TEST_CASE("after max_attempts temporary failures the mail is failed; meanwhile o
   std::lock_guard lock(s.relay.mutex);
   REQUIRE(s.relay.calls.size() == 3);
   CHECK(s.relay.calls[1].recipient == "klaar@burger.test");  // between the stuck mail's two attempts
+}
+
+TEST_CASE("a relay that refuses Balie's login makes the relay bad-credentials; the reply waits and leaves once the login works") {
+  sender_stack s(8, std::chrono::seconds(3));  // a backoff long enough to see the state in between
+  CHECK(s.sender->relay().first == smtp_result::relay_state::answered);
+  auto const case_id = s.email_case("jan@burger.test");
+  s.relay.script["jan@burger.test"] = {
+      {smtp_result::kind::temporary, "relay answered 535 (Login denied)", smtp_result::relay_state::bad_credentials}};
+  auto const id = s.queue_mail(case_id, "jan@burger.test");
+  // Not the resident's fault: the reply is not failed but waits for the operator's fix.
+  REQUIRE(eventually([&] { return s.delivery(case_id, id).value("attempts", 0) == 1; }));
+  CHECK(s.delivery(case_id, id)["status"] == "queued");
+  auto const [state, why] = s.sender->relay();
+  CHECK(state == smtp_result::relay_state::bad_credentials);
+  CHECK(why == "relay answered 535 (Login denied)");
+  s.wait_status(case_id, id, "sent");
+  CHECK(s.sender->relay().first == smtp_result::relay_state::answered);
+  CHECK(s.sender->relay().second.empty());
 }
 
 TEST_CASE("a mail that cannot be composed safely is failed without reaching the relay") {

@@ -9,6 +9,7 @@
 #include "channels/text.hpp"
 #include "queue/keys.hpp"
 #include "tests/support/balied_process.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/fixtures.hpp"
 #include "tests/support/mail_servers.hpp"
@@ -358,10 +359,22 @@ TEST_CASE("IMAP: a UIDVALIDITY change neither loses nor duplicates mail; a serve
   CHECK(health("down"));
   auto ready = json::parse(http_call(s.port(), "GET", "/readyz").body);
   CHECK(ready["sources"]["imap:gemeente"] == "down");
+  // The channel as a whole: LMTP still takes mail in, so email is degraded, not down; admins see why.
+  auto const email_health = [&] {
+    auto const list = json::parse(http_call(s.port(), "GET", "/api/v1/channels", {{"Authorization", "Bearer admin-demo-token"}}).body);
+    for (auto const& c : list["channels"])
+      if (c["name"] == "email") return c["health"];
+    return json{};
+  };
+  CHECK(eventually([&] { return email_health()["state"] == "degraded"; }));
+  CHECK(email_health()["reason"].get<std::string>().find("imap:gemeente down") != std::string::npos);
+  CHECK(s.balied->wait_for_event("channel.health_changed", 4));  // phone, email and web chat at start, then email degraded
+  CHECK(json::parse(http_call(s.port(), "GET", "/readyz").body)["health"]["email"] == "degraded");
   dovecot.start();
   REQUIRE(s.balied->wait_for_event("channel.health", 3));
   ready = json::parse(http_call(s.port(), "GET", "/readyz").body);
   CHECK(ready["sources"]["imap:gemeente"] == "up");
+  CHECK(eventually([&] { return email_health()["state"] == "up"; }));
 
   // A restart continues at the cursor: with all mail still in the INBOX, none of it is fetched again.
   s.balied.reset();

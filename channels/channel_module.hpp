@@ -45,6 +45,8 @@ class failed_logins;
 
 namespace balie::channels {
 
+class resident_texts;
+
 /// What balied gives every channel: the intake, the stores, the clock.
 struct channel_services {
   boost::asio::io_context& ioc;
@@ -64,6 +66,8 @@ struct channel_services {
   clock_fn clock;
   id_source& ids;
   outbox_config outbox;
+  /// What Balie writes to residents by itself; null when no configured channel does.
+  std::shared_ptr<resident_texts const> texts;
 };
 
 /// What residents are told while a channel is off, as the admin who switched it wrote it.

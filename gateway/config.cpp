@@ -123,6 +123,14 @@ config load_config(fs::path const& file, std::optional<fs::path> data_dir_overri
     c.outbox.takeover_after = r.millis("takeover_after_ms", c.outbox.takeover_after, 100, 24 * 3600 * 1000);
     c.outbox.block = r.millis("block_ms", c.outbox.block, 10, 60'000);
   });
+  c.texts_dir = base / "texts";
+  root.object("texts", false, [&](object_reader& r) {
+    auto const dir = fs::path(r.text("dir", "texts"));
+    c.texts_dir = dir.is_relative() ? base / dir : dir;
+  });
+  if (c.email.enabled || !c.email.domain.empty()) {
+    c.texts = std::make_shared<channels::resident_texts const>(channels::resident_texts::load(c.texts_dir));  // names the file
+  }
   root.object("web", false, [&](object_reader& r) {
     auto const web = fs::path(r.text("root", "", true));
     c.web_root = web.is_relative() ? base / web : web;

@@ -6,6 +6,7 @@
 #include "channels/config_reader.hpp"
 #include "channels/email/settings.hpp"
 #include "channels/outbox.hpp"
+#include "channels/resident_texts.hpp"
 #include "channels/phone/settings.hpp"
 #include "channels/webchat/settings.hpp"
 #include "queue/redis_options.hpp"
@@ -13,6 +14,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -64,6 +66,10 @@ struct config {
   staff_config staff;
   outbox_config outbox;
   std::filesystem::path web_root;  ///< the staff page and widget files; empty: not served
+  /// What Balie writes to residents by itself (config/texts/{nl,en}.json); read when a channel
+  /// that writes by itself is configured (email: acknowledgements), else empty.
+  std::filesystem::path texts_dir;
+  std::shared_ptr<channels::resident_texts const> texts;
   std::chrono::seconds dedup_ttl{30 * 24 * 3600};  ///< longer than any provider's redelivery window
 };
 

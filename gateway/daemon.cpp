@@ -141,7 +141,7 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
   };
   p.services = std::make_unique<channels::channel_services>(channels::channel_services{
       p.ioc, p.file_work.get_executor(), *p.in, p.redis, *p.store, *p.workflow, p.feed, own_connection, p.stats, p.logins, offload,
-      system_now, p.ids, config_.outbox});
+      system_now, p.ids, config_.outbox, config_.texts});
   p.channels = register_builtin_channels(config_, *p.services);
 
   std::vector<std::pair<std::string, bool>> seeds;

@@ -57,8 +57,9 @@ void switchboard::apply(std::map<std::string, queue::channel_switch> stored) {
     }
   }
   for (auto const& c : changed) {
-    log::info("channel.applied", {{"channel", c.first}, {"enabled", c.second.enabled ? "true" : "false"}});
     for (auto const& l : listeners_) l(c.first, c.second);
+    // Logged once every listener has it: a reader of the log may rely on the switch being in force.
+    log::info("channel.applied", {{"channel", c.first}, {"enabled", c.second.enabled ? "true" : "false"}});
   }
 }
 

@@ -27,24 +27,11 @@ struct email_intake::job {
 
 namespace {
 
-/// The acknowledgement goes to a From address anyone can forge, so it carries
-/// nothing the sender wrote: no display name (a phishing line there would be
-/// mailed by the municipality), no link, only Balie's own text and reference.
-std::string acknowledgement_text(case_message const& m) {
-  return "Beste inwoner,\n\n"
-         "Wij hebben uw e-mail ontvangen. Dank u wel.\n"
-         "Uw bericht heeft het nummer " + m.reference + ". Noem dit nummer als u ons belt of mailt.\n"
-         "Een medewerker leest uw bericht en antwoordt zo snel mogelijk.\n\n"
-         "Dit bericht is automatisch verstuurd. U kunt gewoon op deze e-mail antwoorden.\n\n"
-         "Met vriendelijke groet,\n"
-         "De gemeente";
-}
-
 } // namespace
 
 email_intake::email_intake(asio::any_io_executor ex, email_config cfg, inbound_sink& sink, queue::case_workflow& workflow,
-                           clock_fn clock, id_source& ids)
-    : executor_(std::move(ex)), config_(std::move(cfg)), sink_(sink), workflow_(workflow), clock_(std::move(clock)), ids_(ids),
+                           std::shared_ptr<channels::resident_texts const> texts, clock_fn clock, id_source& ids)
+    : executor_(std::move(ex)), config_(std::move(cfg)), texts_(std::move(texts)), sink_(sink), workflow_(workflow), clock_(std::move(clock)), ids_(ids),
       enabled_(config_.enabled) {
   identity_.domain = ascii_lower(config_.domain);
   for (auto const& [address, inbox] : config_.addresses) identity_.own_addresses.push_back(address);
@@ -154,9 +141,13 @@ void email_intake::acknowledge(std::shared_ptr<job> j, submit_result const& stor
   m.provider_message_id = m.id;
   m.occurred_at = m.received_at = now;
   m.resident = in.resident;
-  m.resident.name.reset();  // see acknowledgement_text
-  m.subject = "Wij hebben uw bericht ontvangen [" + stored.reference + "]";
-  m.text = acknowledgement_text(m);
+  // The acknowledgement goes to a From address anyone can forge, so it carries
+  // nothing the sender wrote: no display name (a phishing line there would be
+  // mailed by the municipality), no link, only Balie's own text and reference.
+  m.resident.name.reset();
+  auto const language = in.resident.language == "eng" ? "en" : "nl";  // ISO 639-3 in the case-message
+  m.subject = texts_->text("email.acknowledgement.subject", language, {{"reference", stored.reference}});
+  m.text = texts_->text("email.acknowledgement.text", language, {{"reference", stored.reference}});
   m.auto_generated = true;
   m.in_reply_to = in.id;
   m.routing = routing_info{stored.inbox, priority::normal, std::nullopt, "acknowledgement"};

@@ -12,6 +12,7 @@
 #include "channels/inbound_sink.hpp"
 #include "channels/time_format.hpp"
 #include "channels/email/settings.hpp"
+#include "channels/resident_texts.hpp"
 #include "queue/case_workflow.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -32,7 +33,8 @@ struct mail_result {
 
 class email_intake : public std::enable_shared_from_this<email_intake> {
 public:
-  email_intake(boost::asio::any_io_executor, email_config, inbound_sink&, queue::case_workflow&, clock_fn, id_source&);
+  email_intake(boost::asio::any_io_executor, email_config, inbound_sink&, queue::case_workflow&, std::shared_ptr<channels::resident_texts const>,
+               clock_fn, id_source&);
   ~email_intake();
 
   /// `inbox` empty: the inbox of the first recipient Balie knows, else routing decides.
@@ -58,6 +60,7 @@ private:
 
   boost::asio::any_io_executor executor_;
   email_config config_;
+  std::shared_ptr<channels::resident_texts const> texts_;  ///< the acknowledgement's words
   email::mail_identity identity_;
   inbound_sink& sink_;
   queue::case_workflow& workflow_;

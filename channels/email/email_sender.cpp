@@ -115,8 +115,9 @@ struct email_sender::outgoing {
 };
 
 email_sender::email_sender(email_config cfg, outbox_config outbox, std::shared_ptr<queue::redis_connection> own, queue::case_store& store,
-                           queue::email_threads threads, queue::case_workflow& workflow, clock_fn clock, smtp_transport transport, server::metrics* stats)
-    : config_(std::move(cfg)), outbox_config_(outbox), redis_(std::move(own)), store_(store), threads_(threads), workflow_(workflow), clock_(std::move(clock)),
+                           queue::email_threads threads, queue::case_workflow& workflow,
+                           std::shared_ptr<channels::resident_texts const> texts, clock_fn clock, smtp_transport transport, server::metrics* stats)
+    : config_(std::move(cfg)), outbox_config_(outbox), redis_(std::move(own)), store_(store), threads_(threads), workflow_(workflow), texts_(std::move(texts)), clock_(std::move(clock)),
       transport_(std::move(transport)), stats_(stats) {
   identity_.domain = ascii_lower(config_.domain);
   for (auto const& [address, inbox] : config_.addresses) identity_.own_addresses.push_back(address);
@@ -208,7 +209,7 @@ void email_sender::compose(std::shared_ptr<outgoing> o) {
       m.to_name = one_line(m.to_name);
       m.reply_to = email::reply_address(token, self->identity_);
       auto subject = o->msg.value("subject", "");
-      if (subject.empty()) subject = case_subject.empty() ? "Uw bericht aan de gemeente" : "Re: " + case_subject;
+      if (subject.empty()) subject = case_subject.empty() ? self->texts_->text("email.reply.subject") : "Re: " + case_subject;
       if (!reference.empty() && subject.find(reference) == std::string::npos) subject += " [" + reference + "]";
       m.subject = one_line(subject);  // subjects come from residents' mail: a line break must not become a header
       o->rfc_message_id = email::outbound_message_id(o->entry.case_id, o->entry.message_id, self->identity_.domain);

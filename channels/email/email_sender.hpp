@@ -14,6 +14,7 @@
 #include "channels/time_format.hpp"
 #include "channels/email/settings.hpp"
 #include "channels/outbox.hpp"
+#include "channels/resident_texts.hpp"
 #include "queue/case_store.hpp"
 #include "queue/case_workflow.hpp"
 #include "queue/email_threads.hpp"
@@ -50,7 +51,7 @@ smtp_result send_with_curl(email_config const&, std::string const& envelope_from
 class email_sender : public std::enable_shared_from_this<email_sender> {
 public:
   email_sender(email_config, outbox_config, std::shared_ptr<queue::redis_connection> own, queue::case_store&, queue::email_threads,
-               queue::case_workflow&, clock_fn,
+               queue::case_workflow&, std::shared_ptr<channels::resident_texts const>, clock_fn,
                smtp_transport = send_with_curl, server::metrics* stats = nullptr);
   ~email_sender();
   void start();
@@ -75,6 +76,7 @@ private:
   queue::case_store& store_;
   queue::email_threads threads_;  ///< on the shared connection: the own one blocks on the outbox
   queue::case_workflow& workflow_;
+  std::shared_ptr<channels::resident_texts const> texts_;  ///< the subject of a reply to a case without one
   clock_fn clock_;
   smtp_transport transport_;
   std::shared_ptr<queue::outbox_worker> outbox_;

@@ -35,6 +35,9 @@ bool digits(std::string_view s, std::int64_t& out) {
   return std::from_chars(s.data(), s.data() + s.size(), out).ec == std::errc{};
 }
 
+/// No call lasts this long; a cue time past it is refused.
+constexpr std::int64_t max_vtt_hours = 1000;
+
 /// `[hh:]mm:ss.ttt` → milliseconds.
 std::optional<std::int64_t> parse_vtt_time(std::string_view s) {
   auto const dot = s.rfind('.');
@@ -52,7 +55,8 @@ std::optional<std::int64_t> parse_vtt_time(std::string_view s) {
     ++n;
     hms = colon == std::string_view::npos ? std::string_view{} : hms.substr(0, colon);
   }
-  if (n < 2 || parts[0] > 59 || parts[1] > 59) return std::nullopt;
+  // Hours are unbounded in WebVTT; beyond max_vtt_hours a cue time is a mistake (and would overflow).
+  if (n < 2 || parts[0] > 59 || parts[1] > 59 || parts[2] > max_vtt_hours) return std::nullopt;
   return ((parts[2] * 60 + parts[1]) * 60 + parts[0]) * 1000 + ms;
 }
 

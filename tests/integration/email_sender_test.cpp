@@ -77,7 +77,9 @@ struct sender_stack {
     cfg.smtp_retry_initial = retry_initial;
     cfg.max_send_attempts = max_attempts;
     auto own = queue::redis_connection::create(st.h->ioc.get_executor(), options_for(st.server), [](std::string_view, std::string_view) {});
-    sender = std::make_shared<email::email_sender>(cfg, outbox_config{}, own, *st.store, queue::email_threads(*st.h->redis), flow, system_now, relay.transport());
+    sender = std::make_shared<email::email_sender>(cfg, outbox_config{}, own, *st.store, queue::email_threads(*st.h->redis), flow,
+                                                   std::make_shared<channels::resident_texts const>(channels::resident_texts::load(std::string(BALIE_SOURCE_DIR) + "/config/texts")),
+                                                   system_now, relay.transport());
     sender->start();
   }
   ~sender_stack() { sender->stop(); }

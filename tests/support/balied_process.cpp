@@ -17,6 +17,7 @@ nlohmann::json balied_process::base_config(std::string const& redis_socket, std:
           {"http", {{"address", "127.0.0.1"}, {"port", 0}, {"max_body_bytes", 5 * 1024 * 1024}, {"read_timeout_ms", 5000}}},
           {"redis", {{"unix_socket", redis_socket}, {"command_timeout_ms", 2000}, {"reconnect_min_ms", 20}, {"reconnect_max_ms", 200}}},
           {"auth", {{"tokens_file", std::string(BALIE_SOURCE_DIR) + "/config/dev-tokens.json"}}},
+          {"texts", {{"dir", std::string(BALIE_SOURCE_DIR) + "/config/texts"}}},
           {"inboxes", {{{"id", "algemeen"}, {"name", "Algemeen"}}, {{"id", "telefoon"}, {"name", "Telefoon"}}, {{"id", "vergunningen"}, {"name", "Vergunningen"}}}},
           {"routing", {{"default_inbox", "algemeen"}, {"channels", {{"phone", "telefoon"}}}}},
           {"channels", {{"phone", {{"enabled", true}, {"spool_dir", "spool/phone"}, {"spool_poll_ms", 50}}},

@@ -11,6 +11,7 @@ namespace {
 std::string load_error(std::string const& text) {
   balie::test::temp_dir dir;
   std::ofstream(dir.path / "c.json") << text;
+  std::filesystem::copy(std::string(BALIE_SOURCE_DIR) + "/config/texts", dir.path / "texts");  // the default: next to the file
   try {
     load_config(dir.path / "c.json");
   } catch (config_error const& e) {
@@ -155,4 +156,41 @@ TEST_CASE("the outbox section: takeover and blocking read, and a takeover that c
   CHECK(load_error(with(email + R"(, "outbox": {"takeover_after_ms": 2100, "block_ms": 200})")) ==
         "config: /outbox/takeover_after_ms: must exceed /outbox/block_ms plus /channels/email/smtp/timeout_seconds");
   CHECK(load_error(with(email + R"(, "outbox": {"takeover_after_ms": 2300, "block_ms": 200})")) == "");
+}
+
+TEST_CASE("resident texts: read from nl.json and en.json, variables filled, English falls back to Dutch, mistakes refused naming file and text") {
+  balie::test::temp_dir dir;
+  auto const write = [&](char const* file, nlohmann::json const& j) { std::ofstream(dir.path / file) << j.dump(); };
+  nlohmann::json nl = {{"email.acknowledgement.subject", "Ontvangen [{reference}]"},
+                       {"email.acknowledgement.text", "Uw nummer is {reference}. Noem {reference} als u belt."},
+                       {"email.reply.subject", "Uw bericht aan de gemeente"}};
+  write("nl.json", nl);
+  write("en.json", {{"email.acknowledgement.subject", "Received [{reference}]"}});
+  auto const t = balie::channels::resident_texts::load(dir.path);
+  CHECK(t.text("email.acknowledgement.text", "nl", {{"reference", "BL-7K3M9Q"}}) == "Uw nummer is BL-7K3M9Q. Noem BL-7K3M9Q als u belt.");
+  CHECK(t.text("email.acknowledgement.subject", "en", {{"reference", "BL-7K3M9Q"}}) == "Received [BL-7K3M9Q]");
+  CHECK(t.text("email.reply.subject", "en") == "Uw bericht aan de gemeente");  // no English text: Dutch
+
+  auto const error = [&] {
+    try {
+      balie::channels::resident_texts::load(dir.path);
+    } catch (config_error const& e) {
+      return std::string(e.what());
+    }
+    return std::string{};
+  };
+  write("en.json", {{"email.acknowledgement.subject", "Received [{referentie}]"}});
+  CHECK(error() == "config: " + (dir.path / "en.json").string() +
+                       ": email.acknowledgement.subject: unknown variable at character 10 (allowed: {reference})");
+  write("en.json", {{"email.welkom", "Hallo"}});
+  CHECK(error() == "config: " + (dir.path / "en.json").string() + ": email.welkom: unknown text");
+  std::filesystem::remove(dir.path / "en.json");  // English is optional
+  CHECK(error() == "");
+  nl.erase("email.reply.subject");
+  write("nl.json", nl);
+  CHECK(error() == "config: " + (dir.path / "nl.json").string() + ": email.reply.subject: missing");
+  std::filesystem::remove(dir.path / "nl.json");
+  CHECK(error() == "config: " + (dir.path / "nl.json").string() + ": cannot be read");
+  // The shipped files pass the same checks.
+  CHECK_NOTHROW(balie::channels::resident_texts::load(std::string(BALIE_SOURCE_DIR) + "/config/texts"));
 }

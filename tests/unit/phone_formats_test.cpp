@@ -140,6 +140,9 @@ TEST_CASE("hostile and broken transcripts get a specific rejection") {
       {transcript_format::webvtt, fixture("backwards.vtt"), with_id, 422, "timestamps-backwards"},
       {transcript_format::webvtt, "WEBVTTX\n\n00:00.000 --> 00:01.000\nhoi\n", with_id, 422, "invalid-webvtt"},
       {transcript_format::webvtt, "WEBVTT\n\n00:00.000 --> 00:61.000\nhoi\n", with_id, 422, "invalid-webvtt"},
+      // Found by the fuzzer: an hour count whose milliseconds overflow 64 bits.
+      {transcript_format::webvtt, "WEBVTT\n\n00:00.000 --> 20000000000000:00:00.005\nhoi\n", with_id, 422, "invalid-webvtt"},
+      {transcript_format::webvtt, "WEBVTT\n\n00:00.000 --> 1001:00:00.000\nhoi\n", with_id, 422, "invalid-webvtt"},
       {transcript_format::webvtt, "WEBVTT\n\n00:00.000 --> 00:01.000\nhoi\n", {}, 422, "missing-call-id"},
       {transcript_format::whisper_json, "{\"transcription\": [{\"text\": \"a\"}]}", with_id, 422, "invalid-field"},
       {transcript_format::whisper_json, "{\"result\": {}}", with_id, 422, "invalid-field"},

@@ -131,6 +131,7 @@ export async function startStack(options = {}) {
       http: { address: '127.0.0.1', port: 0, max_body_bytes: 5 * 1024 * 1024, read_timeout_ms: 5000 },
       redis: { unix_socket: socket, command_timeout_ms: 2000, reconnect_min_ms: 20, reconnect_max_ms: 200 },
       auth: { tokens_file: path.join(root, 'config', 'dev-tokens.json') },
+      texts: { dir: path.join(root, 'config', 'texts') },
       inboxes: [
         { id: 'algemeen', name: 'Algemeen' },
         { id: 'telefoon', name: 'Telefoon' },

@@ -19,7 +19,7 @@
 //   then bounces it ("status=bounced (unknown user: ...)", dsn=5.1.1); the
 //   DSN (MAIL FROM:<>, multipart/report, Final-Recipient and Status 5.1.1)
 //   goes to the envelope sender, which for @gemeente.test is Balie's LMTP.
-//   tests/integration/email_test.cpp relies on exactly this. master.cf is
+//   tests/channels/email/email_test.cpp relies on exactly this. master.cf is
 //   embedded (Debian's services, chroot off, no pipe transports) because on a
 //   "No configuration" install there may be no /etc/postfix/master.cf or
 //   main.cf; `postfix -c <dir>/etc` reads neither. The postfix command chdirs

@@ -56,6 +56,17 @@ std::vector<nlohmann::json> balied_process::log() const {
   return out;
 }
 
+bool balied_process::logged_since(std::string const& event, std::size_t& checked) const {
+  auto const fresh = process_.lines_from(checked);
+  checked += fresh.size();
+  for (auto const& line : fresh) {
+    if (line.find(event) == std::string::npos) continue;  // most lines: no parse
+    auto const j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_discarded() && j.is_object() && j.value("event", "") == event) return true;
+  }
+  return false;
+}
+
 bool balied_process::wait_for_event(std::string const& event, std::size_t count, std::chrono::seconds timeout) {
   std::size_t seen = 0;  // lines are offered in order from the first, once each
   return process_.wait_for_line(

@@ -27,6 +27,9 @@ public:
   child_process& process() { return process_; }
   /// Log lines parsed as JSON (non-JSON lines skipped).
   std::vector<nlohmann::json> log() const;
+  /// Whether `event` was logged after the first `checked` lines; moves `checked` past the lines read.
+  /// Cheap to poll in a loop (a long log is not parsed again and again).
+  bool logged_since(std::string const& event, std::size_t& checked) const;
   /// Waits until `event` has been logged `count` times since start.
   bool wait_for_event(std::string const& event, std::size_t count = 1, std::chrono::seconds timeout = std::chrono::seconds(30));
   /// Writes a new config (for SIGHUP tests).

@@ -78,6 +78,12 @@ std::vector<std::string> child_process::lines() const {
   return lines_;
 }
 
+std::vector<std::string> child_process::lines_from(std::size_t first) const {
+  std::lock_guard lock(mutex_);
+  if (first >= lines_.size()) return {};
+  return {lines_.begin() + static_cast<std::ptrdiff_t>(first), lines_.end()};
+}
+
 void child_process::send_signal(int signo) {
   if (pid_ > 0) ::kill(pid_, signo);
 }

@@ -23,6 +23,8 @@ public:
   /// Waits until a stdout line satisfies `pred` (or the process exits / the timeout passes).
   bool wait_for_line(std::function<bool(std::string const&)> pred, std::chrono::seconds timeout = std::chrono::seconds(30));
   std::vector<std::string> lines() const;
+  /// The lines after the first `first` ones: polling a growing log without copying it all each time.
+  std::vector<std::string> lines_from(std::size_t first) const;
   /// Sends a signal and waits for exit; returns the exit status (or 128+signal).
   int signal_and_wait(int signo);
   void send_signal(int signo);

@@ -9,9 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack } from './support/stack.mjs';
 import { axeViolations } from './support/axe.mjs';
-
-// Far more Tab presses than the page has controls before the target.
-const MAX_TABS = 60;
+import { tabTo, focusedId } from './support/keyboard.mjs';
 
 let stack;
 
@@ -22,20 +20,6 @@ before(async () => {
 after(async () => {
   await stack?.stop();
 });
-
-async function tabTo(page, describe, matches) {
-  for (let i = 0; i < MAX_TABS; i += 1) {
-    await page.keyboard.press('Tab');
-    const focused = await page.evaluate(() => {
-      const a = document.activeElement;
-      return { id: a?.id || '', tag: a?.tagName || '', text: (a?.textContent || '').trim() };
-    });
-    if (matches(focused)) return focused;
-  }
-  throw new Error(`could not reach ${describe} with ${MAX_TABS} Tab presses`);
-}
-
-const focusedId = (page) => page.evaluate(() => document.activeElement?.id || '');
 
 async function channels() {
   const res = await fetch(`${stack.baseUrl}/api/v1/channels`, { headers: { Authorization: 'Bearer admin-demo-token' } });

@@ -8,9 +8,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack } from './support/stack.mjs';
 import { inboundMessage } from './support/fixtures.mjs';
+import { tabTo, focusedId } from './support/keyboard.mjs';
 
-// Far more Tab presses than the page has controls before the target.
-const MAX_TABS = 80;
 // Live updates: a delivery event must reach the page within this time.
 const LIVE_TIMEOUT_MS = 10000;
 
@@ -26,21 +25,6 @@ before(async () => {
 after(async () => {
   await stack?.stop();
 });
-
-/** Presses Tab until the focused element matches, and returns its description. */
-async function tabTo(page, describe, matches) {
-  for (let i = 0; i < MAX_TABS; i += 1) {
-    await page.keyboard.press('Tab');
-    const focused = await page.evaluate(() => {
-      const a = document.activeElement;
-      return { id: a?.id || '', tag: a?.tagName || '', text: (a?.textContent || '').trim() };
-    });
-    if (matches(focused)) return focused;
-  }
-  throw new Error(`could not reach ${describe} with ${MAX_TABS} Tab presses`);
-}
-
-const focusedId = (page) => page.evaluate(() => document.activeElement?.id || '');
 
 test('keyboard only: sign in, open a new case, claim, reply, and see "In de wachtrij" then "Verstuurd" live', async () => {
   const { context, page } = await stack.newPage();

@@ -216,6 +216,7 @@ json to_json(case_message const& m) {
     if (m.routing->topic) j["routing"]["topic"] = *m.routing->topic;
   }
   if (!m.parse_warnings.empty()) j["parse_warnings"] = m.parse_warnings;
+  if (m.received_while_off) j["received_while_off"] = true;
   if (m.in_reply_to) j["in_reply_to"] = *m.in_reply_to;
   if (m.delivery) {
     j["delivery"] = {{"status", m.delivery->status},
@@ -315,6 +316,7 @@ outcome<case_message> case_message_from_json(json const& j) {
     });
   });
   m.auto_generated = r.boolean("auto_generated", false);
+  m.received_while_off = r.boolean("received_while_off", false);
   r.each("parse_warnings", [&](json const& wj, std::string const& wp) {
     if (!wj.is_string()) r.adopt(reject(422, "invalid-case-message", "A parse warning must be a string.", wp));
     else m.parse_warnings.push_back(wj.get<std::string>());

@@ -126,6 +126,9 @@ struct case_message {
   std::optional<routing_info> routing;
   classification_info classification;
   bool auto_generated = false;
+  /// Came in while an admin had the channel switched off (and the channel took it
+  /// anyway, as configured): the resident was sent the admin's notice.
+  bool received_while_off = false;
   /// What the channel found odd in the source (e.g. an email's guessed
   /// charset); codes, never contents.
   std::vector<std::string> parse_warnings;

@@ -16,6 +16,9 @@ std::map<std::string, std::set<std::string>, std::less<>> const known = {
     {"email.acknowledgement.subject", {"reference"}},
     {"email.acknowledgement.text", {"reference"}},
     {"email.reply.subject", {}},
+    {"email.switched_off.notice", {}},
+    {"email.switched_off.subject", {"reference"}},
+    {"email.switched_off.text", {"notice", "reference"}},
 };
 
 std::map<std::string, std::string, std::less<>> read_texts(std::filesystem::path const& file, bool required) {

@@ -229,7 +229,8 @@ redis.call('XADD', ckey(id, ':messages'), '*', 'msg', ARGV[4])
 redis.call('HSET', ckey(id, ':delivery'), ARGV[2], ARGV[5])
 local out = outkey(ARGV[3])
 ensure_group(out, SENDERS)
-local out_id = redis.call('XADD', out, '*', 'case_id', id, 'message_id', ARGV[2], 'msg', ARGV[4])
+-- Marked automatic: it leaves even while the channel is switched off (queue/outbox_worker.hpp).
+local out_id = redis.call('XADD', out, '*', 'case_id', id, 'message_id', ARGV[2], 'msg', ARGV[4], 'automatic', '1')
 redis.call('HINCRBY', ckey(id), 'messages', 1)
 event('message.created', id, c.inbox, 'message_id', ARGV[2], 'direction', 'outbound')
 return {1, out_id}

@@ -1,13 +1,19 @@
 #include "queue/outbox_worker.hpp"
 
+#include "channels/awaited.hpp"
 #include "queue/keys.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 
 #include <unistd.h>
 
+#include <utility>
+
 namespace balie::queue {
 namespace asio = boost::asio;
+using boost::system::error_code;
 namespace {
 
 /// Entries taken per read: a dead instance's or new ones, and own pending ones (retries).
@@ -30,14 +36,21 @@ outbox_worker::outbox_worker(std::shared_ptr<redis_connection> own, case_workflo
 
 void outbox_worker::start() {
   redis_->start();
-  asio::post(redis_->strand(), [self = shared_from_this()] { self->begin(); });
+  asio::co_spawn(redis_->strand(), run(shared_from_this()), [log = log_, channel = settings_.channel](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (std::exception const& ex) {  // never on the I/O thread: replies would stop unseen
+      log("worker_stopped", outbox_entry{}, 0, ex.what());
+    }
+  });
 }
 
 void outbox_worker::stop() {
   asio::post(redis_->strand(), [self = shared_from_this()] {
     self->stopped_ = true;
     self->timer_.cancel();
-    self->redis_->stop();
+    self->redis_->stop();  // a command in flight fails with shutting_down
   });
 }
 
@@ -45,34 +58,53 @@ void outbox_worker::set_held(bool held) {
   held_ = held;
   if (held) return;
   asio::post(redis_->strand(), [self = shared_from_this()] {
-    if (self->waiting_held_) self->timer_.cancel();  // not a backoff or pause wait: those run out by themselves
-  });
-}
-
-void outbox_worker::wait_while_held() {
-  waiting_held_ = true;
-  timer_.expires_after(settings_.block);  // a check now and then, in case a release was missed
-  timer_.async_wait([self = shared_from_this()](boost::system::error_code) {
-    self->waiting_held_ = false;
-    if (!self->stopped_) self->cycle();
+    for (auto& [id, r] : self->retries_) r.held = false;  // due with the next read of own pending entries
   });
 }
 
 // The consumer group first, and again after any failure: Redis may have been
 // unreachable, or restarted without the group.
-void outbox_worker::begin() {
-  if (stopped_) return;
-  group_.ensure([self = shared_from_this()](boost::system::error_code ec) {
-    if (ec) return self->pause();
-    self->cycle();
-  });
+asio::awaitable<void> outbox_worker::run([[maybe_unused]] std::shared_ptr<outbox_worker> self) {
+  while (!stopped_) {
+    auto [ec] = co_await awaited<error_code>([this](auto done) { group_.ensure(std::move(done)); });
+    if (!ec) ec = co_await rounds();
+    if (!stopped_) co_await wait(settings_.pause);
+  }
 }
 
-void outbox_worker::pause() {
-  timer_.expires_after(settings_.pause);
-  timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-    if (!ec && !self->stopped_) self->begin();
-  });
+asio::awaitable<error_code> outbox_worker::rounds() {
+  while (!stopped_) {
+    auto [ec, batch] = co_await next_batch();
+    if (ec) co_return ec;
+    for (auto const& e : batch) {
+      if (stopped_) break;
+      co_await handle(e);
+    }
+  }
+  co_return error_code{};
+}
+
+asio::awaitable<std::pair<error_code, std::vector<stream_entry>>> outbox_worker::next_batch() {
+  using entries = std::vector<stream_entry>;
+  auto wait = settings_.block;
+  auto [ec, taken] = co_await awaited<error_code, autoclaim_result>(
+      [this](auto done) { group_.autoclaim(consumer_, settings_.takeover_after, "0-0", claim_batch, std::move(done)); });
+  if (ec) co_return std::pair{ec, entries{}};
+  if (auto ready = due(std::move(taken.claimed), wait); !ready.empty()) co_return std::pair{ec, std::move(ready)};
+  // Reading own pending entries again also tells the group this consumer is alive. Page
+  // on while a whole page waits (held replies must not hide a due retry behind them).
+  for (std::string from = "0";;) {
+    auto [failed, pending] = co_await awaited<error_code, entries>(
+        [this, &from](auto done) { group_.read(consumer_, pending_batch, std::nullopt, from, std::move(done)); });
+    if (failed) co_return std::pair{failed, entries{}};
+    auto const full = pending.size() == pending_batch;
+    if (full) from = pending.back().id;
+    if (auto ready = due(std::move(pending), wait); !ready.empty()) co_return std::pair{ec, std::move(ready)};
+    if (!full) break;
+  }
+  auto [failed, fresh] = co_await awaited<error_code, entries>(
+      [this, wait](auto done) { group_.read(consumer_, claim_batch, wait, ">", std::move(done)); });
+  co_return std::pair{failed, std::move(fresh)};
 }
 
 std::vector<stream_entry> outbox_worker::due(std::vector<stream_entry> entries, std::chrono::milliseconds& wait) const {
@@ -80,100 +112,85 @@ std::vector<stream_entry> outbox_worker::due(std::vector<stream_entry> entries, 
   std::vector<stream_entry> out;
   for (auto& e : entries) {
     auto it = retries_.find(e.id);
-    if (it == retries_.end() || it->second.next <= now) out.push_back(std::move(e));
+    if (it == retries_.end()) out.push_back(std::move(e));
+    else if (it->second.held && held_) continue;
+    else if (it->second.next <= now) out.push_back(std::move(e));
     else wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(it->second.next - now) + std::chrono::milliseconds(1));
   }
   return out;
 }
 
-void outbox_worker::cycle() {
-  if (stopped_) return;
-  if (held_) return wait_while_held();
-  auto const self = shared_from_this();
-  group_.autoclaim(consumer_, settings_.takeover_after, "0-0", claim_batch, [self](boost::system::error_code ec, autoclaim_result taken) {
-    if (self->stopped_) return;
-    if (ec) return self->pause();
-    auto wait = self->settings_.block;
-    if (auto ready = self->due(std::move(taken.claimed), wait); !ready.empty()) return self->handle(std::move(ready), 0);
-    // Reading own pending entries again also tells the group this consumer is alive.
-    self->group_.read(self->consumer_, pending_batch, std::nullopt, "0", [self, wait](boost::system::error_code ec, std::vector<stream_entry> pending) mutable {
-      if (self->stopped_) return;
-      if (ec) return self->pause();
-      if (auto ready = self->due(std::move(pending), wait); !ready.empty()) return self->handle(std::move(ready), 0);
-      self->group_.read(self->consumer_, claim_batch, wait, ">", [self](boost::system::error_code ec, std::vector<stream_entry> fresh) {
-        if (self->stopped_) return;
-        if (ec) return self->pause();
-        self->handle(std::move(fresh), 0);
-      });
-    });
-  });
-}
-
-void outbox_worker::handle(std::vector<stream_entry> entries, std::size_t index) {
-  if (stopped_) return;
-  if (index == entries.size()) return cycle();
-  auto const& e = entries[index];
+asio::awaitable<void> outbox_worker::handle(stream_entry const& e) {
   auto const retry = retries_.find(e.id);
-  outbox_entry entry{e.id, e.field("case_id"), e.field("message_id"), e.field("msg"), retry == retries_.end() ? 0 : retry->second.attempts};
-  auto next = [self = shared_from_this(), entries = std::move(entries), index]() mutable { self->handle(std::move(entries), index + 1); };
-  if (held_) {
-    // Switched off while this batch was read: the entry stays pending (read again once on) and staff see why it waits.
-    delivery_update const u{entry.case_id, entry.message_id, "held", entry.attempts, "", format_rfc3339(clock_())};
-    return workflow_.report_delivery(u, [next = std::move(next)](boost::system::error_code, action_result) mutable { next(); });
+  outbox_entry const entry{e.id, e.field("case_id"), e.field("message_id"), e.field("msg"), retry == retries_.end() ? 0 : retry->second.attempts};
+  if (held_ && e.field("automatic") != "1") {
+    // Switched off: the reply stays pending (read again once on), and staff see why it waits.
+    auto& r = retries_[e.id];
+    r.attempts = entry.attempts;
+    if (!std::exchange(r.held, true)) co_await report(entry, "held", entry.attempts, "");
+    co_return;
   }
-  deliver_(entry, [self = shared_from_this(), entry, next = std::move(next)](delivery_outcome outcome) mutable {
-    asio::post(self->redis_->strand(), [self, entry = std::move(entry), outcome = std::move(outcome), next = std::move(next)]() mutable {
-      if (self->stopped_) return;
-      self->settle(entry, std::move(outcome), std::move(next));
-    });
-  });
+  auto [outcome] = co_await awaited<delivery_outcome>([this, &entry](auto done) { deliver_(entry, std::move(done)); });
+  if (!stopped_) co_await settle(entry, std::move(outcome));
 }
 
-void outbox_worker::settle(outbox_entry const& e, delivery_outcome o, std::function<void()> next) {
+asio::awaitable<void> outbox_worker::settle(outbox_entry const& e, delivery_outcome o) {
   auto const now = std::chrono::steady_clock::now();
   switch (o.outcome) {
   case delivery_outcome::kind::done:
     log_("sent", e, e.attempts + 1, "");
     // Not acknowledged (Redis failed just now): the entry comes again, and the channel's own
     // record of the delivery keeps it from going out twice.
-    return group_.ack({e.id}, [self = shared_from_this(), id = e.id, next = std::move(next)](boost::system::error_code, long long) {
-      self->retries_.erase(id);
-      next();
-    });
+    co_await ack(e.id);
+    co_return;
   case delivery_outcome::kind::store_unavailable:
     retries_[e.id].next = now + settings_.pause;
-    return next();
+    co_return;
   case delivery_outcome::kind::failed:
-    return give_up(e, o.detail, e.attempts + 1, std::move(next));
+    co_await give_up(e, o.detail, e.attempts + 1);
+    co_return;
   case delivery_outcome::kind::retry:
     break;
   }
   auto& r = retries_[e.id];
   r.attempts = e.attempts + 1;
-  if (settings_.max_attempts > 0 && r.attempts >= settings_.max_attempts) return give_up(e, o.detail, r.attempts, std::move(next));
+  if (settings_.max_attempts > 0 && r.attempts >= settings_.max_attempts) {
+    co_await give_up(e, o.detail, r.attempts);
+    co_return;
+  }
   r.next = now + backoff(r.attempts);
   log_("send_deferred", e, r.attempts, o.detail);
-  delivery_update const u{e.case_id, e.message_id, "queued", r.attempts, o.detail, format_rfc3339(clock_())};
-  workflow_.report_delivery(u, [next = std::move(next)](boost::system::error_code, action_result) { next(); });
+  co_await report(e, "queued", r.attempts, o.detail);
 }
 
-void outbox_worker::give_up(outbox_entry const& e, std::string const& reason, int attempts, std::function<void()> next) {
+asio::awaitable<void> outbox_worker::give_up(outbox_entry const& e, std::string const& reason, int attempts) {
   log_("dead_letter", e, attempts, reason);
-  delivery_update const u{e.case_id, e.message_id, "failed", attempts, reason, format_rfc3339(clock_())};
-  redis_->execute({"XADD", keys::dead_letters(settings_.channel), "*", "case_id", e.case_id, "message_id", e.message_id, "reason", reason,
-                   "msg", e.msg},
-                  [self = shared_from_this(), id = e.id, u, next = std::move(next)](boost::system::error_code ec, redis_reply) mutable {
-                    if (ec) {  // tried again after the pause; the reason comes again with it
-                      self->retries_[id].next = std::chrono::steady_clock::now() + self->settings_.pause;
-                      return next();
-                    }
-                    self->workflow_.report_delivery(u, [self, id, next = std::move(next)](boost::system::error_code, action_result) mutable {
-                      self->group_.ack({id}, [self, id, next = std::move(next)](boost::system::error_code, long long) {
-                        self->retries_.erase(id);
-                        next();
-                      });
-                    });
-                  });
+  auto const [ec, reply] = co_await awaited<error_code, redis_reply>([this, &e, &reason](auto done) {
+    redis_->execute({"XADD", keys::dead_letters(settings_.channel), "*", "case_id", e.case_id, "message_id", e.message_id, "reason", reason,
+                     "msg", e.msg},
+                    std::move(done));
+  });
+  if (ec) {  // tried again after the pause; the reason comes again with it
+    retries_[e.id].next = std::chrono::steady_clock::now() + settings_.pause;
+    co_return;
+  }
+  co_await report(e, "failed", attempts, reason);
+  co_await ack(e.id);
+}
+
+asio::awaitable<void> outbox_worker::report(outbox_entry const& e, std::string status, int attempts, std::string error) {
+  delivery_update const u{e.case_id, e.message_id, std::move(status), attempts, std::move(error), format_rfc3339(clock_())};
+  co_await awaited<error_code, action_result>([this, &u](auto done) { workflow_.report_delivery(u, std::move(done)); });
+}
+
+asio::awaitable<void> outbox_worker::ack(std::string const& id) {
+  co_await awaited<error_code, long long>([this, &id](auto done) { group_.ack({id}, std::move(done)); });
+  retries_.erase(id);
+}
+
+asio::awaitable<void> outbox_worker::wait(std::chrono::milliseconds d) {
+  timer_.expires_after(d);
+  co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
 }
 
 /// Doubling from the first wait up to the maximum, then somewhere between half and all of it.

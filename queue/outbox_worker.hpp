@@ -10,14 +10,18 @@
 // `queued` with the attempt and reason; after the last attempt, or at once
 // for `failed`, the entry becomes a dead letter, is reported `failed` and is
 // acknowledged. Nothing is acknowledged before it is delivered or given up.
-// Runs on its own connection's strand: a blocking read needs a connection of
-// its own.
+// While the channel is switched off, staff replies are held (reported `held`,
+// left pending, delivered once it is on again) and automatic messages — the
+// notice to a resident who wrote while it was off, an acknowledgement — still
+// leave: they answer something Balie accepted. One coroutine on its own
+// connection's strand: a blocking read needs a connection of its own.
 
 #include "channels/outbox.hpp"
 #include "channels/time_format.hpp"
 #include "queue/case_workflow.hpp"
 #include "queue/stream_group.hpp"
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
@@ -42,8 +46,8 @@ public:
   outbox_worker(std::shared_ptr<redis_connection> own, case_workflow&, outbox_settings, clock_fn, deliver_fn, outbox_log_fn);
   void start();
   void stop();
-  /// While held (the channel is switched off) nothing is delivered: replies stay
-  /// in the outbox, and one that was being read is reported `held`. From any thread.
+  /// While held (the channel is switched off) staff replies stay in the outbox,
+  /// reported `held`; automatic messages still leave. From any thread.
   void set_held(bool);
   /// `<channel>:<host>:<pid>`: whose pending entries these are, in XPENDING.
   std::string const& consumer() const { return consumer_; }
@@ -52,17 +56,21 @@ private:
   struct retry_state {
     int attempts = 0;
     std::chrono::steady_clock::time_point next;
+    bool held = false;  ///< a staff reply read while switched off: waits for the switch, reported once
   };
-  void begin();
-  void cycle();
-  void pause();
-  /// Held: waits for set_held(false) without reading the outbox.
-  void wait_while_held();
-  /// The entries not waiting out a backoff; `wait` shrinks to the nearest retry.
+  boost::asio::awaitable<void> run(std::shared_ptr<outbox_worker> self);
+  /// Rounds until Redis fails (the error) or the worker stops.
+  boost::asio::awaitable<boost::system::error_code> rounds();
+  /// Taken over, else own pending ones due again, else new ones (blocking).
+  boost::asio::awaitable<std::pair<boost::system::error_code, std::vector<stream_entry>>> next_batch();
+  /// The entries not waiting out a backoff or the switch; `wait` shrinks to the nearest retry.
   std::vector<stream_entry> due(std::vector<stream_entry>, std::chrono::milliseconds& wait) const;
-  void handle(std::vector<stream_entry>, std::size_t index);
-  void settle(outbox_entry const&, delivery_outcome, std::function<void()> next);
-  void give_up(outbox_entry const&, std::string const& reason, int attempts, std::function<void()> next);
+  boost::asio::awaitable<void> handle(stream_entry const&);
+  boost::asio::awaitable<void> settle(outbox_entry const&, delivery_outcome);
+  boost::asio::awaitable<void> give_up(outbox_entry const&, std::string const& reason, int attempts);
+  boost::asio::awaitable<void> report(outbox_entry const&, std::string status, int attempts, std::string error);
+  boost::asio::awaitable<void> ack(std::string const& id);
+  boost::asio::awaitable<void> wait(std::chrono::milliseconds);
   std::chrono::milliseconds backoff(int attempts);
 
   std::shared_ptr<redis_connection> redis_;
@@ -77,7 +85,6 @@ private:
   std::map<std::string, retry_state> retries_;  ///< own pending entries that failed for now, by stream id
   std::minstd_rand jitter_{std::random_device{}()};
   bool stopped_ = false;  ///< on the strand only
-  bool waiting_held_ = false;  ///< on the strand only: the timer waits for the hold to end
   std::atomic<bool> held_{false};
 };
 

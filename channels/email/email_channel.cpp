@@ -75,8 +75,8 @@ channels::channel_health email_channel::health() const {
   }
   if (sender_) {
     auto const relay = sender_->relay();
-    if (relay.first == smtp_result::relay_state::bad_credentials) credentials = true;
-    if (relay.first != smtp_result::relay_state::answered) add("smtp relay", relay.second);
+    if (relay.first == relay_state::bad_credentials) credentials = true;
+    if (relay.first != relay_state::answered) add("smtp relay", relay.second);
   }
   if (credentials) return {"bad-credentials", reasons};
   if (ways_in > 0 && ways_in_down == ways_in) return {"down", reasons};
@@ -90,8 +90,8 @@ void email_channel::validate_reply(channels::reply_draft const& d, channels::rep
   done({}, std::nullopt);
 }
 
-void email_channel::set_enabled(bool on, channels::channel_notice const&) {
-  intake_->set_enabled(on);
+void email_channel::set_enabled(bool on, channels::channel_notice const& notice) {
+  intake_->set_enabled(on, notice);
   if (sender_) sender_->set_held(!on);
 }
 

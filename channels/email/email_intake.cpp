@@ -23,11 +23,8 @@ struct email_intake::job {
   std::string inbox;
   std::function<void(mail_result)> done;
   email::prepared_mail mail;
+  bool while_off = false;  ///< taken while switched off: marked, and answered with the notice
 };
-
-namespace {
-
-} // namespace
 
 email_intake::email_intake(asio::any_io_executor ex, email_config cfg, inbound_sink& sink, queue::case_workflow& workflow,
                            std::shared_ptr<channels::resident_texts const> texts, clock_fn clock, id_source& ids)
@@ -58,8 +55,9 @@ bool email_intake::accepts(std::string_view address) const {
 
 void email_intake::deliver(std::string raw, email::mail_envelope envelope, std::string provider, std::string inbox,
                            std::function<void(mail_result)> done) {
-  if (!enabled_) return asio::post(executor_, [done = std::move(done)] { done({mail_outcome::temporary_failure, {}}); });
+  if (!taking_mail()) return asio::post(executor_, [done = std::move(done)] { done(mail_deferred{"switched off"}); });
   auto j = std::make_shared<job>();
+  j->while_off = !enabled_;
   j->raw = std::move(raw);
   j->envelope = std::move(envelope);
   j->provider = std::move(provider);
@@ -87,11 +85,12 @@ void email_intake::deliver(std::string raw, email::mail_envelope envelope, std::
       auto const now = self->clock_();
       j->mail = email::prepare_mail(parsed, j->envelope, self->identity_, std::move(files), j->provider, self->ids_.ulid(now),
                                     self->ids_.ulid(now), self->ids_.case_reference(), now);
+      j->mail.message.received_while_off = j->while_off;
       j->raw.clear();
       asio::post(self->executor_, [self, j] { self->prepared(j); });
     } catch (std::exception const& e) {
       log::warn("email.not_stored", {{"provider", j->provider}, {"error", e.what()}});
-      asio::post(self->executor_, [j] { j->done({mail_outcome::temporary_failure, {}}); });
+      asio::post(self->executor_, [j] { j->done(mail_deferred{"not stored"}); });
     }
   });
 }
@@ -102,10 +101,10 @@ void email_intake::prepared(std::shared_ptr<job> j) {
   auto const& report = *j->mail.bounced;
   queue::delivery_update u{report.case_id, report.message_id, "failed", 1, j->mail.bounce_reason, format_rfc3339(clock_())};
   workflow_.report_delivery(u, [self = shared_from_this(), j](boost::system::error_code ec, queue::action_result r) {
-    if (ec) return j->done({mail_outcome::temporary_failure, {}});
+    if (ec) return j->done(mail_deferred{"store unavailable"});
     if (r.status == queue::action_status::not_found) return self->submit(j);  // not ours after all: a person looks at it
     log::info("email.bounce_recorded", {{"case_id", j->mail.bounced->case_id}, {"message_id", j->mail.bounced->message_id}});
-    j->done({mail_outcome::bounce_recorded, {}});
+    j->done(mail_receipt{mail_receipt::kind::bounce_recorded, {}});
   });
 }
 
@@ -116,8 +115,8 @@ void email_intake::submit(std::shared_ptr<job> j) {
   auto message = j->mail.message;
   sink_.submit(std::move(message), j->mail.dedup_key,
                [self = shared_from_this(), j](boost::system::error_code ec, submit_result r) {
-                 if (ec) return j->done({mail_outcome::temporary_failure, {}});
-                 if (r.status == submit_status::duplicate) return j->done({mail_outcome::duplicate, r.reference});
+                 if (ec) return j->done(mail_deferred{"store unavailable"});
+                 if (r.status == submit_status::duplicate) return j->done(mail_receipt{mail_receipt::kind::duplicate, r.reference});
                  if (r.joined) log::info("email.threaded", {{"case_id", r.case_id}, {"message_id", r.message_id}});
                  if (!r.linked_case.empty()) log::info("email.linked", {{"case_id", r.case_id}, {"linked_case", r.linked_case}});
                  self->acknowledge(j, r);
@@ -125,10 +124,18 @@ void email_intake::submit(std::shared_ptr<job> j) {
                std::move(options));
 }
 
+void email_intake::set_enabled(bool on, channels::channel_notice notice) {
+  std::lock_guard lock(notice_mutex_);
+  notice_ = std::move(notice);
+  enabled_ = on;
+}
+
 void email_intake::acknowledge(std::shared_ptr<job> j, submit_result const& stored) {
-  auto const finish = [j, ref = stored.reference] { j->done({mail_outcome::stored, ref}); };
+  auto const finish = [j, ref = stored.reference] { j->done(mail_receipt{mail_receipt::kind::stored, ref}); };
   auto const& in = j->mail.message;
-  if (!config_.acknowledge || !j->mail.may_acknowledge || stored.joined || in.resident.addresses.empty()) return finish();
+  if (!j->mail.may_acknowledge || in.resident.addresses.empty()) return finish();
+  // Switched off: the notice goes to every mail, also one that joins a case (the loop guard still counts).
+  if (!j->while_off && (!config_.acknowledge || stored.joined)) return finish();
   // The mail is durable already; a failed acknowledgement must not make the MTA send it again.
   auto const now = clock_();
   case_message m;
@@ -146,11 +153,21 @@ void email_intake::acknowledge(std::shared_ptr<job> j, submit_result const& stor
   // mailed by the municipality), no link, only Balie's own text and reference.
   m.resident.name.reset();
   auto const language = in.resident.language == "eng" ? "en" : "nl";  // ISO 639-3 in the case-message
-  m.subject = texts_->text("email.acknowledgement.subject", language, {{"reference", stored.reference}});
-  m.text = texts_->text("email.acknowledgement.text", language, {{"reference", stored.reference}});
+  if (j->while_off) {
+    auto notice = [this, language] {
+      std::lock_guard lock(notice_mutex_);
+      return std::string(language == std::string_view("en") && !notice_.en.empty() ? notice_.en : notice_.nl);
+    }();
+    if (notice.empty()) notice = texts_->text("email.switched_off.notice", language);
+    m.subject = texts_->text("email.switched_off.subject", language, {{"reference", stored.reference}});
+    m.text = texts_->text("email.switched_off.text", language, {{"reference", stored.reference}, {"notice", notice}});
+  } else {
+    m.subject = texts_->text("email.acknowledgement.subject", language, {{"reference", stored.reference}});
+    m.text = texts_->text("email.acknowledgement.text", language, {{"reference", stored.reference}});
+  }
   m.auto_generated = true;
   m.in_reply_to = in.id;
-  m.routing = routing_info{stored.inbox, priority::normal, std::nullopt, "acknowledgement"};
+  m.routing = routing_info{stored.inbox, priority::normal, std::nullopt, j->while_off ? "switched-off-notice" : "acknowledgement"};
   m.delivery = delivery_info{"queued", 0, std::nullopt, now};
   auto const message = to_json(m);
   queue::automatic_request req{stored.case_id, m.id, "email", message.dump(), message["delivery"].dump(),

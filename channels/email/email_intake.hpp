@@ -6,9 +6,12 @@
 // caller learns whether the mail is durable and may be acknowledged. A new
 // case may get one automatic acknowledgement, unless the mail was sent by a
 // machine or the address has had its share (a loop guard kept in Redis).
+// Mail taken while an admin has email switched off (`accept`) is marked so,
+// and its one automatic answer is the admin's notice instead.
 
 #include "channels/email/mail_intake.hpp"
 #include "channels/ids.hpp"
+#include "channels/channel_module.hpp"
 #include "channels/inbound_sink.hpp"
 #include "channels/time_format.hpp"
 #include "channels/email/settings.hpp"
@@ -17,19 +20,27 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/system/result.hpp>
 
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 
 namespace balie::email {
 
-enum class mail_outcome { stored, duplicate, bounce_recorded, temporary_failure };
-
-struct mail_result {
-  mail_outcome outcome = mail_outcome::stored;
-  std::string reference;  ///< the case's reference when stored
+/// What became of a mail Balie took.
+struct mail_receipt {
+  enum class kind { stored, duplicate, bounce_recorded } what = kind::stored;
+  std::string reference;  ///< the case's reference when stored or stored before
 };
+
+/// Not taken for now (switched off, disk or Redis failing): the sender keeps the mail and tries again.
+struct mail_deferred {
+  std::string reason;  ///< for the log; never mail contents
+};
+
+using mail_result = boost::system::result<mail_receipt, mail_deferred>;
 
 class email_intake : public std::enable_shared_from_this<email_intake> {
 public:
@@ -45,10 +56,11 @@ public:
   /// Whether LMTP should take mail for this address.
   bool accepts(std::string_view address) const;
   email::mail_identity const& identity() const { return identity_; }
-  /// A switched-off channel answers every mail with a temporary failure: the
-  /// MTA keeps it, so nothing is lost while an admin has email off.
-  void set_enabled(bool on) { enabled_ = on; }
-  bool enabled() const { return enabled_; }
+  /// Switched off, mail is deferred (the MTA keeps it; IMAP waits) or, with
+  /// `when_switched_off: accept`, filed and answered with the admin's notice. From any thread.
+  void set_enabled(bool on, channels::channel_notice);
+  /// Whether mail is taken now: switched on, or off with `accept`.
+  bool taking_mail() const { return enabled_ || config_.accept_while_off; }
   std::size_t max_message_bytes() const { return config_.max_message_bytes; }
   void stop();
 
@@ -67,6 +79,8 @@ private:
   clock_fn clock_;
   id_source& ids_;
   std::atomic<bool> enabled_;
+  mutable std::mutex notice_mutex_;
+  channels::channel_notice notice_;  ///< the admin's words for residents while switched off
   /// Parsing is cheap (~0.1 ms a mail); the fsyncs of storing attachments are
   /// not, so several workers let them overlap.
   boost::asio::thread_pool workers_{4};

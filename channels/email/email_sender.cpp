@@ -1,21 +1,23 @@
-// One reply at a time from the outbox worker (queue/outbox_worker.hpp): read
-// its case (subject, reference, earlier Message-IDs, reply token) → compose →
-// send on the transfer thread → record (participant, Message-ID index,
-// delivery status `sent`); the worker retries, dead-letters and acknowledges.
+// One reply at a time from the outbox worker (queue/outbox_worker.hpp), as
+// one coroutine: read its case (subject, reference, earlier Message-IDs,
+// reply token) → compose → send on the transfer thread → record
+// (participant, Message-ID index, delivery status `sent`); the worker
+// retries, dead-letters and acknowledges.
 #include "channels/email/email_sender.hpp"
 
+#include "channels/awaited.hpp"
 #include "channels/email/outbound_mail.hpp"
 #include "channels/text.hpp"
 #include "server/log.hpp"
-#include "channels/text.hpp"
-#include "queue/keys.hpp"
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <curl/curl.h>
 
 namespace balie::email {
 using namespace server;
 namespace asio = boost::asio;
+using boost::system::error_code;
 namespace {
 
 /// libcurl's connect timeout: never longer than this, whatever the whole transfer may take.
@@ -64,7 +66,7 @@ std::size_t read_upload(char* buffer, std::size_t size, std::size_t count, void*
 smtp_result send_with_curl(email_config const& cfg, std::string const& envelope_from, std::string const& recipient,
                            std::string const& message, std::atomic<bool> const& cancelled) {
   std::unique_ptr<CURL, curl_cleanup> c(curl_easy_init());
-  if (!c) return {smtp_result::kind::temporary, "libcurl unavailable"};
+  if (!c) return smtp_failure{false, "libcurl unavailable"};
   // The URL path is the EHLO name.
   auto url = cfg.smtp_url;
   if (url.find('/', url.find("//") + 2) == std::string::npos) url += "/" + cfg.domain;
@@ -93,27 +95,16 @@ smtp_result send_with_curl(email_config const& cfg, std::string const& envelope_
   auto const rc = curl_easy_perform(c.get());
   long code = 0;
   curl_easy_getinfo(c.get(), CURLINFO_RESPONSE_CODE, &code);
-  if (rc == CURLE_OK) return {smtp_result::kind::sent, "accepted by the relay"};
+  if (rc == CURLE_OK) return {};
   auto detail = std::string(curl_easy_strerror(rc)) + (error[0] ? std::string(": ") + error : "");
   if (code > 0) detail = "relay answered " + std::to_string(code) + " (" + detail + ")";
   // Balie's own login refused: no reply can leave, whoever it is for. Not the recipient's
   // fault, so not final for this reply: it waits until an operator fixes the credentials.
-  if (rc == CURLE_LOGIN_DENIED) return {smtp_result::kind::temporary, detail, smtp_result::relay_state::bad_credentials};
-  if (code == 0) return {smtp_result::kind::temporary, detail, smtp_result::relay_state::unreachable};
+  if (rc == CURLE_LOGIN_DENIED) return smtp_failure{false, detail, relay_state::bad_credentials};
+  if (code == 0) return smtp_failure{false, detail, relay_state::unreachable};
   // 5xx is final; everything else (4xx, no connection, timeouts, TLS) may pass later.
-  if (code >= 500 && code < 600) return {smtp_result::kind::permanent, detail};
-  return {smtp_result::kind::temporary, detail};
+  return smtp_failure{code >= 500 && code < 600, detail};
 }
-
-struct email_sender::outgoing {
-  outbox_entry entry;
-  nlohmann::json msg;
-  std::string to_address, to_name;
-  std::string composed;
-  std::string verp;
-  std::string rfc_message_id;
-  delivery_done done;
-};
 
 email_sender::email_sender(email_config cfg, outbox_config outbox, std::shared_ptr<queue::redis_connection> own, queue::case_store& store,
                            queue::email_threads threads, queue::case_workflow& workflow,
@@ -157,121 +148,110 @@ void email_sender::stop() {
   if (outbox_) outbox_->stop();
 }
 
-// Runs on the outbox worker's strand.
+// Runs on the outbox worker's strand, and so does the whole coroutine.
 void email_sender::deliver(outbox_entry const& entry, delivery_done done) {
-  auto o = std::make_shared<outgoing>();
-  o->entry = entry;
-  o->done = std::move(done);
-  o->msg = nlohmann::json::parse(entry.msg, nullptr, false);
-  if (o->msg.is_discarded() || !o->msg.is_object()) return o->done({delivery_outcome::kind::failed, "unreadable outbound message"});
-  for (auto const& a : o->msg["resident"].value("addresses", nlohmann::json::array()))
-    if (a.value("kind", "") == "email" && o->to_address.empty()) o->to_address = a.value("value", "");
-  o->to_name = o->msg["resident"].value("name", "");
-  if (o->to_address.empty()) return o->done({delivery_outcome::kind::failed, "no email address to send to"});
-  // The relay took it already and only the recording failed: record, never send twice.
-  if (relayed_.count(entry.id)) {
-    o->rfc_message_id = email::outbound_message_id(entry.case_id, entry.message_id, identity_.domain);
-    return record_sent(o);
-  }
-  compose(o);
-}
-
-void email_sender::compose(std::shared_ptr<outgoing> o) {
-  auto const self = shared_from_this();
-  store_.read_case(o->entry.case_id, max_case_messages, [self, o](boost::system::error_code ec, queue::case_record c) {
-    if (ec) return o->done({delivery_outcome::kind::store_unavailable, "the case store is unavailable"});
-    if (c.summary.fields.empty()) return o->done({delivery_outcome::kind::failed, "the case no longer exists"});
-    auto const field = [&c](char const* k) {
-      auto it = c.summary.fields.find(k);
-      return it == c.summary.fields.end() ? std::string{} : it->second;
-    };
-    // References: every Message-ID of this case's mail so far, oldest first; In-Reply-To: the resident's last.
-    std::vector<std::string> references;
-    std::string in_reply_to;
-    for (auto const& stored : c.messages) {
-      auto const j = nlohmann::json::parse(stored.json, nullptr, false);
-      if (j.is_discarded() || j.value("channel", "") != "email" || j.value("id", "") == o->entry.message_id) continue;
-      if (j.value("direction", "") == "inbound") {
-        auto const id = j.value("provider_message_id", "");
-        if (id.empty() || id.rfind("sha256:", 0) == 0) continue;
-        references.push_back(id);
-        in_reply_to = id;
-      } else {
-        references.push_back(email::outbound_message_id(o->entry.case_id, j.value("id", ""), self->identity_.domain));
-      }
-    }
-    auto const with_token = [self, o, references, in_reply_to, reference = field("reference"),
-                             case_subject = field("subject")](std::string const& token) {
-      email::outbound_mail m;
-      m.from_address = self->identity_.own_addresses.empty() ? "info@" + self->identity_.domain : self->identity_.own_addresses.front();
-      m.from_name = self->config_.from_name;
-      m.to_address = o->to_address;
-      m.to_name = o->to_name;
-      m.to_name = one_line(m.to_name);
-      m.reply_to = email::reply_address(token, self->identity_);
-      auto subject = o->msg.value("subject", "");
-      if (subject.empty()) subject = case_subject.empty() ? self->texts_->text("email.reply.subject") : "Re: " + case_subject;
-      if (!reference.empty() && subject.find(reference) == std::string::npos) subject += " [" + reference + "]";
-      m.subject = one_line(subject);  // subjects come from residents' mail: a line break must not become a header
-      o->rfc_message_id = email::outbound_message_id(o->entry.case_id, o->entry.message_id, self->identity_.domain);
-      m.message_id = o->rfc_message_id;
-      m.in_reply_to = in_reply_to;
-      m.references = references;
-      m.text = o->msg.value("text", "");
-      m.automatic = o->msg.value("auto_generated", false);
-      m.date = self->clock_();
-      m.boundary = random_boundary();
-      auto composed = email::compose_mail(m);
-      if (!composed) return o->done({delivery_outcome::kind::failed, composed.error().detail});
-      o->composed = std::move(*composed);
-      o->verp = email::verp_sender(o->entry.case_id, o->entry.message_id, self->identity_);
-      asio::post(self->worker_, [self, o] {
-        auto result = self->transport_(self->config_, o->verp, o->to_address, o->composed, self->cancelled_);
-        asio::post(self->redis_->strand(), [self, o, result] { self->finish(o, result); });
-      });
-    };
-    if (auto const token = field("email_token"); !token.empty()) return with_token(token);
-    // The case's first mail: its reply token is made once and kept, whoever sends first.
-    self->threads_.reply_token(o->entry.case_id, random_token(), [o, with_token](boost::system::error_code ec, std::string const& token) {
-      if (ec || token.empty()) return o->done({delivery_outcome::kind::store_unavailable, "the case store is unavailable"});
-      with_token(token);
-    });
+  asio::co_spawn(redis_->strand(), send(shared_from_this(), entry), [done = std::move(done)](std::exception_ptr e, delivery_outcome o) {
+    if (e) return done({delivery_outcome::kind::retry, "the reply could not be prepared"});
+    done(std::move(o));
   });
 }
 
-std::pair<smtp_result::relay_state, std::string> email_sender::relay() const {
+asio::awaitable<delivery_outcome> email_sender::send([[maybe_unused]] std::shared_ptr<email_sender> self, outbox_entry entry) {
+  auto const msg = nlohmann::json::parse(entry.msg, nullptr, false);
+  if (msg.is_discarded() || !msg.is_object()) co_return delivery_outcome{delivery_outcome::kind::failed, "unreadable outbound message"};
+  std::string to_address;
+  for (auto const& a : msg["resident"].value("addresses", nlohmann::json::array()))
+    if (a.value("kind", "") == "email" && to_address.empty()) to_address = a.value("value", "");
+  if (to_address.empty()) co_return delivery_outcome{delivery_outcome::kind::failed, "no email address to send to"};
+  auto const rfc_message_id = email::outbound_message_id(entry.case_id, entry.message_id, identity_.domain);
+  // The relay took it already and only the recording failed: record, never send twice.
+  if (!relayed_.count(entry.id)) {
+    auto const mail = co_await compose(entry, msg, to_address, rfc_message_id);
+    if (!mail) co_return mail.error();
+    auto const verp = email::verp_sender(entry.case_id, entry.message_id, identity_);
+    // By reference: the coroutine waits for the transfer, so they outlive it (see channels/awaited.hpp).
+    auto const result = co_await awaited_on(
+        worker_, [this, &verp, &to_address, &mail] { return transport_(config_, verp, to_address, *mail, cancelled_); });
+    {
+      std::lock_guard lock(relay_mutex_);
+      relay_ = result ? std::pair{relay_state::answered, std::string{}} : std::pair{result.error().relay, result.error().detail};
+    }
+    if (!result)
+      co_return delivery_outcome{result.error().permanent ? delivery_outcome::kind::failed : delivery_outcome::kind::retry, result.error().detail};
+    relayed_.insert(entry.id);
+  }
+  // The recipient takes part in the case, and an answer to this Message-ID finds it.
+  auto const unavailable = delivery_outcome{delivery_outcome::kind::store_unavailable, "the case store is unavailable"};
+  auto const [recorded] = co_await awaited<error_code>([this, &entry, &to_address, &rfc_message_id](auto done) {
+    threads_.record_sent(entry.case_id, ascii_lower(to_address), rfc_message_id, std::move(done));
+  });
+  if (recorded) co_return unavailable;
+  queue::delivery_update const u{entry.case_id, entry.message_id, "sent", entry.attempts + 1, "", format_rfc3339(clock_())};
+  auto const [reported, ignored] = co_await awaited<error_code, queue::action_result>(
+      [this, &u](auto done) { workflow_.report_delivery(u, std::move(done)); });
+  if (reported) co_return unavailable;
+  log::info("email.sent", {{"case_id", entry.case_id}, {"message_id", entry.message_id}});
+  relayed_.erase(entry.id);
+  co_return delivery_outcome{};
+}
+
+// The case (subject, reference, earlier Message-IDs, reply token) → the mail as it goes to the relay.
+asio::awaitable<boost::system::result<std::string, delivery_outcome>> email_sender::compose(
+    outbox_entry const& entry, nlohmann::json const& msg, std::string const& to_address, std::string const& rfc_message_id) {
+  auto const unavailable = delivery_outcome{delivery_outcome::kind::store_unavailable, "the case store is unavailable"};
+  auto const [ec, c] = co_await awaited<error_code, queue::case_record>(
+      [this, &entry](auto done) { store_.read_case(entry.case_id, max_case_messages, std::move(done)); });
+  if (ec) co_return unavailable;
+  if (c.summary.fields.empty()) co_return delivery_outcome{delivery_outcome::kind::failed, "the case no longer exists"};
+  auto const field = [&c](char const* k) {
+    auto it = c.summary.fields.find(k);
+    return it == c.summary.fields.end() ? std::string{} : it->second;
+  };
+  email::outbound_mail m;
+  // References: every Message-ID of this case's mail so far, oldest first; In-Reply-To: the resident's last.
+  for (auto const& stored : c.messages) {
+    auto const j = nlohmann::json::parse(stored.json, nullptr, false);
+    if (j.is_discarded() || j.value("channel", "") != "email" || j.value("id", "") == entry.message_id) continue;
+    if (j.value("direction", "") == "inbound") {
+      auto const id = j.value("provider_message_id", "");
+      if (id.empty() || id.rfind("sha256:", 0) == 0) continue;
+      m.references.push_back(id);
+      m.in_reply_to = id;
+    } else {
+      m.references.push_back(email::outbound_message_id(entry.case_id, j.value("id", ""), identity_.domain));
+    }
+  }
+  auto token = field("email_token");
+  if (token.empty()) {
+    // The case's first mail: its reply token is made once and kept, whoever sends first.
+    auto const [failed, kept] = co_await awaited<error_code, std::string>(
+        [this, &entry](auto done) { threads_.reply_token(entry.case_id, random_token(), std::move(done)); });
+    if (failed || kept.empty()) co_return unavailable;
+    token = kept;
+  }
+  m.from_address = identity_.own_addresses.empty() ? "info@" + identity_.domain : identity_.own_addresses.front();
+  m.from_name = config_.from_name;
+  m.to_address = to_address;
+  m.to_name = one_line(msg["resident"].value("name", ""));
+  m.reply_to = email::reply_address(token, identity_);
+  auto subject = msg.value("subject", "");
+  auto const case_subject = field("subject"), reference = field("reference");
+  if (subject.empty()) subject = case_subject.empty() ? texts_->text("email.reply.subject") : "Re: " + case_subject;
+  if (!reference.empty() && subject.find(reference) == std::string::npos) subject += " [" + reference + "]";
+  m.subject = one_line(subject);  // subjects come from residents' mail: a line break must not become a header
+  m.message_id = rfc_message_id;
+  m.text = msg.value("text", "");
+  m.automatic = msg.value("auto_generated", false);
+  m.date = clock_();
+  m.boundary = random_boundary();
+  auto composed = email::compose_mail(m);
+  if (!composed) co_return delivery_outcome{delivery_outcome::kind::failed, composed.error().detail};
+  co_return std::move(*composed);
+}
+
+std::pair<relay_state, std::string> email_sender::relay() const {
   std::lock_guard lock(relay_mutex_);
   return relay_;
-}
-
-void email_sender::finish(std::shared_ptr<outgoing> o, smtp_result result) {
-  {
-    std::lock_guard lock(relay_mutex_);
-    relay_ = {result.relay, result.relay == smtp_result::relay_state::answered ? std::string{} : result.detail};
-  }
-  if (result.outcome == smtp_result::kind::permanent) return o->done({delivery_outcome::kind::failed, result.detail});
-  if (result.outcome == smtp_result::kind::temporary) return o->done({delivery_outcome::kind::retry, result.detail});
-  relayed_.insert(o->entry.id);
-  record_sent(o);
-}
-
-void email_sender::record_sent(std::shared_ptr<outgoing> o) {
-  // The recipient takes part in the case, and an answer to this Message-ID finds it.
-  auto const self = shared_from_this();
-  auto const unavailable = delivery_outcome{delivery_outcome::kind::store_unavailable, "the case store is unavailable"};
-  threads_.record_sent(o->entry.case_id, ascii_lower(o->to_address), o->rfc_message_id, [self, o, unavailable](boost::system::error_code ec) {
-                   if (ec) return o->done(unavailable);
-                   queue::delivery_update u{o->entry.case_id, o->entry.message_id, "sent", o->entry.attempts + 1, "",
-                                            format_rfc3339(self->clock_())};
-                   self->workflow_.report_delivery(u, [self, o, unavailable](boost::system::error_code ec, queue::action_result) {
-                     if (ec) return o->done(unavailable);
-                     log::info("email.sent", {{"case_id", o->entry.case_id}, {"message_id", o->entry.message_id}});
-                     asio::post(self->redis_->strand(), [self, o] {
-                       self->relayed_.erase(o->entry.id);
-                       o->done({});
-                     });
-                   });
-                 });
 }
 
 } // namespace balie::email

@@ -20,7 +20,9 @@
 #include "queue/email_threads.hpp"
 #include "queue/outbox_worker.hpp"
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/system/result.hpp>
 
 #include <atomic>
 #include <mutex>
@@ -33,13 +35,18 @@ class metrics;
 
 namespace balie::email {
 
-/// What one SMTP transaction came to.
-struct smtp_result {
-  enum class kind { sent, temporary, permanent } outcome = kind::sent;
-  std::string detail;  ///< the relay's reply or the transport error, for staff and logs
-  /// How the relay itself is doing: it answered, could not be reached, or refused Balie's login.
-  enum class relay_state { answered, unreachable, bad_credentials } relay = relay_state::answered;
+/// How the relay itself is doing: it answered, could not be reached, or refused Balie's login.
+enum class relay_state { answered, unreachable, bad_credentials };
+
+/// Why one SMTP transaction did not hand the mail over.
+struct smtp_failure {
+  bool permanent = false;  ///< refused for good (5xx); otherwise it may pass later
+  std::string detail;      ///< the relay's reply or the transport error, for staff and logs
+  relay_state relay = relay_state::answered;
 };
+
+/// What one SMTP transaction came to: handed over, or why not.
+using smtp_result = boost::system::result<void, smtp_failure>;
 
 /// Sends one message through the relay (blocking; libcurl); gives up at once
 /// when `cancelled` turns true (shutdown). Replaceable in tests.
@@ -59,15 +66,14 @@ public:
   /// Switched off: replies wait in the outbox (reported `held`) until it is on again. From any thread.
   void set_held(bool);
   /// The relay as the last transfer found it, and why; from any thread.
-  std::pair<smtp_result::relay_state, std::string> relay() const;
+  std::pair<relay_state, std::string> relay() const;
 
 private:
-  struct outgoing;
-
   void deliver(outbox_entry const&, delivery_done);
-  void compose(std::shared_ptr<outgoing>);
-  void finish(std::shared_ptr<outgoing>, smtp_result);
-  void record_sent(std::shared_ptr<outgoing>);
+  boost::asio::awaitable<delivery_outcome> send(std::shared_ptr<email_sender> self, outbox_entry);
+  boost::asio::awaitable<boost::system::result<std::string, delivery_outcome>> compose(outbox_entry const&, nlohmann::json const& msg,
+                                                                                      std::string const& to_address,
+                                                                                      std::string const& rfc_message_id);
 
   email_config config_;
   outbox_config outbox_config_;
@@ -87,7 +93,7 @@ private:
   std::mutex hold_mutex_;  ///< set_held may come before start, from another thread
   bool held_ = false;
   mutable std::mutex relay_mutex_;
-  std::pair<smtp_result::relay_state, std::string> relay_{smtp_result::relay_state::answered, ""};
+  std::pair<relay_state, std::string> relay_{relay_state::answered, ""};
 };
 
 } // namespace balie::email

@@ -72,8 +72,8 @@ imap_client::~imap_client() = default;
 
 imap_result<std::string> imap_client::command(std::string const& url, std::string const& request) {
   auto* c = curl_->c;
-  if (!c) return {std::nullopt, {imap_error::kind::transport, "libcurl unavailable"}};
-  if (cancelled_) return {std::nullopt, {imap_error::kind::transport, "stopped"}};
+  if (!c) return imap_error{imap_error::kind::transport, "libcurl unavailable"};
+  if (cancelled_) return imap_error{imap_error::kind::transport, "stopped"};
   std::string body;
   char error[CURL_ERROR_SIZE] = {};
   curl_easy_reset(c);
@@ -93,8 +93,8 @@ imap_result<std::string> imap_client::command(std::string const& url, std::strin
   // TLS or nothing; plain text only for a loopback test server (checked in config).
   curl_easy_setopt(c, CURLOPT_USE_SSL, static_cast<long>(config_.allow_plaintext ? CURLUSESSL_NONE : CURLUSESSL_ALL));
   auto const rc = curl_easy_perform(c);
-  if (rc != CURLE_OK) return {std::nullopt, error_of(rc, error)};
-  return {std::move(body), {}};
+  if (rc != CURLE_OK) return error_of(rc, error);
+  return body;
 }
 
 imap_result<imap_status> imap_client::status() {
@@ -102,18 +102,18 @@ imap_result<imap_status> imap_client::status() {
   // keep reporting the UIDVALIDITY it saw when it selected it.
   curl_ = std::make_unique<handle>();
   auto r = command(server_ + "/", "STATUS " + imap_quoted_folder(folder_) + " (UIDVALIDITY UIDNEXT)");
-  if (!r) return {std::nullopt, r.error};
-  auto const validity = number_after(*r.value, "UIDVALIDITY");
-  auto const next = number_after(*r.value, "UIDNEXT");
-  if (!validity || !next) return {std::nullopt, {imap_error::kind::transport, "no UIDVALIDITY in the STATUS answer"}};
-  return {imap_status{*validity, *next}, {}};
+  if (!r) return r.error();
+  auto const validity = number_after(*r, "UIDVALIDITY");
+  auto const next = number_after(*r, "UIDNEXT");
+  if (!validity || !next) return imap_error{imap_error::kind::transport, "no UIDVALIDITY in the STATUS answer"};
+  return imap_status{*validity, *next};
 }
 
 imap_result<std::vector<std::uint32_t>> imap_client::uids_after(std::uint32_t last_uid) {
   auto r = command(server_ + "/" + folder_, "UID SEARCH UID " + std::to_string(last_uid + 1) + ":*");
-  if (!r) return {std::nullopt, r.error};
+  if (!r) return r.error();
   std::vector<std::uint32_t> uids;
-  std::istringstream lines(*r.value);
+  std::istringstream lines(*r);
   for (std::string line; std::getline(lines, line);) {
     if (line.rfind("* SEARCH", 0) != 0) continue;
     std::istringstream words(line.substr(8));
@@ -122,27 +122,28 @@ imap_result<std::vector<std::uint32_t>> imap_client::uids_after(std::uint32_t la
       if (uid > last_uid) uids.push_back(uid);
   }
   std::sort(uids.begin(), uids.end());
-  return {std::move(uids), {}};
+  return uids;
 }
 
 imap_result<std::string> imap_client::fetch(std::uint32_t uidvalidity, std::uint32_t uid) {
   auto r = command(server_ + "/" + folder_ + ";UIDVALIDITY=" + std::to_string(uidvalidity) + "/;UID=" + std::to_string(uid), "");
   if (!r) {
     // libcurl fails a URL whose UIDVALIDITY no longer matches with "remote file not found" (78).
-    if (r.error.detail.find(curl_easy_strerror(CURLE_REMOTE_FILE_NOT_FOUND)) == 0) r.error.what = imap_error::kind::uidvalidity_changed;
-    return r;
+    auto e = r.error();
+    if (e.detail.find(curl_easy_strerror(CURLE_REMOTE_FILE_NOT_FOUND)) == 0) e.what = imap_error::kind::uidvalidity_changed;
+    return e;
   }
-  if (r.value->empty()) return {std::nullopt, {imap_error::kind::gone, "the message is gone"}};
+  if (r->empty()) return imap_error{imap_error::kind::gone, "the message is gone"};
   return r;
 }
 
-imap_result<bool> imap_client::mark_processed(std::uint32_t uid) {
+imap_result<void> imap_client::mark_processed(std::uint32_t uid) {
   auto const request = config_.processed_folder.empty()
                            ? "UID STORE " + std::to_string(uid) + " +FLAGS (\\Seen)"
                            : "UID MOVE " + std::to_string(uid) + " " + imap_quoted_folder(config_.processed_folder);
   auto r = command(server_ + "/" + folder_, request);
-  if (!r) return {std::nullopt, r.error};
-  return {true, {}};
+  if (!r) return r.error();
+  return {};
 }
 
 } // namespace balie::email

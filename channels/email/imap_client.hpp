@@ -9,10 +9,11 @@
 
 #include "channels/email/settings.hpp"
 
+#include <boost/system/result.hpp>
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,11 +30,7 @@ struct imap_error {
 };
 
 template <class T>
-struct imap_result {
-  std::optional<T> value;
-  imap_error error;
-  explicit operator bool() const { return value.has_value(); }
-};
+using imap_result = boost::system::result<T, imap_error>;
 
 class imap_client {
 public:
@@ -46,7 +43,7 @@ public:
   /// The raw message; `gone` when another client removed it meanwhile.
   imap_result<std::string> fetch(std::uint32_t uidvalidity, std::uint32_t uid);
   /// Moves the message to `processed_folder`, or flags it \Seen when none is configured.
-  imap_result<bool> mark_processed(std::uint32_t uid);
+  imap_result<void> mark_processed(std::uint32_t uid);
   /// Makes a running and every later call fail at once (shutdown: no waiting out a slow server).
   void cancel() { cancelled_ = true; }
 

@@ -14,6 +14,7 @@
 #include "server/metrics.hpp"
 #include "queue/redis_connection.hpp"
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
@@ -34,12 +35,12 @@ public:
   std::pair<std::string, std::string> state() const;
 
 private:
-  struct round_state;
-  void round();
-  void check(std::shared_ptr<round_state>);
-  void next(std::shared_ptr<round_state>);
-  void delivered(std::shared_ptr<round_state>, mail_result, bool mark = true);
-  void end_round(bool again);
+  boost::asio::awaitable<void> run(std::shared_ptr<imap_poller> self);
+  /// One batch; true when the mailbox holds more and the next round should follow at once.
+  boost::asio::awaitable<bool> round();
+  /// Takes one message; false when the round must end (a temporary failure).
+  boost::asio::awaitable<bool> take(std::uint32_t uidvalidity, std::uint32_t uid);
+  boost::asio::awaitable<bool> save_cursor(std::uint32_t uidvalidity, std::uint32_t last_uid);
   void health(std::string_view state, std::string const& detail);
 
   boost::asio::any_io_executor executor_;
@@ -47,7 +48,7 @@ private:
   std::shared_ptr<email_intake> intake_;
   queue::redis_connection& redis_;
   server::metrics& metrics_;
-  imap_client client_;  ///< used on the worker thread only
+  imap_client client_;  ///< used on the worker thread only (blocking)
   boost::asio::steady_timer timer_;
   boost::asio::thread_pool worker_{1};
   std::string state_ = "unknown";  // on the poller's strand; copied under state_mutex_ for readers

@@ -86,12 +86,12 @@ private:
     auto const stored = [self = shared_from_this(), recipients = message->recipients](mail_result r) {
       std::vector<std::string> replies;
       for (auto const& rcpt : recipients) {
-        if (r.outcome == mail_outcome::temporary_failure)
+        if (!r)
           replies.push_back("451 4.3.0 <" + rcpt + "> Temporary failure, try again later");
-        else if (r.outcome == mail_outcome::bounce_recorded)
+        else if (r->what == mail_receipt::kind::bounce_recorded)
           replies.push_back("250 2.0.0 <" + rcpt + "> Delivery report recorded");
         else
-          replies.push_back("250 2.0.0 <" + rcpt + "> Stored as " + r.reference);
+          replies.push_back("250 2.0.0 <" + rcpt + "> Stored as " + r->reference);
       }
       asio::post(self->socket_.get_executor(), [self, replies = std::move(replies)] {
         self->busy_ = false;

@@ -11,6 +11,10 @@ using json = nlohmann::json;
 email_config read_email_config(object_reader& e, config_context const& ctx) {
   email_config m;
   m.enabled = e.boolean("enabled", false);
+  auto const when_off = e.text("when_switched_off", "defer");
+  if (when_off != "defer" && when_off != "accept")
+    fail("/channels/email/when_switched_off", "expected \"defer\" (the MTA keeps the mail) or \"accept\" (file it and send the notice)");
+  m.accept_while_off = when_off == "accept";
   m.domain = e.text("domain", "", true);
   if (m.domain.empty() || m.domain.find_first_of("@ <>\r\n") != std::string::npos) fail("/channels/email/domain", "expected a domain name");
   e.object("addresses", true, [&](object_reader& a) {

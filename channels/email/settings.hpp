@@ -28,6 +28,10 @@ struct imap_mailbox_config {
 
 struct email_config {
   bool enabled = false;
+  /// Switched off by an admin: false (`defer`): LMTP answers 451 and the MTA keeps the
+  /// mail, IMAP waits; true (`accept`): the mail is filed, marked received while
+  /// switched off, and the resident gets the admin's notice.
+  bool accept_while_off = false;
   std::string domain;  ///< Balie's mail domain: Message-IDs, reply tokens, bounce addresses
   /// Addresses delivered to Balie (lower case) and the inbox of each.
   std::vector<std::pair<std::string, std::string>> addresses;

@@ -163,13 +163,19 @@ TEST_CASE("resident texts: read from nl.json and en.json, variables filled, Engl
   auto const write = [&](char const* file, nlohmann::json const& j) { std::ofstream(dir.path / file) << j.dump(); };
   nlohmann::json nl = {{"email.acknowledgement.subject", "Ontvangen [{reference}]"},
                        {"email.acknowledgement.text", "Uw nummer is {reference}. Noem {reference} als u belt."},
-                       {"email.reply.subject", "Uw bericht aan de gemeente"}};
+                       {"email.reply.subject", "Uw bericht aan de gemeente"},
+                       {"email.switched_off.notice", "E-mail is dicht."},
+                       {"email.switched_off.subject", "Later [{reference}]"},
+                       {"email.switched_off.text", "{notice} Bewaard als {reference}."}};
   write("nl.json", nl);
   write("en.json", {{"email.acknowledgement.subject", "Received [{reference}]"}});
   auto const t = balie::channels::resident_texts::load(dir.path);
   CHECK(t.text("email.acknowledgement.text", "nl", {{"reference", "BL-7K3M9Q"}}) == "Uw nummer is BL-7K3M9Q. Noem BL-7K3M9Q als u belt.");
   CHECK(t.text("email.acknowledgement.subject", "en", {{"reference", "BL-7K3M9Q"}}) == "Received [BL-7K3M9Q]");
   CHECK(t.text("email.reply.subject", "en") == "Uw bericht aan de gemeente");  // no English text: Dutch
+  // A value is put in as it is, never read again for variables.
+  CHECK(t.text("email.switched_off.text", "nl", {{"notice", "Bel {reference}."}, {"reference", "BL-7K3M9Q"}}) ==
+        "Bel {reference}. Bewaard als BL-7K3M9Q.");
 
   auto const error = [&] {
     try {

@@ -2,7 +2,8 @@
 // scripted by the test: a retry counts as an attempt and waits a backoff;
 // after the last attempt the entry is a dead letter, reported `failed` and
 // acknowledged; Redis failing uses no attempt; an entry another consumer has
-// held past the takeover delay is taken over; `done` is acknowledged.
+// held past the takeover delay is taken over; `done` is acknowledged; while
+// switched off only automatic messages leave.
 #include "queue/case_workflow.hpp"
 #include "queue/keys.hpp"
 #include "queue/outbox_worker.hpp"
@@ -42,7 +43,7 @@ struct worker_stack {
     if (worker) worker->stop();
   }
 
-  void start(queue::outbox_settings settings) {
+  void start(queue::outbox_settings settings, bool held = false) {
     auto own = queue::redis_connection::create(st.h->ioc.get_executor(), options_for(st.server), [](std::string_view, std::string_view) {});
     worker = std::make_shared<queue::outbox_worker>(
         own, flow, std::move(settings), system_now,
@@ -60,6 +61,7 @@ struct worker_stack {
           std::lock_guard lock(mutex);
           logged.push_back(std::string(what) + ":" + std::to_string(attempt));
         });
+    worker->set_held(held);
     worker->start();
   }
 
@@ -70,6 +72,19 @@ struct worker_stack {
     json const delivery = {{"status", "queued"}, {"attempts", 0}, {"updated_at", "2026-12-03T10:00:00Z"}};
     queue::automatic_request r{case_id, id, "sms", msg.dump(), delivery.dump(), "test:" + id, 10, std::chrono::seconds(60)};
     auto const done = await<std::pair<boost::system::error_code, queue::action_result>>([&](auto d) { flow.queue_automatic(r, d); });
+    REQUIRE(!done.first);
+    REQUIRE(done.second.status == queue::action_status::done);
+    return id;
+  }
+
+  /// A staff member's reply on the case (not automatic); returns its message id.
+  std::string queue_staff_reply() {
+    auto const id = ids.ulid(system_now());
+    json const msg = {{"id", id}, {"case_id", case_id}, {"text", "Wij bellen u morgen."}};
+    json const delivery = {{"status", "queued"}, {"attempts", 0}, {"updated_at", "2026-12-03T10:00:00Z"}};
+    auto const now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    queue::reply_request r{case_id, "medewerker", now_ms, std::chrono::minutes(5), id, "sms", msg.dump(), delivery.dump(), ""};
+    auto const done = await<std::pair<boost::system::error_code, queue::action_result>>([&](auto d) { flow.reply(r, d); });
     REQUIRE(!done.first);
     REQUIRE(done.second.status == queue::action_status::done);
     return id;
@@ -153,6 +168,35 @@ TEST_CASE("an entry another consumer has held past the takeover delay is taken o
   REQUIRE(eventually([&] { return w.pending() == 0; }));
   std::lock_guard lock(w.mutex);
   CHECK(w.calls[0].message_id == id);
+}
+
+TEST_CASE("switched off, a staff reply is held (reported once, left pending) while an automatic message leaves; switched on, the reply goes") {
+  worker_stack w;
+  auto const reply = w.queue_staff_reply();
+  w.start(fast(3), true);
+  REQUIRE(eventually([&] { return w.delivery(reply).value("status", "") == "held"; }));
+  auto const notice = w.queue_reply();  // automatic: the notice to a resident who wrote while off
+  REQUIRE(w.wait_calls(1));
+  REQUIRE(eventually([&] { return w.pending() == 1; }));  // the notice acknowledged; the reply waits
+  {
+    std::lock_guard lock(w.mutex);
+    CHECK(w.calls.size() == 1);
+    CHECK(w.calls[0].message_id == notice);
+  }
+  // Many rounds have read the held reply by now (the block is 100 ms); staff were told once.
+  auto const held_reports = [&] {
+    auto const flat = w.st.server.list({"XRANGE", std::string(queue::keys::events), "-", "+"});
+    long n = 0;
+    for (std::size_t i = 1; i < flat.size(); ++i) n += flat[i - 1] == "status" && flat[i] == "held";
+    return n;
+  };
+  CHECK(held_reports() == 1);
+  w.worker->set_held(false);
+  REQUIRE(w.wait_calls(2));
+  REQUIRE(eventually([&] { return w.pending() == 0; }));
+  std::lock_guard lock(w.mutex);
+  CHECK(w.calls[1].message_id == reply);
+  CHECK(w.calls[1].attempts == 0);  // waiting for the switch cost no attempt
 }
 
 } // namespace

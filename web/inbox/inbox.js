@@ -558,6 +558,9 @@ function messageItem(m) {
     ` · ${word(CHANNEL_WORDS, m.channel)} · `), timeNode(m.occurred_at));
   li.append(meta);
   if (m.auto_generated === true) li.append(autoNotice(inbound));
+  if (m.received_while_off === true) {
+    li.append(el('p', 'balie-auto', `Ontvangen terwijl ${word(CHANNEL_WORDS, m.channel).toLowerCase()} uit stond. De inwoner kreeg daarover automatisch bericht.`));
+  }
   const address = m.resident?.addresses?.[0]?.value;
   const resident = [m.resident?.name, address].filter(Boolean).join(', ') || 'onbekende inwoner';
   li.append(el('p', 'balie-message__party', inbound ? `Van: ${resident}` : `Aan: ${resident}`));

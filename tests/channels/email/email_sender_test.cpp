@@ -40,7 +40,7 @@ struct fake_relay {
       calls.push_back({from, to, message});
       cv.notify_all();
       auto& queue = script[to];
-      if (queue.empty()) return smtp_result{smtp_result::kind::sent, "250 ok"};
+      if (queue.empty()) return smtp_result{};
       auto r = queue.front();
       queue.pop_front();
       return r;
@@ -161,7 +161,7 @@ struct sender_stack {
 TEST_CASE("temporary relay failures are retried with backoff until the mail is sent; then the case knows its recipient") {
   sender_stack s;
   auto const case_id = s.email_case("jan@burger.test");
-  s.relay.script["jan@burger.test"] = {{smtp_result::kind::temporary, "relay answered 451"}, {smtp_result::kind::temporary, "connection refused"}};
+  s.relay.script["jan@burger.test"] = {email::smtp_failure{false, "relay answered 451"}, email::smtp_failure{false, "connection refused"}};
   auto const id = s.queue_mail(case_id, "jan@burger.test");
   auto const sent = s.wait_status(case_id, id, "sent");
   CHECK(sent["attempts"] == 3);
@@ -186,7 +186,7 @@ TEST_CASE("temporary relay failures are retried with backoff until the mail is s
 TEST_CASE("a permanent refusal fails the mail at once, with the reason, and keeps it as a dead letter") {
   sender_stack s;
   auto const case_id = s.email_case("piet@burger.test");
-  s.relay.script["piet@burger.test"] = {{smtp_result::kind::permanent, "relay answered 550 (no such user)"}};
+  s.relay.script["piet@burger.test"] = {email::smtp_failure{true, "relay answered 550 (no such user)"}};
   auto const id = s.queue_mail(case_id, "piet@burger.test");
   auto const failed = s.wait_status(case_id, id, "failed");
   CHECK(failed["last_error"] == "relay answered 550 (no such user)");
@@ -200,7 +200,7 @@ TEST_CASE("after max_attempts temporary failures the mail is failed; meanwhile o
   sender_stack s(2, std::chrono::seconds(5));  // a backoff far longer than sending the other mail takes
   auto const stuck_case = s.email_case("vast@burger.test");
   auto const other_case = s.email_case("klaar@burger.test");
-  s.relay.script["vast@burger.test"] = {{smtp_result::kind::temporary, "timeout"}, {smtp_result::kind::temporary, "timeout"}};
+  s.relay.script["vast@burger.test"] = {email::smtp_failure{false, "timeout"}, email::smtp_failure{false, "timeout"}};
   auto const stuck = s.queue_mail(stuck_case, "vast@burger.test");
   REQUIRE(s.relay.wait_calls("vast@burger.test", 1));
   auto const other = s.queue_mail(other_case, "klaar@burger.test");
@@ -216,19 +216,19 @@ TEST_CASE("after max_attempts temporary failures the mail is failed; meanwhile o
 
 TEST_CASE("a relay that refuses Balie's login makes the relay bad-credentials; the reply waits and leaves once the login works") {
   sender_stack s(8, std::chrono::seconds(3));  // a backoff long enough to see the state in between
-  CHECK(s.sender->relay().first == smtp_result::relay_state::answered);
+  CHECK(s.sender->relay().first == email::relay_state::answered);
   auto const case_id = s.email_case("jan@burger.test");
   s.relay.script["jan@burger.test"] = {
-      {smtp_result::kind::temporary, "relay answered 535 (Login denied)", smtp_result::relay_state::bad_credentials}};
+      email::smtp_failure{false, "relay answered 535 (Login denied)", email::relay_state::bad_credentials}};
   auto const id = s.queue_mail(case_id, "jan@burger.test");
   // Not the resident's fault: the reply is not failed but waits for the operator's fix.
   REQUIRE(eventually([&] { return s.delivery(case_id, id).value("attempts", 0) == 1; }));
   CHECK(s.delivery(case_id, id)["status"] == "queued");
   auto const [state, why] = s.sender->relay();
-  CHECK(state == smtp_result::relay_state::bad_credentials);
+  CHECK(state == email::relay_state::bad_credentials);
   CHECK(why == "relay answered 535 (Login denied)");
   s.wait_status(case_id, id, "sent");
-  CHECK(s.sender->relay().first == smtp_result::relay_state::answered);
+  CHECK(s.sender->relay().first == email::relay_state::answered);
   CHECK(s.sender->relay().second.empty());
 }
 

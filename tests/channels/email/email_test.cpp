@@ -58,8 +58,10 @@ struct mail_stack {
                                         .resident_users = dovecot.user_names()}};
   std::unique_ptr<test_stack> s;
 
-  mail_stack() {
-    s = std::make_unique<test_stack>(email_config(lmtp_port, postfix.smtp_port()));
+  explicit mail_stack(std::function<void(json&)> const& adjust = {}) {
+    auto cfg = email_config(lmtp_port, postfix.smtp_port());
+    if (adjust) adjust(cfg);
+    s = std::make_unique<test_stack>(std::move(cfg));
     REQUIRE(s->balied->wait_for_event("lmtp.listening"));
     dovecot.start();
     postfix.start();
@@ -79,8 +81,8 @@ struct mail_stack {
     return out;
   }
 
-  http_reply call(std::string const& method, std::string const& target, std::string const& body = {}) {
-    return http_call(s->port(), method, target, {{"Authorization", std::string("Bearer ") + staff_token}}, body);
+  http_reply call(std::string const& method, std::string const& target, std::string const& body = {}, char const* token = staff_token) {
+    return http_call(s->port(), method, target, {{"Authorization", std::string("Bearer ") + token}, {"Content-Type", "application/json"}}, body);
   }
 
   json case_view(std::string const& id) {
@@ -601,6 +603,54 @@ TEST_CASE("an admin switches email off and on at run time: meanwhile the MTA hea
   CHECK(l.deliver("jan@burger.test", mail("uit.1@burger.test")).find("250 2.0.0 <info@gemeente.test>") != std::string::npos);
   CHECK(l.s.inbox_length("algemeen") == 1);
   for (auto const& j : l.s.balied->log()) CHECK(j.value("event", "") != "reload.needs_restart");
+}
+
+TEST_CASE("switched off with when_switched_off accept: mail is filed and marked, the resident gets the admin's notice, staff replies wait") {
+  require_mail_servers();
+  mail_stack m([](json& cfg) { cfg["channels"]["email"]["when_switched_off"] = "accept"; });
+  auto const notice = "E-mail is tot maandag dicht. Bel 14 0000.";
+  auto const off = m.call("PUT", "/api/v1/channels/email",
+                          json{{"enabled", false}, {"reason", "verhuizing mailserver"}, {"notice", {{"nl", notice}}}}.dump(), admin_token);
+  REQUIRE(off.status == 200);
+  REQUIRE(m.s->balied->wait_for_event("channel.applied"));
+
+  m.send("jan@burger.test", "info@gemeente.test", {"Subject: Container kapot", "Message-ID: <uit.1@burger.test>"}, "Mijn container is kapot.");
+  REQUIRE(m.s->balied->wait_for_event("intake.stored"));
+  auto const cases = m.open_cases();
+  REQUIRE(cases.size() == 1);
+  // The mail and the notice, no acknowledgement.
+  REQUIRE(eventually([&] { return m.case_view(cases[0])["messages"].size() == 2; }));
+  auto const view = m.case_view(cases[0]);
+  auto const reference = view["reference"].get<std::string>();
+  CHECK(view["messages"][0]["received_while_off"] == true);
+  CHECK(view["messages"][1]["routing"]["rule"] == "switched-off-notice");
+  // The notice leaves although email is off: it answers a mail Balie took.
+  auto const sent = m.mail_where("jan", [](std::string const& mail) { return mail.find("Auto-Submitted: auto-replied") != std::string::npos; });
+  CHECK(header(sent, "Subject") == "Wij lezen uw e-mail later [" + reference + "]");  // config/texts/nl.json
+  CHECK(sent.find(notice) != std::string::npos);
+  REQUIRE(m.s->balied->wait_for_event("email.sent"));
+
+  // A staff reply waits while email is off. A second mail's notice, queued after it, goes
+  // out first: by the time it is sent, the reply has been read and held.
+  REQUIRE(m.call("POST", "/api/v1/cases/" + cases[0] + "/claim").status == 200);
+  auto const reply = m.call("POST", "/api/v1/cases/" + cases[0] + "/replies", json{{"text", "Wij brengen morgen een nieuwe."}}.dump());
+  REQUIRE(reply.status == 202);
+  auto const reply_id = json::parse(reply.body)["message"]["id"].get<std::string>();
+  m.send("jan@burger.test", "info@gemeente.test", {"Subject: Nog een vraag", "Message-ID: <uit.2@burger.test>"}, "En mijn pas?");
+  REQUIRE(m.s->balied->wait_for_event("email.sent", 2));
+  auto const delivery = [&] {
+    auto const now = m.case_view(cases[0]);  // not a range-for over a member of a temporary
+    for (auto const& msg : now["messages"])
+      if (msg["id"] == reply_id) return msg["delivery"]["status"].get<std::string>();
+    return std::string{};
+  };
+  CHECK(delivery() == "held");
+
+  // On again: the reply reaches Jan.
+  REQUIRE(m.call("PUT", "/api/v1/channels/email", json{{"enabled", true}, {"reason", "mailserver verhuisd"}}.dump(), admin_token).status == 200);
+  m.mail_where("jan", [&](std::string const& mail) { return mail.find(".reply-" + reply_id + "@") != std::string::npos; });
+  REQUIRE(m.s->balied->wait_for_event("email.sent", 3));
+  CHECK(eventually([&] { return delivery() == "sent"; }));
 }
 
 TEST_CASE("a bounce that concerns no mail of Balie's still reaches a person, marked automatic and unanswered") {

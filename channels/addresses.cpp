@@ -48,7 +48,8 @@ phone_number read_phone_number(std::string_view v) {
   else if (digits.rfind("00", 0) == 0) e164 = "+" + digits.substr(2);
   else if (digits.rfind("0", 0) == 0) e164 = "+31" + digits.substr(1);
   else e164 = "+" + digits;
-  if (e164.size() < 8 || e164.size() > 16) return {{}, phone_number::problem::wrong_length};  // E.164: at most 15 digits
+  if (e164.size() < 9 || e164.size() > 16) return {{}, phone_number::problem::wrong_length};  // E.164: 8 to 15 digits
+  if (e164[1] == '0') return {{}, phone_number::problem::no_country_code};  // "+0…", "000…": no country starts with 0
   return {std::move(e164), phone_number::problem::none};
 }
 

@@ -20,7 +20,7 @@ bool is_e164(std::string_view);
 /// A phone number as people write it — `+31 6 00000000`, `06-00000000`,
 /// `0031600000000` — read into E.164 (national numbers are Dutch), or why not.
 struct phone_number {
-  enum class problem { none, not_digits, wrong_length };
+  enum class problem { none, not_digits, wrong_length, no_country_code };
   std::string e164;
   problem error = problem::none;
 };

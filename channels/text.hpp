@@ -32,4 +32,7 @@ std::string random_text(std::size_t bytes, std::string_view alphabet);
 /// Lower-case hexadecimal of bytes (digests).
 std::string to_hex(unsigned char const* bytes, std::size_t size);
 
+/// The value of one hex digit (either case), or -1.
+int hex_digit_value(char);
+
 } // namespace balie

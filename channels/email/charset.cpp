@@ -87,21 +87,14 @@ std::optional<std::string> via_iconv(std::string_view bytes, std::string const& 
   return out;
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 /// The bytes of an encoded-word's payload ('Q' or 'B'), leniently.
 std::string encoded_word_bytes(std::string_view payload, char encoding) {
   std::string out;
   if (encoding == 'Q' || encoding == 'q') {
     for (std::size_t i = 0; i < payload.size(); ++i) {
       if (payload[i] == '_') out += ' ';
-      else if (payload[i] == '=' && i + 2 < payload.size() && hex_value(payload[i + 1]) >= 0 && hex_value(payload[i + 2]) >= 0) {
-        out += static_cast<char>(hex_value(payload[i + 1]) * 16 + hex_value(payload[i + 2]));
+      else if (payload[i] == '=' && i + 2 < payload.size() && hex_digit_value(payload[i + 1]) >= 0 && hex_digit_value(payload[i + 2]) >= 0) {
+        out += static_cast<char>(hex_digit_value(payload[i + 1]) * 16 + hex_digit_value(payload[i + 2]));
         i += 2;
       } else out += payload[i];
     }

@@ -199,8 +199,9 @@ asio::awaitable<delivery_outcome> email_sender::send([[maybe_unused]] std::share
 asio::awaitable<boost::system::result<std::string, delivery_outcome>> email_sender::compose(
     outbox_entry const& entry, nlohmann::json const& msg, std::string const& to_address, std::string const& rfc_message_id) {
   auto const unavailable = delivery_outcome{delivery_outcome::kind::store_unavailable, "the case store is unavailable"};
-  auto const [ec, c] = co_await awaited<error_code, queue::case_record>(
+  auto const [ec, record] = co_await awaited<error_code, queue::case_record>(
       [this, &entry](auto done) { store_.read_case(entry.case_id, max_case_messages, std::move(done)); });
+  auto const& c = record;  // a lambda below reads it: clang 14 captures no structured binding
   if (ec) co_return unavailable;
   if (c.summary.fields.empty()) co_return delivery_outcome{delivery_outcome::kind::failed, "the case no longer exists"};
   auto const field = [&c](char const* k) {

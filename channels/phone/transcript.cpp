@@ -85,6 +85,8 @@ outcome<std::optional<std::string>> normalise_caller_number(std::string_view raw
     return reject(422, "invalid-caller-number", "The caller number contains characters that are not digits.", "/caller");
   if (number.error == phone_number::problem::wrong_length)
     return reject(422, "invalid-caller-number", "The caller number has too few or too many digits.", "/caller");
+  if (number.error == phone_number::problem::no_country_code)
+    return reject(422, "invalid-caller-number", "The caller number has no country code (it starts with +0 or 000).", "/caller");
   return std::optional<std::string>{number.e164};
 }
 

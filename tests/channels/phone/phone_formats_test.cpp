@@ -135,6 +135,7 @@ TEST_CASE("hostile and broken transcripts get a specific rejection") {
       {transcript_format::balie_json, "{\"call_id\": \"x\", \"segments\": []}", {}, 422, "empty-transcript"},
       {transcript_format::balie_json, "{\"call_id\": \"has space\", \"segments\": [{\"speaker\": \"resident\", \"start_ms\": 0, \"end_ms\": 1, \"text\": \"a\"}]}", {}, 422, "invalid-call-id"},
       {transcript_format::balie_json, "{\"call_id\": \"x\", \"caller\": \"bel mij\", \"segments\": [{\"speaker\": \"resident\", \"start_ms\": 0, \"end_ms\": 1, \"text\": \"a\"}]}", {}, 422, "invalid-caller-number"},
+      {transcript_format::balie_json, "{\"call_id\": \"x\", \"caller\": \"+00124920271\", \"segments\": [{\"speaker\": \"resident\", \"start_ms\": 0, \"end_ms\": 1, \"text\": \"a\"}]}", {}, 422, "invalid-caller-number"},
       {transcript_format::balie_json, "{\"call_id\": \"x\", \"segments\": [{\"speaker\": \"alien\", \"start_ms\": 0, \"end_ms\": 1, \"text\": \"a\"}]}", {}, 422, "invalid-field"},
       {transcript_format::webvtt, fixture("no-cues.vtt"), with_id, 422, "empty-transcript"},
       {transcript_format::webvtt, fixture("backwards.vtt"), with_id, 422, "timestamps-backwards"},

@@ -107,8 +107,9 @@ test('chat end to end: message → case in inbox algemeen → staff reply in the
   }
 });
 
-test('chat leave-a-message while the chat is closed becomes a case with the chosen reply address and shows the reference', async () => {
+test('chat leave-a-message while the chat is closed becomes a case with the chosen reply address and shows the reference', async (t) => {
   const closed = await startStack({ config: CLOSED_WEBCHAT_CONFIG });
+  t.after(() => closed.stop());  // also when no page could be opened: a running stack keeps node alive
   const { context, page } = await closed.newPage();
   const problems = watchPage(page);
   try {
@@ -137,12 +138,12 @@ test('chat leave-a-message while the chat is closed becomes a case with the chos
     assert.deepEqual(problems, []);
   } finally {
     await context.close();
-    await closed.stop();
   }
 });
 
-test('chat closed: a message typed while the chat closes moves into the leave-a-message form (session answer 503 chat-closed)', async () => {
+test('chat closed: a message typed while the chat closes moves into the leave-a-message form (session answer 503 chat-closed)', async (t) => {
   const closed = await startStack({ config: CLOSED_WEBCHAT_CONFIG });
+  t.after(() => closed.stop());  // also when no page could be opened: a running stack keeps node alive
   const { context, page } = await closed.newPage();
   try {
     // The page believes the chat is open (status read before closing time).
@@ -160,7 +161,6 @@ test('chat closed: a message typed while the chat closes moves into the leave-a-
     assert.equal(await page.locator('#balie-chat-log li').count(), 0);
   } finally {
     await context.close();
-    await closed.stop();
   }
 });
 

@@ -166,7 +166,7 @@ void redis_connection::connect() {
   redisAsyncContext* ac = options_.unix_socket.empty() ? redisAsyncConnect(options_.host.c_str(), options_.port)
                                                        : redisAsyncConnectUnix(options_.unix_socket.c_str());
   if (!ac || ac->err) {
-    set_error(ac ? ac->errstr : "out of memory");
+    set_error(std::string("Redis unreachable: ") + (ac ? ac->errstr : "out of memory"));
     if (ac) redisAsyncFree(ac);
     return schedule_reconnect();
   }

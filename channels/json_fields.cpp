@@ -37,6 +37,11 @@ outcome<std::string> required_string(nlohmann::json const& object, std::string_v
   return std::move(**v);
 }
 
+std::string text(nlohmann::json const& object, std::string_view name) {
+  auto const* v = object.is_object() ? find(object, name) : nullptr;
+  return v && v->is_string() ? v->get<std::string>() : std::string{};
+}
+
 outcome<std::string> string_or(nlohmann::json const& object, std::string_view name, std::string_view fallback, std::string_view parent) {
   auto v = optional_string(object, name, parent);
   if (!v) return v.error();

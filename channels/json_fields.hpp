@@ -27,6 +27,9 @@ outcome<std::optional<std::string>> optional_string(nlohmann::json const& object
                                                     std::string_view parent = {});
 /// A string field that must be there.
 outcome<std::string> required_string(nlohmann::json const& object, std::string_view name, std::string_view parent = {});
+/// A string member where its absence needs no answer (a signature claim, Balie's own
+/// stored JSON): the string, or empty when absent, null, another type or `object` is no object.
+std::string text(nlohmann::json const& object, std::string_view name);
 /// A string field with a default for absent or null.
 outcome<std::string> string_or(nlohmann::json const& object, std::string_view name, std::string_view fallback,
                                std::string_view parent = {});

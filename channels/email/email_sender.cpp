@@ -7,6 +7,7 @@
 
 #include "channels/awaited.hpp"
 #include "channels/email/outbound_mail.hpp"
+#include "channels/json_fields.hpp"
 #include "channels/text.hpp"
 #include "server/log.hpp"
 
@@ -160,8 +161,11 @@ asio::awaitable<delivery_outcome> email_sender::send([[maybe_unused]] std::share
   auto const msg = nlohmann::json::parse(entry.msg, nullptr, false);
   if (msg.is_discarded() || !msg.is_object()) co_return delivery_outcome{delivery_outcome::kind::failed, "unreadable outbound message"};
   std::string to_address;
-  for (auto const& a : msg["resident"].value("addresses", nlohmann::json::array()))
-    if (a.value("kind", "") == "email" && to_address.empty()) to_address = a.value("value", "");
+  auto const resident = msg.find("resident");
+  auto const addresses = resident == msg.end() ? msg.end() : resident->find("addresses");
+  if (resident != msg.end() && addresses != resident->end() && addresses->is_array())
+    for (auto const& a : *addresses)
+      if (json_fields::text(a, "kind") == "email" && to_address.empty()) to_address = json_fields::text(a, "value");
   if (to_address.empty()) co_return delivery_outcome{delivery_outcome::kind::failed, "no email address to send to"};
   auto const rfc_message_id = email::outbound_message_id(entry.case_id, entry.message_id, identity_.domain);
   // The relay took it already and only the recording failed: record, never send twice.
@@ -212,14 +216,14 @@ asio::awaitable<boost::system::result<std::string, delivery_outcome>> email_send
   // References: every Message-ID of this case's mail so far, oldest first; In-Reply-To: the resident's last.
   for (auto const& stored : c.messages) {
     auto const j = nlohmann::json::parse(stored.json, nullptr, false);
-    if (j.is_discarded() || j.value("channel", "") != "email" || j.value("id", "") == entry.message_id) continue;
-    if (j.value("direction", "") == "inbound") {
-      auto const id = j.value("provider_message_id", "");
+    if (json_fields::text(j, "channel") != "email" || json_fields::text(j, "id") == entry.message_id) continue;
+    if (json_fields::text(j, "direction") == "inbound") {
+      auto const id = json_fields::text(j, "provider_message_id");
       if (id.empty() || id.rfind("sha256:", 0) == 0) continue;
       m.references.push_back(id);
       m.in_reply_to = id;
     } else {
-      m.references.push_back(email::outbound_message_id(entry.case_id, j.value("id", ""), identity_.domain));
+      m.references.push_back(email::outbound_message_id(entry.case_id, json_fields::text(j, "id"), identity_.domain));
     }
   }
   auto token = field("email_token");
@@ -233,16 +237,18 @@ asio::awaitable<boost::system::result<std::string, delivery_outcome>> email_send
   m.from_address = identity_.own_addresses.empty() ? "info@" + identity_.domain : identity_.own_addresses.front();
   m.from_name = config_.from_name;
   m.to_address = to_address;
-  m.to_name = one_line(msg["resident"].value("name", ""));
+  auto const resident = msg.find("resident");
+  m.to_name = one_line(resident == msg.end() ? std::string{} : json_fields::text(*resident, "name"));
   m.reply_to = email::reply_address(token, identity_);
-  auto subject = msg.value("subject", "");
+  auto subject = json_fields::text(msg, "subject");
   auto const case_subject = field("subject"), reference = field("reference");
   if (subject.empty()) subject = case_subject.empty() ? texts_->text("email.reply.subject") : "Re: " + case_subject;
   if (!reference.empty() && subject.find(reference) == std::string::npos) subject += " [" + reference + "]";
   m.subject = one_line(subject);  // subjects come from residents' mail: a line break must not become a header
   m.message_id = rfc_message_id;
-  m.text = msg.value("text", "");
-  m.automatic = msg.value("auto_generated", false);
+  m.text = json_fields::text(msg, "text");
+  auto const automatic = msg.find("auto_generated");
+  m.automatic = automatic != msg.end() && automatic->is_boolean() && automatic->get<bool>();
   m.date = clock_();
   m.boundary = random_boundary();
   auto composed = email::compose_mail(m);

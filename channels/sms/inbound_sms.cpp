@@ -12,6 +12,7 @@ using json = nlohmann::json;
 
 /// Provider ids are opaque, but they become Redis key parts and log fields.
 constexpr std::size_t max_id_length = 200;
+constexpr std::size_t max_number_length = 32;    ///< the number written to: E.164 or a short code, with room for notation
 constexpr std::size_t max_text_bytes = std::size_t{64} * 1024;  ///< far above any concatenated SMS (255 parts)
 
 std::string field(form_fields const& f, std::string_view name) {
@@ -70,7 +71,7 @@ read_result finish(std::string from, std::string to, std::string text, std::stri
     return sms_refusal{"message id: not a plain identifier"};
   if (text.size() > max_text_bytes) return sms_refusal{"text: too long"};
   if (!is_valid_utf8(text)) return sms_refusal{"text: not valid UTF-8"};
-  if (to.size() > 32 || !is_valid_utf8(to)) return sms_refusal{"to: not a number"};
+  if (to.size() > max_number_length || !is_valid_utf8(to)) return sms_refusal{"to: not a number"};
   return inbound_sms{number.e164, std::move(to), to_nfc(text), std::move(id), sent_at};
 }
 

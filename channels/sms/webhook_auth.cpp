@@ -1,5 +1,6 @@
 #include "channels/sms/webhook_auth.hpp"
 
+#include "channels/json_fields.hpp"
 #include "channels/text.hpp"
 
 #include <nlohmann/json.hpp>
@@ -17,6 +18,8 @@ namespace {
 
 /// JWT times are whole seconds; a sender's clock a little off is not an attack.
 constexpr std::chrono::seconds jwt_leeway{5};
+/// A JWT time past this (the year 36812) is no time: refused before it can overflow the clock.
+constexpr long long max_jwt_seconds = 1LL << 40;
 
 std::string hmac(EVP_MD const* md, std::string_view key, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
@@ -164,24 +167,28 @@ auth_result verify_messagebird_jwt(std::string_view key, std::string_view url, s
   auto const header = nlohmann::json::parse(*header_text, nullptr, false);
   auto const claims = nlohmann::json::parse(*claims_text, nullptr, false);
   if (!header.is_object() || !claims.is_object()) return auth_failure{"not a JWT"};
-  auto const alg = header.value("alg", "");
+  auto const alg = json_fields::text(header, "alg");
   EVP_MD const* md = alg == "HS256" ? EVP_sha256() : alg == "HS384" ? EVP_sha384() : alg == "HS512" ? EVP_sha512() : nullptr;
   if (!md) return auth_failure{"the signing method is not HS256, HS384 or HS512"};
   if (!same_secret(*sent, hmac(md, key, jwt.substr(0, dot2)))) return auth_failure{"the signature does not match"};
   // Signed by the key holder from here on; the claims say for which request and when.
-  if (claims.value("iss", "") != "MessageBird") return auth_failure{"the issuer is not MessageBird"};
+  if (json_fields::text(claims, "iss") != "MessageBird") return auth_failure{"the issuer is not MessageBird"};
   auto const at = [&claims](char const* name) -> std::optional<std::chrono::system_clock::time_point> {
     auto const it = claims.find(name);
     if (it == claims.end() || !it->is_number_integer()) return std::nullopt;
-    return std::chrono::system_clock::time_point(std::chrono::seconds(it->get<long long>()));
+    // nlohmann reads a number without a sign as unsigned: take it as such, bounded first.
+    if (it->is_number_unsigned() && it->get<unsigned long long>() > static_cast<unsigned long long>(max_jwt_seconds)) return std::nullopt;
+    auto const seconds = it->get<long long>();
+    if (seconds < 0 || seconds > max_jwt_seconds) return std::nullopt;
+    return std::chrono::system_clock::time_point(std::chrono::seconds(seconds));
   };
   auto const nbf = at("nbf"), exp = at("exp");
-  if (!nbf || !exp) return auth_failure{"nbf or exp is missing"};
+  if (!nbf || !exp) return auth_failure{"nbf or exp is missing or not a time"};
   if (*nbf > now + jwt_leeway) return auth_failure{"nbf is in the future"};
   if (*exp < now - jwt_leeway) return auth_failure{"exp is in the past"};
-  auto const jti = claims.value("jti", "");
+  auto const jti = json_fields::text(claims, "jti");
   if (jti.empty()) return auth_failure{"jti is missing"};
-  if (!same_secret(claims.value("url_hash", ""), sha256_hex(url))) return auth_failure{"url_hash does not match"};
+  if (!same_secret(json_fields::text(claims, "url_hash"), sha256_hex(url))) return auth_failure{"url_hash does not match"};
   auto const payload_hash = claims.find("payload_hash");
   if (body.empty() && payload_hash != claims.end()) return auth_failure{"payload_hash is set but there is no body"};
   if (!body.empty()) {

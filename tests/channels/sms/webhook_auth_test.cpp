@@ -134,6 +134,17 @@ TEST_CASE("MessageBird: the reference JWTs; the jti comes back for the replay ch
   CHECK(failure(verify_messagebird_jwt(key, valid.url, "", "a.b", now)) == "not a JWT");
   CHECK(failure(verify_messagebird_jwt(key, valid.url, "", std::string(valid.token) + ".x", now)) == "not a JWT");
   CHECK(failure(verify_messagebird_jwt(key, valid.url, "", "!!!.!!!.!!!", now)) == "not a JWT");
+  // Members of the wrong type, or a time that would overflow the clock, are refused, never thrown
+  // (tokens signed with the reference key by Python's hmac module).
+  CHECK(failure(verify_messagebird_jwt(key, valid.url, "", "eyJhbGciOjV9.e30.eA", now)) == "the signing method is not HS256, HS384 or HS512");
+  CHECK(failure(verify_messagebird_jwt(
+            key, valid.url, "",
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJNZXNzYWdlQmlyZCIsIm5iZiI6MTg0NDY3NDQwNzM3MDk1NTE2MTUsImV4cCI6MTYyNTQ3OTI2MCwianRpIjoiaiIsInVybF9oYXNoIjoieCJ9.fTNIKZ9KyNySmB5K5iQ1VJbO71zzk5Inp78UIpUYYlI",
+            now)) == "nbf or exp is missing or not a time");
+  CHECK(failure(verify_messagebird_jwt(
+            key, valid.url, "",
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOjcsIm5iZiI6MTYyNTQ3OTIwMCwiZXhwIjoxNjI1NDc5MjYwLCJqdGkiOlsiaiJdLCJ1cmxfaGFzaCI6e319.myNzDcTNDev1M14MAUJ1r5Cb1OG1us0HAUI4bhL90Os",
+            now)) == "the issuer is not MessageBird");
   CHECK(!verify_messagebird_jwt(key, valid.url, "", valid.token, now + 66s));  // exp 60 s after nbf, 5 s leeway
   CHECK(verify_messagebird_jwt(key, valid.url, "", valid.token, now + 64s));
 }

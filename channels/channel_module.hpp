@@ -107,6 +107,10 @@ public:
   /// The admin's switch, as this instance applies it. Off: no new contact
   /// (each channel says how), replies held in the outbox until it is on again.
   virtual void set_enabled(bool on, channel_notice const&) = 0;
+  /// Parts an admin switches on their own (`<channel>/<part>`: an SMS provider's endpoint),
+  /// each with its `enabled` in the configuration file. The channel's switch still covers all.
+  virtual std::vector<std::pair<std::string, bool>> parts() const { return {}; }
+  virtual void set_part_enabled(std::string_view /*part*/, bool /*on*/) {}
   /// A staff reply this channel will carry, checked before it is queued; by default any text to any address.
   void validate_reply(reply_draft const&, reply_verdict done) const override { done({}, std::nullopt); }
 };

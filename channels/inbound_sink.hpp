@@ -8,6 +8,7 @@
 
 #include <boost/system/error_code.hpp>
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -28,16 +29,20 @@ struct submit_result {
   std::string linked_case;   ///< a case the message referred to but did not join
 };
 
-/// Email threading: where a message may belong, tried in this order. The
-/// message joins the first case the `participant` takes part in; a hint to
-/// someone else's case only links the new case to it, so two residents are
-/// never merged.
+/// Threading: where a message may belong, tried in this order. The message
+/// joins the first case the `participant` takes part in; a hint to someone
+/// else's case only links the new case to it, so two residents are never
+/// merged. Email gives tokens, Message-IDs and references; SMS the number.
 struct thread_hints {
   std::vector<std::string> reply_tokens;  ///< from a reply+TOKEN address
   std::vector<std::string> message_ids;   ///< In-Reply-To, then References newest first
   std::vector<std::string> references;    ///< case references named in the subject
   std::string participant;                ///< the sender's address, lower case
   std::vector<std::string> own_ids;       ///< this message's Message-ID, for later replies
+  /// SMS: the sender's number (E.164, also the participant). The message joins the case the
+  /// number last took part in if that was within `recent_window`, and its next one joins this.
+  std::string recent_number;
+  std::chrono::seconds recent_window{0};
 };
 
 /// Where else the message goes in the same durable step.

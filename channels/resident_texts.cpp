@@ -19,6 +19,11 @@ std::map<std::string, std::set<std::string>, std::less<>> const known = {
     {"email.switched_off.notice", {}},
     {"email.switched_off.subject", {"reference"}},
     {"email.switched_off.text", {"notice", "reference"}},
+    {"sms.acknowledgement", {"reference"}},
+    {"sms.opt_in.confirmation", {}},
+    {"sms.opt_out.confirmation", {}},
+    {"sms.switched_off.notice", {}},
+    {"sms.switched_off.text", {"notice", "reference"}},
 };
 
 std::map<std::string, std::string, std::less<>> read_texts(std::filesystem::path const& file, bool required) {

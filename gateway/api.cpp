@@ -85,6 +85,11 @@ std::vector<api::route_entry> api::build_table(std::vector<http_route> channel_r
             [](api& a, auto const& q, me_t me, params const& p, http_responder r) { a.switch_channel(q, *me, p[0], std::move(r)); }),
       entry("GET", "/api/v1/channels/{name}/history", access::admin,
             [](api& a, auto const& q, me_t me, params const& p, http_responder r) { a.channel_history(q, *me, p[0], std::move(r)); }),
+      // A channel's part: an SMS provider's endpoint (sms/twilio).
+      entry("PUT", "/api/v1/channels/{name}/{part}", access::admin,
+            [](api& a, auto const& q, me_t me, params const& p, http_responder r) { a.switch_channel(q, *me, p[0] + "/" + p[1], std::move(r)); }),
+      entry("GET", "/api/v1/channels/{name}/{part}/history", access::admin,
+            [](api& a, auto const& q, me_t me, params const& p, http_responder r) { a.channel_history(q, *me, p[0] + "/" + p[1], std::move(r)); }),
       action_entry("claim", action::claim),
       action_entry("release", action::release),
       action_entry("transfer", action::transfer),

@@ -22,13 +22,14 @@ std::vector<channel_slot> register_builtin_channels(config const& c, channels::c
   out.push_back(slot<channels::phone::phone_channel>(c, s, &config::phone));
   if (!c.email.domain.empty()) out.push_back(slot<email::email_channel>(c, s, &config::email));  // email needs its section
   out.push_back(slot<webchat::webchat_channel>(c, s, &config::webchat));
+  if (!c.sms.providers.empty()) out.push_back(slot<sms::sms_channel>(c, s, &config::sms));  // SMS needs its section
   return out;
 }
 
 channels::reply_checks builtin_reply_checks(std::vector<channel_slot> const& slots, config const& c, channels::channel_services& s) {
   channels::reply_checks out;
   for (auto const& slot : slots) out.emplace(slot.module->name(), slot.module);
-  out.try_emplace("sms", std::make_shared<sms::sms_reply_check>(c.staff.sms_max_segments, queue::sms_opt_outs(s.redis)));
+  out.try_emplace("sms", std::make_shared<sms::sms_reply_check>(c.staff.sms_max_segments, false, queue::sms_numbers(s.redis)));
   return out;
 }
 

@@ -3,6 +3,8 @@
 // through the strict object_reader of channels/config_reader.hpp.
 #include "gateway/config.hpp"
 
+#include "channels/sms_segments.hpp"
+
 #include "server/client_address.hpp"
 
 #include "channels/config_reader.hpp"
@@ -47,7 +49,7 @@ config load_config(fs::path const& file, std::optional<fs::path> data_dir_overri
 
   c.threads = static_cast<int>(root.integer("threads", 2, 1, 64));
   c.shutdown_deadline = root.millis("shutdown_deadline_ms", c.shutdown_deadline, 0, 600'000);
-  c.dedup_ttl = std::chrono::seconds(root.integer("dedup_ttl_hours", 720, 1, 24 * 365) * 3600);
+  c.dedup_ttl = std::chrono::seconds(root.integer("dedup_ttl_hours", 960, 1, 24 * 365) * 3600);
   root.object("log", false, [&](object_reader& r) {
     c.log_level = r.text("level", "info");
     if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" && c.log_level != "error")
@@ -114,6 +116,7 @@ config load_config(fs::path const& file, std::optional<fs::path> data_dir_overri
     r.object("webchat", false, [&](object_reader& w) { c.webchat = webchat::read_webchat_config(w); });
     r.object("email", false, [&](object_reader& e) { c.email = email::read_email_config(e, ctx); });
     r.object("phone", false, [&](object_reader& p) { c.phone = channels::phone::read_phone_config(p, ctx); });
+    r.object("sms", false, [&](object_reader& s) { c.sms = sms::read_sms_config(s, ctx); });
   });
   root.object("staff", false, [&](object_reader& r) {
     c.staff.claim_ttl = std::chrono::seconds(r.integer("claim_ttl_seconds", c.staff.claim_ttl.count(), 1, 24 * 3600));
@@ -128,9 +131,20 @@ config load_config(fs::path const& file, std::optional<fs::path> data_dir_overri
     auto const dir = fs::path(r.text("dir", "texts"));
     c.texts_dir = dir.is_relative() ? base / dir : dir;
   });
-  if (c.email.enabled || !c.email.domain.empty()) {
+  c.sms.max_segments = c.staff.sms_max_segments;
+  if (!c.sms.providers.empty() && c.dedup_ttl < std::chrono::hours(40 * 24))
+    fail("/dedup_ttl_hours", "must be at least 960 (40 days) with SMS: providers retry a webhook for weeks");
+  if (c.email.enabled || !c.email.domain.empty() || !c.sms.providers.empty()) {
     c.texts = std::make_shared<channels::resident_texts const>(channels::resident_texts::load(c.texts_dir));  // names the file
   }
+  // Balie's own SMS must fit the part limit staff replies have, with any reference.
+  if (!c.sms.providers.empty())
+    for (auto const* key : {"sms.acknowledgement", "sms.opt_in.confirmation", "sms.opt_out.confirmation", "sms.switched_off.text"})
+      for (auto const* language : {"nl", "en"}) {
+        auto const text = c.texts->text(key, language, {{"reference", "BL-XXXXXX"}, {"notice", c.texts->text("sms.switched_off.notice", language)}});
+        if (sms_segments(text).segments > static_cast<std::size_t>(c.sms.max_segments))
+          fail((c.texts_dir / (std::string(language) + ".json")).string() + ": " + key, "longer than /staff/sms_max_segments SMS parts");
+      }
   root.object("web", false, [&](object_reader& r) {
     auto const web = fs::path(r.text("root", "", true));
     c.web_root = web.is_relative() ? base / web : web;
@@ -139,6 +153,8 @@ config load_config(fs::path const& file, std::optional<fs::path> data_dir_overri
   // the SMTP timeout: a shorter takeover would send a reply twice.
   if (c.email.enabled && c.outbox.takeover_after <= c.outbox.block + c.email.smtp_timeout)
     fail("/outbox/takeover_after_ms", "must exceed /outbox/block_ms plus /channels/email/smtp/timeout_seconds");
+  if (!c.sms.send_via.empty() && c.outbox.takeover_after <= c.outbox.block + c.sms.send_timeout)
+    fail("/outbox/takeover_after_ms", "must exceed /outbox/block_ms plus /channels/sms/send_timeout_seconds");
   if (c.phone.max_transcript_bytes > c.http.max_body_bytes)
     fail("/channels/phone/max_transcript_bytes", "must not exceed /http/max_body_bytes");
   return c;

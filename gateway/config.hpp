@@ -8,6 +8,7 @@
 #include "channels/outbox.hpp"
 #include "channels/resident_texts.hpp"
 #include "channels/phone/settings.hpp"
+#include "channels/sms/settings.hpp"
 #include "channels/webchat/settings.hpp"
 #include "queue/redis_options.hpp"
 #include "routing/router.hpp"
@@ -63,6 +64,7 @@ struct config {
   channels::phone::phone_config phone;
   webchat::webchat_config webchat;
   email::email_config email;
+  sms::sms_config sms;
   staff_config staff;
   outbox_config outbox;
   std::filesystem::path web_root;  ///< the staff page and widget files; empty: not served
@@ -70,7 +72,8 @@ struct config {
   /// that writes by itself is configured (email: acknowledgements), else empty.
   std::filesystem::path texts_dir;
   std::shared_ptr<channels::resident_texts const> texts;
-  std::chrono::seconds dedup_ttl{30 * 24 * 3600};  ///< longer than any provider's redelivery window
+  /// Longer than any provider's redelivery window: CM retries an SMS webhook for up to a month.
+  std::chrono::seconds dedup_ttl{40 * 24 * 3600};
 };
 
 /// Reads and validates; throws config_error naming the offending key's path.

@@ -148,13 +148,18 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
   std::vector<http_route> channel_routes;
   for (auto const& c : p.channels) {
     seeds.emplace_back(c.module->name(), c.enabled_in(config_));
+    for (auto const& [part, on] : c.module->parts()) seeds.emplace_back(std::string(c.module->name()) + "/" + part, on);
     for (auto& r : c.module->routes()) channel_routes.push_back(std::move(r));
   }
   p.switches = std::make_shared<switchboard>(p.redis, p.feed, std::move(seeds));
   p.switches->on_change([&p](std::string const& channel, queue::channel_switch const& s) {
     p.stats.set_channel_enabled(channel, s.enabled);
-    for (auto const& c : p.channels)
+    auto const slash = channel.find('/');
+    for (auto const& c : p.channels) {
       if (c.module->name() == channel) c.module->set_enabled(s.enabled, {s.notice_nl, s.notice_en});
+      else if (slash != std::string::npos && c.module->name() == channel.substr(0, slash))
+        c.module->set_part_enabled(channel.substr(slash + 1), s.enabled);
+    }
   });
   p.http_api = std::make_unique<api>(std::make_shared<config const>(config_), p.tokens,
                                      api_services{*p.in, *p.store, *p.workflow, p.live, p.stats, system_now, p.ids, offload, p.switches,

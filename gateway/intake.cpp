@@ -20,6 +20,11 @@ queue::thread_lookup lookup_for(std::optional<thread_hints> const& hints) {
   t.participant = hints->participant;
   for (auto const& id : hints->own_ids) t.index_keys.push_back(queue::keys::email_message(id));
   t.index_ttl = queue::keys::thread_index_ttl;
+  if (!hints->recent_number.empty()) {  // SMS: the number's last case, refreshed by this message
+    t.keys.push_back(queue::keys::sms_recent(hints->recent_number));
+    t.index_keys.push_back(queue::keys::sms_recent(hints->recent_number));
+    t.index_ttl = hints->recent_window;
+  }
   return t;
 }
 } // namespace

@@ -2,6 +2,9 @@
 
 #include "server/log.hpp"
 
+#include <algorithm>
+#include <iterator>
+
 namespace balie::gateway {
 using namespace server;
 
@@ -78,7 +81,10 @@ std::optional<queue::channel_switch> switchboard::state(std::string const& chann
 
 void switchboard::change(std::string const& channel, queue::channel_switch to,
                          std::function<void(boost::system::error_code, queue::change_result)> done) {
-  queue::channel_change c{channel, to, channels_};
+  std::vector<std::string> guarded;  // whole channels only; a part (sms/twilio) is not a way in on its own
+  if (channel.find('/') == std::string::npos)
+    std::copy_if(channels_.begin(), channels_.end(), std::back_inserter(guarded), [](auto const& n) { return n.find('/') == std::string::npos; });
+  queue::channel_change c{channel, to, std::move(guarded)};
   store_.change(c, [weak = weak_from_this(), channel, to, done = std::move(done)](boost::system::error_code ec, queue::change_result r) {
     auto const self = weak.lock();
     if (self && !ec && r != queue::change_result::last_channel) self->apply({{channel, to}});

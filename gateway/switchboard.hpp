@@ -16,7 +16,8 @@ class switchboard : public std::enable_shared_from_this<switchboard> {
 public:
   using listener = std::function<void(std::string const& channel, queue::channel_switch const&)>;
 
-  /// `seeds`: each channel this instance runs, in a fixed order, and its `enabled` in the config file.
+  /// `seeds`: each channel this instance runs, in a fixed order, and its `enabled` in the config file;
+  /// a channel's parts as `<channel>/<part>` after it.
   switchboard(std::shared_ptr<queue::redis_connection>, std::shared_ptr<queue::event_feed>, std::vector<std::pair<std::string, bool>> seeds);
   /// Before start(): called for each channel's state at start and whenever its switch or notice changes.
   void on_change(listener);

@@ -205,9 +205,13 @@ local id, mid, status = ARGV[1], ARGV[2], ARGV[3]
 local stored = redis.call('HGET', ckey(id, ':delivery'), mid)
 if not stored then return {-1, ''} end
 local d = cjson.decode(stored)
-local rank = {queued = 0, held = 0, sent = 1, delivered = 2, failed = 2, expired = 2}
-if rank[status] < rank[d.status] then return {-7, d.status} end
-d.status, d.attempts, d.updated_at = status, tonumber(ARGV[4]), ARGV[6]
+-- Forward only. A failure outranks delivered: a long SMS whose one part failed did not arrive whole.
+local rank = {queued = 0, held = 0, sent = 1, delivered = 2, failed = 3, expired = 3}
+if rank[status] < rank[d.status] or (rank[status] == rank[d.status] and status ~= d.status and rank[status] == 3) then
+  return {-7, d.status}
+end
+d.status, d.updated_at = status, ARGV[6]
+if ARGV[4] ~= '-1' then d.attempts = tonumber(ARGV[4]) end
 if ARGV[5] ~= '' then d.last_error = ARGV[5] else d.last_error = nil end
 redis.call('HSET', ckey(id, ':delivery'), mid, cjson.encode(d))
 local inbox = redis.call('HGET', ckey(id), 'inbox')

@@ -53,6 +53,9 @@ struct automatic_request {
   std::chrono::seconds period{3 * 3600};
 };
 
+/// For delivery_update::attempts: a provider's report leaves the count as the sender left it.
+inline constexpr int attempts_unchanged = -1;
+
 struct delivery_update {
   std::string case_id;
   std::string message_id;

@@ -25,7 +25,8 @@ if on == was_on and current then
   redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])  -- a new reason or notice
   return 'unchanged'
 end
-if not on then
+-- A part of a channel (an SMS provider) comes without a list: the channel's own switch guards residents.
+if not on and #ARGV >= 7 then
   local others_on = 0
   for i = 7, #ARGV do
     if ARGV[i] ~= ARGV[1] then

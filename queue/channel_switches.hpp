@@ -23,7 +23,8 @@ struct channel_switch {
 struct channel_change {
   std::string channel;
   channel_switch to;
-  /// Channels that count for the last-channel guard (resident channels in use, the messenger not).
+  /// Channels that count for the last-channel guard (resident channels in use, the messenger not);
+  /// empty for a channel's part (`sms/<provider>`), which the guard does not cover.
   std::vector<std::string> resident_channels;
 };
 

@@ -47,6 +47,12 @@ inline constexpr std::string_view channels = "balie:channels";
 /// Every switch change, oldest first: when a channel was unavailable, who switched it and why.
 inline constexpr std::string_view channel_history = "balie:channels:history";
 inline constexpr std::string_view sms_opt_out = "balie:sms:opt-out";
+/// SMS threading: the case a number (E.164, hashed: no numbers in key names) last took part in; expires with the window.
+inline std::string sms_recent(std::string_view number) { return "balie:sms:recent:" + sha256_hex(number); }
+/// The loop guard for SMS Balie sends by itself (acknowledgements, notices, confirmations) to one number.
+inline std::string sms_automatic(std::string_view number) { return "balie:sms:auto:" + sha256_hex(number); }
+/// A signed webhook's one-time id (MessageBird's jti), kept for its replay window.
+inline std::string sms_replay(std::string_view key) { return "balie:sms:replay:" + sha256_hex(key); }
 inline constexpr std::string_view staff_group = "staff";
 inline constexpr std::string_view senders_group = "senders";
 

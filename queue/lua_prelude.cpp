@@ -105,6 +105,7 @@ std::string const& lua_prelude() {
     out += lua_constant("AUDIT", keys::audit);
     out += lua_constant("INBOXES", keys::inboxes);
     out += lua_constant("CLAIMS", keys::claims);
+    out += lua_constant("SMS_OPT_OUT", keys::sms_opt_out);
     out += lua_key_function("ckey", keys::case_hash);
     out += lua_key_function("ikey", keys::inbox_stream);
     out += lua_key_function("outkey", keys::outbound);

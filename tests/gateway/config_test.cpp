@@ -166,7 +166,12 @@ TEST_CASE("resident texts: read from nl.json and en.json, variables filled, Engl
                        {"email.reply.subject", "Uw bericht aan de gemeente"},
                        {"email.switched_off.notice", "E-mail is dicht."},
                        {"email.switched_off.subject", "Later [{reference}]"},
-                       {"email.switched_off.text", "{notice} Bewaard als {reference}."}};
+                       {"email.switched_off.text", "{notice} Bewaard als {reference}."},
+                       {"sms.acknowledgement", "Ontvangen: {reference}."},
+                       {"sms.opt_in.confirmation", "U krijgt weer sms."},
+                       {"sms.opt_out.confirmation", "U krijgt geen sms meer."},
+                       {"sms.switched_off.notice", "Sms is dicht."},
+                       {"sms.switched_off.text", "{notice} Bewaard als {reference}."}};
   write("nl.json", nl);
   write("en.json", {{"email.acknowledgement.subject", "Received [{reference}]"}});
   auto const t = balie::channels::resident_texts::load(dir.path);

@@ -1,0 +1,103 @@
+#include "channels/sms/settings.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <charconv>
+
+namespace balie::sms {
+using namespace channels;
+
+namespace {
+
+/// An IPv4 or IPv6 address, optionally with a network prefix ("192.0.2.0/24").
+bool is_address_or_network(std::string const& entry) {
+  auto const slash = entry.find('/');
+  auto const address = entry.substr(0, slash);
+  unsigned char bytes[16];
+  bool const v4 = inet_pton(AF_INET, address.c_str(), bytes) == 1;
+  if (!v4 && inet_pton(AF_INET6, address.c_str(), bytes) != 1) return false;
+  if (slash == std::string::npos) return true;
+  unsigned prefix = 0;
+  auto const* end = entry.data() + entry.size();
+  auto const [p, ec] = std::from_chars(entry.data() + slash + 1, end, prefix);
+  return ec == std::errc{} && p == end && slash + 1 < entry.size() && prefix <= (v4 ? 32u : 128u);
+}
+
+bool is_http_url(std::string const& url) { return url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0; }
+
+provider_config read_provider(object_reader& p, std::string const& name, config_context const& ctx) {
+  auto const path = "/channels/sms/providers/" + name;
+  provider_config c;
+  c.enabled = p.boolean("enabled", true);
+  p.object("webhook_secret", true, [&](object_reader& s) { c.webhook_secret = read_secret(s, ctx.base); });
+  if (c.webhook_secret.size() < 16) fail(path + "/webhook_secret", "must be at least 16 characters");
+  if (name == "twilio") {
+    auto const scheme = p.text("signature", "sha1");
+    if (scheme != "sha1" && scheme != "sha256") fail(path + "/signature", "expected \"sha1\" or \"sha256\"");
+    c.twilio_sha256 = scheme == "sha256";
+  }
+  if (name == "cm") {
+    p.array("allowed_sources", true, [&](nlohmann::json const& v, std::string const& at) {
+      if (!v.is_string() || !is_address_or_network(v.get<std::string>())) fail(at, "expected an address or network (192.0.2.0/24)");
+      c.allowed_sources.push_back(v.get<std::string>());
+    });
+    if (c.allowed_sources.empty()) fail(path + "/allowed_sources", "name at least one address CM posts from");
+  }
+  p.object("send", false, [&](object_reader& s) {
+    c.api_url = s.text("url", "", true);
+    if (!is_http_url(c.api_url)) fail(path + "/send/url", "expected http:// or https://");
+    c.account = s.text("account", "");
+    if (s.has("secret")) s.object("secret", false, [&](object_reader& r) { c.api_secret = read_secret(r, ctx.base); });
+    else c.api_secret = name == "twilio" ? c.webhook_secret : "";
+    c.from = s.text("from", "", true);
+    if (c.from.empty() || c.from.size() > 16) fail(path + "/send/from", "expected a number or a name of at most 11 letters");
+    if (name == "twilio" && c.account.empty()) fail(path + "/send/account", "Twilio needs the account SID");
+    if (name == "kannel" && (c.account.empty() || c.api_secret.empty())) fail(path + "/send", "Kannel needs the sendsms account and secret");
+    if (name == "cm" && c.api_secret.empty()) fail(path + "/send/secret", "CM needs the product token");
+  });
+  return c;
+}
+
+} // namespace
+
+sms_config read_sms_config(object_reader& s, config_context const& ctx) {
+  sms_config c;
+  c.enabled = s.boolean("enabled", false);
+  c.public_base_url = s.text("public_base_url", "", true);
+  while (!c.public_base_url.empty() && c.public_base_url.back() == '/') c.public_base_url.pop_back();
+  if (!is_http_url(c.public_base_url)) fail("/channels/sms/public_base_url", "expected Balie's address as providers reach it, http(s)://host[:port]");
+  s.object("providers", true, [&](object_reader& p) {
+    for (auto const& [name, section] : p.items()) {
+      if (std::find_if(std::begin(provider_names), std::end(provider_names), [&](char const* n) { return name == n; }) ==
+          std::end(provider_names))
+        fail("/channels/sms/providers/" + name, "unknown provider (twilio, bird, messagebird, cm, kannel)");
+      p.object(name, true, [&](object_reader& r) { c.providers[name] = read_provider(r, name, ctx); });
+    }
+  });
+  if (c.providers.empty()) fail("/channels/sms/providers", "name at least one provider");
+  c.send_via = s.text("send_via", "");
+  if (!c.send_via.empty()) {
+    auto it = c.providers.find(c.send_via);
+    if (it == c.providers.end()) fail("/channels/sms/send_via", "names no provider in /channels/sms/providers");
+    if (c.send_via == "bird" || c.send_via == "messagebird") fail("/channels/sms/send_via", "Balie sends through twilio, cm or kannel");
+    if (it->second.api_url.empty()) fail("/channels/sms/providers/" + c.send_via + "/send", "missing: the provider replies leave through");
+  }
+  c.inbox = s.text("inbox", "");
+  if (!c.inbox.empty() && !ctx.inbox_ids.count(c.inbox)) fail("/channels/sms/inbox", "names no inbox in /inboxes");
+  c.thread_window = std::chrono::seconds(s.integer("thread_window_days", 7, 1, 90) * 24 * 3600);
+  c.acknowledge = s.boolean("acknowledge", true);
+  c.allow_links = s.boolean("allow_links", false);
+  c.messages_per_number = static_cast<std::size_t>(s.integer("messages_per_number", 20, 1, 10000));
+  c.number_window = std::chrono::seconds(s.integer("number_window_seconds", 600, 1, 24 * 3600));
+  c.provider_per_second = static_cast<double>(s.integer("provider_per_second", 50, 1, 100000));
+  c.provider_burst = static_cast<double>(s.integer("provider_burst", 500, 1, 1000000));
+  c.send_timeout = std::chrono::seconds(s.integer("send_timeout_seconds", 15, 1, 120));
+  c.max_send_attempts = static_cast<int>(s.integer("max_send_attempts", 8, 1, 100));
+  c.retry_initial = std::chrono::seconds(s.integer("retry_initial_seconds", 30, 1, 3600));
+  c.breaker_failures = static_cast<int>(s.integer("breaker_failures", 5, 1, 1000));
+  c.breaker_cooldown = std::chrono::seconds(s.integer("breaker_cooldown_seconds", 60, 1, 3600));
+  return c;
+}
+
+} // namespace balie::sms

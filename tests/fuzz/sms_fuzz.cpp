@@ -1,9 +1,11 @@
 // libFuzzer target: any bytes as what a stranger posts to an SMS webhook:
-// a form body, each provider's JSON, a Kannel body in either charset, and a
-// signature header for every scheme. Nothing may throw, crash or leak; an
+// a form body, each provider's JSON, a Kannel body in either charset, each
+// provider's delivery report, and a signature header for every scheme. Nothing may throw, crash or leak; an
 // accepted message must be clean (sender in E.164, text valid UTF-8) and no
 // signature made of fuzz may pass.
 #include "channels/addresses.hpp"
+#include "channels/ids.hpp"
+#include "channels/sms/delivery_reports.hpp"
 #include "channels/sms/inbound_sms.hpp"
 #include "channels/sms/keywords.hpp"
 #include "channels/sms/webhook_auth.hpp"
@@ -17,6 +19,13 @@ namespace {
 void check(balie::sms::read_result const& r) {
   if (r && (!balie::is_e164(r->from) || !balie::is_valid_utf8(r->text) || r->message_id.empty())) std::abort();
   if (r) (void)balie::sms::keyword_of(r->text);
+}
+
+/// A report believed must name Balie's own ids and one of its statuses.
+void check(balie::sms::report_result const& r) {
+  if (!r) return;
+  if (!balie::is_ulid(r->ref.case_id) || !balie::is_ulid(r->ref.message_id)) std::abort();
+  if (!r->status.empty() && r->status != "sent" && r->status != "delivered" && r->status != "failed") std::abort();
 }
 
 } // namespace
@@ -34,7 +43,10 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
     check(read_messagebird(*form));
     check(read_kannel(*form, raw));
     if (verify_twilio(twilio_hash::sha1, "fuzz-key", "https://balie.gemeente.test/sms", *form, raw)) std::abort();
+    check(read_kannel_report(*form));
+    check(read_twilio_report(*form, *form));
   }
+  check(read_cm_report(raw));
   check(read_bird(raw));
   check(read_cm(raw));
   check(read_kannel({{"from", "+31600000000"}, {"id", "1"}, {"charset", "UTF-16BE"}}, raw));

@@ -452,3 +452,82 @@ TEST_CASE("switches: one provider's endpoint off is 503 for it alone; the SMS ch
     if (m["direction"] == "outbound" && m["text"].get<std::string>().find("De sms-dienst is even uit.") != std::string::npos) notice = true;
   CHECK(notice);
 }
+
+TEST_CASE("replies through Twilio's API: authenticated form post with a status callback; the signed callback marks delivery") {
+  fake_provider twilio;
+  twilio.answer(201, R"({"sid": "SM9999", "status": "queued"})");
+  sms_stack s("", {{"send_via", "twilio"},
+                   {"acknowledge", false},
+                   {"providers", {{"twilio", {{"send", {{"url", twilio.url()}, {"account", "AC0000"}, {"from", "+3197000000001"}}}}}}}});
+  REQUIRE(s.twilio("SMT1", "+31600000071", "Wanneer is het stadhuis open?").status == 200);
+  auto const case_id = s.cases()[0]["id"].get<std::string>();
+  auto const reply = http_call(s.port(), "POST", "/api/v1/cases/" + case_id + "/replies", as(staff_token), json{{"text", "Van 9 tot 17 uur."}}.dump());
+  REQUIRE(reply.status == 202);
+  auto const message_id = json::parse(reply.body)["message"]["id"].get<std::string>();
+  REQUIRE(twilio.wait_for(1));
+  auto const sent = twilio.requests()[0];
+  CHECK(sent.method == "POST");
+  CHECK(sent.target == "/2010-04-01/Accounts/AC0000/Messages.json");
+  CHECK(sent.headers.at("authorization") == "Basic " + b64(std::string("AC0000:") + twilio_token));
+  CHECK(form_value(sent.body, "To") == "+31600000071");
+  CHECK(form_value(sent.body, "Body") == "Van 9 tot 17 uur.");
+  auto const callback = form_value(sent.body, "StatusCallback");
+  REQUIRE(callback.rfind(std::string(base) + "/api/v1/webhooks/sms/twilio/status?", 0) == 0);
+  auto const status = [&] {
+    auto const v = s.view(case_id);
+    for (auto const& m : v["messages"])
+      if (m["id"] == message_id) return m["delivery"]["status"].get<std::string>();
+    return std::string{};
+  };
+  REQUIRE(eventually([&] { return status() == "sent"; }));
+
+  // Twilio posts the callback to that URL, signed over it (query included) and its fields.
+  auto const target = callback.substr(std::string(base).size());
+  auto const post = [&](std::string const& message_status) {
+    std::vector<std::pair<std::string, std::string>> f = {{"MessageSid", "SM9999"}, {"MessageStatus", message_status}, {"AccountSid", "AC0000"}};
+    return http_call(s.port(), "POST", target,
+                     {{"Content-Type", "application/x-www-form-urlencoded"}, {"X-Twilio-Signature", twilio_signature(callback, f)}}, form(f));
+  };
+  CHECK(http_call(s.port(), "POST", target, {{"Content-Type", "application/x-www-form-urlencoded"}}, "MessageStatus=delivered").status == 401);
+  CHECK(post("delivered").status == 200);
+  CHECK(status() == "delivered");
+  CHECK(post("sent").status == 200);  // late: answered, nothing moves back
+  CHECK(status() == "delivered");
+}
+
+TEST_CASE("a provider that hangs holds only SMS: transcripts and SMS intake go on; the reply leaves once it answers again") {
+  fake_provider kannel;
+  kannel.hang(true);
+  sms_stack s(kannel.url(), {{"send_timeout_seconds", 1}, {"retry_initial_seconds", 1}, {"breaker_failures", 2}, {"breaker_cooldown_seconds", 1}});
+  REQUIRE(s.kannel("h-1", "+31600000081", "Hallo").status == 200);
+  REQUIRE(kannel.wait_for(1));  // the acknowledgement is stuck at the provider
+  auto const stuck_case = s.cases()[0]["id"].get<std::string>();
+  // Meanwhile: phone transcripts and SMS from others, timed (a figure, not an assertion).
+  std::vector<double> ms;
+  for (int i = 0; i < 50; ++i) {
+    auto const started = std::chrono::steady_clock::now();
+    auto const r = http_call(s.port(), "POST", "/api/v1/transcripts", as(system_token),
+                             json{{"call_id", "hang-" + std::to_string(i)},
+                                  {"segments", {{{"speaker", "resident"}, {"start_ms", 0}, {"end_ms", 1}, {"text", "Hallo"}}}}}
+                                 .dump());
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
+    CHECK(r.status == 202);
+    CHECK(s.kannel("h-other-" + std::to_string(i), "+3160000" + std::to_string(1000 + i), "Vraag").status == 200);
+  }
+  std::sort(ms.begin(), ms.end());
+  MESSAGE("transcript latency while the SMS provider hangs: median " << ms[25] << " ms, max " << ms.back() << " ms");
+  auto const health = [&] {
+    auto const all = json::parse(http_call(s.port(), "GET", "/api/v1/channels", as(admin_token)).body);
+    for (auto const& c : all["channels"])
+      if (c["name"] == "sms") return c["health"]["state"].get<std::string>();
+    return std::string{};
+  };
+  CHECK(eventually([&] { return health() == "degraded"; }));
+  kannel.hang(false);
+  kannel.answer(202, "0: Accepted for delivery");
+  CHECK(eventually([&] {
+    auto const v = s.view(stuck_case);
+    return v["messages"].size() >= 2 && v["messages"][1]["delivery"]["status"] == "sent";
+  }));
+  CHECK(eventually([&] { return health() == "up"; }));
+}

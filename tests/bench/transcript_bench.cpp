@@ -9,10 +9,16 @@
 //   transcript_bench --port P --rate R --seconds S [--connections C] [--pid PID]
 //   transcript_bench --redis-socket PATH --rate R --seconds S [--connections C]
 // With --healthz 1 it sends GET /healthz instead: the bare HTTP baseline.
+// With --twilio-token T --public-base URL it sends SMS webhooks as Twilio
+// does (form-encoded, X-Twilio-Signature HMAC-SHA1 over the public URL and
+// the sorted fields, signed before the clock starts), each from its own
+// number, so each is a new case like each transcript.
 #include "tests/support/http_client.hpp"
 
 #include <hiredis/hiredis.h>
 #include <nlohmann/json.hpp>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <unistd.h>
 
@@ -51,13 +57,44 @@ std::string transcript(std::string const& run, long i) {
       .dump();
 }
 
+std::string encode(std::string const& s) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') out += static_cast<char>(c);
+    else out += {'%', hex[c >> 4], hex[c & 15]};
+  }
+  return out;
+}
+
+struct signed_sms {
+  std::string body;
+  std::string signature;
+};
+
+/// Twilio's webhook for message `i`: the form and its signature.
+signed_sms twilio_sms(std::string const& token, std::string const& url, std::string const& run, long i) {
+  std::vector<std::pair<std::string, std::string>> fields = {
+      {"AccountSid", "AC0000"}, {"ApiVersion", "2010-04-01"}, {"Body", "Mijn container is vandaag niet geleegd. Kunt u iemand sturen?"},
+      {"From", "+316" + std::to_string(10000000 + i % 90000000)}, {"MessageSid", "SM" + run + "-" + std::to_string(i)},
+      {"NumMedia", "0"}, {"To", "+3197000000001"}};
+  std::string data = url, body;
+  for (auto const& [k, v] : fields) data += k + v, body += (body.empty() ? "" : "&") + encode(k) + "=" + encode(v);
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned len = 0;
+  HMAC(EVP_sha1(), token.data(), static_cast<int>(token.size()), reinterpret_cast<unsigned char const*>(data.data()), data.size(), mac, &len);
+  std::string sig(4 * ((len + 2) / 3), '\0');
+  sig.resize(static_cast<std::size_t>(EVP_EncodeBlock(reinterpret_cast<unsigned char*>(sig.data()), mac, static_cast<int>(len))));
+  return {body, sig};
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
   std::uint16_t port = 0;
   double rate = 1000, seconds = 10;
   int connections = 64, pid = 0;
-  std::string redis_socket;
+  std::string redis_socket, twilio_token, public_base;
   bool healthz = false;  // bare HTTP baseline: GET /healthz on the same schedule
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--port")) port = static_cast<std::uint16_t>(std::atoi(argv[i + 1]));
@@ -67,6 +104,8 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--pid")) pid = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--redis-socket")) redis_socket = argv[i + 1];
     else if (!std::strcmp(argv[i], "--healthz")) healthz = !std::strcmp(argv[i + 1], "1");
+    else if (!std::strcmp(argv[i], "--twilio-token")) twilio_token = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--public-base")) public_base = argv[i + 1];
   }
   if (!port && redis_socket.empty()) {
     std::cerr << "usage: transcript_bench --port P --rate R --seconds S [--connections C] [--pid PID]\n";
@@ -74,9 +113,19 @@ int main(int argc, char** argv) {
   }
   long const total = static_cast<long>(rate * seconds);
   auto const run = std::to_string(system_clock::now().time_since_epoch().count());
-  std::vector<std::string> bodies;
+  std::vector<std::string> bodies, signatures;
   bodies.reserve(static_cast<std::size_t>(total));
-  for (long i = 0; i < total; ++i) bodies.push_back(transcript(run, i));
+  bool const sms = !twilio_token.empty();
+  auto const sms_target = std::string("/api/v1/webhooks/sms/twilio");
+  for (long i = 0; i < total; ++i) {
+    if (!sms) {
+      bodies.push_back(transcript(run, i));
+      continue;
+    }
+    auto m = twilio_sms(twilio_token, public_base + sms_target, run, i);
+    bodies.push_back(std::move(m.body));
+    signatures.push_back(std::move(m.signature));
+  }
 
   std::vector<std::pair<std::string, std::string>> const headers = {{"Authorization", "Bearer system-demo-token"},
                                                                     {"Content-Type", "application/json"}};
@@ -97,6 +146,11 @@ int main(int argc, char** argv) {
         std::this_thread::sleep_until(scheduled);
         if (conn && healthz) {
           if (conn->call("GET", "/healthz").status != 200) ++errors;
+        } else if (conn && sms) {
+          auto const r = conn->call("POST", sms_target,
+                                    {{"Content-Type", "application/x-www-form-urlencoded"}, {"X-Twilio-Signature", signatures[static_cast<std::size_t>(i)]}},
+                                    bodies[static_cast<std::size_t>(i)]);
+          if (r.status != 200) ++errors;
         } else if (conn) {
           auto const r = conn->call("POST", "/api/v1/transcripts", headers, bodies[static_cast<std::size_t>(i)]);
           if (r.status != 202) ++errors;

@@ -259,6 +259,14 @@ TEST_CASE("Bird, MessageBird, CM and Kannel: each provider's own check, before a
   // Readable only once believed; then an unreadable one is refused for what it is.
   CHECK(s.kannel("k-2", "geen nummer", "Hallo").status == 400);
   CHECK(s.kannel("k-3", "+00600000005", "Hallo").status == 400);
+  auto const kannel_auth = header_list{{"Authorization", "Basic " + b64(std::string("kannel:") + kannel_secret)}};
+  // UTF-16 with a high surrogate and no low one after it.
+  CHECK(http_call(s.port(), "POST", "/api/v1/webhooks/sms/kannel?from=%2B31600000005&id=k-4&charset=UTF-16BE", kannel_auth,
+                  std::string("\xD8\x3D\x00\x41", 4))
+            .status == 400);
+  // Far larger than any SMS: refused before the body is read.
+  CHECK(http_call(s.port(), "POST", "/api/v1/webhooks/sms/kannel?from=%2B31600000005&id=k-5", kannel_auth, std::string(100 * 1024, 'a')).status ==
+        413);
   CHECK(s.stored() == 4);
   CHECK(http_call(s.port(), "POST", "/api/v1/webhooks/sms/nokia", {}, "x").status == 404);
 }

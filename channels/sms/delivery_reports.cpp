@@ -77,4 +77,34 @@ report_result read_cm_report(std::string_view json) {
   return delivery_report{*ref, status, "cm status " + code};
 }
 
+report_result read_bird_report(std::string_view json) {
+  auto const j = nlohmann::json::parse(json, nullptr, false);
+  auto const* event = member(&j, "payload") ? member(&j, "payload") : &j;
+  auto const text = [event](char const* name) {
+    auto const* v = member(event, name);
+    return v && v->is_string() ? v->get<std::string>() : std::string{};
+  };
+  auto const ref = from_cm_reference(text("reference"));
+  if (!ref) return sms_refusal{"reference: not Balie's"};
+  auto const s = text("status");
+  std::string status;
+  if (s == "delivered") status = "delivered";
+  else if (s == "sent") status = "sent";
+  else if (s == "delivery_failed" || s == "failed" || s == "rejected" || s == "expired") status = "failed";
+  else if (s != "accepted" && s != "processing" && s != "scheduled") return sms_refusal{"status: unknown"};
+  return delivery_report{*ref, status, "bird " + s.substr(0, 20)};
+}
+
+report_result read_messagebird_report(form_fields const& query) {
+  auto const ref = from_cm_reference(field(query, "reference"));
+  if (!ref) return sms_refusal{"reference: not Balie's"};
+  auto const s = field(query, "status");
+  std::string status;
+  if (s == "delivered") status = "delivered";
+  else if (s == "sent" || s == "buffered") status = "sent";
+  else if (s == "delivery_failed" || s == "expired") status = "failed";
+  else if (s != "scheduled") return sms_refusal{"status: unknown"};
+  return delivery_report{*ref, status, "messagebird " + s.substr(0, 20)};
+}
+
 } // namespace balie::sms

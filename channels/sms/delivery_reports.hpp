@@ -26,5 +26,9 @@ report_result read_kannel_report(form_fields const& query);
 report_result read_twilio_report(form_fields const& query, form_fields const& form);
 /// CM's status report JSON: messages.msg.reference and status.code (0 accepted, 1 rejected, 2 delivered, 3 failed).
 report_result read_cm_report(std::string_view json);
+/// Bird's message status event (JSON): reference and status, at the top or under `payload`.
+report_result read_bird_report(std::string_view json);
+/// MessageBird's status report (query): reference and status (sent, buffered, delivered, expired, delivery_failed).
+report_result read_messagebird_report(form_fields const& query);
 
 } // namespace balie::sms

@@ -78,6 +78,22 @@ provider_request cm_request(provider_config const& p, std::string const& to, std
   return r;
 }
 
+provider_request bird_request(provider_config const& p, std::string const& to, std::string const& text, outbound_ref const& ref) {
+  nlohmann::json const body = {{"receiver", {{"contacts", nlohmann::json::array({{{"identifierValue", to}}})}}},
+                               {"body", {{"type", "text"}, {"text", {{"text", text}}}}},
+                               {"reference", cm_reference(ref)}};
+  return {"POST", p.api_url + "/messages", {{"Authorization", "AccessKey " + p.api_secret}, {"Content-Type", "application/json"}}, body.dump()};
+}
+
+provider_request messagebird_request(provider_config const& p, std::string const& to, std::string const& text, outbound_ref const& ref,
+                                     std::string const& report_url) {
+  // MessageBird writes numbers without the plus.
+  nlohmann::json const body = {{"originator", p.from},     {"recipients", nlohmann::json::array({to.substr(to.rfind('+') + 1)})},
+                               {"body", text},             {"reference", cm_reference(ref)},
+                               {"reportUrl", report_url},  {"datacoding", "auto"}};
+  return {"POST", p.api_url + "/messages", {{"Authorization", "AccessKey " + p.api_secret}, {"Content-Type", "application/json"}}, body.dump()};
+}
+
 send_answer read_send_answer(std::string_view provider, long status, std::string_view body, std::string const& transport) {
   using k = send_answer::kind;
   if (status == 0) return {k::retry, "no answer: " + transport};

@@ -45,11 +45,16 @@ provider_request kannel_request(provider_config const&, std::string const& to, s
                                 int max_segments, std::string const& dlr_url);
 provider_request twilio_request(provider_config const&, std::string const& to, std::string const& text, std::string const& status_callback);
 provider_request cm_request(provider_config const&, std::string const& to, std::string const& text, outbound_ref const&, int max_segments);
+/// Bird's Channels API: `api_url` is the channel (…/workspaces/{id}/channels/{id}); the access key as `api_secret`.
+provider_request bird_request(provider_config const&, std::string const& to, std::string const& text, outbound_ref const&);
+/// MessageBird's legacy SMS API, with a report URL for its status reports.
+provider_request messagebird_request(provider_config const&, std::string const& to, std::string const& text, outbound_ref const&,
+                                     std::string const& report_url);
 
 /// `status` 0: no HTTP answer (`transport` says why).
 send_answer read_send_answer(std::string_view provider, long status, std::string_view body, std::string const& transport);
 
-/// CM's reference and back: "<case id>.<message id>".
+/// The reference CM, Bird and MessageBird echo in their reports, and back: "<case id>.<message id>".
 std::string cm_reference(outbound_ref const&);
 std::optional<outbound_ref> from_cm_reference(std::string_view);
 

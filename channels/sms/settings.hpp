@@ -25,9 +25,9 @@ struct provider_config {
   bool twilio_sha256 = false;              ///< Twilio webhook rules: HMAC-SHA256 instead of SHA1
   std::vector<std::string> allowed_sources;  ///< CM: the addresses its webhooks come from
   // Sending (only the provider named by send_via needs these).
-  std::string api_url;   ///< Kannel's sendsms URL; Twilio's and CM's API base
+  std::string api_url;   ///< Kannel's sendsms URL; Twilio's, CM's and MessageBird's API base; Bird's channel URL
   std::string account;   ///< Twilio's account SID; Kannel's sendsms user
-  std::string api_secret;  ///< Twilio's auth token (default: webhook_secret); CM's product token; Kannel's sendsms password
+  std::string api_secret;  ///< Twilio's auth token (default: webhook_secret); CM's product token; Bird's and MessageBird's access key; Kannel's sendsms password
   std::string from;      ///< the sender: a number or an alphanumeric name
   bool operator==(provider_config const&) const = default;
 };

@@ -291,7 +291,7 @@ void sms_intake::queue_automatic(std::string const& number, submit_result const&
 
 void sms_intake::report(std::string const& name, http_request const& req, std::string const& path_secret, http_responder respond) {
   auto* p = provider(name);
-  if (!p || name == "bird" || name == "messagebird" || (name == "cm" && path_secret.empty()))
+  if (!p || (name == "cm" && path_secret.empty()))
     return respond(problem(404, "not-found", "This provider sends no delivery reports here."));
   // Reports are taken while the provider's endpoint is off: they concern SMS that already left.
   auto who = authenticate(name, *p, req, path_secret);
@@ -300,6 +300,8 @@ void sms_intake::report(std::string const& name, http_request const& req, std::s
   auto const parsed = [&]() -> report_result {
     if (name == "kannel") return read_kannel_report(form_or_empty(req.query));
     if (name == "twilio") return read_twilio_report(form_or_empty(req.query), form_or_empty(req.body));
+    if (name == "bird") return read_bird_report(req.body);
+    if (name == "messagebird") return read_messagebird_report(form_or_empty(req.query));
     return read_cm_report(req.body);
   }();
   if (!parsed) return refuse(name, respond, 400, "invalid-report", "The delivery report could not be read: " + parsed.error().reason + ".",

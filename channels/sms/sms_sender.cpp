@@ -81,6 +81,9 @@ provider_request sms_sender::request_for(outbox_entry const& entry, std::string 
   if (config_.send_via == "kannel")
     return kannel_request(provider_, to, text, !sms_segments(text).gsm7, config_.max_segments, status_url(config_.public_base_url, "kannel", ref));
   if (config_.send_via == "twilio") return twilio_request(provider_, to, text, status_url(config_.public_base_url, "twilio", ref));
+  if (config_.send_via == "bird") return bird_request(provider_, to, text, ref);
+  if (config_.send_via == "messagebird")
+    return messagebird_request(provider_, to, text, ref, config_.public_base_url + "/api/v1/webhooks/sms/messagebird/status");
   return cm_request(provider_, to, text, ref, config_.max_segments);
 }
 

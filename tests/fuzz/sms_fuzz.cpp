@@ -45,8 +45,10 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
     if (verify_twilio(twilio_hash::sha1, "fuzz-key", "https://balie.gemeente.test/sms", *form, raw)) std::abort();
     check(read_kannel_report(*form));
     check(read_twilio_report(*form, *form));
+    check(read_messagebird_report(*form));
   }
   check(read_cm_report(raw));
+  check(read_bird_report(raw));
   check(read_bird(raw));
   check(read_cm(raw));
   check(read_kannel({{"from", "+31600000000"}, {"id", "1"}, {"charset", "UTF-16BE"}}, raw));

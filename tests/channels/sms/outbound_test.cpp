@@ -142,3 +142,40 @@ TEST_CASE("circuit breaker: opens after the configured failures in a row, lets o
   b.succeeded();
   CHECK(b.allows(t0 + std::chrono::seconds(61)));
 }
+
+TEST_CASE("outbound SMS through Bird and MessageBird: their APIs' shapes, and their reports read back") {
+  outbound_ref const ref{case_id, message_id};
+  provider_config bird;
+  bird.api_url = "https://api.bird.com/workspaces/w1/channels/c1";
+  bird.api_secret = "bird-access-key";
+  auto const b = bird_request(bird, "+31600000001", "Hallo", ref);
+  CHECK(b.url == "https://api.bird.com/workspaces/w1/channels/c1/messages");
+  CHECK(std::find(b.headers.begin(), b.headers.end(), std::pair<std::string, std::string>{"Authorization", "AccessKey bird-access-key"}) != b.headers.end());
+  auto const bj = nlohmann::json::parse(b.body);
+  CHECK(bj["receiver"]["contacts"][0]["identifierValue"] == "+31600000001");
+  CHECK(bj["body"]["text"]["text"] == "Hallo");
+  CHECK(bj["reference"] == std::string(case_id) + "." + message_id);
+
+  provider_config mb;
+  mb.api_url = "https://rest.messagebird.com";
+  mb.api_secret = "mb-access-key";
+  mb.from = "Gemeente";
+  auto const m = messagebird_request(mb, "+31600000001", "Hallo", ref, "https://b.test/api/v1/webhooks/sms/messagebird/status");
+  auto const mj = nlohmann::json::parse(m.body);
+  CHECK(m.url == "https://rest.messagebird.com/messages");
+  CHECK(mj["recipients"][0] == "31600000001");  // MessageBird's numbers have no plus
+  CHECK(mj["reportUrl"] == "https://b.test/api/v1/webhooks/sms/messagebird/status");
+
+  auto const reference = std::string(case_id) + "." + message_id;
+  CHECK(read_bird_report(nlohmann::json{{"service", "channels"}, {"event", "sms.outbound"},
+                                        {"payload", {{"reference", reference}, {"status", "delivered"}}}}
+                             .dump())
+            ->status == "delivered");
+  CHECK(read_bird_report(nlohmann::json{{"reference", reference}, {"status", "processing"}}.dump())->status.empty());
+  CHECK(read_bird_report(nlohmann::json{{"reference", reference}, {"status", "delivery_failed"}}.dump())->status == "failed");
+  CHECK(!read_bird_report(nlohmann::json{{"reference", "x.y"}, {"status", "delivered"}}.dump()));
+  CHECK(!read_bird_report("null"));
+  CHECK(read_messagebird_report({{"reference", reference}, {"status", "buffered"}})->status == "sent");
+  CHECK(read_messagebird_report({{"reference", reference}, {"status", "expired"}})->status == "failed");
+  CHECK(!read_messagebird_report({{"reference", reference}, {"status", "lost"}}));
+}

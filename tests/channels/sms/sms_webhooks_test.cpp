@@ -19,6 +19,7 @@
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
+#include <cstdlib>
 #include <fstream>
 
 using namespace balie;
@@ -538,4 +539,47 @@ TEST_CASE("a provider that hangs holds only SMS: transcripts and SMS intake go o
     return v["messages"].size() >= 2 && v["messages"][1]["delivery"]["status"] == "sent";
   }));
   CHECK(eventually([&] { return health() == "up"; }));
+}
+
+TEST_CASE("replies through Bird's Channels API; Bird's signed status event marks delivery") {
+  fake_provider bird;
+  bird.answer(202, R"({"id": "0b5d3c4e-2222-4a5b-8c9d-000000000001", "status": "accepted"})");
+  ::setenv("BALIE_TEST_BIRD_ACCESS_KEY", "test-bird-access-key", 1);  // balied inherits it
+  sms_stack s("", {{"send_via", "bird"},
+                   {"acknowledge", false},
+                   {"providers", {{"bird", {{"send", {{"url", bird.url() + "/workspaces/w1/channels/c1"}, {"secret", {{"env", "BALIE_TEST_BIRD_ACCESS_KEY"}}}, {"from", "Gemeente"}}}}}}}});
+  REQUIRE(s.kannel("b-1", "+31600000091", "Is mijn paspoort klaar?").status == 200);
+  auto const case_id = s.cases()[0]["id"].get<std::string>();
+  auto const reply = http_call(s.port(), "POST", "/api/v1/cases/" + case_id + "/replies", as(staff_token), json{{"text", "Ja, u kunt het ophalen."}}.dump());
+  REQUIRE(reply.status == 202);
+  auto const message_id = json::parse(reply.body)["message"]["id"].get<std::string>();
+  REQUIRE(bird.wait_for(1));
+  auto const sent = bird.requests()[0];
+  CHECK(sent.target == "/workspaces/w1/channels/c1/messages");
+  CHECK(sent.headers.at("authorization") == "AccessKey test-bird-access-key");
+  auto const body = json::parse(sent.body);
+  CHECK(body["receiver"]["contacts"][0]["identifierValue"] == "+31600000091");
+  CHECK(body["reference"] == case_id + "." + message_id);
+  auto const status = [&] {
+    auto const v = s.view(case_id);
+    for (auto const& m : v["messages"])
+      if (m["id"] == message_id) return m["delivery"]["status"].get<std::string>();
+    return std::string{};
+  };
+  REQUIRE(eventually([&] { return status() == "sent"; }));
+  auto const now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  auto const target = std::string("/api/v1/webhooks/sms/bird/status");
+  auto const event = json{{"service", "channels"}, {"event", "sms.outbound"},
+                          {"payload", {{"reference", case_id + "." + message_id}, {"status", "delivered"}}}}
+                         .dump();
+  auto const ts = std::to_string(now);
+  auto const sig = b64(mac(EVP_sha256(), bird_key, ts + "\n" + base + target + "\n" + sha256(event, false)));
+  CHECK(http_call(s.port(), "POST", target, {{"Content-Type", "application/json"}, {"messagebird-signature", b64(std::string(32, 'x'))},
+                                             {"messagebird-request-timestamp", ts}}, event)
+            .status == 403);
+  CHECK(status() == "sent");
+  CHECK(http_call(s.port(), "POST", target, {{"Content-Type", "application/json"}, {"messagebird-signature", sig}, {"messagebird-request-timestamp", ts}},
+                  event)
+            .status == 200);
+  CHECK(status() == "delivered");
 }

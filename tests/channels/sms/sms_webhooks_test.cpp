@@ -147,6 +147,13 @@ struct sms_stack : test_stack {
     return json::parse(http_call(port(), "GET", "/api/v1/inboxes/" + inbox + "/cases?state=open", as(staff_token)).body)["cases"];
   }
   json view(std::string const& case_id) { return json::parse(http_call(port(), "GET", "/api/v1/cases/" + case_id, as(staff_token)).body); }
+  /// The delivery status of one outbound message as staff see it; empty: no such message.
+  std::string delivery(std::string const& case_id, std::string const& message_id) {
+    auto const v = view(case_id);  // not a range-for over a member of a temporary
+    for (auto const& m : v["messages"])
+      if (m["id"] == message_id) return m["delivery"]["status"].get<std::string>();
+    return {};
+  }
   long long stored() { return inbox_length("algemeen"); }
 };
 
@@ -360,12 +367,7 @@ TEST_CASE("replies leave through Kannel's sendsms; its reports move the delivery
   auto const dlr = form_value(query, "dlr-url");
   CHECK(dlr.find(std::string("https://kannel:") + kannel_secret + "@balie.gemeente.test/api/v1/webhooks/sms/kannel/status?") == 0);
   CHECK(dlr.find("type=%d") != std::string::npos);
-  auto const delivery = [&] {
-    auto const v = s.view(case_id);  // not a range-for over a member of a temporary
-    for (auto const& m : v["messages"])
-      if (m["id"] == message_id) return m["delivery"]["status"].get<std::string>();
-    return std::string{};
-  };
+  auto const delivery = [&] { return s.delivery(case_id, message_id); };
   REQUIRE(eventually([&] { return delivery() == "sent"; }));
 
   // Kannel calls the dlr-url (GET) with %d filled in; the secret travels as Basic auth.
@@ -394,12 +396,7 @@ TEST_CASE("replies leave through Kannel's sendsms; its reports move the delivery
   kannel.answer(202, "0: Accepted for delivery");
   REQUIRE(kannel.wait_for(4, std::chrono::seconds(30)));
   auto const second_id = json::parse(second.body)["message"]["id"].get<std::string>();
-  CHECK(eventually([&] {
-    auto const v = s.view(case_id);
-    for (auto const& m : v["messages"])
-      if (m["id"] == second_id) return m["delivery"]["status"] == "sent";
-    return false;
-  }));
+  CHECK(eventually([&] { return s.delivery(case_id, second_id) == "sent"; }));
 }
 
 TEST_CASE("a flood from one number: 429 where the provider does not retry, taken and merged where it retries for ever") {
@@ -482,12 +479,7 @@ TEST_CASE("replies through Twilio's API: authenticated form post with a status c
   CHECK(form_value(sent.body, "Body") == "Van 9 tot 17 uur.");
   auto const callback = form_value(sent.body, "StatusCallback");
   REQUIRE(callback.rfind(std::string(base) + "/api/v1/webhooks/sms/twilio/status?", 0) == 0);
-  auto const status = [&] {
-    auto const v = s.view(case_id);
-    for (auto const& m : v["messages"])
-      if (m["id"] == message_id) return m["delivery"]["status"].get<std::string>();
-    return std::string{};
-  };
+  auto const status = [&] { return s.delivery(case_id, message_id); };
   REQUIRE(eventually([&] { return status() == "sent"; }));
 
   // Twilio posts the callback to that URL, signed over it (query included) and its fields.
@@ -560,12 +552,7 @@ TEST_CASE("replies through Bird's Channels API; Bird's signed status event marks
   auto const body = json::parse(sent.body);
   CHECK(body["receiver"]["contacts"][0]["identifierValue"] == "+31600000091");
   CHECK(body["reference"] == case_id + "." + message_id);
-  auto const status = [&] {
-    auto const v = s.view(case_id);
-    for (auto const& m : v["messages"])
-      if (m["id"] == message_id) return m["delivery"]["status"].get<std::string>();
-    return std::string{};
-  };
+  auto const status = [&] { return s.delivery(case_id, message_id); };
   REQUIRE(eventually([&] { return status() == "sent"; }));
   auto const now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   auto const target = std::string("/api/v1/webhooks/sms/bird/status");
@@ -582,4 +569,36 @@ TEST_CASE("replies through Bird's Channels API; Bird's signed status event marks
                   event)
             .status == 200);
   CHECK(status() == "delivered");
+}
+
+TEST_CASE("replies through CM's JSON API with the part limit; CM's status report on the secret path marks delivery") {
+  fake_provider cm;
+  cm.answer(200, R"json({"details": "Created 1 message(s)", "errorCode": 0})json");
+  ::setenv("BALIE_TEST_CM_PRODUCT_TOKEN", "00000000-0000-0000-0000-000000000001", 1);  // balied inherits it
+  sms_stack s("", {{"send_via", "cm"},
+                   {"acknowledge", false},
+                   {"providers", {{"cm", {{"send", {{"url", cm.url()}, {"secret", {{"env", "BALIE_TEST_CM_PRODUCT_TOKEN"}}}, {"from", "Gemeente"}}}}}}}});
+  REQUIRE(s.kannel("c-1", "+31600000101", "Mag ik een container bijbestellen?").status == 200);
+  auto const case_id = s.cases()[0]["id"].get<std::string>();
+  auto const reply = http_call(s.port(), "POST", "/api/v1/cases/" + case_id + "/replies", as(staff_token), json{{"text", "Ja, via het formulier."}}.dump());
+  REQUIRE(reply.status == 202);
+  auto const message_id = json::parse(reply.body)["message"]["id"].get<std::string>();
+  REQUIRE(cm.wait_for(1));
+  auto const sent = cm.requests()[0];
+  CHECK(sent.target == "/v1.0/message");
+  auto const body = json::parse(sent.body);
+  CHECK(body["messages"]["authentication"]["producttoken"] == "00000000-0000-0000-0000-000000000001");
+  CHECK(body["messages"]["msg"][0]["to"][0]["number"] == "+31600000101");
+  CHECK(body["messages"]["msg"][0]["maximumNumberOfMessageParts"] == 6);
+  REQUIRE(eventually([&] { return s.delivery(case_id, message_id) == "sent"; }));
+  auto const report = json{{"messages", {{"msg", {{"received", "2026-12-01T09:00:00"}, {"to", "0031600000101"},
+                                                  {"reference", case_id + "." + message_id},
+                                                  {"status", {{"code", "2"}, {"errorCode", ""}, {"errorDescription", ""}}}}}}}}
+                          .dump();
+  CHECK(http_call(s.port(), "POST", "/api/v1/webhooks/sms/cm/wrong-secret-0123456789/status", {{"Content-Type", "application/json"}}, report).status ==
+        403);
+  CHECK(s.delivery(case_id, message_id) == "sent");
+  CHECK(http_call(s.port(), "POST", std::string("/api/v1/webhooks/sms/cm/") + cm_secret + "/status", {{"Content-Type", "application/json"}}, report)
+            .status == 200);
+  CHECK(s.delivery(case_id, message_id) == "delivered");
 }

@@ -7,7 +7,7 @@
 namespace balie::sms {
 namespace {
 
-constexpr std::size_t max_answer_bytes = 64 * 1024;
+constexpr std::size_t max_answer_bytes = std::size_t{64} * 1024;
 
 struct curl_cleanup {
   void operator()(CURL* c) const { curl_easy_cleanup(c); }

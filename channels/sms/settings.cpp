@@ -90,7 +90,7 @@ sms_config read_sms_config(object_reader& s, config_context const& ctx) {
   c.acknowledge = s.boolean("acknowledge", true);
   c.allow_links = s.boolean("allow_links", false);
   c.messages_per_number = static_cast<std::size_t>(s.integer("messages_per_number", 20, 1, 10000));
-  c.number_window = std::chrono::seconds(s.integer("number_window_seconds", 600, 1, 24 * 3600));
+  c.number_window = std::chrono::seconds(s.integer("number_window_seconds", 600, 1, 24LL * 3600));
   c.provider_per_second = static_cast<double>(s.integer("provider_per_second", 50, 1, 100000));
   c.provider_burst = static_cast<double>(s.integer("provider_burst", 500, 1, 1000000));
   c.send_timeout = std::chrono::seconds(s.integer("send_timeout_seconds", 15, 1, 120));

@@ -1,6 +1,7 @@
 #include "channels/sms_segments.hpp"
 
 #include <algorithm>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,11 @@ sms_size sms_segments(std::string_view text) {
   else if (r.units <= single) r.segments = 1;
   else r.segments = (r.units + part - 1) / part;
   return r;
+}
+
+bool has_web_address(std::string_view text) {
+  static std::regex const link(R"((https?://|www\.)|\b[a-z0-9-]+\.(nl|com|net|org|eu|info|link|ly|io)(/|\b))", std::regex::icase);
+  return std::regex_search(text.begin(), text.end(), link);
 }
 
 } // namespace balie

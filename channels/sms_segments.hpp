@@ -18,4 +18,9 @@ struct sms_size {
 /// `text` must be valid UTF-8.
 sms_size sms_segments(std::string_view text);
 
+/// Whether a phone would show part of `text` as a link: a scheme, www., or a
+/// domain under a common top-level domain. SMS from the municipality carry
+/// none unless configured: residents cannot tell them from phishing.
+bool has_web_address(std::string_view text);
+
 } // namespace balie

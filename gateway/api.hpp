@@ -100,6 +100,8 @@ private:
   enum class action { claim, release, transfer, note, close, reopen };
   void act(http_request const&, principal const&, std::string const& case_id, action, http_responder);
   void post_reply(http_request const&, principal const&, std::string const& case_id, http_responder);
+  /// What a reply text costs as SMS, for the composer while staff type.
+  void sms_size(http_request const&, principal const&, http_responder);
   /// Runs `then` with the case's inbox once `me` may act on it (403/404/503 answered otherwise).
   void with_case_access(principal const&, std::string const& case_id, http_responder&,
                         std::function<void(std::string inbox, http_responder)> then);

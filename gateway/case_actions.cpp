@@ -6,6 +6,8 @@
 // it checks the rest (channels/reply_check.hpp).
 #include "gateway/api.hpp"
 
+#include "channels/sms_segments.hpp"
+
 #include "gateway/switchboard.hpp"
 #include "channels/text.hpp"
 #include "server/problem.hpp"
@@ -134,6 +136,25 @@ void api::act(http_request const& req, principal const& me, std::string const& c
       case action::reopen: return workflow_.reopen(case_id, actor, now, done);
     }
   });
+}
+
+// Every keystroke's worth of text, so small and pure: answered on the calling thread.
+void api::sms_size(http_request const& req, principal const&, http_responder respond) {
+  auto const body = read_object(req, {"text"}, respond);
+  if (!body) return;
+  auto const text = field(*body, "text");
+  if (text.size() > max_text_bytes)
+    return respond(invalid_request("The text is too long.", {{"text", "must be at most " + std::to_string(max_text_bytes) + " bytes"}}));
+  auto const cfg = current_config();
+  auto const size = sms_segments(text);
+  auto const max = cfg->staff.sms_max_segments;
+  respond(json_response(200, {{"encoding", size.gsm7 ? "gsm-7" : "ucs-2"},
+                              {"units", size.units},
+                              {"segments", size.segments},
+                              {"max_segments", max},
+                              {"too_long", size.segments > static_cast<std::size_t>(max)},
+                              {"has_web_address", has_web_address(text)},
+                              {"web_addresses_allowed", cfg->sms.allow_links}}));
 }
 
 void api::post_reply(http_request const& req, principal const& me, std::string const& case_id, http_responder respond) {

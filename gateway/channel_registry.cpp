@@ -29,7 +29,7 @@ std::vector<channel_slot> register_builtin_channels(config const& c, channels::c
 channels::reply_checks builtin_reply_checks(std::vector<channel_slot> const& slots, config const& c, channels::channel_services& s) {
   channels::reply_checks out;
   for (auto const& slot : slots) out.emplace(slot.module->name(), slot.module);
-  out.try_emplace("sms", std::make_shared<sms::sms_reply_check>(c.staff.sms_max_segments, false, queue::sms_numbers(s.redis)));
+  out.try_emplace("sms", std::make_shared<sms::sms_reply_check>(c.staff.sms_max_segments, c.sms.allow_links, queue::sms_numbers(s.redis)));
   return out;
 }
 

@@ -8,17 +8,7 @@
 
 #include <curl/curl.h>
 
-#include <regex>
-
 namespace balie::sms {
-
-namespace {
-/// A web address as a phone shows it as a link: a scheme, www., or a domain with a path.
-bool has_link(std::string const& text) {
-  static std::regex const link(R"((https?://|www\.)|\b[a-z0-9-]+\.(nl|com|net|org|eu|info|link|ly|io)(/|\b))", std::regex::icase);
-  return std::regex_search(text, link);
-}
-} // namespace
 
 void sms_reply_check::validate_reply(channels::reply_draft const& d, channels::reply_verdict done) const {
   auto const size = sms_segments(d.text);
@@ -26,7 +16,7 @@ void sms_reply_check::validate_reply(channels::reply_draft const& d, channels::r
     return done({}, channels::reply_refusal{"The text is too long for an SMS.", "text",
                                             "needs " + std::to_string(size.segments) + " SMS parts; at most " +
                                                 std::to_string(max_segments_) + " are allowed"});
-  if (!allow_links_ && has_link(d.text))
+  if (!allow_links_ && has_web_address(d.text))
     return done({}, channels::reply_refusal{"SMS from the municipality carry no web addresses: residents cannot tell them from phishing.",
                                             "text", "contains a web address"});
   if (!is_e164(d.address)) return done({}, channels::reply_refusal{"The phone number cannot receive SMS.", "address", "not a valid mobile number"});

@@ -12,33 +12,18 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = process.env.BALIE_SOURCE_DIR || fileURLToPath(new URL('../..', import.meta.url));
 const inbox = await import(pathToFileURL(path.join(root, 'web/inbox/inbox.js')));
 const jargon = JSON.parse(await readFile(path.join(root, 'web/inbox/jargon-nl.json'), 'utf8')).words;
-const { smsSegments, plainLanguageHints, deliveryText, readEventStream, ageText } = inbox;
+const { smsSizeText, plainLanguageHints, deliveryText, readEventStream, ageText } = inbox;
 const { attachmentLabel, visibleFilename, downloadFilename, parseWarningTexts } = inbox;
 
-test('GSM-7 text: 160 characters fit one SMS, 161 need two parts of 153', () => {
-  assert.deepEqual(smsSegments(''), { encoding: 'gsm-7', units: 0, segments: 0 });
-  assert.deepEqual(smsSegments('a'.repeat(160)), { encoding: 'gsm-7', units: 160, segments: 1 });
-  assert.deepEqual(smsSegments('a'.repeat(161)), { encoding: 'gsm-7', units: 161, segments: 2 });
-  assert.deepEqual(smsSegments('a'.repeat(306)), { encoding: 'gsm-7', units: 306, segments: 2 });
-  assert.deepEqual(smsSegments('a'.repeat(307)), { encoding: 'gsm-7', units: 307, segments: 3 });
-});
-
-test('GSM-7 extension characters (€ [ ] { } ~ ^ | \\) count as two', () => {
-  assert.equal(smsSegments('€').units, 2);
-  assert.equal(smsSegments('[]{}~^|\\').units, 16);
-  assert.deepEqual(smsSegments(`${'a'.repeat(158)}€`), { encoding: 'gsm-7', units: 160, segments: 1 });
-  assert.deepEqual(smsSegments(`${'a'.repeat(159)}€`), { encoding: 'gsm-7', units: 161, segments: 2 });
-  assert.equal(smsSegments('Ça coûte 5 € à Zoë').encoding, 'ucs-2', 'û is not in GSM-7');
-  assert.equal(smsSegments('Café è ü ñ Ä @ £ ¥ §').encoding, 'gsm-7');
-});
-
-test('UCS-2 text: 70 code units fit one SMS, 71 need two parts of 67, emoji count two units', () => {
-  assert.deepEqual(smsSegments('ł'.repeat(70)), { encoding: 'ucs-2', units: 70, segments: 1 });
-  assert.deepEqual(smsSegments('ł'.repeat(71)), { encoding: 'ucs-2', units: 71, segments: 2 });
-  assert.deepEqual(smsSegments('ł'.repeat(134)), { encoding: 'ucs-2', units: 134, segments: 2 });
-  assert.deepEqual(smsSegments('ł'.repeat(135)), { encoding: 'ucs-2', units: 135, segments: 3 });
-  assert.deepEqual(smsSegments('😀'), { encoding: 'ucs-2', units: 2, segments: 1 });
-  assert.deepEqual(smsSegments('😀'.repeat(36)), { encoding: 'ucs-2', units: 72, segments: 2 });
+test('the SMS size in words: parts, UCS-2, over the limit, a web address', () => {
+  const size = (o) => ({ encoding: 'gsm-7', units: 10, segments: 1, max_segments: 6, too_long: false,
+    has_web_address: false, web_addresses_allowed: false, ...o });
+  assert.equal(smsSizeText(size({})), ', 1 sms-bericht');
+  assert.equal(smsSizeText(size({ segments: 2 })), ', 2 sms-berichten');
+  assert.equal(smsSizeText(size({ encoding: 'ucs-2' })), ', 1 sms-bericht (door speciale tekens passen er maar 70 tekens in één sms)');
+  assert.equal(smsSizeText(size({ segments: 7, too_long: true })), ', 7 sms-berichten. Te lang: een sms-antwoord is hoogstens 6 sms-berichten');
+  assert.equal(smsSizeText(size({ has_web_address: true })), ', 1 sms-bericht. Een sms van de gemeente mag geen webadres bevatten');
+  assert.equal(smsSizeText(size({ has_web_address: true, web_addresses_allowed: true })), ', 1 sms-bericht');
 });
 
 test('a sentence of 16 words gets a hint, one of 15 words does not', () => {

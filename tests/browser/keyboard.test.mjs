@@ -70,7 +70,7 @@ test('keyboard only: sign in, open a new case, claim, reply, and see "In de wach
     const target = await page.locator('#reply-target').evaluate((s) => s.selectedOptions[0].textContent);
     assert.match(target, /^Sms: /);
     await page.keyboard.type('Ja, u kunt uw paspoort morgen ophalen.');
-    assert.match(await page.locator('#reply-count').textContent(), /38 tekens, 1 sms-bericht/);
+    await page.locator('#reply-count', { hasText: /38 tekens, 1 sms-bericht/ }).waitFor();
 
     await tabTo(page, 'the send button', (f) => f.tag === 'BUTTON' && f.text === 'Antwoord versturen');
     await page.keyboard.press('Enter');

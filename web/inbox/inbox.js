@@ -12,7 +12,7 @@
 // instead of EventSource (which cannot send headers), and files are fetched
 // as bytes and saved through an object URL (a plain link cannot carry it).
 //
-// The pure helpers (SMS segments, plain-language hints) are exported so the
+// The pure helpers (SMS size in words, plain-language hints) are exported so the
 // tests can check them directly; the page starts only when there is a DOM.
 
 const API = '/api/v1';
@@ -57,36 +57,6 @@ export function deliveryText(delivery) {
   if (!delivery) return 'Status onbekend';
   if (delivery.status === 'failed') return `Mislukt: ${delivery.last_error || 'reden onbekend'}`;
   return word(DELIVERY_WORDS, delivery.status);
-}
-
-// ---------------------------------------------------------------------------
-// SMS segments. GSM 03.38: the basic table costs one septet per character,
-// the extension table two (escape + character). Anything else forces UCS-2,
-// counted in UTF-16 code units.
-
-const GSM_BASIC = new Set(Array.from(
-  '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?' +
-  '¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà'));
-const GSM_EXTENSION = new Set(Array.from('\f^{}\\[~]|€'));
-// Single message / per part of a concatenated message (the rest is the UDH).
-const GSM_SINGLE = 160, GSM_PART = 153, UCS2_SINGLE = 70, UCS2_PART = 67;
-
-/** Encoding, length in units and number of SMS parts for a text. */
-export function smsSegments(text) {
-  let septets = 0;
-  let gsm = true;
-  for (const ch of text) {
-    if (GSM_BASIC.has(ch)) septets += 1;
-    else if (GSM_EXTENSION.has(ch)) septets += 2;
-    else { gsm = false; break; }
-  }
-  if (gsm) {
-    const segments = septets === 0 ? 0 : septets <= GSM_SINGLE ? 1 : Math.ceil(septets / GSM_PART);
-    return { encoding: 'gsm-7', units: septets, segments };
-  }
-  const units = text.length; // UTF-16 code units
-  const segments = units <= UCS2_SINGLE ? 1 : Math.ceil(units / UCS2_PART);
-  return { encoding: 'ucs-2', units, segments };
 }
 
 // ---------------------------------------------------------------------------
@@ -803,16 +773,46 @@ function replyChannel() {
   return $('reply-target').selectedOptions[0]?.dataset.channel || state.caseData?.channel || '';
 }
 
+// What the reply costs as SMS comes from the API (POST /sms/size), which
+// applies the same rules as the check when the reply is sent: one source of
+// truth for GSM-7/UCS-2, parts, the part limit and web addresses. Asked
+// shortly after typing stops; an older answer never replaces a newer one.
+const SMS_SIZE_DELAY_MS = 150;
+let smsSizeTimer = null;
+let smsSizeAsked = 0;
+let smsSuffix = '';
+
+/** The SMS part of the counter line, in words, from the API's answer. */
+export function smsSizeText(size) {
+  let line = size.segments === 1 ? ', 1 sms-bericht' : `, ${size.segments} sms-berichten`;
+  if (size.encoding === 'ucs-2') line += ' (door speciale tekens passen er maar 70 tekens in één sms)';
+  if (size.too_long) line += `. Te lang: een sms-antwoord is hoogstens ${size.max_segments} sms-berichten`;
+  if (size.has_web_address && !size.web_addresses_allowed) line += '. Een sms van de gemeente mag geen webadres bevatten';
+  return line;
+}
+
 function updateCount() {
   const text = $('reply-text').value;
   const chars = Array.from(text).length;
-  let line = chars === 1 ? '1 teken' : `${chars} tekens`;
-  if (replyChannel() === 'sms') {
-    const s = smsSegments(text);
-    line += s.segments === 1 ? ', 1 sms-bericht' : `, ${s.segments} sms-berichten`;
-    if (s.encoding === 'ucs-2') line += ' (door speciale tekens passen er maar 70 tekens in één sms)';
+  const count = chars === 1 ? '1 teken' : `${chars} tekens`;
+  clearTimeout(smsSizeTimer);
+  if (replyChannel() !== 'sms') {
+    smsSuffix = '';
+    $('reply-count').textContent = count;
+    return;
   }
-  $('reply-count').textContent = line;
+  $('reply-count').textContent = count + smsSuffix; // the last known size until the new one arrives
+  const asked = ++smsSizeAsked;
+  smsSizeTimer = setTimeout(async () => {
+    try {
+      const size = await api('/sms/size', { method: 'POST', body: { text } });
+      if (asked !== smsSizeAsked || !size) return;
+      smsSuffix = smsSizeText(size);
+      $('reply-count').textContent = count + smsSuffix;
+    } catch {
+      // The counter is help, not a check: the reply itself is checked when it is sent.
+    }
+  }, SMS_SIZE_DELAY_MS);
 }
 
 let hintTimer = null;

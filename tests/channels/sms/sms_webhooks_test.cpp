@@ -602,3 +602,47 @@ TEST_CASE("replies through CM's JSON API with the part limit; CM's status report
             .status == 200);
   CHECK(s.delivery(case_id, message_id) == "delivered");
 }
+
+TEST_CASE("staff ask what a reply costs as SMS while they type: encoding, parts, the limit and web addresses, by the sending check's rules") {
+  sms_stack s;
+  auto const size = [&](std::string const& text, char const* token = staff_token) {
+    return http_call(s.port(), "POST", "/api/v1/sms/size", as(token), json{{"text", text}}.dump());
+  };
+  auto const plain = json::parse(size(std::string(161, 'a')).body);
+  CHECK(plain == json{{"encoding", "gsm-7"}, {"units", 161}, {"segments", 2}, {"max_segments", 6}, {"too_long", false},
+                      {"has_web_address", false}, {"web_addresses_allowed", false}});
+  auto const emoji = json::parse(size("Graag gedaan 😀").body);
+  CHECK(emoji["encoding"] == "ucs-2");
+  CHECK(emoji["units"] == 15);
+  CHECK(json::parse(size(std::string(7 * 153, 'a')).body)["too_long"] == true);
+  CHECK(json::parse(size("Kijk op www.gemeente.test/afval").body)["has_web_address"] == true);
+  CHECK(size("x", admin_token).status == 403);
+  CHECK(http_call(s.port(), "POST", "/api/v1/sms/size", {}, "{}").status == 401);
+  CHECK(size("").status == 200);
+  CHECK(http_call(s.port(), "POST", "/api/v1/sms/size", as(staff_token), R"({"text": 5})").status == 400);
+  CHECK(http_call(s.port(), "POST", "/api/v1/sms/size", as(staff_token), R"({"tekst": "a"})").status == 400);
+}
+
+TEST_CASE("a phone case answered by SMS: the caller's SMS back joins that case, not a new one") {
+  fake_provider kannel;
+  kannel.answer(202, "0: Accepted for delivery");
+  sms_stack s(kannel.url());
+  auto const call = http_call(s.port(), "POST", "/api/v1/transcripts", as(system_token),
+                              json{{"call_id", "call-111"}, {"caller", "0600000111"},
+                                   {"segments", {{{"speaker", "resident"}, {"start_ms", 0}, {"end_ms", 1}, {"text", "Mijn pas is kwijt."}}}}}
+                                  .dump());
+  REQUIRE(call.status == 202);
+  auto const case_id = json::parse(call.body)["case_id"].get<std::string>();
+  auto const reply = http_call(s.port(), "POST", "/api/v1/cases/" + case_id + "/replies", as(staff_token),
+                               json{{"text", "U kunt een nieuwe pas aanvragen bij de balie."}}.dump());
+  REQUIRE(reply.status == 202);
+  auto const message_id = json::parse(reply.body)["message"]["id"].get<std::string>();
+  REQUIRE(eventually([&] { return s.delivery(case_id, message_id) == "sent"; }));
+  CHECK(form_value(kannel.requests().back().target.substr(kannel.requests().back().target.find('?') + 1), "to") == "+31600000111");
+
+  REQUIRE(s.kannel("p-1", "+31600000111", "Moet ik een afspraak maken?").status == 200);
+  CHECK(s.stored() == 0);  // nothing new in the SMS inbox
+  auto const v = s.view(case_id);
+  CHECK(v["messages"].back()["text"] == "Moet ik een afspraak maken?");
+  CHECK(v["messages"].back()["channel"] == "sms");
+}

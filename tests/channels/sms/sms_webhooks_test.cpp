@@ -147,6 +147,12 @@ struct sms_stack : test_stack {
     return json::parse(http_call(port(), "GET", "/api/v1/inboxes/" + inbox + "/cases?state=open", as(staff_token)).body)["cases"];
   }
   json view(std::string const& case_id) { return json::parse(http_call(port(), "GET", "/api/v1/cases/" + case_id, as(staff_token)).body); }
+  /// A staff reply on the case's default channel; its message id (the test fails when it is not accepted).
+  std::string reply(std::string const& case_id, std::string const& text) {
+    auto const r = http_call(port(), "POST", "/api/v1/cases/" + case_id + "/replies", as(staff_token), json{{"text", text}}.dump());
+    REQUIRE_MESSAGE(r.status == 202, r.body);
+    return json::parse(r.body)["message"]["id"].get<std::string>();
+  }
   /// The delivery status of one outbound message as staff see it; empty: no such message.
   std::string delivery(std::string const& case_id, std::string const& message_id) {
     auto const v = view(case_id);  // not a range-for over a member of a temporary
@@ -355,10 +361,7 @@ TEST_CASE("replies leave through Kannel's sendsms; its reports move the delivery
   CHECK(form_value(ack.target.substr(ack.target.find('?') + 1), "text").find("BL-") != std::string::npos);
 
   auto const case_id = s.cases()[0]["id"].get<std::string>();
-  auto const reply = http_call(s.port(), "POST", "/api/v1/cases/" + case_id + "/replies", as(staff_token),
-                               json{{"text", "Wij legen uw container morgen. Groet, de gemeente 😀"}}.dump());
-  REQUIRE(reply.status == 202);
-  auto const message_id = json::parse(reply.body)["message"]["id"].get<std::string>();
+  auto const message_id = s.reply(case_id, "Wij legen uw container morgen. Groet, de gemeente 😀");
   REQUIRE(kannel.wait_for(2));
   auto const sent = kannel.requests()[1];
   auto const query = sent.target.substr(sent.target.find('?') + 1);
@@ -467,9 +470,7 @@ TEST_CASE("replies through Twilio's API: authenticated form post with a status c
                    {"providers", {{"twilio", {{"send", {{"url", twilio.url()}, {"account", "AC0000"}, {"from", "+3197000000001"}}}}}}}});
   REQUIRE(s.twilio("SMT1", "+31600000071", "Wanneer is het stadhuis open?").status == 200);
   auto const case_id = s.cases()[0]["id"].get<std::string>();
-  auto const reply = http_call(s.port(), "POST", "/api/v1/cases/" + case_id + "/replies", as(staff_token), json{{"text", "Van 9 tot 17 uur."}}.dump());
-  REQUIRE(reply.status == 202);
-  auto const message_id = json::parse(reply.body)["message"]["id"].get<std::string>();
+  auto const message_id = s.reply(case_id, "Van 9 tot 17 uur.");
   REQUIRE(twilio.wait_for(1));
   auto const sent = twilio.requests()[0];
   CHECK(sent.method == "POST");
@@ -542,9 +543,7 @@ TEST_CASE("replies through Bird's Channels API; Bird's signed status event marks
                    {"providers", {{"bird", {{"send", {{"url", bird.url() + "/workspaces/w1/channels/c1"}, {"secret", {{"env", "BALIE_TEST_BIRD_ACCESS_KEY"}}}, {"from", "Gemeente"}}}}}}}});
   REQUIRE(s.kannel("b-1", "+31600000091", "Is mijn paspoort klaar?").status == 200);
   auto const case_id = s.cases()[0]["id"].get<std::string>();
-  auto const reply = http_call(s.port(), "POST", "/api/v1/cases/" + case_id + "/replies", as(staff_token), json{{"text", "Ja, u kunt het ophalen."}}.dump());
-  REQUIRE(reply.status == 202);
-  auto const message_id = json::parse(reply.body)["message"]["id"].get<std::string>();
+  auto const message_id = s.reply(case_id, "Ja, u kunt het ophalen.");
   REQUIRE(bird.wait_for(1));
   auto const sent = bird.requests()[0];
   CHECK(sent.target == "/workspaces/w1/channels/c1/messages");
@@ -580,9 +579,7 @@ TEST_CASE("replies through CM's JSON API with the part limit; CM's status report
                    {"providers", {{"cm", {{"send", {{"url", cm.url()}, {"secret", {{"env", "BALIE_TEST_CM_PRODUCT_TOKEN"}}}, {"from", "Gemeente"}}}}}}}});
   REQUIRE(s.kannel("c-1", "+31600000101", "Mag ik een container bijbestellen?").status == 200);
   auto const case_id = s.cases()[0]["id"].get<std::string>();
-  auto const reply = http_call(s.port(), "POST", "/api/v1/cases/" + case_id + "/replies", as(staff_token), json{{"text", "Ja, via het formulier."}}.dump());
-  REQUIRE(reply.status == 202);
-  auto const message_id = json::parse(reply.body)["message"]["id"].get<std::string>();
+  auto const message_id = s.reply(case_id, "Ja, via het formulier.");
   REQUIRE(cm.wait_for(1));
   auto const sent = cm.requests()[0];
   CHECK(sent.target == "/v1.0/message");
@@ -633,10 +630,7 @@ TEST_CASE("a phone case answered by SMS: the caller's SMS back joins that case, 
                                   .dump());
   REQUIRE(call.status == 202);
   auto const case_id = json::parse(call.body)["case_id"].get<std::string>();
-  auto const reply = http_call(s.port(), "POST", "/api/v1/cases/" + case_id + "/replies", as(staff_token),
-                               json{{"text", "U kunt een nieuwe pas aanvragen bij de balie."}}.dump());
-  REQUIRE(reply.status == 202);
-  auto const message_id = json::parse(reply.body)["message"]["id"].get<std::string>();
+  auto const message_id = s.reply(case_id, "U kunt een nieuwe pas aanvragen bij de balie.");
   REQUIRE(eventually([&] { return s.delivery(case_id, message_id) == "sent"; }));
   CHECK(form_value(kannel.requests().back().target.substr(kannel.requests().back().target.find('?') + 1), "to") == "+31600000111");
 

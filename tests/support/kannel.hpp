@@ -17,7 +17,9 @@ class kannel_server {
 public:
   kannel_server(std::filesystem::path dir, int balie_port, std::string webhook_secret, std::string sendsms_password);
   ~kannel_server();
-  /// Starts bearerbox and smsbox and waits until smsbox is connected; throws otherwise.
+  /// Starts bearerbox and smsbox and waits until smsbox is connected; throws otherwise. A port
+  /// taken meanwhile by another test (the ports are picked free, then bound by Kannel) means
+  /// new ports and another try: start Kannel before anything that needs its ports.
   void start();
   int sendsms_port() const { return sendsms_port_; }
   int smsc_port() const { return smsc_port_; }
@@ -27,9 +29,15 @@ public:
   std::unique_ptr<child_process> operator_side(std::string const& message = {}) const;
 
 private:
+  void write_config() const;
+  bool start_once();
+  void pick_ports();
+
   std::filesystem::path dir_;
+  int balie_port_;
+  std::string webhook_secret_, sendsms_password_;
   int admin_port_, box_port_, smsc_port_, sendsms_port_;
-  child_process bearerbox_, smsbox_;
+  std::unique_ptr<child_process> bearerbox_, smsbox_;
 };
 
 } // namespace balie::test

@@ -88,6 +88,11 @@ void child_process::send_signal(int signo) {
   if (pid_ > 0) ::kill(pid_, signo);
 }
 
+bool child_process::output_ended() const {
+  std::lock_guard lock(mutex_);
+  return eof_;
+}
+
 int child_process::wait() {
   if (pid_ <= 0) return -1;
   int status = 0;

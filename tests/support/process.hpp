@@ -30,6 +30,8 @@ public:
   void send_signal(int signo);
   int wait();
   bool running() const { return pid_ > 0; }
+  /// Its output has ended: it exited (or closed stdout and stderr), e.g. a server that failed to start.
+  bool output_ended() const;
   int pid() const { return pid_; }
 
 private:

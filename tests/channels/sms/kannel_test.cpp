@@ -51,6 +51,7 @@ TEST_CASE("real Kannel: SMS in as cases (plain, UCS-2 with emoji, two parts made
   std::ofstream(dir.path / "sendsms.secret") << sendsms_password;
   int const balie_port = free_loopback_port();
   kannel_server kannel(dir.path / "kannel", balie_port, secret, sendsms_password);
+  kannel.start();  // first: it may pick new ports while starting; balied is told the final ones
   json const sms = {
       {"enabled", true},
       {"public_base_url", "http://127.0.0.1:" + std::to_string(balie_port)},
@@ -65,7 +66,6 @@ TEST_CASE("real Kannel: SMS in as cases (plain, UCS-2 with emoji, two parts made
             {"secret", {{"file", (dir.path / "sendsms.secret").string()}}},
             {"from", "Gemeente"}}}}}}}};
   test_stack s({{"dedup_ttl_hours", 960}, {"http", {{"port", balie_port}}}, {"outbox", {{"block_ms", 100}}}, {"channels", {{"sms", sms}}}});
-  kannel.start();
 
   auto op = send_from_operator(kannel, "+31600000061 4444 text Hallo gemeente, de stoep is kapot");
   REQUIRE(eventually([&] { return s.inbox_length("algemeen") == 1; }));

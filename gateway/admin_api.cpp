@@ -118,4 +118,47 @@ void api::channel_history(http_request const&, principal const&, std::string con
   });
 }
 
+// A sample message through the routing in force: which rule it would hit. Admins try a change
+// here before they apply it; nothing is stored, the text is not logged.
+void api::routing_test(http_request const& req, principal const&, http_responder respond) {
+  auto const j = nlohmann::json::parse(req.body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return respond(problem(400, "invalid-json", "The request body must be a JSON object."));
+  for (auto const& [key, value] : j.items())
+    if (key != "channel" && key != "provider" && key != "subject" && key != "text" && key != "language" && key != "needs" &&
+        key != "possible_bsn" && key != "confidential")
+      return respond(invalid_request("The sample has a field routing does not read.", {{key, "unknown field"}}));
+  auto const raw_channel = json_fields::required_string(j, "channel");
+  if (!raw_channel) return respond(field_problem(raw_channel.error()));
+  auto const via = channel_from(*raw_channel);
+  if (!via) return respond(invalid_request("The sample cannot be routed.", {{"channel", "must be one of " + channel_names_list()}}));
+  case_message m;
+  m.channel = *via;
+  for (auto [name, target] : {std::pair{"provider", &m.provider}, std::pair{"text", &m.text}, std::pair{"language", &m.resident.language}}) {
+    auto const v = json_fields::optional_string(j, name);
+    if (!v) return respond(field_problem(v.error()));
+    if (*v) *target = **v;
+  }
+  auto const subject = json_fields::optional_string(j, "subject");
+  if (!subject) return respond(field_problem(subject.error()));
+  m.subject = *subject;
+  if (auto const needs = j.find("needs"); needs != j.end()) {
+    if (!needs->is_array()) return respond(invalid_request("The sample cannot be routed.", {{"needs", "must be a list"}}));
+    for (auto const& n : *needs) {
+      auto const need = n.is_string() ? resident_need_from(n.get<std::string>()) : std::nullopt;
+      if (!need) return respond(invalid_request("The sample cannot be routed.", {{"needs", "each must be a need of the case-message schema"}}));
+      m.resident.needs.push_back(*need);
+    }
+  }
+  for (auto [name, target] : {std::pair{"possible_bsn", &m.classification.possible_bsn}, std::pair{"confidential", &m.classification.confidential}}) {
+    auto const v = json_fields::optional_boolean(j, name);
+    if (!v) return respond(field_problem(v.error()));
+    if (*v) *target = **v;
+  }
+  auto const routed = routing::router(current_config()->routing).route(m);
+  respond(json_response(200, {{"inbox", routed.inbox},
+                              {"priority", to_string(routed.priority)},
+                              {"topic", routed.topic ? nlohmann::json(*routed.topic) : nlohmann::json()},
+                              {"rule", routed.rule}}));
+}
+
 } // namespace balie::gateway

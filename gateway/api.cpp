@@ -81,6 +81,8 @@ std::vector<api::route_entry> api::build_table(std::vector<http_route> channel_r
             [](api& a, auto const& q, me_t me, params const& p, http_responder r) { a.post_reply(q, *me, p[0], std::move(r)); }),
       entry("POST", "/api/v1/sms/size", access::staff,
             [](api& a, auto const& q, me_t me, params const&, http_responder r) { a.sms_size(q, *me, std::move(r)); }),
+      entry("POST", "/api/v1/routing/test", access::admin,
+            [](api& a, auto const& q, me_t me, params const&, http_responder r) { a.routing_test(q, *me, std::move(r)); }),
       entry("GET", "/api/v1/channels", access::admin,
             [](api& a, auto const& q, me_t me, params const&, http_responder r) { a.list_channels(q, *me, std::move(r)); }),
       entry("PUT", "/api/v1/channels/{name}", access::admin,

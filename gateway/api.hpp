@@ -95,6 +95,7 @@ private:
   void list_channels(http_request const&, principal const&, http_responder);
   void switch_channel(http_request const&, principal const&, std::string const& channel, http_responder);
   void channel_history(http_request const&, principal const&, std::string const& channel, http_responder);
+  void routing_test(http_request const&, principal const&, http_responder);
 
   // Staff actions on a case (case_actions.cpp).
   enum class action { claim, release, transfer, note, close, reopen };

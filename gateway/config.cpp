@@ -110,6 +110,7 @@ config load_config(fs::path const& file, std::optional<fs::path> data_dir_overri
         c.routing.by_channel[each] = inbox;
       }
     });
+    c.routing.rules = routing::read_rules(r, inbox_ids);
   });
   config_context const ctx{base, c.data_dir, inbox_ids};
   root.object("channels", false, [&](object_reader& r) {

@@ -1,5 +1,9 @@
 #include "routing/router.hpp"
 
+#include "routing/dutch_words.hpp"
+
+#include <algorithm>
+
 namespace balie::routing {
 
 channel_rule::channel_rule(channel c, std::string inbox) : channel_(c), inbox_(std::move(inbox)) {}
@@ -9,11 +13,17 @@ std::optional<routing_info> channel_rule::match(case_message const& m) const {
   return routing_info{inbox_, priority::normal, std::nullopt, "channel:" + std::string(to_string(channel_))};
 }
 
-router::router(routing_config const& config) : default_inbox_(config.default_inbox) {
+router::router(routing_config const& config) : configured_(config.rules), default_inbox_(config.default_inbox) {
+  needs_words_ = std::any_of(configured_.begin(), configured_.end(), [](rule_config const& r) { return !r.word_stems.empty(); });
   for (auto const& [c, inbox] : config.by_channel) rules_.push_back(std::make_unique<channel_rule>(c, inbox));
 }
 
 routing_info router::route(case_message const& m) const {
+  if (!configured_.empty()) {
+    auto const stems = needs_words_ ? word_stems(m.subject.value_or("") + "\n" + m.text) : std::vector<std::string>{};
+    for (auto const& r : configured_)
+      if (matches(r, m, stems)) return routing_info{r.inbox, r.priority.value_or(priority::normal), r.topic, r.name};
+  }
   for (auto const& r : rules_)
     if (auto decision = r->match(m)) return *decision;
   return routing_info{default_inbox_, priority::normal, std::nullopt, "default"};

@@ -1,11 +1,12 @@
 #pragma once
-// Routing decides which inbox a case-message lands in, and at what priority.
-// Rules are pure functions of the message, tried in order; the first that
-// matches decides. The default inbox always exists, so every message reaches
-// a human. This foundation has one rule kind (by channel); the full rule
-// language builds on the same interface.
+// Routing decides which inbox a case-message lands in, at what priority and
+// with which topic. Pure: the configured rules (routing/rules.hpp) in order,
+// then the inbox per channel, then the default inbox, which always exists,
+// so every message reaches a human. The message's words are stemmed once per
+// message, whatever the number of rules.
 
 #include "channels/case_message.hpp"
+#include "routing/rules.hpp"
 
 #include <map>
 #include <memory>
@@ -34,6 +35,7 @@ private:
 struct routing_config {
   std::string default_inbox;
   std::map<channel, std::string> by_channel;
+  std::vector<rule_config> rules;  ///< tried first, in order
   bool operator==(routing_config const&) const = default;
 };
 
@@ -44,6 +46,8 @@ public:
   std::string const& default_inbox() const { return default_inbox_; }
 
 private:
+  std::vector<rule_config> configured_;
+  bool needs_words_ = false;
   std::vector<std::unique_ptr<rule>> rules_;
   std::string default_inbox_;
 };

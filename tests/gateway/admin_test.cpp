@@ -224,3 +224,33 @@ TEST_CASE("while web chat is off, residents see the admin's notice and staff rep
   CHECK(http_call(s.port(), "GET", "/metrics").body.find("balie_replies_sent_total{channel=\"webchat\"} 1\n") != std::string::npos);
   CHECK(json::parse(http_call(s.port(), "GET", "/api/v1/cases/" + case_id, as(staff_token)).body)["reply_options"][0]["enabled"] == true);
 }
+
+TEST_CASE("admins test a sample message against the routing rules in force; a message then lands where the test said") {
+  json const rules = json::array({{{"name", "vergunning"}, {"match", {{"words", {"vergunning", "parkeervergunning"}}}}, {"inbox", "vergunningen"},
+                                   {"priority", "high"}, {"topic", "vergunningen"}}});
+  test_stack s({{"routing", {{"rules", rules}}}});
+  auto const test = [&](json const& sample, char const* token = admin_token) {
+    return http_call(s.port(), "POST", "/api/v1/routing/test", as(token), sample.dump());
+  };
+  auto const hit = test({{"channel", "email"}, {"subject", "Vraag over mijn Parkeervergunningen"}});
+  REQUIRE(hit.status == 200);
+  CHECK(json::parse(hit.body) == json{{"inbox", "vergunningen"}, {"priority", "high"}, {"topic", "vergunningen"}, {"rule", "vergunning"}});
+  CHECK(json::parse(test({{"channel", "phone"}, {"text", "Hallo"}}).body)["rule"] == "channel:phone");
+  CHECK(json::parse(test({{"channel", "webchat"}, {"text", "Hallo"}}).body)["rule"] == "default");
+  CHECK(test({{"channel", "fax"}}).status == 400);
+  CHECK(test({{"channel", "email"}, {"needs", {"telepathy"}}}).status == 400);
+  CHECK(test({{"channel", "email"}, {"tekst", "x"}}).status == 400);
+  CHECK(test({{"channel", "email"}}, staff_token).status == 403);
+
+  // A transcript about a permit lands where the test said, with the rule and topic on the case-message.
+  auto const r = http_call(s.port(), "POST", "/api/v1/transcripts", as(system_token),
+                           json{{"call_id", "route-1"}, {"segments", {{{"speaker", "resident"}, {"start_ms", 0}, {"end_ms", 1},
+                                                                        {"text", "Ik bel over mijn vergunning."}}}}}
+                               .dump());
+  REQUIRE(r.status == 202);
+  CHECK(json::parse(r.body)["inbox"] == "vergunningen");
+  auto const entries = s.redis.list({"XRANGE", queue::keys::inbox_stream("vergunningen"), "-", "+"});
+  REQUIRE(entries.size() == 5);
+  auto const m = json::parse(entries[4]);
+  CHECK(m["routing"] == json{{"inbox", "vergunningen"}, {"priority", "high"}, {"topic", "vergunningen"}, {"rule", "vergunning"}});
+}

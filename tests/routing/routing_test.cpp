@@ -1,3 +1,4 @@
+#include "routing/dutch_words.hpp"
 #include "routing/router.hpp"
 
 #include <doctest/doctest.h>
@@ -5,7 +6,7 @@
 using namespace balie;
 
 TEST_CASE("routing by channel, with the default inbox for everything else") {
-  routing::router r({"algemeen", {{channel::phone, "telefoon"}}});
+  routing::router r({"algemeen", {{channel::phone, "telefoon"}}, {}});
   case_message phone;
   phone.channel = channel::phone;
   case_message email;
@@ -17,4 +18,108 @@ TEST_CASE("routing by channel, with the default inbox for everything else") {
   auto const b = r.route(email);
   CHECK(b.inbox == "algemeen");
   CHECK(b.rule == "default");
+}
+
+namespace {
+
+using nlohmann::json;
+
+std::vector<routing::rule_config> rules_from(json const& list) {
+  json const section = {{"rules", list}};
+  channels::object_reader r(section, "/routing");
+  return routing::read_rules(r, {"algemeen", "afval", "burgerzaken", "toegankelijk", "vertrouwelijk", "telefoon"});
+}
+
+std::string rules_error(json const& list) {
+  try {
+    rules_from(list);
+  } catch (channels::config_error const& e) {
+    return e.what();
+  }
+  return {};
+}
+
+json const municipal_rules = json::array({
+    {{"name", "toegankelijk"}, {"match", {{"needs", {"text-relay", "sign-language", "screen-reader", "callback", "plain-language"}}}},
+     {"inbox", "toegankelijk"}, {"priority", "high"}},
+    {{"name", "bsn"}, {"match", {{"possible_bsn", true}}}, {"inbox", "vertrouwelijk"}},
+    {{"name", "afval"}, {"match", {{"words", {"afval", "grofvuil", "container", "vuilnisbak"}}}}, {"inbox", "afval"}, {"topic", "afval"}},
+    {{"name", "reisdocument"}, {"match", {{"words", {"paspoort", "rijbewijs", "identiteitskaart", "aanvraag"}}}}, {"inbox", "burgerzaken"},
+     {"topic", "reisdocumenten"}},
+    {{"name", "engels-per-sms"}, {"match", {{"channels", {"sms"}}, {"languages", {"eng"}}}}, {"inbox", "algemeen"}, {"topic", "english"}},
+});
+
+} // namespace
+
+TEST_CASE("routing rules: Dutch word forms, needs, BSN, channel and language, as a table; the first rule that matches decides") {
+  routing::router r({"algemeen", {{channel::phone, "telefoon"}}, rules_from(municipal_rules)});
+  struct row {
+    std::string subject, text;
+    channel via = channel::email;
+    std::vector<resident_need> needs;
+    bool bsn = false;
+    std::string language = "nld";
+    std::string inbox, rule, topic;
+    priority level = priority::normal;
+  };
+  std::vector<row> const table = {
+      {"", "De containers zijn niet geleegd", channel::email, {}, false, "nld", "afval", "afval", "afval"},
+      {"Containers", "", channel::email, {}, false, "nld", "afval", "afval", "afval"},
+      {"", "mijn CONTAINER staat nog vol", channel::webchat, {}, false, "nld", "afval", "afval", "afval"},
+      {"", "Er ligt grofvuil op de stoep.", channel::sms, {}, false, "nld", "afval", "afval", "afval"},
+      {"", "Ik wil paspoorten aanvragen voor mijn kinderen", channel::email, {}, false, "nld", "burgerzaken", "reisdocument", "reisdocumenten"},
+      {"Aanvraag rijbewijs", "", channel::email, {}, false, "nld", "burgerzaken", "reisdocument", "reisdocumenten"},
+      {"", "Wanneer is het stadhuis open?", channel::email, {}, false, "nld", "algemeen", "default", ""},
+      {"", "Wanneer is het stadhuis open?", channel::phone, {}, false, "nld", "telefoon", "channel:phone", ""},
+      // Needs come first: a resident who needs Teletolk goes to the team that can call back that way.
+      {"", "De container is kapot", channel::phone, {resident_need::text_relay}, false, "nld", "toegankelijk", "toegankelijk", "", priority::high},
+      {"", "Mijn BSN is ...", channel::email, {}, true, "nld", "vertrouwelijk", "bsn", ""},
+      {"", "When is the town hall open?", channel::sms, {}, false, "eng", "algemeen", "engels-per-sms", "english"},
+      {"", "When is the town hall open?", channel::email, {}, false, "eng", "algemeen", "default", ""},
+      // Not a word of its own: "containerpark" is not "container", "afvalligheid" is not "afval".
+      {"", "Het containerpark is dicht", channel::email, {}, false, "nld", "algemeen", "default", ""},
+  };
+  for (auto const& t : table) {
+    case_message m;
+    m.channel = t.via;
+    if (!t.subject.empty()) m.subject = t.subject;
+    m.text = t.text;
+    m.resident.needs = t.needs;
+    m.resident.language = t.language;
+    m.classification.possible_bsn = t.bsn;
+    auto const got = r.route(m);
+    INFO(t.subject << " | " << t.text);
+    CHECK(got.inbox == t.inbox);
+    CHECK(got.rule == t.rule);
+    CHECK(got.topic.value_or("") == t.topic);
+    CHECK(got.priority == t.level);
+  }
+}
+
+TEST_CASE("Dutch word stems: case, diacritics and word forms fold together; punctuation splits") {
+  using routing::word_stems;
+  CHECK(word_stems("containers") == word_stems("Container"));
+  CHECK(word_stems("aanvragen") == word_stems("aanvraag"));
+  CHECK(word_stems("Één paspoort") == word_stems("een paspoorten"));
+  CHECK(word_stems("“grofvuil”, alstublieft!") == std::vector<std::string>{word_stems("grofvuil")[0], word_stems("alstublieft")[0]});
+  CHECK(word_stems("").empty());
+  CHECK(word_stems("  -- !! ").empty());
+}
+
+TEST_CASE("routing rules are validated as a whole: the rule's index and the reason, and nothing is used") {
+  CHECK(rules_error(municipal_rules) == "");
+  auto with = [&](json bad) {
+    auto list = municipal_rules;
+    list.push_back(std::move(bad));
+    return rules_error(list);
+  };
+  CHECK(with({{"name", "x"}, {"match", {{"words", {"afval"}}}}, {"inbox", "nergens"}}) == "config: /routing/rules/5/inbox: names no inbox in /inboxes");
+  CHECK(with({{"name", "afval"}, {"match", {{"words", {"afval"}}}}, {"inbox", "afval"}}) == "config: /routing/rules/5/name: another rule has this name");
+  CHECK(with({{"name", "alles"}, {"match", json::object()}, {"inbox", "afval"}}) ==
+        "config: /routing/rules/5/match: give at least one condition (the default inbox takes what no rule matches)");
+  CHECK(with({{"name", "x"}, {"match", {{"needs", {"telepathy"}}}}, {"inbox", "afval"}}).find("/routing/rules/5/match/needs/0") != std::string::npos);
+  CHECK(with({{"name", "x"}, {"match", {{"words", {"!!"}}}}, {"inbox", "afval"}}) == "config: /routing/rules/5/match/words/0: has no word in it");
+  CHECK(with({{"name", "x"}, {"match", {{"wrds", {"afval"}}}}, {"inbox", "afval"}}) == "config: /routing/rules/5/match/wrds: unknown key");
+  CHECK(with({{"name", "x"}, {"match", {{"words", {"afval"}}}}, {"inbox", "afval"}, {"priority", "spoed"}}) ==
+        "config: /routing/rules/5/priority: expected low, normal, high or urgent");
 }

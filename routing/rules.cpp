@@ -1,0 +1,92 @@
+#include "routing/rules.hpp"
+
+#include "routing/dutch_words.hpp"
+
+#include <algorithm>
+
+namespace balie::routing {
+using channels::fail;
+using channels::object_reader;
+using nlohmann::json;
+
+namespace {
+
+/// A list of strings, each checked by `check` (which fails with its own reason).
+template <class Check>
+std::vector<std::string> strings(object_reader& r, std::string const& key, Check check) {
+  std::vector<std::string> out;
+  r.array(key, false, [&](json const& v, std::string const& at) {
+    if (!v.is_string() || v.get<std::string>().empty()) fail(at, "expected a non-empty text");
+    check(v.get<std::string>(), at);
+    out.push_back(v.get<std::string>());
+  });
+  return out;
+}
+
+bool contains_run(std::vector<std::string> const& stems, std::vector<std::string> const& phrase) {
+  return !phrase.empty() && std::search(stems.begin(), stems.end(), phrase.begin(), phrase.end()) != stems.end();
+}
+
+} // namespace
+
+std::vector<rule_config> read_rules(object_reader& routing, std::set<std::string> const& inbox_ids) {
+  std::vector<rule_config> rules;
+  std::set<std::string> names;
+  routing.array("rules", false, [&](json const& item, std::string const& at) {
+    object_reader r(item, at);
+    rule_config rule;
+    rule.name = r.text("name", "", true);
+    channels::check_identifier(rule.name, at + "/name", "a rule name");
+    if (!names.insert(rule.name).second) fail(at + "/name", "another rule has this name");
+    rule.inbox = r.text("inbox", "", true);
+    if (!inbox_ids.count(rule.inbox)) fail(at + "/inbox", "names no inbox in /inboxes");
+    if (r.has("priority")) {
+      auto const p = priority_from(r.text("priority", ""));
+      if (!p) fail(at + "/priority", "expected low, normal, high or urgent");
+      rule.priority = *p;
+    }
+    if (r.has("topic")) rule.topic = r.text("topic", "");
+    if (rule.topic && rule.topic->empty()) fail(at + "/topic", "expected a non-empty text");
+    bool any = false;
+    r.object("match", true, [&](object_reader& m) {
+      for (auto const& c : strings(m, "channels", [](std::string const& v, std::string const& p) {
+             if (!channel_from(v)) fail(p, "expected one of " + channel_names_list());
+           }))
+        rule.channels.push_back(*channel_from(c));
+      rule.providers = strings(m, "providers", [](std::string const&, std::string const&) {});
+      rule.words = strings(m, "words", [](std::string const& v, std::string const& p) {
+        if (word_stems(v).empty()) fail(p, "has no word in it");
+      });
+      for (auto const& w : rule.words) rule.word_stems.push_back(word_stems(w));
+      rule.languages = strings(m, "languages", [](std::string const& v, std::string const& p) {
+        if (v.size() != 3 || !std::all_of(v.begin(), v.end(), [](char c) { return c >= 'a' && c <= 'z'; }))
+          fail(p, "expected an ISO 639-3 code such as nld or eng");
+      });
+      for (auto const& n : strings(m, "needs", [](std::string const& v, std::string const& p) {
+             if (!resident_need_from(v)) fail(p, "expected a need of the case-message schema (screen-reader, text-relay, ...)");
+           }))
+        rule.needs.push_back(*resident_need_from(n));
+      if (m.has("possible_bsn")) rule.possible_bsn = m.boolean("possible_bsn", false);
+      if (m.has("confidential")) rule.confidential = m.boolean("confidential", false);
+      any = !rule.channels.empty() || !rule.providers.empty() || !rule.words.empty() || !rule.languages.empty() || !rule.needs.empty() ||
+            rule.possible_bsn || rule.confidential;
+    });
+    // A rule without a condition would catch everything after it: that is what the default inbox is for.
+    if (!any) fail(at + "/match", "give at least one condition (the default inbox takes what no rule matches)");
+    rules.push_back(std::move(rule));
+  });
+  return rules;
+}
+
+bool matches(rule_config const& rule, case_message const& m, std::vector<std::string> const& stems) {
+  auto const any_of = [](auto const& list, auto pred) { return list.empty() || std::any_of(list.begin(), list.end(), pred); };
+  return any_of(rule.channels, [&](channel c) { return c == m.channel; }) &&
+         any_of(rule.providers, [&](std::string const& p) { return p == m.provider; }) &&
+         any_of(rule.word_stems, [&](std::vector<std::string> const& phrase) { return contains_run(stems, phrase); }) &&
+         any_of(rule.languages, [&](std::string const& l) { return l == m.resident.language; }) &&
+         any_of(rule.needs, [&](resident_need n) { return std::find(m.resident.needs.begin(), m.resident.needs.end(), n) != m.resident.needs.end(); }) &&
+         (!rule.possible_bsn || *rule.possible_bsn == m.classification.possible_bsn) &&
+         (!rule.confidential || *rule.confidential == m.classification.confidential);
+}
+
+} // namespace balie::routing

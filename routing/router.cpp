@@ -20,9 +20,9 @@ router::router(routing_config const& config) : configured_(config.rules), defaul
 
 routing_info router::route(case_message const& m) const {
   if (!configured_.empty()) {
-    auto const stems = needs_words_ ? word_stems(m.subject.value_or("") + "\n" + m.text) : std::vector<std::string>{};
+    message_words const words(needs_words_ ? stem_words(m.subject.value_or("") + "\n" + m.text) : stemmed_words{});
     for (auto const& r : configured_)
-      if (matches(r, m, stems)) return routing_info{r.inbox, r.priority.value_or(priority::normal), r.topic, r.name};
+      if (matches(r, m, words)) return routing_info{r.inbox, r.priority.value_or(priority::normal), r.topic, r.name};
   }
   for (auto const& r : rules_)
     if (auto decision = r->match(m)) return *decision;

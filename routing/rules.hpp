@@ -10,10 +10,13 @@
 
 #include "channels/case_message.hpp"
 #include "channels/config_reader.hpp"
+#include "routing/dutch_words.hpp"
 
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace balie::routing {
@@ -37,7 +40,19 @@ struct rule_config {
 /// Reads /routing/rules; throws channels::config_error naming the rule (`/routing/rules/3/...`) and why.
 std::vector<rule_config> read_rules(channels::object_reader& routing, std::set<std::string> const& inbox_ids);
 
-/// Whether `rule` matches a message whose subject and text have `stems`.
-bool matches(rule_config const& rule, case_message const& m, std::vector<std::string> const& stems);
+/// A message's words as rules look them up: each distinct stem by hash (single words), and in
+/// order (phrases).
+class message_words {
+public:
+  explicit message_words(stemmed_words);
+  bool contains(std::vector<std::string> const& phrase) const;
+
+private:
+  stemmed_words words_;
+  std::unordered_map<std::string_view, std::uint32_t, word_hash> index_;  ///< views into words_.stems
+};
+
+/// Whether `rule` matches the message `m`, whose subject and text have `words`.
+bool matches(rule_config const& rule, case_message const& m, message_words const& words);
 
 } // namespace balie::routing

@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = process.env.BALIE_SOURCE_DIR || fileURLToPath(new URL('../..', import.meta.url));
 const inbox = await import(pathToFileURL(path.join(root, 'web/inbox/inbox.js')));
 const jargon = JSON.parse(await readFile(path.join(root, 'web/inbox/jargon-nl.json'), 'utf8')).words;
-const { smsSizeText, plainLanguageHints, deliveryText, readEventStream, ageText } = inbox;
+const { smsSizeText, routingText, plainLanguageHints, deliveryText, readEventStream, ageText } = inbox;
 const { attachmentLabel, visibleFilename, downloadFilename, parseWarningTexts } = inbox;
 
 test('the SMS size in words: parts, UCS-2, over the limit, a web address', () => {
@@ -24,6 +24,15 @@ test('the SMS size in words: parts, UCS-2, over the limit, a web address', () =>
   assert.equal(smsSizeText(size({ segments: 7, too_long: true })), ', 7 sms-berichten. Te lang: een sms-antwoord is hoogstens 6 sms-berichten');
   assert.equal(smsSizeText(size({ has_web_address: true })), ', 1 sms-bericht. Een sms van de gemeente mag geen webadres bevatten');
   assert.equal(smsSizeText(size({ has_web_address: true, web_addresses_allowed: true })), ', 1 sms-bericht');
+});
+
+test('how routing placed a message, in words: the rule and its topic, the channel\'s inbox, the default', () => {
+  assert.equal(routingText({ inbox: 'afval', rule: 'afval', topic: 'afval' }), 'Verdeeld door de regel “afval”, thema afval.');
+  assert.equal(routingText({ inbox: 'burgerzaken', rule: 'reisdocument' }), 'Verdeeld door de regel “reisdocument”.');
+  assert.equal(routingText({ inbox: 'telefoon', rule: 'channel:phone' }), 'Het postvak van dit kanaal.');
+  assert.equal(routingText({ inbox: 'algemeen', rule: 'default' }), 'Geen regel paste: het standaardpostvak.');
+  assert.equal(routingText(undefined), null);
+  assert.equal(routingText({ rule: 42 }), null);
 });
 
 test('a sentence of 16 words gets a hint, one of 15 words does not', () => {

@@ -137,6 +137,8 @@ test('on an SMS case the composer counts SMS parts, and delivery failures show l
   try {
     await signIn(page);
     await openCaseBySubject(page, 'Sms-vraag 2');
+    // Staff see which routing rule placed the message.
+    await page.locator('#conversation .balie-message__routing', { hasText: 'Verdeeld door de regel “browser-test”.' }).waitFor();
     const field = page.getByLabel('Uw antwoord');
     // The size comes from the API (POST /api/v1/sms/size) a moment after typing stops.
     await field.fill('a'.repeat(161));

@@ -520,6 +520,18 @@ function timeNode(iso) {
   return t;
 }
 
+/** How routing placed an incoming message, in words for staff; null when there is nothing to say. */
+export function routingText(routing) {
+  const rule = typeof routing?.rule === 'string' ? routing.rule : '';
+  if (!rule) return null;
+  let text;
+  if (rule === 'default') text = 'Geen regel paste: het standaardpostvak';
+  else if (rule.startsWith('channel:') || rule === 'channel-address') text = 'Het postvak van dit kanaal';
+  else text = `Verdeeld door de regel “${rule}”`;
+  if (typeof routing.topic === 'string' && routing.topic) text += `, thema ${routing.topic}`;
+  return `${text}.`;
+}
+
 function messageItem(m) {
   const inbound = m.direction === 'inbound';
   const li = el('li', `balie-message balie-message--${inbound ? 'inbound' : 'outbound'}`);
@@ -535,6 +547,8 @@ function messageItem(m) {
   const resident = [m.resident?.name, address].filter(Boolean).join(', ') || 'onbekende inwoner';
   li.append(el('p', 'balie-message__party', inbound ? `Van: ${resident}` : `Aan: ${resident}`));
   if (m.subject) li.append(el('p', 'balie-message__subject', `Onderwerp: ${m.subject}`));
+  const routed = inbound ? routingText(m.routing) : null;
+  if (routed) li.append(el('p', 'balie-message__routing', routed));
   const warnings = Array.isArray(m.parse_warnings) ? m.parse_warnings.map(String) : [];
   if (warnings.length) li.append(parseNotice(m.id, warnings));
   // Only the plain text: an email's HTML is never shown.

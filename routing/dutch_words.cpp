@@ -91,7 +91,7 @@ stemmed_words stem_words(std::string_view text) {
       out.order.push_back(known->second);
       continue;
     }
-    auto const* stem = sb_stemmer_stem(stemmer, reinterpret_cast<sb_symbol const*>(word.data()), static_cast<int>(word.size()));
+    auto const* stem = !stemmer ? nullptr : sb_stemmer_stem(stemmer, reinterpret_cast<sb_symbol const*>(word.data()), static_cast<int>(word.size()));
     std::string s = stem ? std::string(reinterpret_cast<char const*>(stem), static_cast<std::size_t>(sb_stemmer_length(stemmer)))
                          : std::string(word);
     auto const [at, fresh] = stem_index.emplace(std::move(s), static_cast<std::uint32_t>(out.stems.size()));

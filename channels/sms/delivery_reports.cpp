@@ -1,6 +1,7 @@
 #include "channels/sms/delivery_reports.hpp"
 
 #include "channels/ids.hpp"
+#include "channels/json_fields.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -61,8 +62,7 @@ report_result read_cm_report(std::string_view json) {
   auto const j = nlohmann::json::parse(json, nullptr, false);
   auto const* msg = member(member(&j, "messages"), "msg");
   if (!msg || !msg->is_object()) return sms_refusal{"body: not a CM status report"};
-  auto const* reference = member(msg, "reference");
-  auto const ref = reference && reference->is_string() ? from_cm_reference(reference->get<std::string>()) : std::nullopt;
+  auto const ref = from_cm_reference(json_fields::text(*msg, "reference"));
   if (!ref) return sms_refusal{"reference: not Balie's"};
   std::string code;
   if (auto const* c = member(member(msg, "status"), "code")) {
@@ -80,13 +80,9 @@ report_result read_cm_report(std::string_view json) {
 report_result read_bird_report(std::string_view json) {
   auto const j = nlohmann::json::parse(json, nullptr, false);
   auto const* event = member(&j, "payload") ? member(&j, "payload") : &j;
-  auto const text = [event](char const* name) {
-    auto const* v = member(event, name);
-    return v && v->is_string() ? v->get<std::string>() : std::string{};
-  };
-  auto const ref = from_cm_reference(text("reference"));
+  auto const ref = from_cm_reference(json_fields::text(*event, "reference"));
   if (!ref) return sms_refusal{"reference: not Balie's"};
-  auto const s = text("status");
+  auto const s = json_fields::text(*event, "status");
   std::string status;
   if (s == "delivered") status = "delivered";
   else if (s == "sent") status = "sent";

@@ -1,6 +1,7 @@
 #include "channels/sms/inbound_sms.hpp"
 
 #include "channels/addresses.hpp"
+#include "channels/json_fields.hpp"
 #include "channels/text.hpp"
 
 #include <nlohmann/json.hpp>
@@ -24,13 +25,14 @@ std::string field(form_fields const& f, std::string_view name) {
 /// A JSON member by path, as a string; empty when absent or not a string.
 std::string at(json const& j, std::initializer_list<char const*> path) {
   json const* node = &j;
-  for (auto const* key : path) {
+  auto last = path.end() - 1;
+  for (auto it = path.begin(); it != last; ++it) {
     if (!node->is_object()) return {};
-    auto const it = node->find(key);
-    if (it == node->end()) return {};
-    node = &*it;
+    auto const found = node->find(*it);
+    if (found == node->end()) return {};
+    node = &*found;
   }
-  return node->is_string() ? node->get<std::string>() : std::string{};
+  return json_fields::text(*node, *last);
 }
 
 /// UTF-16BE bytes to UTF-8; nullopt on an odd length or a surrogate without its pair.

@@ -10,6 +10,12 @@ using namespace channels;
 
 namespace {
 
+/// A provider's webhook secret shorter than this is guessable.
+constexpr std::size_t min_secret_length = 16;
+/// The sender shown on the resident's phone: an alphanumeric name fits 11 characters, a number E.164's 15 digits and '+'.
+constexpr std::size_t max_sender_name = 11;
+constexpr std::size_t max_sender_number = 16;
+
 /// An IPv4 or IPv6 address, optionally with a network prefix ("192.0.2.0/24").
 bool is_address_or_network(std::string const& entry) {
   auto const slash = entry.find('/');
@@ -31,7 +37,8 @@ provider_config read_provider(object_reader& p, std::string const& name, config_
   provider_config c;
   c.enabled = p.boolean("enabled", true);
   p.object("webhook_secret", true, [&](object_reader& s) { c.webhook_secret = read_secret(s, ctx.base); });
-  if (c.webhook_secret.size() < 16) fail(path + "/webhook_secret", "must be at least 16 characters");
+  if (c.webhook_secret.size() < min_secret_length)
+    fail(path + "/webhook_secret", "must be at least " + std::to_string(min_secret_length) + " characters");
   if (name == "twilio") {
     auto const scheme = p.text("signature", "sha1");
     if (scheme != "sha1" && scheme != "sha256") fail(path + "/signature", "expected \"sha1\" or \"sha256\"");
@@ -51,7 +58,9 @@ provider_config read_provider(object_reader& p, std::string const& name, config_
     if (s.has("secret")) s.object("secret", false, [&](object_reader& r) { c.api_secret = read_secret(r, ctx.base); });
     else c.api_secret = name == "twilio" ? c.webhook_secret : "";
     c.from = s.text("from", "", true);
-    if (c.from.empty() || c.from.size() > 16) fail(path + "/send/from", "expected a number or a name of at most 11 letters");
+    bool const number = !c.from.empty() && c.from.find_first_not_of("+0123456789") == std::string::npos;
+    if (c.from.empty() || c.from.size() > (number ? max_sender_number : max_sender_name))
+      fail(path + "/send/from", "expected a number or a name of at most " + std::to_string(max_sender_name) + " characters");
     if (name == "twilio" && c.account.empty()) fail(path + "/send/account", "Twilio needs the account SID");
     if (name == "kannel" && (c.account.empty() || c.api_secret.empty())) fail(path + "/send", "Kannel needs the sendsms account and secret");
     if (name == "cm" && c.api_secret.empty()) fail(path + "/send/secret", "CM needs the product token");

@@ -147,6 +147,13 @@ struct sms_stack : test_stack {
     return json::parse(http_call(port(), "GET", "/api/v1/inboxes/" + inbox + "/cases?state=open", as(staff_token)).body)["cases"];
   }
   json view(std::string const& case_id) { return json::parse(http_call(port(), "GET", "/api/v1/cases/" + case_id, as(staff_token)).body); }
+  /// The SMS channel's health state as admins see it.
+  std::string sms_health() {
+    auto const all = json::parse(http_call(port(), "GET", "/api/v1/channels", as(admin_token)).body);
+    for (auto const& c : all["channels"])
+      if (c["name"] == "sms") return c["health"]["state"].get<std::string>();
+    return {};
+  }
   /// A staff reply on the case's default channel; its message id (the test fails when it is not accepted).
   std::string reply(std::string const& case_id, std::string const& text) {
     auto const r = http_call(port(), "POST", "/api/v1/cases/" + case_id + "/replies", as(staff_token), json{{"text", text}}.dump());
@@ -434,12 +441,7 @@ TEST_CASE("switches: one provider's endpoint off is 503 for it alone; the SMS ch
   REQUIRE(eventually([&] { return s.twilio("SMS1", resident, "Hallo").status == 503; }));
   CHECK(s.kannel("sw-1", resident, "Hallo").status == 200);
   CHECK(s.stored() == 1);
-  auto const health = [&] {
-    auto const all = json::parse(http_call(s.port(), "GET", "/api/v1/channels", as(admin_token)).body);
-    for (auto const& c : all["channels"])
-      if (c["name"] == "sms") return c["health"]["state"].get<std::string>();
-    return std::string{};
-  };
+  auto const health = [&] { return s.sms_health(); };
   CHECK(eventually([&] { return health() == "degraded"; }));
 
   json const off = {{"enabled", false}, {"reason", "Storing bij de provider"}, {"notice", {{"nl", "De sms-dienst is even uit."}}}};
@@ -518,12 +520,7 @@ TEST_CASE("a provider that hangs holds only SMS: transcripts and SMS intake go o
   }
   std::sort(ms.begin(), ms.end());
   MESSAGE("transcript latency while the SMS provider hangs: median " << ms[25] << " ms, max " << ms.back() << " ms");
-  auto const health = [&] {
-    auto const all = json::parse(http_call(s.port(), "GET", "/api/v1/channels", as(admin_token)).body);
-    for (auto const& c : all["channels"])
-      if (c["name"] == "sms") return c["health"]["state"].get<std::string>();
-    return std::string{};
-  };
+  auto const health = [&] { return s.sms_health(); };
   CHECK(eventually([&] { return health() == "degraded"; }));
   kannel.hang(false);
   kannel.answer(202, "0: Accepted for delivery");

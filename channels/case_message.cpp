@@ -218,6 +218,7 @@ json to_json(case_message const& m) {
   if (!m.parse_warnings.empty()) j["parse_warnings"] = m.parse_warnings;
   if (m.received_while_off) j["received_while_off"] = true;
   if (m.in_reply_to) j["in_reply_to"] = *m.in_reply_to;
+  if (m.addressed_to) j["addressed_to"] = *m.addressed_to;
   if (m.delivery) {
     j["delivery"] = {{"status", m.delivery->status},
                      {"attempts", m.delivery->attempts},
@@ -322,6 +323,7 @@ outcome<case_message> case_message_from_json(json const& j) {
     else m.parse_warnings.push_back(wj.get<std::string>());
   });
   m.in_reply_to = r.text("in_reply_to", false);
+  m.addressed_to = r.text("addressed_to", false);
   r.object("delivery", false, [&](json const& dj, std::string const& p) {
     nested<delivery_info>(r, dj, p, [&](reader& dr) {
       delivery_info d;

@@ -133,6 +133,8 @@ struct case_message {
   /// charset); codes, never contents.
   std::vector<std::string> parse_warnings;
   std::optional<std::string> in_reply_to;
+  /// The municipality's address the resident wrote to (mailbox, SMS number, chat page's origin); routing reads it.
+  std::optional<std::string> addressed_to;
   std::optional<delivery_info> delivery;
   std::optional<std::string> traceparent;
 

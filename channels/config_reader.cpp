@@ -20,7 +20,8 @@ bool is_loopback_url(std::string_view url) {
 }
 
 void fail(std::string const& path, std::string const& what) {
-  throw config_error("config: " + (path.empty() ? "/" : path) + ": " + what);
+  auto const where = path.empty() ? std::string("/") : path;
+  throw config_error("config: " + where + ": " + what, where, what);
 }
 
 /// A secret reference: {"env": "NAME"} or {"file": "path"}.

@@ -19,6 +19,10 @@ namespace balie::channels {
 
 struct config_error : std::runtime_error {
   using std::runtime_error::runtime_error;
+  config_error(std::string const& what, std::string path, std::string reason)
+      : std::runtime_error(what), path(std::move(path)), reason(std::move(reason)) {}
+  std::string path;    ///< the JSON pointer of the offending key, when one is known
+  std::string reason;  ///< why, without the path
 };
 
 /// Throws config_error naming `path` (a JSON pointer).

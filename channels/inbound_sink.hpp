@@ -48,7 +48,7 @@ struct thread_hints {
 /// Where else the message goes in the same durable step.
 struct submit_options {
   std::string conversation;  ///< web chat: also append to this conversation's log
-  std::string inbox;         ///< named by the channel's configuration; empty: the router decides
+  std::string inbox;         ///< named by the channel's configuration; used when no routing rule matched
   std::optional<thread_hints> thread;
 };
 

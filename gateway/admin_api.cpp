@@ -9,6 +9,7 @@
 #include "server/problem.hpp"
 #include "gateway/staff_views.hpp"
 #include "gateway/health_board.hpp"
+#include "gateway/routing_board.hpp"
 #include "gateway/switchboard.hpp"
 
 #include <nlohmann/json.hpp>
@@ -118,15 +119,80 @@ void api::channel_history(http_request const&, principal const&, std::string con
   });
 }
 
-// A sample message through the routing in force: which rule it would hit. Admins try a change
-// here before they apply it; nothing is stored, the text is not logged.
+namespace {
+
+/// A rule set that cannot be used: the key (`/rules/3/inbox`) and why. The rules in force stay.
+http_response refused_rules(routing_board::checked const& c) {
+  return invalid_request("The rule set cannot be used; the rules in force stay.", {{"routing" + c.path, c.reason}});
+}
+
+nlohmann::json routing_json(routing_board::in_force const& r) {
+  return {{"version", r.version}, {"changed_by", r.by}, {"since", r.at.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.at)},
+          {"reason", r.reason}, {"rules", r.config.rules.size()}, {"routing", r.document}};
+}
+
+} // namespace
+
+void api::get_routing(http_request const&, principal const&, http_responder respond) {
+  if (!routing_) return respond(problem(404, "not-found", "Routing is not changed at run time here."));
+  respond(json_response(200, routing_json(routing_->current())));
+}
+
+// An admin's new rule set: checked as a whole against this installation's inboxes, then put in
+// force in Redis for every instance (audited there with who and why).
+void api::put_routing(http_request const& req, principal const& me, http_responder respond) {
+  if (!routing_) return respond(problem(404, "not-found", "Routing is not changed at run time here."));
+  auto const j = nlohmann::json::parse(req.body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return respond(problem(400, "invalid-json", "The request body must be a JSON object."));
+  for (auto const& [key, value] : j.items())
+    if (key != "routing" && key != "reason") return respond(invalid_request("The request has a field this endpoint does not read.", {{key, "unknown field"}}));
+  auto const raw_reason = json_fields::required_string(j, "reason");
+  if (!raw_reason) return respond(field_problem(raw_reason.error()));
+  auto reason = admin_text(*raw_reason, "reason", max_reason_bytes);
+  if (!reason) return respond(field_problem(reason.error()));
+  auto const document = j.find("routing");
+  if (document == j.end()) return respond(invalid_request("Send the rule set.", {{"routing", "required: default_inbox, channels and rules"}}));
+  auto const checked = routing_->check(*document);
+  if (!checked.config) return respond(refused_rules(checked));
+  routing_->replace(*document, me.name, std::move(*reason), format_rfc3339(clock_()),
+                    [board = routing_, respond](boost::system::error_code ec, bool changed, long long version) {
+                      if (ec) return respond(store_unavailable());
+                      auto body = routing_json(board->current());
+                      body["changed"] = changed;
+                      body["version"] = version;
+                      respond(json_response(200, body));
+                    });
+}
+
+void api::check_routing(http_request const& req, principal const&, http_responder respond) {
+  if (!routing_) return respond(problem(404, "not-found", "Routing is not changed at run time here."));
+  auto const j = nlohmann::json::parse(req.body, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("routing") || j.size() != 1)
+    return respond(problem(400, "invalid-json", "The request body must be a JSON object with one field, routing."));
+  auto const checked = routing_->check(j["routing"]);
+  if (!checked.config) return respond(refused_rules(checked));
+  respond(json_response(200, {{"valid", true}, {"rules", checked.config->rules.size()}, {"default_inbox", checked.config->default_inbox}}));
+}
+
+// A sample message through the routing in force, or through a rule set sent along (`routing`):
+// which rule it would hit. Admins try a change here before they apply it; nothing is stored,
+// the text is not logged.
 void api::routing_test(http_request const& req, principal const&, http_responder respond) {
   auto const j = nlohmann::json::parse(req.body, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return respond(problem(400, "invalid-json", "The request body must be a JSON object."));
   for (auto const& [key, value] : j.items())
     if (key != "channel" && key != "provider" && key != "subject" && key != "text" && key != "language" && key != "needs" &&
-        key != "possible_bsn" && key != "confidential")
+        key != "possible_bsn" && key != "confidential" && key != "addressed_to" && key != "received_at" && key != "routing")
       return respond(invalid_request("The sample has a field routing does not read.", {{key, "unknown field"}}));
+  std::shared_ptr<routing::router const> router;
+  if (auto const candidate = j.find("routing"); candidate != j.end()) {
+    if (!routing_) return respond(problem(404, "not-found", "Routing is not changed at run time here."));
+    auto const checked = routing_->check(*candidate);
+    if (!checked.config) return respond(refused_rules(checked));
+    router = std::make_shared<routing::router const>(*checked.config);
+  } else {
+    router = routing_ ? routing_->current().router : std::make_shared<routing::router const>(current_config()->routing);
+  }
   auto const raw_channel = json_fields::required_string(j, "channel");
   if (!raw_channel) return respond(field_problem(raw_channel.error()));
   auto const via = channel_from(*raw_channel);
@@ -141,6 +207,17 @@ void api::routing_test(http_request const& req, principal const&, http_responder
   auto const subject = json_fields::optional_string(j, "subject");
   if (!subject) return respond(field_problem(subject.error()));
   m.subject = *subject;
+  auto const addressed_to = json_fields::optional_string(j, "addressed_to");
+  if (!addressed_to) return respond(field_problem(addressed_to.error()));
+  m.addressed_to = *addressed_to;
+  m.received_at = clock_();
+  auto const received_at = json_fields::optional_string(j, "received_at");
+  if (!received_at) return respond(field_problem(received_at.error()));
+  if (*received_at) {
+    auto const at = parse_rfc3339(**received_at);
+    if (!at) return respond(invalid_request("The sample cannot be routed.", {{"received_at", "expected an RFC 3339 time"}}));
+    m.received_at = *at;
+  }
   if (auto const needs = j.find("needs"); needs != j.end()) {
     if (!needs->is_array()) return respond(invalid_request("The sample cannot be routed.", {{"needs", "must be a list"}}));
     for (auto const& n : *needs) {
@@ -154,7 +231,7 @@ void api::routing_test(http_request const& req, principal const&, http_responder
     if (!v) return respond(field_problem(v.error()));
     if (*v) *target = **v;
   }
-  auto const routed = routing::router(current_config()->routing).route(m);
+  auto const routed = router->route(m);
   respond(json_response(200, {{"inbox", routed.inbox},
                               {"priority", to_string(routed.priority)},
                               {"topic", routed.topic ? nlohmann::json(*routed.topic) : nlohmann::json()},

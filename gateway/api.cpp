@@ -45,7 +45,7 @@ bool match(std::vector<std::string> const& parts, std::vector<std::string> const
 
 api::api(std::shared_ptr<config const> cfg, std::shared_ptr<token_store const> tokens, api_services s)
     : tokens_(std::move(tokens)), sink_(s.sink), store_(s.store), workflow_(s.workflow), live_(std::move(s.live)),
-      metrics_(s.stats), clock_(std::move(s.clock)), ids_(s.ids), offload_(std::move(s.offload)), switches_(std::move(s.switches)),
+      metrics_(s.stats), clock_(std::move(s.clock)), ids_(s.ids), offload_(std::move(s.offload)), switches_(std::move(s.switches)), routing_(std::move(s.routing)),
       logins_(s.logins), health_(std::move(s.health)), replies_(std::move(s.replies)), table_(build_table(std::move(s.channel_routes))) {
   set_config(std::move(cfg));
 }
@@ -81,6 +81,12 @@ std::vector<api::route_entry> api::build_table(std::vector<http_route> channel_r
             [](api& a, auto const& q, me_t me, params const& p, http_responder r) { a.post_reply(q, *me, p[0], std::move(r)); }),
       entry("POST", "/api/v1/sms/size", access::staff,
             [](api& a, auto const& q, me_t me, params const&, http_responder r) { a.sms_size(q, *me, std::move(r)); }),
+      entry("GET", "/api/v1/routing", access::admin,
+            [](api& a, auto const& q, me_t me, params const&, http_responder r) { a.get_routing(q, *me, std::move(r)); }),
+      entry("PUT", "/api/v1/routing", access::admin,
+            [](api& a, auto const& q, me_t me, params const&, http_responder r) { a.put_routing(q, *me, std::move(r)); }),
+      entry("POST", "/api/v1/routing/check", access::admin,
+            [](api& a, auto const& q, me_t me, params const&, http_responder r) { a.check_routing(q, *me, std::move(r)); }),
       entry("POST", "/api/v1/routing/test", access::admin,
             [](api& a, auto const& q, me_t me, params const&, http_responder r) { a.routing_test(q, *me, std::move(r)); }),
       entry("GET", "/api/v1/channels", access::admin,

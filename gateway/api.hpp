@@ -26,6 +26,7 @@ using namespace server;
 
 class live_updates;
 class switchboard;
+class routing_board;
 class health_board;
 
 /// What the API works with, owned by the daemon.
@@ -41,6 +42,7 @@ struct api_services {
   /// thread, which may be a Redis connection's strand; empty: inline (tests).
   offload_fn offload;
   std::shared_ptr<switchboard> switches;
+  std::shared_ptr<routing_board> routing;  ///< the rules in force; null: routing as configured (tests of other parts)
   failed_logins& logins;
   /// The channels' routes (resident and provider endpoints), served alongside the API's own.
   std::vector<http_route> channel_routes;
@@ -96,6 +98,9 @@ private:
   void switch_channel(http_request const&, principal const&, std::string const& channel, http_responder);
   void channel_history(http_request const&, principal const&, std::string const& channel, http_responder);
   void routing_test(http_request const&, principal const&, http_responder);
+  void get_routing(http_request const&, principal const&, http_responder);
+  void put_routing(http_request const&, principal const&, http_responder);
+  void check_routing(http_request const&, principal const&, http_responder);
 
   // Staff actions on a case (case_actions.cpp).
   enum class action { claim, release, transfer, note, close, reopen };
@@ -126,6 +131,7 @@ private:
   id_source& ids_;
   offload_fn offload_;
   std::shared_ptr<switchboard> switches_;
+  std::shared_ptr<routing_board> routing_;
   failed_logins& logins_;
   std::shared_ptr<health_board const> health_;
   channels::reply_checks replies_;  // under mutex_

@@ -5,6 +5,14 @@
 //   baliectl ... channels disable NAME --reason TEXT [--notice TEXT] [--notice-en TEXT]
 //   baliectl ... channels enable NAME [--reason TEXT]
 //   baliectl ... channels history NAME
+//   baliectl ... routing show
+//   baliectl ... routing check FILE
+//   baliectl ... routing apply FILE --reason TEXT
+//
+// FILE is a routing section (default_inbox, channels, rules) or a whole
+// balied config file, whose routing section is taken; comments are allowed.
+// `check` asks balied to check it against the inboxes there are (nothing
+// changes); `apply` puts it in force for every instance.
 //
 // URL: --url, else BALIE_URL, else http://127.0.0.1:8080. The admin token:
 // --token-file (first line), else BALIE_TOKEN; never an argument, which
@@ -34,6 +42,7 @@ int usage(std::string const& why) {
             << "       baliectl [...] channels disable NAME --reason TEXT [--notice TEXT] [--notice-en TEXT]\n"
             << "       baliectl [...] channels enable NAME [--reason TEXT]\n"
             << "       baliectl [...] channels history NAME\n"
+            << "       baliectl [...] routing show | routing check FILE | routing apply FILE --reason TEXT\n"
             << "The admin token comes from --token-file or BALIE_TOKEN; the address from --url or BALIE_URL.\n";
   return exit_usage;
 }
@@ -78,6 +87,11 @@ std::string text(json const& j, char const* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string{};
 }
+long long number(json const& j, char const* key) {
+  if (!j.is_object()) return 0;
+  auto it = j.find(key);
+  return it != j.end() && it->is_number_integer() ? it->get<long long>() : 0;
+}
 bool flag(json const& j, char const* key) {
   if (!j.is_object()) return false;
   auto it = j.find(key);
@@ -110,6 +124,23 @@ void print_channel(json const& c) {
   if (auto const by = text(c, "changed_by"); !by.empty()) std::cout << "\tby " << by;
   if (auto const reason = text(c, "reason"); !reason.empty()) std::cout << "\t" << reason;
   std::cout << "\n";
+}
+
+/// The routing section of FILE (a routing section, or a config file holding one); nullopt with the reason said.
+std::optional<json> routing_file(std::string const& file) {
+  std::ifstream in(file);
+  if (!in) {
+    std::cerr << "baliectl: cannot read " << file << "\n";
+    return std::nullopt;
+  }
+  std::string const text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto j = json::parse(text, nullptr, false, /*ignore_comments=*/true);
+  if (j.is_discarded() || !j.is_object()) {
+    std::cerr << "baliectl: " << file << " is not a JSON object\n";
+    return std::nullopt;
+  }
+  if (j.contains("routing")) return j["routing"];
+  return j;
 }
 
 } // namespace
@@ -158,14 +189,25 @@ static int run(std::vector<std::string> const& args) {
     token = env;
   }
   while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
-  if (words.empty() || words[0] != "channels") return usage("say what to do");
+  if (words.empty() || (words[0] != "channels" && words[0] != "routing")) return usage("say what to do");
   if (token.empty()) return usage("no admin token: use --token-file FILE or BALIE_TOKEN");
-  if (words.size() < 2) return usage("channels: list, enable, disable or history");
+  if (words.size() < 2) return usage(words[0] == "channels" ? "channels: list, enable, disable or history" : "routing: show, check or apply");
 
   curl_global_init(CURL_GLOBAL_DEFAULT);
   auto const verb = words[1];
+  bool const routing = words[0] == "routing";
   reply r;
-  if (verb == "list" && words.size() == 2) {
+  if (routing && verb == "show" && words.size() == 2) {
+    r = call("GET", url + "/api/v1/routing", token);
+  } else if (routing && (verb == "check" || verb == "apply") && words.size() == 3) {
+    if (verb == "apply" && !reason) return usage("apply needs --reason: it goes into the audit");
+    auto const section = routing_file(words[2]);
+    if (!section) return exit_usage;
+    if (verb == "check") r = call("POST", url + "/api/v1/routing/check", token, json{{"routing", *section}}.dump());
+    else r = call("PUT", url + "/api/v1/routing", token, json{{"routing", *section}, {"reason", *reason}}.dump());
+  } else if (routing) {
+    return usage("routing: show, check FILE or apply FILE --reason TEXT");
+  } else if (verb == "list" && words.size() == 2) {
     r = call("GET", url + "/api/v1/channels", token);
   } else if ((verb == "enable" || verb == "disable") && words.size() == 3) {
     bool const on = verb == "enable";
@@ -193,7 +235,12 @@ static int run(std::vector<std::string> const& args) {
     std::cout << j.dump(2) << "\n";
     return 0;
   }
-  if (verb == "list") {
+  if (routing) {
+    if (verb == "check") std::cout << "The rule set is valid: " << number(j, "rules") << " rules, default inbox " << text(j, "default_inbox") << ".\n";
+    else if (verb == "apply" && !flag(j, "changed")) std::cout << "These rules were in force already (version " << number(j, "version") << ").\n";
+    else std::cout << "Version " << number(j, "version") << " by " << text(j, "changed_by") << " since " << text(j, "since") << ": "
+                   << number(j, "rules") << " rules. " << text(j, "reason") << "\n";
+  } else if (verb == "list") {
     for (auto const& c : list(j, "channels")) print_channel(c);
   } else if (verb == "history") {
     for (auto const& c : list(j, "changes"))

@@ -98,20 +98,8 @@ config load_config(fs::path const& file, std::optional<fs::path> data_dir_overri
     if (!inbox_ids.insert(inbox.id).second) fail(path + "/id", "duplicate inbox id");
     c.inboxes.push_back(std::move(inbox));
   });
-  root.object("routing", true, [&](object_reader& r) {
-    c.routing.default_inbox = r.text("default_inbox", "", true);
-    if (!inbox_ids.count(c.routing.default_inbox)) fail("/routing/default_inbox", "names no inbox in /inboxes");
-    r.object("channels", false, [&](object_reader& ch) {
-      for (auto const each : all_channels) {
-        auto const name = std::string(to_string(each));
-        if (!ch.has(name)) continue;
-        auto const inbox = ch.text(name, "");
-        if (!inbox_ids.count(inbox)) fail("/routing/channels/" + name, "names no inbox in /inboxes");
-        c.routing.by_channel[each] = inbox;
-      }
-    });
-    c.routing.rules = routing::read_rules(r, inbox_ids);
-  });
+  root.object("routing", true, [&](object_reader& r) { c.routing = routing::read_routing(r, inbox_ids); });
+  c.routing_document = j["routing"];
   config_context const ctx{base, c.data_dir, inbox_ids};
   root.object("channels", false, [&](object_reader& r) {
     r.object("webchat", false, [&](object_reader& w) { c.webchat = webchat::read_webchat_config(w); });

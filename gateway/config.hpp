@@ -61,6 +61,8 @@ struct config {
   std::filesystem::path tokens_file;
   std::vector<inbox_config> inboxes;
   routing::routing_config routing;
+  /// The routing section as written (comments gone): what seeds the rules in Redis and what a SIGHUP compares.
+  nlohmann::json routing_document;
   channels::phone::phone_config phone;
   webchat::webchat_config webchat;
   email::email_config email;

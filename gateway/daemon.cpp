@@ -14,6 +14,7 @@
 #include "gateway/intake.hpp"
 #include "gateway/live_updates.hpp"
 #include "gateway/sd_notify.hpp"
+#include "gateway/routing_board.hpp"
 #include "gateway/switchboard.hpp"
 #include "server/http_server.hpp"
 #include "server/log.hpp"
@@ -34,6 +35,12 @@ using namespace server;
 using steady = std::chrono::steady_clock;
 
 namespace {
+std::set<std::string> inbox_ids(config const& c) {
+  std::set<std::string> ids;
+  for (auto const& i : c.inboxes) ids.insert(i.id);
+  return ids;
+}
+
 /// How often shutdown checks whether the in-flight work is done.
 constexpr auto drain_check_interval = std::chrono::milliseconds(5);
 /// Extra time for sessions to write their last answers after the drain.
@@ -86,6 +93,7 @@ struct daemon::parts {
   std::shared_ptr<queue::event_feed> feed;
   std::shared_ptr<live_updates> live;
   std::shared_ptr<switchboard> switches;
+  std::shared_ptr<routing_board> routing;
   std::unique_ptr<intake> in;
   std::unique_ptr<channels::channel_services> services;
   std::vector<channel_slot> channels;
@@ -116,9 +124,12 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
   auto& p = *parts_;
   log::set_level(config_.log_level);
   p.tokens = std::make_shared<token_store const>(token_store::load(config_.tokens_file));
-  p.redis = queue::redis_connection::create(p.ioc.get_executor(), config_.redis, [](std::string_view event, std::string_view detail) {
-    if (event == "redis.ready") log::info(event);
-    else log::warn(event, {{"detail", detail}});
+  p.redis = queue::redis_connection::create(p.ioc.get_executor(), config_.redis, [&p](std::string_view event, std::string_view detail) {
+    if (event != "redis.ready") return log::warn(event, {{"detail", detail}});
+    log::info(event);
+    // What was seeded before the connection was up (or while it was away) is seeded now.
+    if (p.switches) p.switches->resync();
+    if (p.routing) p.routing->resync();
   });
   p.stats.redis_reconnects_from([r = p.redis] { return r->reconnects(); });
   p.store = std::make_unique<queue::case_store>(p.redis, config_.dedup_ttl);
@@ -134,7 +145,9 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
   };
   p.feed = std::make_shared<queue::event_feed>(own_connection("events"), p.redis);
   p.live = std::make_shared<live_updates>(p.ioc.get_executor(), p.feed);
-  p.in = std::make_unique<intake>(*p.store, std::make_shared<routing::router const>(config_.routing), p.stats, p.ids);
+  p.routing = std::make_shared<routing_board>(p.redis, p.feed, config_.routing_document, inbox_ids(config_));
+  p.in = std::make_unique<intake>(*p.store, p.routing->current().router, p.stats, p.ids);
+  p.routing->on_change([&p](std::shared_ptr<routing::router const> r) { p.in->set_router(std::move(r)); });
   // What escapes offloaded work is a defect: logged and counted; the responder it held answers 500.
   auto offload = [&p](std::function<void()> work) {
     asio::post(p.file_work, [&p, work = std::move(work)] { guarded(p.stats, "work", work); });
@@ -162,7 +175,7 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
     }
   });
   p.http_api = std::make_unique<api>(std::make_shared<config const>(config_), p.tokens,
-                                     api_services{*p.in, *p.store, *p.workflow, p.live, p.stats, system_now, p.ids, offload, p.switches,
+                                     api_services{*p.in, *p.store, *p.workflow, p.live, p.stats, system_now, p.ids, offload, p.switches, p.routing,
                                                   p.logins, std::move(channel_routes), p.health,
                                                   builtin_reply_checks(p.channels, config_, *p.services)});
   http_limits limits{config_.http.max_header_bytes, config_.http.max_body_bytes, config_.http.read_timeout,
@@ -203,6 +216,7 @@ int daemon::run() {
   p.live->start();
   for (auto const& c : p.channels) c.module->start();
   p.switches->start();
+  p.routing->start();
   p.feed->start();  // after everyone registered for its start
   expire_claims();
   watch_health();
@@ -267,6 +281,7 @@ void daemon::shutdown_step() {
   if (p.phase == parts::shutdown_phase::closing && (open == 0 || now >= p.deadline + close_grace)) {
     log::info("shutdown.done", {{"open_connections", std::to_string(open)}});
     p.switches->stop();
+    p.routing->stop();
     p.feed->stop();
     p.connections.push_back(p.redis);
     for (auto const& c : p.connections) c->stop();
@@ -336,11 +351,17 @@ void daemon::reload() {
     p.http_api->set_tokens(tokens);
     auto const ended = p.live->close_unless([&tokens](principal const& who) { return tokens->still_grants(who); });
     log::info("reload.tokens", {{"count", std::to_string(tokens->size())}, {"streams_closed", std::to_string(ended)}});
-    if (fresh.routing != config_.routing) {
-      p.in->set_router(std::make_shared<routing::router const>(fresh.routing));
-      log::info("reload.routing", {{"default_inbox", fresh.routing.default_inbox}});
+    if (fresh.inboxes != config_.inboxes) {
+      p.routing->set_inboxes(inbox_ids(fresh));
+      log::info("reload.inboxes", {{"count", std::to_string(fresh.inboxes.size())}});
     }
-    if (fresh.inboxes != config_.inboxes) log::info("reload.inboxes", {{"count", std::to_string(fresh.inboxes.size())}});
+    // Rules changed in the file are an operator's change: put in force in Redis like an admin's, for every instance.
+    if (fresh.routing_document != config_.routing_document)
+      p.routing->replace(fresh.routing_document, "config", "configuration file", format_rfc3339(system_now()),
+                         [](boost::system::error_code ec, bool changed, long long version) {
+                           if (ec) return log::error("reload.routing_failed", {{"error", ec.message()}});
+                           log::info("reload.routing", {{"changed", changed ? "true" : "false"}, {"version", std::to_string(version)}});
+                         });
     // A switch changed in the file is an operator's change: made in Redis like an admin's, for every instance.
     std::vector<std::pair<std::string, bool>> switched;
     for (auto const& c : p.channels)

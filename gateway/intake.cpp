@@ -46,7 +46,9 @@ void intake::submit(case_message m, std::string dedup_key, submit_handler handle
   {
     std::lock_guard lock(router_mutex_);
     m.routing = router_->route(m);
-    if (!options.inbox.empty()) m.routing->inbox = options.inbox, m.routing->rule = "channel-address";
+    // A channel's own address map (an email address's inbox) comes after the configured rules, before the channel's inbox.
+    bool const by_rule = m.routing->rule != "default" && !m.routing->rule.starts_with("channel:");
+    if (!options.inbox.empty() && !by_rule) m.routing->inbox = options.inbox, m.routing->rule = "channel-address";
   }
   attempt(std::make_shared<case_message>(std::move(m)), std::move(dedup_key), std::move(handler),
           std::chrono::steady_clock::now(), 1, std::make_shared<submit_options const>(std::move(options)));

@@ -31,7 +31,11 @@ void switchboard::start() {
   feed_->on_started([weak] {  // changes made while the feed was away
     if (auto self = weak.lock()) self->load();
   });
-  store_.seed(seed_, [weak](boost::system::error_code) {
+  resync();
+}
+
+void switchboard::resync() {
+  store_.seed(seed_, [weak = weak_from_this()](boost::system::error_code) {
     if (auto self = weak.lock()) self->load();
   });
 }

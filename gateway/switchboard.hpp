@@ -23,6 +23,9 @@ public:
   void on_change(listener);
   void start();
   void stop();
+  /// Seeds what Redis lacks and loads again: at start, and whenever the Redis connection is ready again
+  /// (a seed sent before the connection was up has failed).
+  void resync();
 
   /// The channels this configuration uses, in a fixed order.
   std::vector<std::string> const& channels() const { return channels_; }

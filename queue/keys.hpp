@@ -46,6 +46,10 @@ inline constexpr std::string_view events = "balie:events";
 inline constexpr std::string_view channels = "balie:channels";
 /// Every switch change, oldest first: when a channel was unavailable, who switched it and why.
 inline constexpr std::string_view channel_history = "balie:channels:history";
+/// The routing rules in force (hash: document, version, by, at, reason), the one source of truth for every instance.
+inline constexpr std::string_view routing = "balie:routing";
+/// Every rule set that was put in force, oldest first, with who and why: what was in force when, and to go back.
+inline constexpr std::string_view routing_history = "balie:routing:history";
 inline constexpr std::string_view sms_opt_out = "balie:sms:opt-out";
 /// SMS threading: the case a number (E.164, hashed: no numbers in key names) last took part in; expires with the window.
 inline std::string sms_recent(std::string_view number) { return "balie:sms:recent:" + sha256_hex(number); }

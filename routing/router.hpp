@@ -10,6 +10,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,10 @@ struct routing_config {
   bool operator==(routing_config const&) const = default;
 };
 
+/// Reads a routing section (`default_inbox`, `channels`, `rules`), checked against the inboxes there are;
+/// throws channels::config_error naming the key and why. The same for the config file and for an admin's PUT.
+routing_config read_routing(channels::object_reader&, std::set<std::string> const& inbox_ids);
+
 class router {
 public:
   explicit router(routing_config const&);
@@ -48,6 +53,7 @@ public:
 private:
   std::vector<rule_config> configured_;
   bool needs_words_ = false;
+  bool needs_arrival_ = false;
   std::vector<std::unique_ptr<rule>> rules_;
   std::string default_inbox_;
 };

@@ -3,6 +3,8 @@
 #include "routing/dutch_words.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <ctime>
 
 namespace balie::routing {
 using channels::fail;
@@ -23,7 +25,53 @@ std::vector<std::string> strings(object_reader& r, std::string const& key, Check
   return out;
 }
 
+/// "HH:MM" as minutes since midnight ("24:00" ends a day).
+int minute_of(object_reader& r, std::string const& key, std::string const& at) {
+  auto const t = r.text(key, "");
+  bool const shaped = t.size() == 5 && t[2] == ':' && std::isdigit(static_cast<unsigned char>(t[0])) && std::isdigit(static_cast<unsigned char>(t[1])) &&
+                      std::isdigit(static_cast<unsigned char>(t[3])) && std::isdigit(static_cast<unsigned char>(t[4]));
+  int const minute = shaped ? ((t[0] - '0') * 10 + (t[1] - '0')) * 60 + (t[3] - '0') * 10 + (t[4] - '0') : -1;
+  if (!shaped || minute > 24 * 60 || t[3] > '5') fail(at + "/" + key, "expected a time of day as \"HH:MM\"");
+  return minute;
+}
+
+arrival_window read_arrival(object_reader& a, std::string const& at) {
+  static constexpr char const* day_names[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+  arrival_window w;
+  for (auto const& d : strings(a, "days", [](std::string const& v, std::string const& p) {
+         if (std::find(std::begin(day_names), std::end(day_names), v) == std::end(day_names)) fail(p, "expected mon, tue, wed, thu, fri, sat or sun");
+       }))
+    w.days.push_back(static_cast<int>(std::find(std::begin(day_names), std::end(day_names), d) - std::begin(day_names)));
+  if (a.has("from") != a.has("until")) fail(at, "give both from and until, or neither");
+  if (a.has("from")) {
+    w.from_minute = minute_of(a, "from", at);
+    w.until_minute = minute_of(a, "until", at);
+    if (w.from_minute == w.until_minute) fail(at + "/until", "must differ from from");
+  }
+  if (w.days.empty() && !w.from_minute) fail(at, "give days, a time window, or both");
+  return w;
+}
+
 } // namespace
+
+local_moment local_moment_of(timestamp t) {
+  auto const secs = static_cast<std::time_t>(std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count());
+  std::tm local{};
+  localtime_r(&secs, &local);
+  return {local.tm_wday, local.tm_hour * 60 + local.tm_min};
+}
+
+std::string address_key(std::string_view address) {
+  std::string key;
+  for (char c : address)
+    if (c != ' ' && c != '-' && c != '(' && c != ')') key.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  bool const number = !key.empty() && std::all_of(key.begin() + (key[0] == '+' ? 1 : 0), key.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+  if (!number || key.size() < 9) return key;  // an address, or a short code as it is
+  if (key[0] == '+') return key.substr(1);
+  if (key.starts_with("00")) return key.substr(2);
+  if (key[0] == '0') return "31" + key.substr(1);  // a Dutch national number
+  return key;
+}
 
 std::vector<rule_config> read_rules(object_reader& routing, std::set<std::string> const& inbox_ids) {
   std::vector<rule_config> rules;
@@ -50,6 +98,8 @@ std::vector<rule_config> read_rules(object_reader& routing, std::set<std::string
            }))
         rule.channels.push_back(*channel_from(c));
       rule.providers = strings(m, "providers", [](std::string const&, std::string const&) {});
+      for (auto const& a : strings(m, "addressed_to", [](std::string const&, std::string const&) {})) rule.addressed_to.push_back(address_key(a));
+      m.object("arrival", false, [&](object_reader& a) { rule.arrival = read_arrival(a, at + "/match/arrival"); });
       rule.words = strings(m, "words", [](std::string const& v, std::string const& p) {
         if (word_stems(v).empty()) fail(p, "has no word in it");
       });
@@ -64,7 +114,7 @@ std::vector<rule_config> read_rules(object_reader& routing, std::set<std::string
         rule.needs.push_back(*resident_need_from(n));
       if (m.has("possible_bsn")) rule.possible_bsn = m.boolean("possible_bsn", false);
       if (m.has("confidential")) rule.confidential = m.boolean("confidential", false);
-      any = !rule.channels.empty() || !rule.providers.empty() || !rule.words.empty() || !rule.languages.empty() || !rule.needs.empty() ||
+      any = !rule.channels.empty() || !rule.providers.empty() || !rule.addressed_to.empty() || rule.arrival || !rule.words.empty() || !rule.languages.empty() || !rule.needs.empty() ||
             rule.possible_bsn || rule.confidential;
     });
     // A rule without a condition would catch everything after it: that is what the default inbox is for.
@@ -92,11 +142,24 @@ bool message_words::contains(std::vector<std::string> const& phrase) const {
   return std::search(words_.order.begin(), words_.order.end(), wanted.begin(), wanted.end()) != words_.order.end();
 }
 
-bool matches(rule_config const& rule, case_message const& m, message_words const& words) {
+namespace {
+
+bool within(arrival_window const& w, local_moment at) {
+  if (!w.days.empty() && std::find(w.days.begin(), w.days.end(), at.weekday) == w.days.end()) return false;
+  if (!w.from_minute) return true;
+  if (*w.from_minute < *w.until_minute) return at.minute >= *w.from_minute && at.minute < *w.until_minute;
+  return at.minute >= *w.from_minute || at.minute < *w.until_minute;  // past midnight
+}
+
+} // namespace
+
+bool matches(rule_config const& rule, case_message const& m, message_facts const& facts) {
   auto const any_of = [](auto const& list, auto pred) { return list.empty() || std::any_of(list.begin(), list.end(), pred); };
   return any_of(rule.channels, [&](channel c) { return c == m.channel; }) &&
          any_of(rule.providers, [&](std::string const& p) { return p == m.provider; }) &&
-         any_of(rule.word_stems, [&](std::vector<std::string> const& phrase) { return words.contains(phrase); }) &&
+         (rule.addressed_to.empty() || std::find(rule.addressed_to.begin(), rule.addressed_to.end(), facts.addressed_to) != rule.addressed_to.end()) &&
+         (!rule.arrival || within(*rule.arrival, facts.arrival)) &&
+         any_of(rule.word_stems, [&](std::vector<std::string> const& phrase) { return facts.words.contains(phrase); }) &&
          any_of(rule.languages, [&](std::string const& l) { return l == m.resident.language; }) &&
          any_of(rule.needs, [&](resident_need n) { return std::find(m.resident.needs.begin(), m.resident.needs.end(), n) != m.resident.needs.end(); }) &&
          (!rule.possible_bsn || *rule.possible_bsn == m.classification.possible_bsn) &&

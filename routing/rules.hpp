@@ -21,10 +21,32 @@
 
 namespace balie::routing {
 
+/// When a message arrived, in the installation's local time: on these weekdays (0 = Sunday; empty: any)
+/// and between `from` and `until` (minutes since midnight; `until` before `from` runs past midnight).
+struct arrival_window {
+  std::vector<int> days;
+  std::optional<int> from_minute, until_minute;
+  bool operator==(arrival_window const&) const = default;
+};
+
+/// The local weekday and minute of a moment, as arrival windows read them.
+struct local_moment {
+  int weekday = 0;  ///< 0 = Sunday
+  int minute = 0;   ///< since midnight
+};
+local_moment local_moment_of(timestamp);
+
+/// An address the municipality is written to, in the form rules compare: lower case without spaces,
+/// a phone number or short code as its digits with the country code (`+31 970-1234`, `0031970 1234`
+/// and `0970 1234` are the same).
+std::string address_key(std::string_view);
+
 struct rule_config {
   std::string name;
   std::vector<channel> channels;
   std::vector<std::string> providers;
+  std::vector<std::string> addressed_to;             ///< as address_key()
+  std::optional<arrival_window> arrival;
   std::vector<std::string> words;                    ///< as written; each may be a phrase
   std::vector<std::vector<std::string>> word_stems;  ///< the same, as stems
   std::vector<std::string> languages;                ///< ISO 639-3
@@ -52,7 +74,14 @@ private:
   std::unordered_map<std::string_view, std::uint32_t, word_hash> index_;  ///< views into words_.stems
 };
 
-/// Whether `rule` matches the message `m`, whose subject and text have `words`.
-bool matches(rule_config const& rule, case_message const& m, message_words const& words);
+/// What rules read of a message beyond its fields, worked out once per message.
+struct message_facts {
+  message_words words;      ///< of the subject and text
+  local_moment arrival;     ///< when it was received, local time
+  std::string addressed_to; ///< as address_key()
+};
+
+/// Whether `rule` matches the message `m`.
+bool matches(rule_config const& rule, case_message const& m, message_facts const&);
 
 } // namespace balie::routing

@@ -86,6 +86,8 @@ void email_intake::deliver(std::string raw, email::mail_envelope envelope, std::
       j->mail = email::prepare_mail(parsed, j->envelope, self->identity_, std::move(files), j->provider, self->ids_.ulid(now),
                                     self->ids_.ulid(now), self->ids_.case_reference(), now);
       j->mail.message.received_while_off = j->while_off;
+      for (auto const& r : j->envelope.recipients)
+        if (!j->mail.message.addressed_to && !self->inbox_for(r).empty()) j->mail.message.addressed_to = ascii_lower(r);
       j->raw.clear();
       asio::post(self->executor_, [self, j] { self->prepared(j); });
     } catch (std::exception const& e) {

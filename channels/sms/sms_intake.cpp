@@ -202,6 +202,7 @@ void sms_intake::store(std::string const& name, inbound_sms sms, bool flooded, h
   m.occurred_at = sms.sent_at.value_or(now);
   m.received_at = now;
   m.resident.addresses.push_back({"phone", sms.from});
+  if (!sms.to.empty()) m.addressed_to = sms.to;
   m.text = sms.text;
   m.classification.possible_bsn = contains_possible_bsn(m.text);
   m.classification.confidential = m.classification.possible_bsn;

@@ -4,7 +4,8 @@
 // happened; web chat shows the admin's notice; replies wait as `held`),
 // the history of unavailable periods, the audit line, the guard that keeps
 // the last resident channel on, and Redis as the one source of truth (the
-// config file seeds it once; a changed file is an operator's change).
+// config file seeds it once; a changed file is an operator's change); the
+// routing rules, kept the same way, replaced by admins as a whole.
 #include "queue/keys.hpp"
 #include "tests/support/balied_process.hpp"
 #include "tests/support/eventually.hpp"
@@ -228,7 +229,7 @@ TEST_CASE("while web chat is off, residents see the admin's notice and staff rep
 TEST_CASE("admins test a sample message against the routing rules in force; a message then lands where the test said") {
   json const rules = json::array({{{"name", "vergunning"}, {"match", {{"words", {"vergunning", "parkeervergunning"}}}}, {"inbox", "vergunningen"},
                                    {"priority", "high"}, {"topic", "vergunningen"}}});
-  test_stack s({{"routing", {{"rules", rules}}}});
+  test_stack s(json{{"routing", {{"rules", rules}}}});
   auto const test = [&](json const& sample, char const* token = admin_token) {
     return http_call(s.port(), "POST", "/api/v1/routing/test", as(token), sample.dump());
   };
@@ -253,4 +254,69 @@ TEST_CASE("admins test a sample message against the routing rules in force; a me
   REQUIRE(entries.size() == 5);
   auto const m = json::parse(entries[4]);
   CHECK(m["routing"] == json{{"inbox", "vergunningen"}, {"priority", "high"}, {"topic", "vergunningen"}, {"rule", "vergunning"}});
+}
+
+namespace {
+
+/// The inbox a transcript saying `text` lands in: where routing put it, as balied answered.
+std::string lands_in(std::uint16_t port, std::string const& call_id, std::string const& text) {
+  auto const r = http_call(port, "POST", "/api/v1/transcripts", as(system_token),
+                           json{{"call_id", call_id}, {"segments", {{{"speaker", "resident"}, {"start_ms", 0}, {"end_ms", 1}, {"text", text}}}}}.dump());
+  REQUIRE(r.status == 202);
+  return json::parse(r.body)["inbox"];
+}
+
+} // namespace
+
+TEST_CASE("the rules live in Redis: seeded from the file, replaced by an admin as a whole, a broken set refused with its key while the old rules stay") {
+  json const permits = json::array({{{"name", "vergunning"}, {"match", {{"words", {"vergunning"}}}}, {"inbox", "vergunningen"}}});
+  test_stack s(json{{"routing", {{"rules", permits}}}});
+  auto const in_force = [&] { return json::parse(http_call(s.port(), "GET", "/api/v1/routing", as(admin_token)).body); };
+  REQUIRE(eventually([&] { return in_force()["version"] == 1; }));
+  CHECK(in_force()["changed_by"] == "config");
+  CHECK(in_force()["rules"] == 1);
+  CHECK(http_call(s.port(), "GET", "/api/v1/routing", as(staff_token)).status == 403);
+  CHECK(lands_in(s.port(), "r-1", "Over mijn vergunning") == "vergunningen");
+
+  // A set naming an inbox that does not exist: refused with the rule's key and reason; nothing changes.
+  json broken = in_force()["routing"];
+  broken["rules"] = json::array({{{"name", "afval"}, {"match", {{"words", {"afval"}}}}, {"inbox", "afval"}}});
+  auto const refused = http_call(s.port(), "PUT", "/api/v1/routing", as(admin_token), json{{"routing", broken}, {"reason", "Afvalteam"}}.dump());
+  CHECK(refused.status == 400);
+  CHECK(invalid_param(refused) == "routing/rules/0/inbox");
+  CHECK(json::parse(refused.body)["invalid-params"][0]["reason"] == "names no inbox in /inboxes");
+  CHECK(http_call(s.port(), "POST", "/api/v1/routing/check", as(admin_token), json{{"routing", broken}}.dump()).status == 400);
+  CHECK(in_force()["version"] == 1);
+  CHECK(lands_in(s.port(), "r-2", "Over mijn vergunning") == "vergunningen");
+  CHECK(http_call(s.port(), "PUT", "/api/v1/routing", as(admin_token), json{{"routing", broken}}.dump()).status == 400);  // no reason
+
+  // A good set: tried first (with the set sent along), checked, then put in force and audited.
+  json next = in_force()["routing"];
+  next["rules"] = json::array({{{"name", "telefoon-vergunning"}, {"match", {{"words", {"vergunning"}}}}, {"inbox", "telefoon"}, {"topic", "vergunningen"}}});
+  auto const tried = http_call(s.port(), "POST", "/api/v1/routing/test", as(admin_token),
+                               json{{"channel", "phone"}, {"text", "Mijn vergunningen"}, {"routing", next}}.dump());
+  CHECK(json::parse(tried.body)["rule"] == "telefoon-vergunning");
+  auto const checked = http_call(s.port(), "POST", "/api/v1/routing/check", as(admin_token), json{{"routing", next}}.dump());
+  CHECK(checked.status == 200);
+  CHECK(json::parse(checked.body)["rules"] == 1);
+  CHECK(lands_in(s.port(), "r-3", "Over mijn vergunning") == "vergunningen");  // trying and checking changed nothing
+  auto const put = http_call(s.port(), "PUT", "/api/v1/routing", as(admin_token), json{{"routing", next}, {"reason", "Vergunningen per telefoon"}}.dump());
+  REQUIRE(put.status == 200);
+  CHECK(json::parse(put.body)["version"] == 2);
+  CHECK(json::parse(put.body)["changed"] == true);
+  CHECK(lands_in(s.port(), "r-4", "Over mijn vergunning") == "telefoon");
+  CHECK(in_force()["changed_by"] == "demo-admin");
+  auto const again = http_call(s.port(), "PUT", "/api/v1/routing", as(admin_token), json{{"routing", next}, {"reason", "Nog eens"}}.dump());
+  CHECK(json::parse(again.body)["changed"] == false);
+  CHECK(json::parse(again.body)["version"] == 2);
+  bool audited = false;
+  for (auto const& e : s.redis.list({"XRANGE", std::string(queue::keys::audit), "-", "+"})) audited = audited || e == "routing.changed";
+  CHECK(audited);
+  CHECK(s.redis.integer({"XLEN", std::string(queue::keys::routing_history)}) == 2);
+
+  // Redis decides after a restart: the file's set does not come back.
+  s.balied.reset();
+  s.balied = std::make_unique<balied_process>(balied_options{s.redis.socket(), s.dir.path, json{{"routing", {{"rules", permits}}}}});
+  REQUIRE(eventually([&] { return json::parse(http_call(s.port(), "GET", "/api/v1/routing", as(admin_token)).body)["version"] == 2; }));
+  CHECK(lands_in(s.port(), "r-5", "Over mijn vergunning") == "telefoon");
 }

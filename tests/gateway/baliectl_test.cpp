@@ -99,3 +99,30 @@ TEST_CASE("baliectl says what went wrong, with an exit code per kind") {
   std::filesystem::remove(c.token_file);
   CHECK(c.run({"channels", "list"}).code == 2);  // the token file is gone
 }
+
+TEST_CASE("baliectl checks a rule file without changing anything, applies it with a reason, and shows what is in force") {
+  ctl_stack c;
+  auto const good = c.s.dir.path / "routing.json";
+  std::ofstream(good) << R"(// the KCC's rules
+{ "default_inbox": "algemeen", "channels": { "phone": "telefoon" },
+  "rules": [ { "name": "vergunning", "match": { "words": ["vergunning"] }, "inbox": "vergunningen" } ] })";
+  auto const bad = c.s.dir.path / "broken.json";
+  std::ofstream(bad) << R"({ "default_inbox": "algemeen", "rules": [ { "name": "x", "match": { "words": ["afval"] }, "inbox": "afval" } ] })";
+
+  auto const checked = c.run({"routing", "check", good.string()});
+  CHECK(checked.code == 0);
+  CHECK(checked.out.find("valid: 1 rules") != std::string::npos);
+  auto const refused = c.run({"routing", "check", bad.string()});
+  CHECK(refused.code == 1);
+  CHECK(refused.out.find("routing/rules/0/inbox: names no inbox in /inboxes") != std::string::npos);
+  CHECK(c.run({"routing", "apply", good.string()}).code == 2);  // no reason
+  CHECK(c.run({"routing", "check", (c.s.dir.path / "missing.json").string()}).code == 2);
+  CHECK(c.run({"routing", "show"}).out.find("by config") != std::string::npos);  // nothing changed yet
+
+  auto const applied = c.run({"routing", "apply", good.string(), "--reason", "Vergunningen apart"});
+  CHECK(applied.code == 0);
+  CHECK(applied.out.find("Version 2 by demo-admin") != std::string::npos);
+  CHECK(c.run({"routing", "apply", good.string(), "--reason", "Nog eens"}).out.find("in force already") != std::string::npos);
+  CHECK(c.run({"routing", "apply", bad.string(), "--reason", "Afval"}).code == 1);
+  CHECK(c.run({"routing", "show"}).out.find("Vergunningen apart") != std::string::npos);
+}

@@ -141,11 +141,13 @@ void resend_and_verify(std::uint16_t port, redis_server& redis, std::vector<int>
   CHECK(broken == 0);
 
   // No orphans: every key belongs to a case that exists, or is one of the shared ones (the web-chat
-  // sender creates its outbox and consumer group at start).
+  // sender creates its outbox and consumer group at start; the config file seeds switches and rules).
   std::set<std::string> const shared = {queue::keys::inbox_stream("telefoon"), queue::keys::inbox_cases("telefoon"),
                                         queue::keys::inbox_open("telefoon"), queue::keys::inbox_unanswered("telefoon"),
                                         std::string(queue::keys::inboxes), std::string(queue::keys::events),
-                                        std::string(queue::keys::audit), queue::keys::outbound("webchat")};
+                                        std::string(queue::keys::audit), queue::keys::outbound("webchat"),
+                                        std::string(queue::keys::channels), std::string(queue::keys::routing),
+                                        std::string(queue::keys::routing_history)};
   std::vector<std::string> orphans;
   for (auto const& key : redis.list({"KEYS", "*"})) {
     if (shared.count(key) || key.starts_with("balie:dedup:phone:crash-")) continue;

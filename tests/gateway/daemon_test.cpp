@@ -2,6 +2,7 @@
 #include "channels/text.hpp"
 #include "queue/keys.hpp"
 #include "tests/support/balied_process.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/http_client.hpp"
 
 #include <doctest/doctest.h>
@@ -187,4 +188,29 @@ TEST_CASE("SIGHUP applies a changed tokens file: a new token works, a removed on
   CHECK(permits_stream.ended());
   CHECK(closed_by_reload(2) == "1");
   CHECK(http_call(b.port(), "GET", "/api/v1/me", permits).status == 200);  // the token itself still works, for less
+}
+
+TEST_CASE("SIGHUP with changed rules puts them in force through Redis, recorded as the configuration's change; a broken rule set in the file keeps the rules in force") {
+  test_stack s;
+  auto& b = *s.balied;
+  auto const in_force = [&] {
+    return nlohmann::json::parse(http_call(b.port(), "GET", "/api/v1/routing", {{"Authorization", "Bearer admin-demo-token"}}).body);
+  };
+  REQUIRE(eventually([&] { return in_force()["version"] == 1; }));
+  nlohmann::json const rules = nlohmann::json::array(
+      {{{"name", "vergunning"}, {"match", {{"channels", {"phone"}}}}, {"inbox", "vergunningen"}, {"topic", "vergunningen"}}});
+  b.rewrite_config({{"routing", {{"rules", rules}}}});
+  b.process().send_signal(SIGHUP);
+  REQUIRE(b.wait_for_event("reload.routing"));
+  CHECK(in_force()["version"] == 2);
+  CHECK(in_force()["changed_by"] == "config");
+  CHECK(http_call(b.port(), "POST", "/api/v1/transcripts", post_headers, transcript("kcc-r1")).status == 202);
+  CHECK(s.redis.integer({"XLEN", queue::keys::inbox_stream("vergunningen")}) == 1);
+
+  b.rewrite_config({{"routing", {{"rules", {{{"name", "x"}, {"match", {{"channels", {"phone"}}}}, {"inbox", "nergens"}}}}}}});
+  b.process().send_signal(SIGHUP);
+  REQUIRE(b.wait_for_event("reload.failed"));
+  CHECK(in_force()["version"] == 2);
+  CHECK(http_call(b.port(), "POST", "/api/v1/transcripts", post_headers, transcript("kcc-r2")).status == 202);
+  CHECK(s.redis.integer({"XLEN", queue::keys::inbox_stream("vergunningen")}) == 2);
 }

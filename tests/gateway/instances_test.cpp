@@ -307,3 +307,25 @@ TEST_CASE("web chat switched off through one instance shows the admin's notice o
   CHECK(r.redis.integer({"XLEN", queue::keys::inbox_stream("telefoon")}) == acknowledged.load());
 }
 
+
+TEST_CASE("routing rules put in force through one instance route the other's next message once the event arrives") {
+  shared_redis r;
+  auto a = r.instance("a");
+  auto b = r.instance("b");
+  header_list const admin = {{"Authorization", "Bearer admin-demo-token"}, {"Content-Type", "application/json"}};
+  header_list const system = {{"Authorization", "Bearer system-demo-token"}, {"Content-Type", "application/json"}};
+  auto const lands_in = [&](std::uint16_t port, std::string const& call_id) {
+    auto const reply = http_call(port, "POST", "/api/v1/transcripts", system,
+                                 json{{"call_id", call_id}, {"segments", {{{"speaker", "resident"}, {"start_ms", 0}, {"end_ms", 1}, {"text", "Hallo"}}}}}.dump());
+    REQUIRE(reply.status == 202);
+    return json::parse(reply.body)["inbox"].get<std::string>();
+  };
+  REQUIRE(b->wait_for_event("routing.applied"));
+  CHECK(lands_in(b->port(), "kcc-b1") == "telefoon");
+  auto routing = json::parse(http_call(a->port(), "GET", "/api/v1/routing", admin).body)["routing"];
+  routing["rules"] = json::array({{{"name", "telefoon-naar-vergunningen"}, {"match", {{"channels", {"phone"}}}}, {"inbox", "vergunningen"}}});
+  REQUIRE(http_call(a->port(), "PUT", "/api/v1/routing", admin, json{{"routing", routing}, {"reason", "Drukte bij de KCC"}}.dump()).status == 200);
+  REQUIRE(b->wait_for_event("routing.applied", 2));  // B applied the seed (or its own view of it), then the change
+  CHECK(lands_in(b->port(), "kcc-b2") == "vergunningen");
+  CHECK(json::parse(http_call(b->port(), "GET", "/api/v1/routing", admin).body)["version"] == 2);
+}

@@ -123,3 +123,86 @@ TEST_CASE("routing rules are validated as a whole: the rule's index and the reas
   CHECK(with({{"name", "x"}, {"match", {{"words", {"afval"}}}}, {"inbox", "afval"}, {"priority", "spoed"}}) ==
         "config: /routing/rules/5/priority: expected low, normal, high or urgent");
 }
+
+namespace {
+
+/// 2026-12-04 is a Friday; Amsterdam is UTC+1 in December.
+timestamp utc(int day, int hour, int minute) {
+  using namespace std::chrono;
+  return sys_days{year{2026} / December / day} + hours(hour) + minutes(minute);
+}
+
+struct amsterdam_time {
+  amsterdam_time() {
+    setenv("TZ", "Europe/Amsterdam", 1);
+    tzset();
+  }
+};
+
+} // namespace
+
+TEST_CASE("rules on the address written to and on the time of arrival, as a table") {
+  amsterdam_time const tz;
+  json const rules = json::array({
+      {{"name", "afval-nummer"}, {"match", {{"addressed_to", {"+31 6 00000001", "afval@gemeente.test"}}}}, {"inbox", "afval"}, {"topic", "afval"}},
+      {{"name", "weekend"}, {"match", {{"arrival", {{"days", {"sat", "sun"}}}}}}, {"inbox", "telefoon"}, {"priority", "low"}},
+      {{"name", "nacht"}, {"match", {{"channels", {"sms"}}, {"arrival", {{"from", "22:00"}, {"until", "07:00"}}}}}, {"inbox", "toegankelijk"}},
+  });
+  routing::router r({"algemeen", {}, rules_from(rules)});
+  struct row {
+    channel via;
+    std::string addressed_to;
+    timestamp at;
+    std::string rule;
+  };
+  std::vector<row> const table = {
+      {channel::sms, "+31600000001", utc(4, 10, 0), "afval-nummer"},
+      {channel::sms, "0031 6 0000 0001", utc(4, 10, 0), "afval-nummer"},
+      {channel::sms, "06-00000001", utc(4, 10, 0), "afval-nummer"},
+      {channel::email, "Afval@Gemeente.test", utc(4, 10, 0), "afval-nummer"},
+      {channel::email, "info@gemeente.test", utc(4, 10, 0), "default"},
+      {channel::sms, "+31600000002", utc(4, 10, 0), "default"},
+      // Friday 23:30 UTC is Saturday 00:30 in Amsterdam: the weekend rule, which comes before the night rule.
+      {channel::sms, "", utc(4, 23, 30), "weekend"},
+      {channel::email, "", utc(5, 12, 0), "weekend"},
+      // Friday 21:30 UTC is 22:30 local: night, by SMS only; 06:30 local still night, 07:00 local not.
+      {channel::sms, "", utc(4, 21, 30), "nacht"},
+      {channel::email, "", utc(4, 21, 30), "default"},
+      {channel::sms, "", utc(4, 5, 30), "nacht"},
+      {channel::sms, "", utc(4, 6, 0), "default"},
+  };
+  for (auto const& t : table) {
+    case_message m;
+    m.channel = t.via;
+    if (!t.addressed_to.empty()) m.addressed_to = t.addressed_to;
+    m.received_at = t.at;
+    INFO(t.addressed_to << " at " << t.at.time_since_epoch().count());
+    CHECK(r.route(m).rule == t.rule);
+  }
+}
+
+TEST_CASE("a routing section is read whole: default inbox, channels and rules, each mistake with its key") {
+  std::set<std::string> const inboxes = {"algemeen", "telefoon"};
+  auto read = [&](json const& section) -> std::string {
+    try {
+      channels::object_reader r(section, "");
+      routing::read_routing(r, inboxes);
+    } catch (channels::config_error const& e) {
+      return e.path + ": " + e.reason;
+    }
+    return {};
+  };
+  CHECK(read({{"default_inbox", "algemeen"}, {"channels", {{"phone", "telefoon"}}}}) == "");
+  CHECK(read({{"default_inbox", "nergens"}}) == "/default_inbox: names no inbox in /inboxes");
+  CHECK(read({{"channels", {{"phone", "telefoon"}}}}) == "/default_inbox: missing required key");
+  CHECK(read({{"default_inbox", "algemeen"}, {"channels", {{"phone", "nergens"}}}}) == "/channels/phone: names no inbox in /inboxes");
+  CHECK(read({{"default_inbox", "algemeen"}, {"rulez", json::array()}}) == "/rulez: unknown key");
+  CHECK(read(json::array()) == "/: expected an object");
+  auto const rule = [](json match) { return json{{"default_inbox", "algemeen"}, {"rules", {{{"name", "r"}, {"match", std::move(match)}, {"inbox", "telefoon"}}}}}; };
+  CHECK(read(rule({{"arrival", {{"days", {"zat"}}}}})) == "/rules/0/match/arrival/days/0: expected mon, tue, wed, thu, fri, sat or sun");
+  CHECK(read(rule({{"arrival", {{"from", "22:00"}}}})) == "/rules/0/match/arrival: give both from and until, or neither");
+  CHECK(read(rule({{"arrival", {{"from", "9:00"}, {"until", "17:00"}}}})) == "/rules/0/match/arrival/from: expected a time of day as \"HH:MM\"");
+  CHECK(read(rule({{"arrival", {{"from", "09:00"}, {"until", "09:00"}}}})) == "/rules/0/match/arrival/until: must differ from from");
+  CHECK(read(rule({{"arrival", json::object()}})) == "/rules/0/match/arrival: give days, a time window, or both");
+  CHECK(read(rule({{"addressed_to", {""}}})) == "/rules/0/match/addressed_to/0: expected a non-empty text");
+}

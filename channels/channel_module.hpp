@@ -10,6 +10,7 @@
 // drained — stop, then the daemon waits until connections() is 0. Every call
 // comes from the daemon's thread or an I/O thread; set_enabled from any.
 
+#include "channels/acknowledgement.hpp"
 #include "channels/outbox.hpp"
 #include "channels/reply_check.hpp"
 #include "channels/time_format.hpp"
@@ -68,6 +69,13 @@ struct channel_services {
   outbox_config outbox;
   /// What Balie writes to residents by itself; null when no configured channel does.
   std::shared_ptr<resident_texts const> texts;
+  /// Writes the acknowledgement of a new case (gateway/acknowledgements.hpp).
+  acknowledgement_writer acknowledgement;
+  /// Automatic messages per address and period, for every channel.
+  automatic_limit automatic;
+  /// Whether replies of this channel can leave (it is configured to send): the phone channel
+  /// acknowledges a callback request by SMS only then.
+  std::function<bool(balie::channel)> can_send;
 };
 
 /// What residents are told while a channel is off, as the admin who switched it wrote it.

@@ -27,6 +27,8 @@ struct submit_result {
   std::int64_t seq = 0;  ///< web chat: the message's number in its conversation
   bool joined = false;       ///< threading put the message in an existing case
   std::string linked_case;   ///< a case the message referred to but did not join
+  std::optional<timestamp> answer_by;  ///< when a person answers at the latest (none: nobody waits, e.g. an auto-reply)
+  bool outside_hours = false;          ///< the case's inbox was closed when the message arrived
 };
 
 /// Threading: where a message may belong, tried in this order. The message
@@ -49,6 +51,7 @@ struct thread_hints {
 struct submit_options {
   std::string conversation;  ///< web chat: also append to this conversation's log
   std::string inbox;         ///< named by the channel's configuration; used when no routing rule matched
+  std::optional<balie::priority> priority;  ///< the channel knows better than routing (a bounce that matches no reply: low)
   std::optional<thread_hints> thread;
 };
 

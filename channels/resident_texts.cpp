@@ -13,17 +13,20 @@ namespace {
 
 /// Every text Balie sends by itself, and the variables it may use.
 std::map<std::string, std::set<std::string>, std::less<>> const known = {
-    {"email.acknowledgement.subject", {"reference"}},
-    {"email.acknowledgement.text", {"reference"}},
+    {"acknowledgement.subject", {"reference"}},
+    {"acknowledgement.letter", {"reference", "answer_by", "situation", "human_route"}},
+    {"acknowledgement.short", {"reference", "answer_by", "situation", "human_route"}},
+    {"acknowledgement.situation.outside_hours", {}},
+    {"acknowledgement.situation.switched_off", {"notice"}},
+    {"acknowledgement.short.situation.outside_hours", {}},
+    {"acknowledgement.short.situation.switched_off", {"notice"}},
+    {"contact.human_route", {}},
+    {"contact.human_route.short", {}},
     {"email.reply.subject", {}},
     {"email.switched_off.notice", {}},
-    {"email.switched_off.subject", {"reference"}},
-    {"email.switched_off.text", {"notice", "reference"}},
-    {"sms.acknowledgement", {"reference"}},
     {"sms.opt_in.confirmation", {}},
     {"sms.opt_out.confirmation", {}},
     {"sms.switched_off.notice", {}},
-    {"sms.switched_off.text", {"notice", "reference"}},
 };
 
 std::map<std::string, std::string, std::less<>> read_texts(std::filesystem::path const& file, bool required) {

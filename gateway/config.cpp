@@ -48,6 +48,14 @@ config load_config(fs::path const& file, std::optional<fs::path> data_dir_overri
   auto data_path = [&](std::string const& p) { return fs::path(p).is_relative() ? c.data_dir / p : fs::path(p); };
 
   c.threads = static_cast<int>(root.integer("threads", 2, 1, 64));
+  c.timezone = root.text("timezone", c.timezone);
+  if (c.timezone.empty() || c.timezone.find("..") != std::string::npos ||
+      (c.timezone != "UTC" && !fs::exists(fs::path("/usr/share/zoneinfo") / c.timezone)))
+    fail("/timezone", "expected a time zone of the tz database, such as Europe/Amsterdam (is tzdata installed?)");
+  root.object("acknowledgements", false, [&](object_reader& r) {
+    c.automatic.limit = static_cast<int>(r.integer("max_per_address", c.automatic.limit, 0, 1000));
+    c.automatic.period = std::chrono::seconds(r.integer("period_minutes", c.automatic.period.count() / 60, 1, 7 * 24 * 60) * 60);
+  });
   c.shutdown_deadline = root.millis("shutdown_deadline_ms", c.shutdown_deadline, 0, 600'000);
   c.dedup_ttl = std::chrono::seconds(root.integer("dedup_ttl_hours", 960, 1, 24 * 365) * 3600);
   root.object("log", false, [&](object_reader& r) {
@@ -93,7 +101,7 @@ config load_config(fs::path const& file, std::optional<fs::path> data_dir_overri
   std::set<std::string> inbox_ids;
   root.array("inboxes", true, [&](json const& v, std::string const& path) {
     object_reader r(v, path);
-    inbox_config inbox{r.text("id", "", true), r.text("name", "", true)};
+    inbox_config inbox{r.text("id", "", true), r.text("name", "", true), calendar::read_service_hours(r)};
     check_identifier(inbox.id, path + "/id");
     if (!inbox_ids.insert(inbox.id).second) fail(path + "/id", "duplicate inbox id");
     c.inboxes.push_back(std::move(inbox));
@@ -120,20 +128,28 @@ config load_config(fs::path const& file, std::optional<fs::path> data_dir_overri
     auto const dir = fs::path(r.text("dir", "texts"));
     c.texts_dir = dir.is_relative() ? base / dir : dir;
   });
+  if (auto const& w = j.contains("channels") && j["channels"].is_object() && j["channels"].contains("webchat") ? j["channels"]["webchat"] : json();
+      w.is_object() && w.contains("timezone") && c.webchat.timezone != c.timezone)
+    fail("/channels/webchat/timezone", "must be the installation's /timezone: one time zone per installation");
+  c.webchat.timezone = c.timezone;
   c.sms.max_segments = c.staff.sms_max_segments;
   if (!c.sms.providers.empty() && c.dedup_ttl < std::chrono::hours(40 * 24))
     fail("/dedup_ttl_hours", "must be at least 960 (40 days) with SMS: providers retry a webhook for weeks");
-  if (c.email.enabled || !c.email.domain.empty() || !c.sms.providers.empty()) {
-    c.texts = std::make_shared<channels::resident_texts const>(channels::resident_texts::load(c.texts_dir));  // names the file
-  }
-  // Balie's own SMS must fit the part limit staff replies have, with any reference.
+  c.texts = std::make_shared<channels::resident_texts const>(channels::resident_texts::load(c.texts_dir));  // names the file
+  // Balie's own SMS must fit the part limit staff replies have, with any reference, day and notice.
   if (!c.sms.providers.empty())
-    for (auto const* key : {"sms.acknowledgement", "sms.opt_in.confirmation", "sms.opt_out.confirmation", "sms.switched_off.text"})
-      for (auto const* language : {"nl", "en"}) {
-        auto const text = c.texts->text(key, language, {{"reference", "BL-XXXXXX"}, {"notice", c.texts->text("sms.switched_off.notice", language)}});
+    for (auto const* language : {"nl", "en"}) {
+      auto const route = c.texts->text("contact.human_route.short", language);
+      std::vector<std::string> texts = {c.texts->text("sms.opt_in.confirmation", language), c.texts->text("sms.opt_out.confirmation", language)};
+      for (auto const* situation : {"", "acknowledgement.short.situation.outside_hours", "acknowledgement.short.situation.switched_off"})
+        texts.push_back(c.texts->text("acknowledgement.short", language,
+                                      {{"reference", "BL-XXXXXX"}, {"answer_by", language == std::string_view("en") ? "Wednesday 30 September" : "woensdag 30 september"},
+                                       {"human_route", route},
+                                       {"situation", *situation ? c.texts->text(situation, language, {{"notice", c.texts->text("sms.switched_off.notice", language)}}) : ""}}));
+      for (auto const& text : texts)
         if (sms_segments(text).segments > static_cast<std::size_t>(c.sms.max_segments))
-          fail((c.texts_dir / (std::string(language) + ".json")).string() + ": " + key, "longer than /staff/sms_max_segments SMS parts");
-      }
+          fail((c.texts_dir / (std::string(language) + ".json")).string(), "an SMS Balie sends by itself is longer than /staff/sms_max_segments SMS parts");
+    }
   root.object("web", false, [&](object_reader& r) {
     auto const web = fs::path(r.text("root", "", true));
     c.web_root = web.is_relative() ? base / web : web;

@@ -6,6 +6,8 @@
 #include "channels/config_reader.hpp"
 #include "channels/email/settings.hpp"
 #include "channels/outbox.hpp"
+#include "calendar/service_hours.hpp"
+#include "channels/acknowledgement.hpp"
 #include "channels/resident_texts.hpp"
 #include "channels/phone/settings.hpp"
 #include "channels/sms/settings.hpp"
@@ -41,6 +43,8 @@ struct http_config {
 struct inbox_config {
   std::string id;    ///< [a-z0-9-], used in keys and URLs
   std::string name;  ///< shown to staff
+  /// Opening hours, closed days and answer time: what residents are promised and the watchdog checks.
+  calendar::service_hours hours = calendar::default_service_hours();
   bool operator==(inbox_config const&) const = default;
 };
 
@@ -54,6 +58,10 @@ struct config {
   std::filesystem::path file;
   std::filesystem::path data_dir;
   int threads = 2;
+  /// One time zone per installation: opening hours, answer-by days and arrival rules are its local time.
+  std::string timezone = "Europe/Amsterdam";
+  /// Automatic messages (acknowledgements, notices) per resident address and period, on every channel.
+  channels::automatic_limit automatic;
   std::chrono::milliseconds shutdown_deadline{10'000};
   std::string log_level = "info";
   http_config http;
@@ -70,8 +78,7 @@ struct config {
   staff_config staff;
   outbox_config outbox;
   std::filesystem::path web_root;  ///< the staff page and widget files; empty: not served
-  /// What Balie writes to residents by itself (config/texts/{nl,en}.json); read when a channel
-  /// that writes by itself is configured (email: acknowledgements), else empty.
+  /// What Balie writes to residents by itself (config/texts/{nl,en}.json): acknowledgements, notices.
   std::filesystem::path texts_dir;
   std::shared_ptr<channels::resident_texts const> texts;
   /// Longer than any provider's redelivery window: CM retries an SMS webhook for up to a month.

@@ -8,11 +8,14 @@
 // and what needs a restart.
 #include "gateway/daemon.hpp"
 
+#include "gateway/acknowledgements.hpp"
 #include "gateway/api.hpp"
 #include "gateway/channel_registry.hpp"
 #include "gateway/health_board.hpp"
 #include "gateway/intake.hpp"
 #include "gateway/live_updates.hpp"
+#include "gateway/promises.hpp"
+#include "queue/answer_watch.hpp"
 #include "gateway/sd_notify.hpp"
 #include "gateway/routing_board.hpp"
 #include "gateway/switchboard.hpp"
@@ -49,6 +52,9 @@ constexpr auto close_grace = std::chrono::seconds(2);
 constexpr auto health_check_interval = std::chrono::seconds(1);
 /// Expired claims released per sweep; more wait for the next one.
 constexpr std::size_t claim_sweep_batch = 200;
+/// How often the watchdog looks for cases past their answer time, and how many it takes at once.
+constexpr auto watch_interval = std::chrono::seconds(1);
+constexpr std::size_t watch_sweep_batch = 200;
 /// Runs `f`. An exception that escapes it is a defect: logged and counted,
 /// never the end of the process. False if one did.
 template <class F>
@@ -79,6 +85,7 @@ struct daemon::parts {
   asio::steady_timer drain_timer{ioc};
   asio::steady_timer claim_timer{ioc};
   asio::steady_timer health_timer{ioc};
+  asio::steady_timer watch_timer{ioc};
   std::shared_ptr<health_board> health = std::make_shared<health_board>();
   metrics stats;
   failed_logins logins;
@@ -90,6 +97,10 @@ struct daemon::parts {
   std::vector<std::shared_ptr<queue::redis_connection>> connections;
   std::unique_ptr<queue::case_store> store;
   std::unique_ptr<queue::case_workflow> workflow;
+  std::unique_ptr<queue::answer_watch> watch;
+  std::shared_ptr<promises> promised;
+  std::mutex inboxes_mutex;             ///< reload writes, the watchdog reads
+  std::vector<std::string> inbox_names;
   std::shared_ptr<queue::event_feed> feed;
   std::shared_ptr<live_updates> live;
   std::shared_ptr<switchboard> switches;
@@ -119,7 +130,7 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
   // balied. The same holds for a closed stdout.
   std::signal(SIGPIPE, SIG_IGN);
   // Opening hours are local time of the municipality, whatever the host's zone.
-  setenv("TZ", config_.webchat.timezone.c_str(), 1);
+  setenv("TZ", config_.timezone.c_str(), 1);
   tzset();
   auto& p = *parts_;
   log::set_level(config_.log_level);
@@ -146,7 +157,10 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
   p.feed = std::make_shared<queue::event_feed>(own_connection("events"), p.redis);
   p.live = std::make_shared<live_updates>(p.ioc.get_executor(), p.feed);
   p.routing = std::make_shared<routing_board>(p.redis, p.feed, config_.routing_document, inbox_ids(config_));
-  p.in = std::make_unique<intake>(*p.store, p.routing->current().router, p.stats, p.ids);
+  p.promised = std::make_shared<promises>(config_.inboxes);
+  for (auto const& i : config_.inboxes) p.inbox_names.push_back(i.id);
+  p.watch = std::make_unique<queue::answer_watch>(p.redis);
+  p.in = std::make_unique<intake>(*p.store, p.routing->current().router, p.promised, p.stats, p.ids);
   p.routing->on_change([&p](std::shared_ptr<routing::router const> r) { p.in->set_router(std::move(r)); });
   // What escapes offloaded work is a defect: logged and counted; the responder it held answers 500.
   auto offload = [&p](std::function<void()> work) {
@@ -154,7 +168,10 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
   };
   p.services = std::make_unique<channels::channel_services>(channels::channel_services{
       p.ioc, p.file_work.get_executor(), *p.in, p.redis, *p.store, *p.workflow, p.feed, own_connection, p.stats, p.logins, offload,
-      system_now, p.ids, config_.outbox, config_.texts});
+      system_now, p.ids, config_.outbox, config_.texts, acknowledgement_writer_for(config_.texts), config_.automatic,
+      [sms = !config_.sms.send_via.empty(), email = config_.email.enabled](channel c) {
+        return c == channel::webchat || (c == channel::sms && sms) || (c == channel::email && email);
+      }});
   p.channels = register_builtin_channels(config_, *p.services);
 
   std::vector<std::pair<std::string, bool>> seeds;
@@ -220,6 +237,7 @@ int daemon::run() {
   p.feed->start();  // after everyone registered for its start
   expire_claims();
   watch_health();
+  watch_answers();
 
   wait_for_signal();
   sd_notify("READY=1");
@@ -289,6 +307,7 @@ void daemon::shutdown_step() {
     p.signals.cancel(ignored);
     p.claim_timer.cancel();
     p.health_timer.cancel();
+    p.watch_timer.cancel();
     // Posted after each Redis stop on its strand: every connection is closed
     // (its pending commands failed and their handlers gone) before the loop ends.
     auto left = std::make_shared<std::atomic<std::size_t>>(p.connections.size());
@@ -343,6 +362,34 @@ void daemon::watch_health() {
   });
 }
 
+/// The watchdog: cases past their answer time are marked overdue and raised, later reported
+/// (queue/answer_watch.hpp); each inbox's count shows in /metrics as `balie_cases_overdue`.
+void daemon::watch_answers() {
+  auto& p = *parts_;
+  if (p.stopping) return;
+  p.watch_timer.expires_after(watch_interval);
+  p.watch_timer.async_wait([this](boost::system::error_code ec) {
+    if (ec || parts_->stopping) return;
+    auto& p = *parts_;
+    p.watch->sweep(system_now().time_since_epoch().count(), watch_sweep_batch, [this](boost::system::error_code ec,
+                                                                                 std::vector<queue::watch_finding> found) {
+      auto& p = *parts_;
+      for (auto const& f : found)
+        log::write(f.stage == "reported" ? log_level::warn : log_level::info, f.stage == "reported" ? "case.overdue_reported" : "case.overdue",
+                   {{"case_id", f.case_id}, {"inbox", f.inbox}, {"priority", f.priority}});
+      if (ec) return watch_answers();
+      auto const inboxes = [&p] {
+        std::lock_guard lock(p.inboxes_mutex);
+        return p.inbox_names;
+      }();
+      p.watch->overdue_counts(inboxes, [this, inboxes](boost::system::error_code ec, std::vector<long long> counts) {
+        for (std::size_t i = 0; !ec && i < counts.size() && i < inboxes.size(); ++i) parts_->stats.set_overdue(inboxes[i], counts[i]);
+        watch_answers();
+      });
+    });
+  });
+}
+
 void daemon::reload() {
   auto& p = *parts_;
   try {
@@ -353,6 +400,10 @@ void daemon::reload() {
     log::info("reload.tokens", {{"count", std::to_string(tokens->size())}, {"streams_closed", std::to_string(ended)}});
     if (fresh.inboxes != config_.inboxes) {
       p.routing->set_inboxes(inbox_ids(fresh));
+      p.promised->set(fresh.inboxes);
+      std::lock_guard lock(p.inboxes_mutex);
+      p.inbox_names.clear();
+      for (auto const& i : fresh.inboxes) p.inbox_names.push_back(i.id);
       log::info("reload.inboxes", {{"count", std::to_string(fresh.inboxes.size())}});
     }
     // Rules changed in the file are an operator's change: put in force in Redis like an admin's, for every instance.

@@ -29,6 +29,7 @@ private:
   void reload();
   void expire_claims();
   void watch_health();
+  void watch_answers();
 
   config config_;
   std::unique_ptr<parts> parts_;

@@ -29,8 +29,20 @@ queue::thread_lookup lookup_for(std::optional<thread_hints> const& hints) {
 }
 } // namespace
 
-intake::intake(queue::case_store& store, std::shared_ptr<routing::router const> router, metrics& m, id_source& ids)
-    : store_(store), router_(std::move(router)), metrics_(m), ids_(ids) {}
+/// One submission on its way to Redis, across reference retries.
+struct intake::job {
+  case_message message;
+  std::string dedup_key;
+  submit_handler handler;
+  submit_options options;
+  std::optional<promises::made> promise;
+  std::chrono::steady_clock::time_point started;
+  int tries = 1;
+};
+
+intake::intake(queue::case_store& store, std::shared_ptr<routing::router const> router, std::shared_ptr<promises const> p, metrics& m,
+               id_source& ids)
+    : store_(store), router_(std::move(router)), promises_(std::move(p)), metrics_(m), ids_(ids) {}
 
 void intake::set_router(std::shared_ptr<routing::router const> r) {
   std::lock_guard lock(router_mutex_);
@@ -46,39 +58,48 @@ void intake::submit(case_message m, std::string dedup_key, submit_handler handle
   {
     std::lock_guard lock(router_mutex_);
     m.routing = router_->route(m);
-    // A channel's own address map (an email address's inbox) comes after the configured rules, before the channel's inbox.
-    bool const by_rule = m.routing->rule != "default" && !m.routing->rule.starts_with("channel:");
-    if (!options.inbox.empty() && !by_rule) m.routing->inbox = options.inbox, m.routing->rule = "channel-address";
   }
-  attempt(std::make_shared<case_message>(std::move(m)), std::move(dedup_key), std::move(handler),
-          std::chrono::steady_clock::now(), 1, std::make_shared<submit_options const>(std::move(options)));
+  // A channel's own address map (an email address's inbox) comes after the configured rules, before the channel's inbox.
+  bool const by_rule = m.routing->rule != "default" && !m.routing->rule.starts_with("channel:");
+  if (!options.inbox.empty() && !by_rule) m.routing->inbox = options.inbox, m.routing->rule = "channel-address";
+  if (options.priority) m.routing->priority = *options.priority;
+  auto j = std::make_shared<job>();
+  // A resident's message is promised an answer; an automatic one (an auto-reply, a bounce) waits for nobody.
+  if (m.direction == direction::inbound && !m.auto_generated) j->promise = promises_->for_message(m.routing->inbox, m.received_at);
+  j->message = std::move(m);
+  j->dedup_key = std::move(dedup_key);
+  j->handler = std::move(handler);
+  j->options = std::move(options);
+  j->started = std::chrono::steady_clock::now();
+  attempt(std::move(j));
 }
 
-void intake::attempt(std::shared_ptr<case_message> m, std::string dedup_key, submit_handler handler,
-                     std::chrono::steady_clock::time_point started, int tries, std::shared_ptr<submit_options const> options) {
-  store_.enqueue(*m, dedup_key, /*may_create=*/true, [this, m, dedup_key, handler = std::move(handler), started, tries, options](
-                                    boost::system::error_code ec, queue::enqueue_result r) mutable {
-    auto const channel = to_string(m->channel);
-    if (ec == queue::errc::reference_taken && tries < max_reference_tries) {
-      m->reference = ids_.case_reference();
-      return attempt(m, std::move(dedup_key), std::move(handler), started, tries + 1, options);
+void intake::attempt(std::shared_ptr<job> j) {
+  auto const promise = j->promise ? std::optional(j->promise->promise) : std::nullopt;
+  store_.enqueue(j->message, j->dedup_key, /*may_create=*/true, [this, j](boost::system::error_code ec, queue::enqueue_result r) {
+    auto& m = j->message;
+    auto const channel = to_string(m.channel);
+    if (ec == queue::errc::reference_taken && j->tries < max_reference_tries) {
+      m.reference = ids_.case_reference();
+      ++j->tries;
+      return attempt(j);
     }
     if (ec) {
-      metrics_.enqueue_failed(channel, m->provider);
-      log::warn("intake.not_durable", {{"channel", channel}, {"provider", m->provider}, {"message_id", m->id},
+      metrics_.enqueue_failed(channel, m.provider);
+      log::warn("intake.not_durable", {{"channel", channel}, {"provider", m.provider}, {"message_id", m.id},
                                        {"error", ec.message()}});
     } else {
-      metrics_.enqueue_latency(std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started));
-      if (r.duplicate) metrics_.duplicated(channel, m->provider);
-      else metrics_.received(channel, m->provider);
+      metrics_.enqueue_latency(std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - j->started));
+      if (r.duplicate) metrics_.duplicated(channel, m.provider);
+      else metrics_.received(channel, m.provider);
       log::info(r.duplicate ? "intake.duplicate" : "intake.stored",
-                {{"channel", channel}, {"provider", m->provider}, {"message_id", r.message_id}, {"case_id", r.case_id},
-                 {"inbox", r.inbox}, {"trace_id", m->traceparent.value_or("")}});
+                {{"channel", channel}, {"provider", m.provider}, {"message_id", r.message_id}, {"case_id", r.case_id},
+                 {"inbox", r.inbox}, {"trace_id", m.traceparent.value_or("")}});
     }
     --in_flight_;
-    handler(ec, submit_result{r.duplicate ? submit_status::duplicate : submit_status::stored, r.message_id, r.case_id,
-                              r.reference, r.inbox, r.seq, r.joined, r.linked_case});
-  }, options->conversation, lookup_for(options->thread));
+    j->handler(ec, submit_result{r.duplicate ? submit_status::duplicate : submit_status::stored, r.message_id, r.case_id, r.reference,
+                                 r.inbox, r.seq, r.joined, r.linked_case, r.answer_by, j->promise && j->promise->outside_hours});
+  }, j->options.conversation, lookup_for(j->options.thread), promise);
 }
 
 } // namespace balie::gateway

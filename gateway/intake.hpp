@@ -1,11 +1,13 @@
 #pragma once
-// The gateway's inbound_sink: route, then enqueue atomically. It counts what
+// The gateway's inbound_sink: route, make the promise (gateway/promises.hpp)
+// for a resident's message, then enqueue atomically. It counts what
 // is in flight so that shutdown can wait for every started enqueue to finish
 // before the process exits (and so before any sender goes unanswered).
 
 #include "channels/ids.hpp"
 #include "channels/inbound_sink.hpp"
 #include "server/metrics.hpp"
+#include "gateway/promises.hpp"
 #include "queue/case_store.hpp"
 #include "routing/router.hpp"
 
@@ -17,7 +19,7 @@ using namespace server;
 
 class intake final : public inbound_sink {
 public:
-  intake(queue::case_store&, std::shared_ptr<routing::router const>, metrics&, id_source&);
+  intake(queue::case_store&, std::shared_ptr<routing::router const>, std::shared_ptr<promises const>, metrics&, id_source&);
 
   void submit(case_message, std::string dedup_key, submit_handler, submit_options = {}) override;
 
@@ -27,12 +29,13 @@ public:
   std::size_t in_flight() const { return in_flight_.load(); }
 
 private:
-  void attempt(std::shared_ptr<case_message>, std::string dedup_key, submit_handler, std::chrono::steady_clock::time_point,
-               int tries, std::shared_ptr<submit_options const>);
+  struct job;
+  void attempt(std::shared_ptr<job>);
 
   queue::case_store& store_;
   mutable std::mutex router_mutex_;
   std::shared_ptr<routing::router const> router_;
+  std::shared_ptr<promises const> promises_;
   metrics& metrics_;
   id_source& ids_;
   std::atomic<std::size_t> in_flight_{0};

@@ -21,7 +21,8 @@ lua_script const& enqueue_script() {
 --       7 inbox of a new case, 8 channel, 9 received (ms), 10 subject, 11 may create (1/0),
 --       12 priority, 13 resident name, 14 chat conversation ('' = none), 15 chat text, 16 chat time,
 --       17 thread lookup keys (JSON list, '' = none), 18 participant ('' = none),
---       19 index keys (JSON list), 20 index ttl (s)
+--       19 index keys (JSON list), 20 index ttl (s),
+--       21 answer-by (ms, '' = no promise), 22 report at (ms), 23 automatic (1/0), 24 needs (JSON list, '' = none)
 local prior = redis.call('GET', ARGV[1])
 if prior then return {0, prior} end
 local case_id, linked = ARGV[5], ''
@@ -90,15 +91,44 @@ ensure_group(stream, GROUP)
 local id = redis.call('XADD', stream, '*', 'case_id', case_id, 'msg', msg)
 local consumer = consumer_of(redis.call('HGET', case, 'assignee') or nil)
 redis.call('XREADGROUP', 'GROUP', GROUP, consumer, 'COUNT', '100', 'STREAMS', stream, '>')
-redis.call('SADD', ckey(case_id, ':pending'), id)
-redis.call('HSET', case, 'waiting', redis.call('SCARD', ckey(case_id, ':pending')))
 redis.call('ZADD', ikey(inbox, ':open'), ARGV[9], case_id)
 touch(case_id, inbox, ARGV[9])
-redis.call('ZADD', ikey(inbox, ':unanswered'), 'NX', ARGV[9], case_id)
+if ARGV[24] ~= '' then
+  -- The needs a resident gave on any message of the case, in the order first given.
+  local have = cjson.decode(redis.call('HGET', case, 'needs') or '[]')
+  local seen = {}
+  for _, n in ipairs(have) do seen[n] = true end
+  for _, n in ipairs(cjson.decode(ARGV[24])) do
+    if not seen[n] then have[#have + 1] = n; seen[n] = true end
+  end
+  redis.call('HSET', case, 'needs', cjson.encode(have))
+end
+if ARGV[23] == '1' then
+  -- An auto-reply, a bounce, list mail: on the case for staff to see, but nobody waits for an answer.
+  redis.call('XACK', stream, GROUP, id)
+else
+  redis.call('SADD', ckey(case_id, ':pending'), id)
+  redis.call('HSET', case, 'waiting', redis.call('SCARD', ckey(case_id, ':pending')))
+  local was_unanswered = redis.call('ZADD', ikey(inbox, ':unanswered'), 'NX', ARGV[9], case_id) == 0
+  if ARGV[21] ~= '' then
+    if redis.call('ZSCORE', WATCH, case_id) then
+      -- Written again while still waiting for a person: the case moves up.
+      if not new and was_unanswered then
+        local p = raised(redis.call('HGET', case, 'priority') or 'normal', 'high')
+        redis.call('HSET', case, 'priority', p)
+        event('case.raised', case_id, inbox, 'priority', p)
+      end
+    else
+      redis.call('HSET', case, 'answer_by', ARGV[21], 'report_at', ARGV[22], 'promised_at', ARGV[9])
+      redis.call('HDEL', case, 'human_at', 'reported_at')
+      redis.call('ZADD', WATCH, ARGV[21], case_id)
+    end
+  end
+end
 redis.call('SADD', INBOXES, inbox)
 event('message.created', case_id, inbox, 'message_id', ARGV[4])
 if seq > 0 then event('chat.message', case_id, inbox, 'conversation_id', ARGV[14], 'seq', seq) end
-return {1, id, inbox, reference, seq, case_id, linked}
+return {1, id, inbox, reference, seq, case_id, linked, redis.call('HGET', case, 'answer_by') or ''}
 )lua");
   return s;
 }
@@ -172,7 +202,9 @@ case_store::case_store(std::shared_ptr<redis_connection> redis, std::chrono::sec
 
 void case_store::enqueue(case_message const& m, std::string const& dedup_key, bool may_create,
                          std::function<void(boost::system::error_code, enqueue_result)> done, std::string const& conversation,
-                         thread_lookup const& thread) {
+                         thread_lookup const& thread, std::optional<case_promise> const& promise) {
+  nlohmann::json needs = nlohmann::json::array();
+  for (auto n : m.resident.needs) needs.push_back(to_string(n));
   auto const& r = m.routing ? *m.routing : routing_info{};
   std::vector<std::string> args = {keys::dedup(dedup_key),
                                    std::to_string(dedup_ttl_.count()),
@@ -193,7 +225,11 @@ void case_store::enqueue(case_message const& m, std::string const& dedup_key, bo
                                    thread.keys.empty() ? std::string{} : nlohmann::json(thread.keys).dump(),
                                    thread.participant,
                                    thread.index_keys.empty() ? std::string{} : nlohmann::json(thread.index_keys).dump(),
-                                   std::to_string(thread.index_ttl.count())};
+                                   std::to_string(thread.index_ttl.count()),
+                                   promise ? std::to_string(promise->answer_by.time_since_epoch().count()) : std::string{},
+                                   promise ? std::to_string(promise->report_at.time_since_epoch().count()) : std::string{},
+                                   m.auto_generated ? "1" : "0",
+                                   needs.empty() ? std::string{} : needs.dump()};
   enqueue_script().run(*redis_, {}, std::move(args),
                        [m_id = m.id, case_id = m.case_id, ref = m.reference,
                         done = std::move(done)](boost::system::error_code ec, redis_reply reply) {
@@ -203,10 +239,13 @@ void case_store::enqueue(case_message const& m, std::string const& dedup_key, bo
                          auto const status = reply.elements[0].integer;
                          if (status == -1) return done(errc::reference_taken, {});
                          if (status == -2) return done(errc::no_such_case, {});
-                         if (status == 1 && reply.elements.size() == 7) {
+                         if (status == 1 && reply.elements.size() == 8) {
                            auto const& stored_in = reply.elements[5].str;
-                           return done({}, enqueue_result{false, m_id, stored_in, reply.elements[3].str, reply.elements[2].str,
-                                                          reply.elements[4].integer, stored_in != case_id, reply.elements[6].str});
+                           enqueue_result r{false, m_id, stored_in, reply.elements[3].str, reply.elements[2].str,
+                                            reply.elements[4].integer, stored_in != case_id, reply.elements[6].str, std::nullopt};
+                           if (auto const& by = reply.elements[7].str; !by.empty())
+                             r.answer_by = timestamp{std::chrono::milliseconds{std::strtoll(by.c_str(), nullptr, 10)}};
+                           return done({}, r);
                          }
                          // Duplicate: the mark holds "message case reference inbox seq" of the first delivery.
                          std::istringstream prior(reply.elements[1].str);

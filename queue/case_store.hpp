@@ -28,6 +28,14 @@ struct enqueue_result {
   std::int64_t seq = 0;  ///< its number in the web-chat conversation (0: none)
   bool joined = false;       ///< a thread lookup put it in an existing case
   std::string linked_case;   ///< a looked-up case of someone else
+  std::optional<timestamp> answer_by;  ///< the promise that stands for the case (an earlier one while still unanswered)
+};
+
+/// What Balie promises the resident for a message no person has answered yet: an answer by
+/// `answer_by`; the watchdog marks the case overdue then, and reports it at `report_at`.
+struct case_promise {
+  timestamp answer_by{};
+  timestamp report_at{};
 };
 
 /// Threading for enqueue: keys holding candidate case ids, tried in order;
@@ -89,9 +97,12 @@ public:
   /// With a web-chat `conversation`, the message is also appended to that
   /// conversation's numbered log in the same step. With a `thread` lookup the
   /// message may join another case; its stored JSON then names that case.
+  /// A `promise` is kept on a case that has none outstanding (a new case, or one a person has acted
+  /// on since); while one is outstanding a further message raises the case's priority instead.
+  /// An automatic message (`auto_generated`) waits for nobody and makes no promise.
   void enqueue(case_message const& m, std::string const& dedup_key, bool may_create,
                std::function<void(boost::system::error_code, enqueue_result)>, std::string const& conversation = {},
-               thread_lookup const& thread = {});
+               thread_lookup const& thread = {}, std::optional<case_promise> const& promise = std::nullopt);
 
   void stats(std::vector<std::string> inboxes, std::function<void(boost::system::error_code, std::vector<inbox_stats>)>);
 

@@ -36,6 +36,7 @@ local expires = now + tonumber(ARGV[4])
 redis.call('HSET', ckey(id), 'state', 'claimed', 'assignee', actor, 'claim_expires_at', expires)
 redis.call('ZADD', CLAIMS, expires, id)
 if c.state ~= 'claimed' or c.assignee ~= actor then event('case.claimed', id, c.inbox) end
+human_action(id, now)
 audit(actor, 'case.claim', id, now)
 return {1, ''}
 )lua");
@@ -119,6 +120,7 @@ redis.call('ZREM', CLAIMS, id)
 redis.call('SADD', INBOXES, target)
 event('case.transferred', id, c.inbox, 'to_inbox', target)
 event('case.transferred', id, target, 'from_inbox', c.inbox)
+human_action(id, now)
 audit(actor, 'case.transfer', id, now, 'from_inbox', c.inbox, 'to_inbox', target)
 return {1, ''}
 )lua");
@@ -139,6 +141,7 @@ redis.call('HDEL', ckey(id), 'assignee', 'claim_expires_at')
 expire_conversation(id, keep)
 touch(id, c.inbox, now)
 event('case.closed', id, c.inbox)
+human_action(id, now)
 audit(actor, 'case.close', id, now)
 return {1, ''}
 )lua");
@@ -169,6 +172,7 @@ if moved_since_check(c) then return {-9, ''} end
 local note = redis.call('XADD', ckey(id, ':notes'), '*', 'author', actor, 'text', ARGV[4], 'created_at', now)
 touch(id, c.inbox, now)
 event('note.created', id, c.inbox, 'note_id', note)
+human_action(id, now)
 audit(actor, 'case.note', id, now, 'note_id', note)
 return {1, note}
 )lua");
@@ -195,6 +199,7 @@ redis.call('HINCRBY', ckey(id), 'messages', 1)
 touch(id, c.inbox, now)
 if c.state ~= 'claimed' or c.assignee ~= actor then event('case.claimed', id, c.inbox) end
 event('message.created', id, c.inbox, 'message_id', ARGV[5], 'direction', 'outbound')
+human_action(id, now)
 audit(actor, 'case.reply', id, now, 'message_id', ARGV[5], 'channel', ARGV[6])
 return {1, out_id}
 )lua");

@@ -19,7 +19,7 @@ local mark = conv .. ':sent:' .. ARGV[3]
 local prior = redis.call('GET', mark)
 if prior then return {1, tonumber(prior)} end
 local seq = redis.call('HINCRBY', conv, 'last_seq', 1)
-redis.call('XADD', conv .. ':log', '0-' .. seq, 'id', ARGV[3], 'from', 'staff', 'text', ARGV[4], 'at', ARGV[5])
+redis.call('XADD', conv .. ':log', '0-' .. seq, 'id', ARGV[3], 'from', ARGV[6], 'text', ARGV[4], 'at', ARGV[5])
 redis.call('SET', mark, seq, 'EX', SENT_MARK_TTL)
 local inbox = redis.call('HGET', ckey(ARGV[2]), 'inbox') or ''
 event('chat.message', ARGV[2], inbox, 'conversation_id', ARGV[1], 'seq', seq)
@@ -101,7 +101,7 @@ void chat_store::read_log(std::string const& conversation_id, std::int64_t after
 
 void chat_store::append_staff(std::string const& conversation_id, std::string const& case_id, webchat::conversation_entry const& e,
                               std::function<void(boost::system::error_code, std::int64_t)> done) {
-  append_staff_script.run(*redis_, {}, {conversation_id, case_id, e.id, e.text, e.at},
+  append_staff_script.run(*redis_, {}, {conversation_id, case_id, e.id, e.text, e.at, e.from == "system" ? "system" : "staff"},
                           [done = std::move(done)](boost::system::error_code ec, redis_reply r) {
                             if (ec) return done(ec, 0);
                             if (r.elements.size() != 2) return done(errc::unexpected_reply, 0);

@@ -21,6 +21,8 @@ inline std::string inbox_stream(std::string_view inbox) { return "balie:inbox:{"
 inline std::string inbox_cases(std::string_view inbox) { return inbox_stream(inbox) + ":cases"; }
 inline std::string inbox_open(std::string_view inbox) { return inbox_stream(inbox) + ":open"; }
 inline std::string inbox_unanswered(std::string_view inbox) { return inbox_stream(inbox) + ":unanswered"; }
+/// The inbox's cases past their answer time that no person has acted on yet (set; its size is the overdue metric).
+inline std::string inbox_overdue(std::string_view inbox) { return inbox_stream(inbox) + ":overdue"; }
 inline std::string outbound(std::string_view channel) { return "balie:out:{" + std::string(channel) + "}"; }
 inline std::string dead_letters(std::string_view channel) { return "balie:dead:{" + std::string(channel) + "}"; }
 inline std::string case_participants(std::string_view case_id) { return case_hash(case_id) + ":participants"; }
@@ -41,6 +43,9 @@ inline constexpr std::string_view inboxes = "balie:inboxes";
 /// Claimed cases by the time their claim expires.
 inline constexpr std::string_view claims = "balie:claims";
 inline constexpr std::string_view audit = "balie:audit";
+/// The watchdog's list: each case with a promise to a resident that no person has acted on, scored by
+/// when it is due (its answer-by time, then, once overdue, the time it is reported).
+inline constexpr std::string_view watch = "balie:watch";
 inline constexpr std::string_view events = "balie:events";
 /// Each channel's switch (JSON per field), the one source of truth for every instance.
 inline constexpr std::string_view channels = "balie:channels";

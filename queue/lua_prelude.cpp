@@ -87,6 +87,31 @@ local function claimed_by_other(c, actor, now)
   return c.state == 'claimed' and c.assignee ~= actor and c.expires > now
 end
 
+-- A person acted on the case (claim, reply, note, transfer, close): the promise to the resident is kept
+-- as far as the watchdog goes; an overdue mark ends. An assignment is no such action.
+local function human_action(case_id, now)
+  local case = ckey(case_id)
+  local watched = redis.call('ZREM', WATCH, case_id) == 1
+  local was = redis.call('HGET', case, 'overdue_inbox')
+  if was then redis.call('SREM', ikey(was, ':overdue'), case_id) end
+  if watched or was then
+    redis.call('HDEL', case, 'overdue_since', 'overdue_inbox')
+    redis.call('HSET', case, 'human_at', now)
+  end
+end
+
+-- One step up, at most to `cap`.
+local PRIORITIES = {'low', 'normal', 'high', 'urgent'}
+local function raised(priority, cap)
+  for i, p in ipairs(PRIORITIES) do
+    if p == priority then
+      if p == cap or i == #PRIORITIES then return p end
+      return PRIORITIES[i + 1]
+    end
+  end
+  return 'high'
+end
+
 local function touch(case_id, inbox, now)
   redis.call('HSET', ckey(case_id), 'updated_at', now)
   redis.call('ZADD', ikey(inbox, ':cases'), now, case_id)
@@ -105,6 +130,7 @@ std::string const& lua_prelude() {
     out += lua_constant("AUDIT", keys::audit);
     out += lua_constant("INBOXES", keys::inboxes);
     out += lua_constant("CLAIMS", keys::claims);
+    out += lua_constant("WATCH", keys::watch);
     out += lua_constant("SMS_OPT_OUT", keys::sms_opt_out);
     out += lua_key_function("ckey", keys::case_hash);
     out += lua_key_function("ikey", keys::inbox_stream);

@@ -48,6 +48,11 @@ std::map<std::string, std::string> metrics::health() const {
   return health_;
 }
 
+void metrics::set_overdue(std::string const& inbox, long long cases) {
+  std::lock_guard lock(mutex_);
+  overdue_[inbox] = cases;
+}
+
 void metrics::set_channel_enabled(std::string const& channel, bool enabled) {
   std::lock_guard lock(mutex_);
   channel_enabled_[channel] = enabled;
@@ -94,6 +99,9 @@ std::string metrics::render() const {
   out << "# HELP balie_source_up Polled sources: 1 up, 0.5 degraded, 0 down.\n# TYPE balie_source_up gauge\n";
   for (auto const& [source, state] : health_)
     out << "balie_source_up{source=\"" << source << "\"} " << (state == "up" ? "1" : state == "degraded" ? "0.5" : "0") << '\n';
+  out << "# HELP balie_cases_overdue Cases past their inbox's answer time that no person has acted on.\n"
+         "# TYPE balie_cases_overdue gauge\n";
+  for (auto const& [inbox, n] : overdue_) out << "balie_cases_overdue{inbox=\"" << inbox << "\"} " << n << '\n';
   out << "# HELP balie_channel_enabled Channels switched on (1) or off (0) by admins, as this instance applies it.\n"
          "# TYPE balie_channel_enabled gauge\n";
   for (auto const& [channel, on] : channel_enabled_) out << "balie_channel_enabled{channel=\"" << channel << "\"} " << (on ? 1 : 0) << '\n';

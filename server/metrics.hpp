@@ -29,6 +29,8 @@ public:
   std::map<std::string, std::string> health() const;
   /// A channel's switch as this instance applies it.
   void set_channel_enabled(std::string const& channel, bool enabled);
+  /// Cases of an inbox past their answer time that no person has acted on (the watchdog's count).
+  void set_overdue(std::string const& inbox, long long cases);
   /// A channel's health: up (up or degraded) or not (down, bad-credentials).
   void set_channel_up(std::string const& channel, bool up);
   /// A reply the channel's sender delivered.
@@ -50,6 +52,7 @@ private:
   std::function<std::uint64_t()> reconnects_;
   std::map<std::string, std::string> health_;
   std::map<std::string, bool> channel_enabled_, channel_up_;
+  std::map<std::string, long long> overdue_;
   std::map<std::string, std::uint64_t, std::less<>> sent_;
   std::map<std::string, std::uint64_t, std::less<>> exceptions_;
 };

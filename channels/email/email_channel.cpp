@@ -14,7 +14,8 @@ namespace balie::email {
 
 email_channel::email_channel(email_config settings, channels::channel_services& s) : settings_(std::move(settings)) {
   auto const& c = settings_;
-  intake_ = std::make_shared<email_intake>(s.ioc.get_executor(), c, s.sink, s.workflow, s.texts, s.clock, s.ids);
+  intake_ = std::make_shared<email_intake>(s.ioc.get_executor(), c, s.sink, s.workflow, s.texts, s.acknowledgement, s.automatic,
+                                           s.clock, s.ids);
   if (c.lmtp_enabled) lmtp_ = std::make_unique<lmtp_server>(s.ioc, intake_, c);
   if (!c.smtp_url.empty() || !c.imap.empty()) curl_global_init(CURL_GLOBAL_DEFAULT);
   // The sender blocks on its outbox: a connection of its own.

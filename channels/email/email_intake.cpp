@@ -24,11 +24,13 @@ struct email_intake::job {
   std::function<void(mail_result)> done;
   email::prepared_mail mail;
   bool while_off = false;  ///< taken while switched off: marked, and answered with the notice
+  bool unmatched_bounce = false;  ///< a bounce of no reply Balie knows: filed at low priority for staff to filter
 };
 
 email_intake::email_intake(asio::any_io_executor ex, email_config cfg, inbound_sink& sink, queue::case_workflow& workflow,
-                           std::shared_ptr<channels::resident_texts const> texts, clock_fn clock, id_source& ids)
-    : executor_(std::move(ex)), config_(std::move(cfg)), texts_(std::move(texts)), sink_(sink), workflow_(workflow), clock_(std::move(clock)), ids_(ids),
+                           std::shared_ptr<channels::resident_texts const> texts, channels::acknowledgement_writer write,
+                           channels::automatic_limit automatic, clock_fn clock, id_source& ids)
+    : executor_(std::move(ex)), config_(std::move(cfg)), texts_(std::move(texts)), write_acknowledgement_(std::move(write)), automatic_(automatic), sink_(sink), workflow_(workflow), clock_(std::move(clock)), ids_(ids),
       enabled_(config_.enabled) {
   identity_.domain = ascii_lower(config_.domain);
   for (auto const& [address, inbox] : config_.addresses) identity_.own_addresses.push_back(address);
@@ -104,7 +106,10 @@ void email_intake::prepared(std::shared_ptr<job> j) {
   queue::delivery_update u{report.case_id, report.message_id, "failed", 1, j->mail.bounce_reason, format_rfc3339(clock_())};
   workflow_.report_delivery(u, [self = shared_from_this(), j](boost::system::error_code ec, queue::action_result r) {
     if (ec) return j->done(mail_deferred{"store unavailable"});
-    if (r.status == queue::action_status::not_found) return self->submit(j);  // not ours after all: a person looks at it
+    if (r.status == queue::action_status::not_found) {  // not ours after all: a person looks at it, when there is time
+      j->unmatched_bounce = true;
+      return self->submit(j);
+    }
     log::info("email.bounce_recorded", {{"case_id", j->mail.bounced->case_id}, {"message_id", j->mail.bounced->message_id}});
     j->done(mail_receipt{mail_receipt::kind::bounce_recorded, {}});
   });
@@ -114,6 +119,7 @@ void email_intake::submit(std::shared_ptr<job> j) {
   submit_options options;
   options.inbox = j->inbox;
   options.thread = j->mail.thread;
+  if (j->unmatched_bounce) options.priority = priority::low;
   auto message = j->mail.message;
   sink_.submit(std::move(message), j->mail.dedup_key,
                [self = shared_from_this(), j](boost::system::error_code ec, submit_result r) {
@@ -135,7 +141,8 @@ void email_intake::set_enabled(bool on, channels::channel_notice notice) {
 void email_intake::acknowledge(std::shared_ptr<job> j, submit_result const& stored) {
   auto const finish = [j, ref = stored.reference] { j->done(mail_receipt{mail_receipt::kind::stored, ref}); };
   auto const& in = j->mail.message;
-  if (!j->mail.may_acknowledge || in.resident.addresses.empty()) return finish();
+  // Never to an auto-reply, a bounce or list mail, nor to Balie's own addresses (may_acknowledge), nor without a promise.
+  if (!j->mail.may_acknowledge || in.resident.addresses.empty() || !stored.answer_by) return finish();
   // Switched off: the notice goes to every mail, also one that joins a case (the loop guard still counts).
   if (!j->while_off && (!config_.acknowledge || stored.joined)) return finish();
   // The mail is durable already; a failed acknowledgement must not make the MTA send it again.
@@ -154,28 +161,31 @@ void email_intake::acknowledge(std::shared_ptr<job> j, submit_result const& stor
   // nothing the sender wrote: no display name (a phishing line there would be
   // mailed by the municipality), no link, only Balie's own text and reference.
   m.resident.name.reset();
-  auto const language = in.resident.language == "eng" ? "en" : "nl";  // ISO 639-3 in the case-message
+  channels::acknowledgement_request req;
+  req.language = in.resident.language == "eng" ? "en" : "nl";  // ISO 639-3 in the case-message
+  req.reference = stored.reference;
+  req.answer_by = stored.answer_by;
+  req.outside_hours = stored.outside_hours;
   if (j->while_off) {
-    auto notice = [this, language] {
+    auto notice = [this, &req] {
       std::lock_guard lock(notice_mutex_);
-      return std::string(language == std::string_view("en") && !notice_.en.empty() ? notice_.en : notice_.nl);
+      return std::string(req.language == "en" && !notice_.en.empty() ? notice_.en : notice_.nl);
     }();
-    if (notice.empty()) notice = texts_->text("email.switched_off.notice", language);
-    m.subject = texts_->text("email.switched_off.subject", language, {{"reference", stored.reference}});
-    m.text = texts_->text("email.switched_off.text", language, {{"reference", stored.reference}, {"notice", notice}});
-  } else {
-    m.subject = texts_->text("email.acknowledgement.subject", language, {{"reference", stored.reference}});
-    m.text = texts_->text("email.acknowledgement.text", language, {{"reference", stored.reference}});
+    if (notice.empty()) notice = texts_->text("email.switched_off.notice", req.language);
+    req.switched_off_notice = notice;
   }
+  auto const written = write_acknowledgement_(req);
+  m.subject = written.subject;
+  m.text = written.text;
   m.auto_generated = true;
   m.in_reply_to = in.id;
-  m.routing = routing_info{stored.inbox, priority::normal, std::nullopt, j->while_off ? "switched-off-notice" : "acknowledgement"};
+  m.routing = routing_info{stored.inbox, priority::normal, std::nullopt, written.rule};
   m.delivery = delivery_info{"queued", 0, std::nullopt, now};
   auto const message = to_json(m);
-  queue::automatic_request req{stored.case_id, m.id, "email", message.dump(), message["delivery"].dump(),
-                               queue::keys::email_automatic(ascii_lower(in.resident.addresses.front().value)), config_.acknowledge_limit,
-                               config_.acknowledge_period};
-  workflow_.queue_automatic(req, [finish, case_id = stored.case_id](boost::system::error_code ec, queue::action_result r) {
+  queue::automatic_request req_out{stored.case_id, m.id, "email", message.dump(), message["delivery"].dump(),
+                                   queue::keys::email_automatic(ascii_lower(in.resident.addresses.front().value)), automatic_.limit,
+                                   automatic_.period};
+  workflow_.queue_automatic(req_out, [finish, case_id = stored.case_id](boost::system::error_code ec, queue::action_result r) {
     if (ec) log::warn("email.acknowledgement_not_queued", {{"case_id", case_id}, {"error", ec.message()}});
     else if (r.status == queue::action_status::limited) log::info("email.acknowledgement_limited", {{"case_id", case_id}});
     finish();

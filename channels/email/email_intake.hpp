@@ -9,6 +9,7 @@
 // Mail taken while an admin has email switched off (`accept`) is marked so,
 // and its one automatic answer is the admin's notice instead.
 
+#include "channels/acknowledgement.hpp"
 #include "channels/email/mail_intake.hpp"
 #include "channels/ids.hpp"
 #include "channels/channel_module.hpp"
@@ -45,7 +46,7 @@ using mail_result = boost::system::result<mail_receipt, mail_deferred>;
 class email_intake : public std::enable_shared_from_this<email_intake> {
 public:
   email_intake(boost::asio::any_io_executor, email_config, inbound_sink&, queue::case_workflow&, std::shared_ptr<channels::resident_texts const>,
-               clock_fn, id_source&);
+               channels::acknowledgement_writer, channels::automatic_limit, clock_fn, id_source&);
   ~email_intake();
 
   /// `inbox` empty: the inbox of the first recipient Balie knows, else routing decides.
@@ -72,7 +73,9 @@ private:
 
   boost::asio::any_io_executor executor_;
   email_config config_;
-  std::shared_ptr<channels::resident_texts const> texts_;  ///< the acknowledgement's words
+  std::shared_ptr<channels::resident_texts const> texts_;  ///< the default switched-off notice
+  channels::acknowledgement_writer write_acknowledgement_;
+  channels::automatic_limit automatic_;
   email::mail_identity identity_;
   inbound_sink& sink_;
   queue::case_workflow& workflow_;

@@ -80,8 +80,6 @@ email_config read_email_config(object_reader& e, config_context const& ctx) {
   });
   e.object("acknowledge", false, [&](object_reader& a) {
     m.acknowledge = a.boolean("enabled", true);
-    m.acknowledge_limit = static_cast<int>(a.integer("max_per_address", 10, 0, 1000));
-    m.acknowledge_period = std::chrono::seconds(a.integer("period_minutes", 180, 1, 7 * 24 * 60) * 60);
   });
   return m;
 }

@@ -55,8 +55,6 @@ struct email_config {
   std::string from_name = "Gemeente";  ///< display name on Balie's mail
   std::vector<imap_mailbox_config> imap;
   bool acknowledge = true;        ///< an automatic "we received your mail" for a new case
-  int acknowledge_limit = 10;     ///< automatic mails per address per period
-  std::chrono::seconds acknowledge_period{3 * 3600};
   bool operator==(email_config const&) const = default;
 };
 

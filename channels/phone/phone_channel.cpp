@@ -18,7 +18,7 @@ namespace balie::channels::phone {
 using namespace server;
 
 phone_channel::phone_channel(phone_config settings, channel_services& s)
-    : settings_(std::move(settings)), max_transcript_bytes_(settings_.max_transcript_bytes), services_(s) {}
+    : settings_(std::move(settings)), max_transcript_bytes_(settings_.max_transcript_bytes), services_(s), sink_(s.sink, s) {}
 
 phone_channel::~phone_channel() = default;
 
@@ -30,7 +30,7 @@ std::vector<http_route> phone_channel::routes() {
 void phone_channel::start() {
   if (!settings_.enabled || settings_.spool_dir.empty()) return;
   spool_ = std::make_shared<transcript_spool>(
-      services_.file_work, spool_options{settings_.spool_dir, settings_.spool_poll, settings_.max_transcript_bytes}, services_.sink,
+      services_.file_work, spool_options{settings_.spool_dir, settings_.spool_poll, settings_.max_transcript_bytes}, sink_,
       services_.clock, services_.ids, [](std::string_view event, std::string_view file, std::string_view detail) {
         log::write(event == "phone.spool.deferred" || event == "phone.spool.rejected" ? log_level::warn : log_level::info, event,
                    {{"channel", "phone"}, {"file", file}, {"detail", detail}});
@@ -83,7 +83,7 @@ void phone_channel::post_transcript(http_request const& req, http_responder resp
   if (!submission) return refuse(submission.error());
   if (auto tp = req.header("traceparent"); tp.size() == 55 && tp[2] == '-') submission->message.traceparent = tp;
 
-  services_.sink.submit(std::move(submission->message), std::move(submission->dedup_key),
+  sink_.submit(std::move(submission->message), std::move(submission->dedup_key),
                         [respond](boost::system::error_code ec, submit_result const& r) {
                           if (ec)
                             return respond(unavailable("temporarily-unavailable",

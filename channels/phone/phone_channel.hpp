@@ -4,6 +4,7 @@
 // into a spool directory.
 
 #include "channels/channel_module.hpp"
+#include "channels/phone/callback_acknowledgement.hpp"
 #include "channels/phone/settings.hpp"
 
 #include <atomic>
@@ -34,6 +35,7 @@ private:
   phone_config settings_;
   std::atomic<std::size_t> max_transcript_bytes_;
   channel_services& services_;
+  callback_acknowledging_sink sink_;  ///< every transcript goes through it: a callback request is acknowledged by SMS
   std::shared_ptr<transcript_spool> spool_;
 };
 

@@ -19,10 +19,6 @@ namespace {
 
 /// MessageBird's JWTs live seconds; their ids are kept far longer than that.
 constexpr std::chrono::seconds replay_window{3600};
-/// Automatic SMS (acknowledgement, notice, confirmation) per number per period: two
-/// auto-responders can never ping-pong, and a resident is not flooded.
-constexpr int automatic_limit = 10;
-constexpr std::chrono::seconds automatic_period{3 * 3600};
 constexpr std::string_view base_path = "/api/v1/webhooks/sms/";
 
 /// Providers that send a webhook again until it is accepted (CM for up to a month): a
@@ -243,19 +239,24 @@ void sms_intake::after_store(std::string const& name, inbound_sms const& sms, su
     return;
   }
   if (r.status == submit_status::duplicate || flooded) return done();
+  if (!r.answer_by || (!while_off && (r.joined || !config_.acknowledge))) return done();
+  channels::acknowledgement_request req;
+  req.form = channels::acknowledgement_form::short_text;
+  req.reference = r.reference;
+  req.answer_by = r.answer_by;
+  req.outside_hours = r.outside_hours;
   if (while_off) {
     auto notice = [this] {
       std::lock_guard lock(notice_mutex_);
       return notice_.nl;
     }();
     if (notice.empty()) notice = texts->text("sms.switched_off.notice");
-    return queue_automatic(sms.from, r, texts->text("sms.switched_off.text", "nl", {{"notice", notice}, {"reference", r.reference}}),
-                           "switched-off-notice", done);
+    req.switched_off_notice = notice;
   }
-  if (r.joined || !config_.acknowledge) return done();
-  numbers_.opted_out(sms.from, [this, number = sms.from, r, texts, done](boost::system::error_code ec, bool opted_out) {
+  auto const written = services_.acknowledgement(req);
+  numbers_.opted_out(sms.from, [this, number = sms.from, r, written, done](boost::system::error_code ec, bool opted_out) {
     if (ec || opted_out) return done();  // the message is durable: a missing acknowledgement is no reason to take it again
-    queue_automatic(number, r, texts->text("sms.acknowledgement", "nl", {{"reference", r.reference}}), "acknowledgement", done);
+    queue_automatic(number, r, written.text, written.rule, done);
   });
 }
 
@@ -281,7 +282,7 @@ void sms_intake::queue_automatic(std::string const& number, submit_result const&
   m.delivery = delivery_info{"queued", 0, std::nullopt, now};
   auto const message = to_json(m);
   queue::automatic_request req{stored.case_id, m.id, "sms", message.dump(), message["delivery"].dump(), queue::keys::sms_automatic(number),
-                               automatic_limit, automatic_period};
+                               services_.automatic.limit, services_.automatic.period};
   services_.workflow.queue_automatic(req, [then = std::move(then), case_id = stored.case_id, rule](boost::system::error_code ec,
                                                                                                   queue::action_result r) {
     if (ec) log::warn("sms.automatic_not_queued", {{"case_id", case_id}, {"rule", rule}, {"error", ec.message()}});

@@ -202,17 +202,65 @@ void chat_service::send(queue::chat_session const& s, std::string const& token, 
   auto const needs = nlohmann::json::parse(s.needs, nullptr, false);
   if (needs.is_array())
     for (auto const& n : needs)
-      if (auto need = resident_need_from(n.get<std::string>())) m.resident.needs.push_back(*need);
+      if (auto need = n.is_string() ? resident_need_from(n.get<std::string>()) : std::nullopt) m.resident.needs.push_back(*need);
   m.subject = "Chatgesprek";
   m.text = text;
   submit_options options;
   options.conversation = s.conversation_id;
   auto dedup_key = "webchat:" + s.conversation_id + ":" + client_id;
   // Activity keeps the session alive; a session that has ended takes no more messages.
-  extend(token, [this, m = std::move(m), dedup_key = std::move(dedup_key), options = std::move(options),
+  extend(token, [this, s, m = std::move(m), dedup_key = std::move(dedup_key), options = std::move(options),
                  done = std::move(done)](boost::system::error_code ec, extension) mutable {
     if (ec) return done(ec, {});
-    sink_.submit(std::move(m), std::move(dedup_key), std::move(done), std::move(options));
+    sink_.submit(std::move(m), std::move(dedup_key),
+                 [self = shared_from_this(), s, done = std::move(done)](boost::system::error_code ec, submit_result r) {
+                   if (!ec && r.status == submit_status::stored && !r.joined) self->acknowledge(s, r);
+                   done(ec, std::move(r));
+                 },
+                 std::move(options));
+  });
+}
+
+void chat_service::set_acknowledgements(channels::acknowledgement_writer write, channels::automatic_limit limit) {
+  write_acknowledgement_ = std::move(write);
+  automatic_ = limit;
+}
+
+// The first message of a new case: the reference, the answer-by day and the human route, shown in
+// the chat as a message from the municipality's system (not from a member of staff).
+void chat_service::acknowledge(queue::chat_session const& s, submit_result const& stored) {
+  auto const cfg = current_config();
+  if (!write_acknowledgement_ || !stored.answer_by || !cfg->acknowledge) return;
+  channels::acknowledgement_request req;
+  req.form = channels::acknowledgement_form::short_text;
+  req.language = s.lang == "en" ? "en" : "nl";
+  req.reference = stored.reference;
+  req.answer_by = stored.answer_by;
+  req.outside_hours = stored.outside_hours;
+  auto const written = write_acknowledgement_(req);
+  auto const now = clock_();
+  case_message m;
+  m.id = ids_.ulid(now);
+  m.case_id = stored.case_id;
+  m.reference = stored.reference;
+  m.direction = direction::outbound;
+  m.channel = channel::webchat;
+  m.provider = "balie";
+  m.provider_message_id = m.id;
+  m.occurred_at = m.received_at = now;
+  m.resident.addresses = {{"webchat", s.conversation_id}};
+  m.resident.language = language_code(s.lang);
+  m.text = written.text;
+  m.auto_generated = true;
+  m.in_reply_to = stored.message_id;
+  m.routing = routing_info{stored.inbox, priority::normal, std::nullopt, written.rule};
+  m.delivery = delivery_info{"queued", 0, std::nullopt, now};
+  auto const message = to_json(m);
+  queue::automatic_request req_out{stored.case_id, m.id, "webchat", message.dump(), message["delivery"].dump(),
+                                   queue::keys::chat_conversation(s.conversation_id) + ":auto", automatic_.limit, automatic_.period};
+  workflow_.queue_automatic(req_out, [case_id = stored.case_id](boost::system::error_code ec, queue::action_result r) {
+    if (ec) log::warn("webchat.acknowledgement_not_queued", {{"case_id", case_id}, {"error", ec.message()}});
+    else if (r.status == queue::action_status::limited) log::info("webchat.acknowledgement_limited", {{"case_id", case_id}});
   });
 }
 
@@ -298,7 +346,8 @@ void chat_service::deliver(outbox_entry const& e, delivery_done done) {
     for (auto const& a : msg->resident.addresses)
       if (a.kind == "webchat") conversation = a.value;
   if (conversation.empty()) return done({delivery_outcome::kind::failed, "no web-chat conversation"});
-  webchat::conversation_entry entry{0, e.message_id, "staff", msg->text, format_rfc3339(msg->occurred_at)};
+  // Balie's own messages (the acknowledgement) are the system's, never presented as a person's.
+  webchat::conversation_entry entry{0, e.message_id, msg->auto_generated ? "system" : "staff", msg->text, format_rfc3339(msg->occurred_at)};
   store_.append_staff(conversation, e.case_id, entry, [self = shared_from_this(), e, done](boost::system::error_code ec, std::int64_t) {
     delivery_outcome const unavailable{delivery_outcome::kind::store_unavailable, "the chat store is unavailable"};
     if (ec) return done(unavailable);

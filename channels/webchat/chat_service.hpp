@@ -7,6 +7,7 @@
 // connections of this process register as listeners; a `chat.message` event
 // (from any instance, through Redis) wakes the ones of that conversation.
 
+#include "channels/acknowledgement.hpp"
 #include "channels/ids.hpp"
 #include "channels/inbound_sink.hpp"
 #include "channels/time_format.hpp"
@@ -58,6 +59,8 @@ public:
   void start();
   void stop();
   void set_config(std::shared_ptr<webchat_config const>);
+  /// Before start(): the first message of a new case gets the acknowledgement in the chat (none without).
+  void set_acknowledgements(channels::acknowledgement_writer, channels::automatic_limit);
   std::shared_ptr<webchat_config const> current_config() const;
 
   chat_status status() const;
@@ -107,6 +110,7 @@ public:
   id_source& ids() { return ids_; }
 
 private:
+  void acknowledge(queue::chat_session const&, submit_result const&);
   void on_event(queue::live_event const&);
   void deliver(outbox_entry const&, delivery_done);
   void ping_listeners();
@@ -124,6 +128,8 @@ private:
   std::shared_ptr<queue::outbox_worker> sender_;
   std::shared_ptr<queue::event_feed> feed_;
   clock_fn clock_;
+  channels::acknowledgement_writer write_acknowledgement_;
+  channels::automatic_limit automatic_;
   id_source& ids_;
   boost::asio::steady_timer ping_timer_;
   std::uint64_t subscription_ = 0;

@@ -76,7 +76,7 @@ bool valid_client_id(std::string_view);
 struct conversation_entry {
   std::int64_t seq = 0;
   std::string id;    ///< the message id (the case-message id)
-  std::string from;  ///< resident or staff
+  std::string from;  ///< resident, staff, or system (Balie's own message, such as the acknowledgement)
   std::string text;
   std::string at;    ///< RFC 3339
 };

@@ -12,6 +12,7 @@ using json = nlohmann::json;
 webchat_config read_webchat_config(object_reader& w) {
   webchat_config c2;
   c2.enabled = w.boolean("enabled", true);
+  c2.acknowledge = w.boolean("acknowledge", true);
   w.array("allowed_origins", false, [&](json const& v, std::string const& path) {
     if (!v.is_string()) fail(path, "expected an origin such as \"https://www.gemeente.test\"");
     auto const o = v.get<std::string>();

@@ -42,6 +42,7 @@ struct webchat_config {
   std::chrono::seconds ping_interval{15};  ///< fallback event streams: a keep-alive comment, and the session checked
   /// Opening hours per weekday (0 = Sunday), in the `timezone`; empty: always open.
   std::vector<std::vector<opening_window>> hours;
+  bool acknowledge = true;  ///< a new case's first message gets the acknowledgement in the chat
   std::string timezone = "Europe/Amsterdam";
   std::string closed_notice;  ///< shown while closed; empty: the widget's own text
   bool operator==(webchat_config const&) const = default;

@@ -75,6 +75,7 @@ TEST_CASE("secrets come from the environment or a file") {
   std::string const from = R"("unix_socket": "r.sock")";
   t.replace(t.find(from), from.size(), R"("unix_socket": "r.sock", "password": {"file": "secret"})");
   std::ofstream(dir.path / "c.json") << t;
+  std::filesystem::copy(std::string(BALIE_SOURCE_DIR) + "/config/texts", dir.path / "texts");
   CHECK(load_config(dir.path / "c.json").redis.password == "s3cret");
 }
 
@@ -87,8 +88,8 @@ TEST_CASE("the email section: the developer settings, and each mistake named by 
   CHECK(dev.email.lmtp_address == "127.0.0.1");
   CHECK(dev.email.lmtp_port == 2424);
   CHECK(dev.email.attachment_dir == "/tmp/balie-data/attachments");
-  CHECK(dev.email.acknowledge_limit == 10);
-  CHECK(dev.email.acknowledge_period == std::chrono::hours(3));
+  CHECK(dev.automatic.limit == 10);
+  CHECK(dev.automatic.period == std::chrono::hours(3));
 
   auto email = [&](std::string const& section) {
     auto t = minimal;
@@ -143,6 +144,7 @@ TEST_CASE("the outbox section: takeover and blocking read, and a takeover that c
   };
   balie::test::temp_dir dir;
   std::ofstream(dir.path / "c.json") << with(R"("outbox": {"takeover_after_ms": 2500, "block_ms": 200})");
+  std::filesystem::copy(std::string(BALIE_SOURCE_DIR) + "/config/texts", dir.path / "texts");
   auto const c = load_config(dir.path / "c.json");
   CHECK(c.outbox.takeover_after == std::chrono::milliseconds(2500));
   CHECK(c.outbox.block == std::chrono::milliseconds(200));
@@ -161,26 +163,30 @@ TEST_CASE("the outbox section: takeover and blocking read, and a takeover that c
 TEST_CASE("resident texts: read from nl.json and en.json, variables filled, English falls back to Dutch, mistakes refused naming file and text") {
   balie::test::temp_dir dir;
   auto const write = [&](char const* file, nlohmann::json const& j) { std::ofstream(dir.path / file) << j.dump(); };
-  nlohmann::json nl = {{"email.acknowledgement.subject", "Ontvangen [{reference}]"},
-                       {"email.acknowledgement.text", "Uw nummer is {reference}. Noem {reference} als u belt."},
+  nlohmann::json nl = {{"acknowledgement.subject", "Ontvangen [{reference}]"},
+                       {"acknowledgement.letter", "{situation}Uw nummer is {reference}. Noem {reference} als u belt. Antwoord: {answer_by}. {human_route}"},
+                       {"acknowledgement.short", "{situation}Ontvangen: {reference}, antwoord {answer_by}. {human_route}"},
+                       {"acknowledgement.situation.outside_hours", "Wij zijn dicht. "},
+                       {"acknowledgement.situation.switched_off", "{notice} "},
+                       {"acknowledgement.short.situation.outside_hours", "Dicht. "},
+                       {"acknowledgement.short.situation.switched_off", "{notice} "},
+                       {"contact.human_route", "Bel 14."},
+                       {"contact.human_route.short", "Bel 14."},
                        {"email.reply.subject", "Uw bericht aan de gemeente"},
                        {"email.switched_off.notice", "E-mail is dicht."},
-                       {"email.switched_off.subject", "Later [{reference}]"},
-                       {"email.switched_off.text", "{notice} Bewaard als {reference}."},
-                       {"sms.acknowledgement", "Ontvangen: {reference}."},
                        {"sms.opt_in.confirmation", "U krijgt weer sms."},
                        {"sms.opt_out.confirmation", "U krijgt geen sms meer."},
-                       {"sms.switched_off.notice", "Sms is dicht."},
-                       {"sms.switched_off.text", "{notice} Bewaard als {reference}."}};
+                       {"sms.switched_off.notice", "Sms is dicht."}};
   write("nl.json", nl);
-  write("en.json", {{"email.acknowledgement.subject", "Received [{reference}]"}});
+  write("en.json", {{"acknowledgement.subject", "Received [{reference}]"}});
   auto const t = balie::channels::resident_texts::load(dir.path);
-  CHECK(t.text("email.acknowledgement.text", "nl", {{"reference", "BL-7K3M9Q"}}) == "Uw nummer is BL-7K3M9Q. Noem BL-7K3M9Q als u belt.");
-  CHECK(t.text("email.acknowledgement.subject", "en", {{"reference", "BL-7K3M9Q"}}) == "Received [BL-7K3M9Q]");
+  CHECK(t.text("acknowledgement.short", "nl", {{"reference", "BL-7K3M9Q"}, {"answer_by", "dinsdag 8 december"}, {"human_route", "Bel 14."}}) ==
+        "Ontvangen: BL-7K3M9Q, antwoord dinsdag 8 december. Bel 14.");
+  CHECK(t.text("acknowledgement.subject", "en", {{"reference", "BL-7K3M9Q"}}) == "Received [BL-7K3M9Q]");
   CHECK(t.text("email.reply.subject", "en") == "Uw bericht aan de gemeente");  // no English text: Dutch
   // A value is put in as it is, never read again for variables.
-  CHECK(t.text("email.switched_off.text", "nl", {{"notice", "Bel {reference}."}, {"reference", "BL-7K3M9Q"}}) ==
-        "Bel {reference}. Bewaard als BL-7K3M9Q.");
+  CHECK(t.text("acknowledgement.short", "nl", {{"situation", "Bel {reference}. "}, {"reference", "BL-7K3M9Q"}}) ==
+        "Bel {reference}. Ontvangen: BL-7K3M9Q, antwoord . ");
 
   auto const error = [&] {
     try {
@@ -190,9 +196,9 @@ TEST_CASE("resident texts: read from nl.json and en.json, variables filled, Engl
     }
     return std::string{};
   };
-  write("en.json", {{"email.acknowledgement.subject", "Received [{referentie}]"}});
+  write("en.json", {{"acknowledgement.subject", "Received [{referentie}]"}});
   CHECK(error() == "config: " + (dir.path / "en.json").string() +
-                       ": email.acknowledgement.subject: unknown variable at character 10 (allowed: {reference})");
+                       ": acknowledgement.subject: unknown variable at character 10 (allowed: {reference})");
   write("en.json", {{"email.welkom", "Hallo"}});
   CHECK(error() == "config: " + (dir.path / "en.json").string() + ": email.welkom: unknown text");
   std::filesystem::remove(dir.path / "en.json");  // English is optional

@@ -21,7 +21,7 @@ nlohmann::json balied_process::base_config(std::string const& redis_socket, std:
           {"inboxes", {{{"id", "algemeen"}, {"name", "Algemeen"}}, {{"id", "telefoon"}, {"name", "Telefoon"}}, {{"id", "vergunningen"}, {"name", "Vergunningen"}}}},
           {"routing", {{"default_inbox", "algemeen"}, {"channels", {{"phone", "telefoon"}}}}},
           {"channels", {{"phone", {{"enabled", true}, {"spool_dir", "spool/phone"}, {"spool_poll_ms", 50}}},
-                        {"webchat", {{"enabled", true}, {"allowed_origins", {"loopback"}}}}}}};
+                        {"webchat", {{"enabled", true}, {"allowed_origins", {"loopback"}}, {"acknowledge", false}}}}}};
 }
 
 balied_process::balied_process(balied_options options) : options_(std::move(options)) {
@@ -32,6 +32,9 @@ balied_process::balied_process(balied_options options) : options_(std::move(opti
   for (auto const& j : log())
     if (j.value("event", "") == "http.listening") port_ = static_cast<std::uint16_t>(std::stoi(j.value("port", "0")));
   if (options_.wait_for_redis && !wait_for_event("redis.ready")) throw std::runtime_error("balied did not reach Redis");
+  // The config file's switches and rules are seeded into Redis once it is ready (the rules last): a test
+  // starts from there, so that nothing it does (a paused Redis, a killed one) races the seeding.
+  if (options_.wait_for_redis && !wait_for_event("routing.applied")) throw std::runtime_error("balied did not load its routing rules");
 }
 
 balied_process::~balied_process() {

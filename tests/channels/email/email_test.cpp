@@ -44,7 +44,8 @@ json email_config(int lmtp_port, int smtp_port) {
               {"lmtp", {{"address", "127.0.0.1"}, {"port", lmtp_port}}},
               {"max_message_bytes", 1024 * 1024},
               {"smtp", {{"url", "smtp://127.0.0.1:" + std::to_string(smtp_port)}, {"require_tls", false}, {"retry_initial_seconds", 1}, {"timeout_seconds", 20}}},
-              {"acknowledge", {{"enabled", true}, {"max_per_address", 10}, {"period_minutes", 180}}}}}}}};
+              {"acknowledge", {{"enabled", true}}}}}}},
+          {"acknowledgements", {{"max_per_address", 10}, {"period_minutes", 180}}}};
 }
 
 /// Everything one test needs; ports are fixed before anything starts, so
@@ -391,7 +392,7 @@ TEST_CASE("IMAP: a UIDVALIDITY change neither loses nor duplicates mail; a serve
 TEST_CASE("acknowledgements: one per new case, none to machines or to Balie itself, at most max_per_address per period") {
   auto cfg = email_config(free_loopback_port(), free_loopback_port());
   cfg["channels"]["email"].erase("smtp");  // acknowledgements stay queued where the test can count them
-  cfg["channels"]["email"]["acknowledge"]["max_per_address"] = 2;
+  cfg["acknowledgements"]["max_per_address"] = 2;
   lmtp_stack l(cfg);
   auto const queued = [&] { return l.s.redis.integer({"XLEN", queue::keys::outbound("email")}); };
   auto const mail = [](std::string const& from, std::string const& id, std::string const& extra = {}) {
@@ -618,7 +619,7 @@ TEST_CASE("switched off with when_switched_off accept: mail is filed and marked,
   REQUIRE(m.s->balied->wait_for_event("intake.stored"));
   auto const cases = m.open_cases();
   REQUIRE(cases.size() == 1);
-  // The mail and the notice, no acknowledgement.
+  // The mail and the acknowledgement with the admin's notice in it.
   REQUIRE(eventually([&] { return m.case_view(cases[0])["messages"].size() == 2; }));
   auto const view = m.case_view(cases[0]);
   auto const reference = view["reference"].get<std::string>();
@@ -626,7 +627,7 @@ TEST_CASE("switched off with when_switched_off accept: mail is filed and marked,
   CHECK(view["messages"][1]["routing"]["rule"] == "switched-off-notice");
   // The notice leaves although email is off: it answers a mail Balie took.
   auto const sent = m.mail_where("jan", [](std::string const& mail) { return mail.find("Auto-Submitted: auto-replied") != std::string::npos; });
-  CHECK(header(sent, "Subject") == "Wij lezen uw e-mail later [" + reference + "]");  // config/texts/nl.json
+  CHECK(header(sent, "Subject") == "Wij hebben uw bericht ontvangen [" + reference + "]");  // the acknowledgement, saying so: config/texts/nl.json
   CHECK(sent.find(notice) != std::string::npos);
   REQUIRE(m.s->balied->wait_for_event("email.sent"));
 

@@ -1,0 +1,35 @@
+#pragma once
+// The watchdog over Balie's promises to residents. Every case with a promise
+// no person has acted on is in `balie:watch`, scored by when it is due
+// (queue/case_store.hpp sets it; a human action in queue/case_workflow.cpp
+// removes it). A sweep takes what is due: at the answer-by time the case is
+// marked overdue, raised one step in priority and counted in its inbox's
+// overdue set; at its report time (twice the answer time) it is reported
+// once. Each step is one script, so instances sweeping together never do a
+// step twice. The caller passes the time: tests inject the clock.
+
+#include "queue/redis_connection.hpp"
+
+namespace balie::queue {
+
+struct watch_finding {
+  std::string case_id;
+  std::string inbox;
+  std::string stage;     ///< overdue, reported
+  std::string priority;  ///< after the step
+};
+
+class answer_watch {
+public:
+  explicit answer_watch(std::shared_ptr<redis_connection>);
+
+  /// Takes up to `limit` cases due at `now_ms`, oldest first.
+  void sweep(long long now_ms, std::size_t limit, std::function<void(boost::system::error_code, std::vector<watch_finding>)>);
+  /// How many overdue cases each inbox has, in the order given.
+  void overdue_counts(std::vector<std::string> const& inboxes, std::function<void(boost::system::error_code, std::vector<long long>)>);
+
+private:
+  std::shared_ptr<redis_connection> redis_;
+};
+
+} // namespace balie::queue

@@ -29,6 +29,7 @@ struct submit_result {
   std::string linked_case;   ///< a case the message referred to but did not join
   std::optional<timestamp> answer_by;  ///< when a person answers at the latest (none: nobody waits, e.g. an auto-reply)
   bool outside_hours = false;          ///< the case's inbox was closed when the message arrived
+  bool created = false;                ///< the message opened a new case: it is the one acknowledged
 };
 
 /// Threading: where a message may belong, tried in this order. The message

@@ -98,7 +98,8 @@ void intake::attempt(std::shared_ptr<job> j) {
     }
     --in_flight_;
     j->handler(ec, submit_result{r.duplicate ? submit_status::duplicate : submit_status::stored, r.message_id, r.case_id, r.reference,
-                                 r.inbox, r.seq, r.joined, r.linked_case, r.answer_by, j->promise && j->promise->outside_hours});
+                                 r.inbox, r.seq, r.joined, r.linked_case, r.answer_by, j->promise && j->promise->outside_hours,
+                                 r.created});
   }, j->options.conversation, lookup_for(j->options.thread), promise);
 }
 

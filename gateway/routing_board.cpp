@@ -47,8 +47,11 @@ routing_board::checked routing_board::check(nlohmann::json const& document) cons
     return inbox_ids_;
   }();
   try {
-    channels::object_reader r(document, "");
-    auto config = routing::read_routing(r, inboxes);
+    std::optional<routing::routing_config> config;
+    {  // the reader's destructor throws for an unknown key: never while a return value is under way
+      channels::object_reader r(document, "");
+      config = routing::read_routing(r, inboxes);
+    }
     return {std::move(config), {}, {}};
   } catch (channels::config_error const& e) {
     return {std::nullopt, e.path, e.reason.empty() ? e.what() : e.reason};

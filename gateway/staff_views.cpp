@@ -91,6 +91,12 @@ std::vector<reply_option> reply_options(std::vector<queue::stored_message> const
 }
 
 nlohmann::json case_summary_json(queue::case_summary const& c) {
+  // The needs a resident gave, as the enqueue stored them; anything else read there is left out.
+  nlohmann::json needs = nlohmann::json::array();
+  auto const stored_needs = nlohmann::json::parse(field(c, "needs"), nullptr, false);
+  if (stored_needs.is_array())
+    for (auto const& n : stored_needs)
+      if (n.is_string() && resident_need_from(n.get<std::string>())) needs.push_back(n);
   return {{"id", c.case_id},
           {"reference", field(c, "reference")},
           {"state", field(c, "state")},
@@ -103,6 +109,14 @@ nlohmann::json case_summary_json(queue::case_summary const& c) {
           {"resident_name", optional_text(field(c, "resident_name"))},
           {"message_count", std::strtoll(field(c, "messages").c_str(), nullptr, 10)},
           {"unanswered", std::strtoll(field(c, "waiting").c_str(), nullptr, 10) > 0},
+          {"needs", std::move(needs)},
+          // What the resident was promised, and whether a person has acted on it in time.
+          {"answer_by", time_field(c, "answer_by")},
+          {"promised_at", time_field(c, "promised_at")},
+          {"human_at", time_field(c, "human_at")},
+          {"overdue", !field(c, "overdue_since").empty()},
+          {"overdue_since", time_field(c, "overdue_since")},
+          {"reported_at", time_field(c, "reported_at")},
           {"created_at", time_field(c, "created_at")},
           {"updated_at", time_field(c, "updated_at")}};
 }

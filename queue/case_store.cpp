@@ -128,7 +128,7 @@ end
 redis.call('SADD', INBOXES, inbox)
 event('message.created', case_id, inbox, 'message_id', ARGV[4])
 if seq > 0 then event('chat.message', case_id, inbox, 'conversation_id', ARGV[14], 'seq', seq) end
-return {1, id, inbox, reference, seq, case_id, linked, redis.call('HGET', case, 'answer_by') or ''}
+return {1, id, inbox, reference, seq, case_id, linked, redis.call('HGET', case, 'answer_by') or '', new and 1 or 0}
 )lua");
   return s;
 }
@@ -239,10 +239,11 @@ void case_store::enqueue(case_message const& m, std::string const& dedup_key, bo
                          auto const status = reply.elements[0].integer;
                          if (status == -1) return done(errc::reference_taken, {});
                          if (status == -2) return done(errc::no_such_case, {});
-                         if (status == 1 && reply.elements.size() == 8) {
+                         if (status == 1 && reply.elements.size() == 9) {
                            auto const& stored_in = reply.elements[5].str;
                            enqueue_result r{false, m_id, stored_in, reply.elements[3].str, reply.elements[2].str,
-                                            reply.elements[4].integer, stored_in != case_id, reply.elements[6].str, std::nullopt};
+                                            reply.elements[4].integer, stored_in != case_id, reply.elements[6].str, std::nullopt,
+                                            reply.elements[8].integer == 1};
                            if (auto const& by = reply.elements[7].str; !by.empty())
                              r.answer_by = timestamp{std::chrono::milliseconds{std::strtoll(by.c_str(), nullptr, 10)}};
                            return done({}, r);

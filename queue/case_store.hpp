@@ -29,6 +29,7 @@ struct enqueue_result {
   bool joined = false;       ///< a thread lookup put it in an existing case
   std::string linked_case;   ///< a looked-up case of someone else
   std::optional<timestamp> answer_by;  ///< the promise that stands for the case (an earlier one while still unanswered)
+  bool created = false;                ///< the message opened a new case
 };
 
 /// What Balie promises the resident for a message no person has answered yet: an answer by

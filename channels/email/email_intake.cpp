@@ -144,7 +144,7 @@ void email_intake::acknowledge(std::shared_ptr<job> j, submit_result const& stor
   // Never to an auto-reply, a bounce or list mail, nor to Balie's own addresses (may_acknowledge), nor without a promise.
   if (!j->mail.may_acknowledge || in.resident.addresses.empty() || !stored.answer_by) return finish();
   // Switched off: the notice goes to every mail, also one that joins a case (the loop guard still counts).
-  if (!j->while_off && (!config_.acknowledge || stored.joined)) return finish();
+  if (!j->while_off && (!config_.acknowledge || !stored.created)) return finish();
   // The mail is durable already; a failed acknowledgement must not make the MTA send it again.
   auto const now = clock_();
   case_message m;

@@ -27,7 +27,7 @@ void callback_acknowledging_sink::submit(case_message m, std::string dedup_key, 
   auto const language = m.resident.language == "eng" ? "en" : "nl";
   inner_.submit(std::move(m), std::move(dedup_key),
                 [this, number, language, handler = std::move(handler)](boost::system::error_code ec, submit_result r) {
-                  if (!ec && r.status == submit_status::stored && !r.joined && r.answer_by) acknowledge(number, language, r);
+                  if (!ec && r.status == submit_status::stored && r.created && r.answer_by) acknowledge(number, language, r);
                   handler(ec, std::move(r));
                 },
                 std::move(options));

@@ -239,7 +239,7 @@ void sms_intake::after_store(std::string const& name, inbound_sms const& sms, su
     return;
   }
   if (r.status == submit_status::duplicate || flooded) return done();
-  if (!r.answer_by || (!while_off && (r.joined || !config_.acknowledge))) return done();
+  if (!r.answer_by || (!while_off && (!r.created || !config_.acknowledge))) return done();
   channels::acknowledgement_request req;
   req.form = channels::acknowledgement_form::short_text;
   req.reference = r.reference;

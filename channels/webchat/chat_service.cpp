@@ -214,7 +214,7 @@ void chat_service::send(queue::chat_session const& s, std::string const& token, 
     if (ec) return done(ec, {});
     sink_.submit(std::move(m), std::move(dedup_key),
                  [self = shared_from_this(), s, done = std::move(done)](boost::system::error_code ec, submit_result r) {
-                   if (!ec && r.status == submit_status::stored && !r.joined) self->acknowledge(s, r);
+                   if (!ec && r.status == submit_status::stored && r.created) self->acknowledge(s, r);
                    done(ec, std::move(r));
                  },
                  std::move(options));

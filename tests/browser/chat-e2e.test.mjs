@@ -10,7 +10,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack } from './support/stack.mjs';
 import {
-  WEBCHAT_CONFIG, CLOSED_WEBCHAT_CONFIG, CLOSED_NOTICE, LIVE_TIMEOUT_MS, openDemo, sendFromWidget, findCaseWithText, getCase, staffReply, shownMessages, watchPage, eventually,
+  WEBCHAT_CONFIG, ACKNOWLEDGING_WEBCHAT_CONFIG, CLOSED_WEBCHAT_CONFIG, CLOSED_NOTICE, LIVE_TIMEOUT_MS, openDemo, sendFromWidget, findCaseWithText, getCase, staffReply, shownMessages, watchPage, eventually,
 } from './support/chat.mjs';
 
 let stack;
@@ -203,5 +203,26 @@ test('chat fallback: when the WebSocket URL is blocked the widget switches to SS
     await page.locator('#balie-chat-status').getByText('De chat werkt nu op een eenvoudigere manier.').waitFor({ timeout: LIVE_TIMEOUT_MS });
   } finally {
     await context.close();
+  }
+});
+
+test('a new chat case is acknowledged in the widget as a message from the municipality (not from staff): the reference and the answer-by day', async () => {
+  const acknowledging = await startStack({ config: ACKNOWLEDGING_WEBCHAT_CONFIG });
+  try {
+    const { page } = await acknowledging.newPage();
+    const problems = watchPage(page);
+    await openDemo(page);
+    await sendFromWidget(page, 'Mijn container is kapot. (ontvangst)');
+    let told;
+    await eventually('the acknowledgement in the widget', async () => {
+      told = (await shownMessages(page)).find((m) => m.from === 'system');
+      return Boolean(told);
+    });
+    assert.match(told.text, /Uw nummer is BL-[0-9A-Z]{6}\. U krijgt uiterlijk \S+dag \d+ \S+ antwoord\./);
+    const c = await findCaseWithText(acknowledging, 'Mijn container is kapot. (ontvangst)');
+    assert.ok(told.text.includes(c.reference), 'the reference of the case the message became');
+    assert.deepEqual(problems, []);
+  } finally {
+    await acknowledging.stop();
   }
 });

@@ -1,7 +1,9 @@
 // The composer's pure helpers from web/inbox/inbox.js, run in Node: SMS
 // segment counting (GSM-7 with the extension table, else UCS-2 in UTF-16 code
 // units), plain-language hints, delivery words, the event-stream parser, file
-// names and labels of downloads, and the notice for a hard-to-read mail.
+// names and labels of downloads, the notice for a hard-to-read mail, and the
+// words for the promise to a resident, their needs, automatic messages and a
+// chat resident's name.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +16,11 @@ const inbox = await import(pathToFileURL(path.join(root, 'web/inbox/inbox.js')))
 const jargon = JSON.parse(await readFile(path.join(root, 'web/inbox/jargon-nl.json'), 'utf8')).words;
 const { smsSizeText, routingText, plainLanguageHints, deliveryText, readEventStream, ageText } = inbox;
 const { attachmentLabel, visibleFilename, downloadFilename, parseWarningTexts } = inbox;
+const { NEED_WORDS, needItems, promiseText, promiseTimeText, autoNoticeText, isAcknowledgement, partyText, replyOptionText } = inbox;
+const schema = JSON.parse(await readFile(path.join(root, 'config/case-message-1.schema.json'), 'utf8'));
+
+/** B1 per the page's own check: no sentence over the limit, no jargon word. */
+const assertPlain = (text, what) => assert.deepEqual(plainLanguageHints(text, jargon), [], `${what}: "${text}" is plain language`);
 
 test('the SMS size in words: parts, UCS-2, over the limit, a web address', () => {
   const size = (o) => ({ encoding: 'gsm-7', units: 10, segments: 1, max_segments: 6, too_long: false,
@@ -123,4 +130,93 @@ test('parse warnings become plain Dutch sentences, never codes', () => {
   for (const t of [hard, cut]) {
     for (const sentence of t.split(/(?<=\.)\s+/)) assert.ok(sentence.split(/\s+/).length <= 15, `B1: "${sentence}" is short`);
   }
+});
+
+test('every need of the case-message schema has words and a hint, each plain language', () => {
+  const needs = schema.properties.resident.properties.needs.items.enum;
+  assert.ok(needs.length >= 7, `the schema lists the needs: ${JSON.stringify(needs)}`);
+  assert.deepEqual(Object.keys(NEED_WORDS).sort(), [...needs].sort(), 'one entry per need, no more');
+  for (const need of needs) {
+    const { words, hint } = NEED_WORDS[need];
+    assert.ok(typeof words === 'string' && words.trim().length > 0, `${need}: words`);
+    assert.ok(typeof hint === 'string' && hint.trim().length > 0, `${need}: a hint of what to do`);
+    assert.notEqual(words, need, `${need}: words, not the code`);
+    assert.match(hint, /[.!?]$/, `${need}: the hint is a sentence`);
+    assertPlain(words, `${need} words`);
+    assertPlain(hint, `${need} hint`);
+  }
+  assert.equal(NEED_WORDS['screen-reader'].words, 'Gebruikt een schermlezer');
+  assert.equal(NEED_WORDS['text-relay'].words, 'Belt via Teletolk (doof of slechthorend)');
+  // Unknown or repeated values from the API are left out, in the given order.
+  assert.deepEqual(needItems(['text-relay', 'telepathy', 'text-relay', 'callback']).map((n) => n.need), ['text-relay', 'callback']);
+  assert.deepEqual(needItems(null), []);
+});
+
+test('the promise in Dutch words, in Amsterdam time: in time, "Te laat", and "Opgepakt op …"', () => {
+  const now = Date.parse('2026-12-04T10:00:00Z');
+  assert.equal(promiseTimeText('2026-12-08T16:00:00.000Z', now), 'dinsdag 8 december, 17:00');
+  assert.equal(promiseTimeText('2026-07-01T15:00:00Z', now), 'woensdag 1 juli, 17:00', 'summer time');
+  assert.equal(promiseTimeText('2027-01-04T08:00:00Z', now), 'maandag 4 januari 2027, 09:00', 'another year is named');
+  assert.equal(promiseTimeText(null, now), '');
+
+  const base = { answer_by: '2026-12-08T16:00:00.000Z', human_at: null, overdue: false };
+  assert.equal(promiseText({ ...base, answer_by: null }, now), null, 'nothing promised: nothing said');
+  assert.deepEqual(promiseText(base, now), {
+    kind: 'promised', lead: '', rest: 'Antwoord beloofd vóór dinsdag 8 december, 17:00.', text: 'Antwoord beloofd vóór dinsdag 8 december, 17:00.',
+  });
+  const late = promiseText({ ...base, overdue: true, overdue_since: '2026-12-08T16:00:01Z' }, now);
+  assert.equal(late.kind, 'overdue');
+  assert.equal(late.lead, 'Te laat:');
+  assert.equal(late.text, 'Te laat: de beloofde tijd is voorbij. Antwoord beloofd vóór dinsdag 8 december, 17:00.');
+  const taken = promiseText({ ...base, human_at: '2026-12-07T08:30:00Z' }, now);
+  assert.equal(taken.kind, 'taken');
+  assert.equal(taken.text, 'Opgepakt op maandag 7 december, 09:30. De belofte was: antwoord vóór dinsdag 8 december, 17:00.');
+  const takenLate = promiseText({ ...base, human_at: '2026-12-09T08:30:00Z', overdue: true }, now);
+  assert.equal(takenLate.kind, 'taken', 'once a person acted, the page no longer urges');
+  assert.equal(takenLate.text, 'Opgepakt op woensdag 9 december, 09:30, na de beloofde tijd. De belofte was: antwoord vóór dinsdag 8 december, 17:00.');
+  for (const p of [promiseText(base, now), late, taken, takenLate]) assertPlain(p.text, `promise ${p.kind}`);
+});
+
+test('automatic messages are labelled in words; an inbound one needs no answer; the receipt is named', () => {
+  const ack = { direction: 'outbound', channel: 'email', auto_generated: true, routing: { rule: 'acknowledgement' } };
+  const off = { ...ack, routing: { rule: 'switched-off-notice' } };
+  const reply = { direction: 'outbound', channel: 'email', auto_generated: false, routing: { rule: 'acknowledgement' } };
+  assert.equal(isAcknowledgement(ack), true);
+  assert.equal(isAcknowledgement(off), true);
+  assert.equal(isAcknowledgement(reply), false, 'a person\'s reply is no receipt');
+  assert.equal(isAcknowledgement({ ...ack, direction: 'inbound' }), false);
+  assert.equal(isAcknowledgement({ ...ack, routing: { rule: 'other' } }), false);
+
+  assert.deepEqual(autoNoticeText(ack), { label: 'Automatisch bericht van Balie: ontvangstbevestiging',
+    text: 'Balie heeft dit zelf verstuurd, niet een medewerker.' });
+  assert.match(autoNoticeText(off).label, /^Automatisch bericht van Balie: /);
+  assert.equal(autoNoticeText({ ...ack, routing: { rule: 'other' } }).label, 'Automatisch bericht');
+  const bounce = autoNoticeText({ direction: 'inbound', channel: 'email', auto_generated: true });
+  assert.equal(bounce.label, 'Automatisch bericht');
+  assert.match(bounce.text, /^Automatisch antwoord van een mailserver; hier hoeft u niet op te reageren\./);
+  const sms = autoNoticeText({ direction: 'inbound', channel: 'sms', auto_generated: true });
+  assert.match(sms.text, /hier hoeft u niet op te reageren/);
+  for (const n of [autoNoticeText(ack), autoNoticeText(off), bounce, sms]) {
+    assert.match(n.label, /^Automatisch bericht/, 'every label starts with "Automatisch bericht"');
+    assertPlain(n.text, n.label);
+  }
+});
+
+test('a chat resident is named by the name they gave, never by the conversation id', () => {
+  const chat = { direction: 'inbound', channel: 'webchat', resident: { name: 'Fatima', addresses: [{ kind: 'webchat', value: 'conv-9Z' }] } };
+  assert.equal(partyText(chat, 'Fatima'), 'Van: Fatima');
+  assert.equal(partyText({ ...chat, resident: { addresses: chat.resident.addresses } }, 'Fatima el Amrani'), 'Van: Fatima el Amrani',
+    'the case\'s name when the message has none');
+  assert.equal(partyText({ ...chat, direction: 'outbound', resident: { addresses: chat.resident.addresses } }, null), 'Aan: de inwoner in de chat');
+  // A chat resident who left an email address for the answer: that address is shown, the conversation id is not.
+  assert.equal(partyText({ ...chat, resident: { name: 'Ruben', addresses: [{ kind: 'webchat', value: 'conv-9Z' }, { kind: 'email', value: 'r@burger.test' }] } }),
+    'Van: Ruben, r@burger.test');
+  const mail = { direction: 'inbound', channel: 'email', resident: { name: 'Anna', addresses: [{ kind: 'email', value: 'anna@burger.test' }] } };
+  assert.equal(partyText(mail), 'Van: Anna, anna@burger.test');
+  assert.equal(partyText({ direction: 'inbound', channel: 'sms', resident: { addresses: [] } }), 'Van: onbekende inwoner');
+
+  assert.equal(replyOptionText({ channel: 'webchat', address: 'conv-9Z' }, 'Fatima'), 'Chat met Fatima');
+  assert.equal(replyOptionText({ channel: 'webchat', address: 'conv-9Z' }, null), 'Chat met de inwoner');
+  assert.equal(replyOptionText({ channel: 'webchat', address: 'conv-9Z', enabled: false }, ''), 'Chat met de inwoner (staat uit, uw antwoord wacht)');
+  assert.equal(replyOptionText({ channel: 'sms', address: '+31600000001' }, 'Bram'), 'Sms: +31600000001');
 });

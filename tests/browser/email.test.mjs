@@ -3,8 +3,10 @@
 // paspoort.pdf (5 kB)"), activated with the keyboard it saves exactly the
 // stored bytes (and opens nothing in the page), the original mail is called
 // what it is, a file that is gone gives a plain Dutch message, machine-written
-// messages say "Automatisch bericht", a mail that was hard to read gets a
-// plain notice without raw codes, and axe finds no violations on these views.
+// messages say "Automatisch bericht" (Balie's receipt "… ontvangstbevestiging",
+// an out-of-office reply that it needs no answer), a mail that was hard to
+// read gets a plain notice without raw codes, and axe finds no violations on
+// these views.
 // The people are invented (burger.test, gemeente.test).
 
 import { test, before, after } from 'node:test';
@@ -238,14 +240,14 @@ test('the subject, a plain notice for a hard-to-read mail (codes folded away) an
     // The resident wrote their mail: no label. Balie's receipt is labelled.
     assert.equal(await inbound.locator('.balie-auto').count(), 0, 'the resident\'s own mail is not called automatic');
     const receipt = page.locator('#conversation .balie-message--outbound');
-    await receipt.locator('.balie-auto').getByText('Automatisch bericht', { exact: true }).waitFor();
+    await receipt.locator('.balie-auto').getByText('Automatisch bericht van Balie: ontvangstbevestiging', { exact: true }).waitFor();
     assert.match(await receipt.locator('.balie-auto').textContent(), /niet een medewerker/);
 
     // An out-of-office reply is not the resident's own words.
     await openCase(page, autoRef);
     const auto = page.locator('#conversation .balie-message--inbound');
     await auto.locator('.balie-auto').getByText('Automatisch bericht', { exact: true }).waitFor();
-    assert.match(await auto.locator('.balie-auto').textContent(), /Dit zijn niet de woorden van de inwoner\./);
+    assert.match(await auto.locator('.balie-auto').textContent(), /hier hoeft u niet op te reageren\. Dit zijn niet de woorden van de inwoner\./);
     assert.equal(await auto.locator('.balie-parse-notice').count(), 0, 'a well-formed mail gets no notice');
 
     // Cut-off text: only that sentence (the mail itself read fine).

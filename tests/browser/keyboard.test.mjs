@@ -3,12 +3,15 @@
 // clicks through the DOM. The delivery update comes from the seeding tool,
 // exactly as a channel sender records it, and must reach the page live
 // through the event stream (the page has no polling and is not reloaded).
+// What the resident was told (Balie's acknowledgement of a mail delivered
+// over LMTP) folds open with Enter and stays open through a live update.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack } from './support/stack.mjs';
 import { inboundMessage } from './support/fixtures.mjs';
 import { tabTo, focusedId } from './support/keyboard.mjs';
+import { crlf, deliverMail, emailConfig, lmtpPort } from './support/lmtp.mjs';
 
 // Live updates: a delivery event must reach the page within this time.
 const LIVE_TIMEOUT_MS = 10000;
@@ -16,7 +19,7 @@ const LIVE_TIMEOUT_MS = 10000;
 let stack;
 
 before(async () => {
-  stack = await startStack();
+  stack = await startStack({ config: emailConfig });
   await stack.seed([
     inboundMessage({ channel: 'email', subject: 'Oude vraag over parkeren', name: 'Dirk Smit', text: 'Waar kan ik parkeren?' }),
   ]);
@@ -126,6 +129,57 @@ test('shortcut keys never fire while typing in a field, and do nothing once swit
     assert.equal(await focusedId(page), 'shortcuts-on', 'r did nothing with shortcuts off');
     await page.keyboard.press('j');
     assert.equal(await focusedId(page), 'shortcuts-on', 'j did nothing with shortcuts off');
+  } finally {
+    await context.close();
+  }
+});
+
+test('keyboard only: the promise is read after the case heading, and what the resident was told opens with Enter', async () => {
+  const port = await lmtpPort(stack);
+  await deliverMail(port, {
+    from: 'henk.bakker@burger.test', to: 'info@gemeente.test',
+    data: crlf(['From: Henk Bakker <henk.bakker@burger.test>', 'To: info@gemeente.test', 'Subject: Vraag over de bibliotheekpas',
+      `Date: ${new Date().toUTCString()}`, `Message-ID: <bieb.${process.pid}.${Date.now()}@burger.test>`,
+      'Content-Type: text/plain; charset=utf-8', '', 'Mijn bibliotheekpas is kwijt. Wat moet ik doen?']),
+  });
+  const { context, page } = await stack.newPage();
+  try {
+    await page.goto('/inbox/');
+    await tabTo(page, 'the token field', (f) => f.id === 'token');
+    await page.keyboard.type('staff-demo-token');
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: /Vraag over de bibliotheekpas/ }).waitFor({ timeout: LIVE_TIMEOUT_MS });
+    await tabTo(page, 'the mailed case in the list', (f) => f.tag === 'BUTTON' && f.text.includes('Vraag over de bibliotheekpas'));
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 2, name: /bibliotheekpas/ }).waitFor();
+    assert.equal(await focusedId(page), 'case-title');
+    await page.locator('#case-promise', { hasText: /^Antwoord beloofd vóór / }).waitFor();
+
+    // The next stop after the heading is what the resident was told, before the actions.
+    await page.keyboard.press('Tab');
+    const summary = await page.evaluate(() => ({ tag: document.activeElement.tagName, text: document.activeElement.textContent }));
+    assert.deepEqual(summary, { tag: 'SUMMARY', text: 'Wat de inwoner te horen kreeg' });
+    assert.equal(await page.locator('#ack-text').isVisible(), false, 'folded at first');
+    await page.keyboard.press('Enter');
+    await page.locator('#ack-text').getByText('Wij hebben uw bericht ontvangen', { exact: false }).waitFor({ state: 'visible' });
+
+    // A live update (a colleague's note) redraws the case: still open, focus kept.
+    const caseId = await page.evaluate(() => document.querySelector('#case-rows button[aria-current="true"]').dataset.case);
+    const note = await fetch(`${stack.baseUrl}/api/v1/cases/${caseId}/notes`, {
+      method: 'POST', headers: { Authorization: 'Bearer staff-demo-token', 'Content-Type': 'application/json' },
+      body: JSON.stringify({ text: 'Nieuwe pas aangevraagd.' }),
+    });
+    assert.equal(note.status, 201);
+    await page.locator('#conversation .balie-note').getByText('Nieuwe pas aangevraagd.').waitFor({ timeout: LIVE_TIMEOUT_MS });
+    assert.equal(await page.locator('#case-ack').evaluate((d) => d.open), true, 'what the resident was told stays open');
+    assert.equal(await page.evaluate(() => document.activeElement.tagName), 'SUMMARY', 'focus stays on it');
+
+    await page.keyboard.press('Tab');
+    assert.equal(await focusedId(page), 'claim', 'then the actions');
+    // Enter folds it again from the keyboard.
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Enter');
+    await page.locator('#ack-text').waitFor({ state: 'hidden' });
   } finally {
     await context.close();
   }

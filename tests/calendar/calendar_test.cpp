@@ -46,8 +46,12 @@ std::string listed(int y) {
 }
 
 service_hours read(json const& inbox) {
-  channels::object_reader r(inbox, "/inboxes/0");
-  return read_service_hours(r);
+  service_hours out;
+  {  // the reader's destructor throws for an unknown key: never while a return value is under way
+    channels::object_reader r(inbox, "/inboxes/0");
+    out = read_service_hours(r);
+  }
+  return out;
 }
 
 /// The config_error message of reading `inbox`, or "" when it was accepted.

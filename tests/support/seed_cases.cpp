@@ -3,6 +3,9 @@
 // lines on stdin:
 //   a case-message (with routing.inbox)  → enqueued as a new case, prints
 //                                          {"case_id","message_id","reference"}
+//   {"message": case-message, "promise": {"answer_by", "report_at"}}
+//                                        → the same, with the promise balied's intake
+//                                          would have made (RFC 3339 times)
 //   {"delivery": {case_id, message_id, status, attempts?, error?}}
 //                                        → recorded as a channel sender
 //                                          reports it, prints {"ok": true}
@@ -68,12 +71,19 @@ int main(int argc, char** argv) {
         out.set_value(r.status == action_status::done ? nlohmann::json({{"ok", true}}).dump() : "!delivery not recorded");
       });
     } else {
-      auto m = case_message_from_json(j);
+      bool const wrapped = j.contains("message") && j.contains("promise");
+      auto m = case_message_from_json(wrapped ? j["message"] : j);
       if (!m) { rc = fail("not a case-message: " + m.error().detail); break; }
+      std::optional<case_promise> promise;
+      if (wrapped) {
+        auto const by = parse_rfc3339(j["promise"].value("answer_by", "")), report = parse_rfc3339(j["promise"].value("report_at", ""));
+        if (!by || !report) { rc = fail("a promise has answer_by and report_at as RFC 3339 times"); break; }
+        promise = case_promise{*by, *report};
+      }
       store.enqueue(*m, "seed:" + m->id, true, [&](boost::system::error_code ec, enqueue_result r) {
         if (ec) return out.set_value("!" + ec.message());
         out.set_value(nlohmann::json({{"case_id", r.case_id}, {"message_id", r.message_id}, {"reference", r.reference}}).dump());
-      });
+      }, {}, {}, promise);
     }
     auto const result = out.get_future().get();
     if (result.front() == '!') rc = fail(result.substr(1));

@@ -12,8 +12,9 @@
 // instead of EventSource (which cannot send headers), and files are fetched
 // as bytes and saved through an object URL (a plain link cannot carry it).
 //
-// The pure helpers (SMS size in words, plain-language hints) are exported so the
-// tests can check them directly; the page starts only when there is a DOM.
+// The pure helpers (SMS size in words, plain-language hints, the promise to the
+// resident and their needs in words) are exported so the tests can check them
+// directly; the page starts only when there is a DOM.
 
 const API = '/api/v1';
 const TOKEN_KEY = 'balie.staff-token';
@@ -51,6 +52,27 @@ const DELIVERY_WORDS = {
 };
 
 const word = (table, key) => table[key] ?? String(key ?? '');
+
+/**
+ * What a resident said they need (case `needs`, a case-message's resident.needs):
+ * the words staff see, and a short hint of what to do. Every need of
+ * config/case-message-1.schema.json has an entry (composer.test.mjs checks it).
+ */
+export const NEED_WORDS = {
+  'screen-reader': { words: 'Gebruikt een schermlezer', hint: 'Antwoord in korte zinnen, zonder bijlagen of plaatjes.' },
+  'text-relay': { words: 'Belt via Teletolk (doof of slechthorend)', hint: 'Bel terug via Teletolk, of antwoord schriftelijk.' },
+  'sign-language': { words: 'Gebruikt gebarentaal', hint: 'Bied een gesprek met een tolk gebarentaal aan.' },
+  'plain-language': { words: 'Wil eenvoudige taal', hint: 'Schrijf korte zinnen met gewone woorden.' },
+  'large-text': { words: 'Leest liever grote letters', hint: 'Houd het antwoord kort; stuur geen kleine letters in een bijlage.' },
+  interpreter: { words: 'Heeft een tolk nodig', hint: 'Regel een tolk voor een gesprek.' },
+  callback: { words: 'Wil teruggebeld worden', hint: 'Bel de inwoner terug.' },
+};
+
+/** The known needs of a case or message, in words and hints; unknown values are left out. */
+export function needItems(needs) {
+  if (!Array.isArray(needs)) return [];
+  return [...new Set(needs)].filter((n) => Object.hasOwn(NEED_WORDS, n)).map((n) => ({ need: n, ...NEED_WORDS[n] }));
+}
 
 /** The delivery status of an outbound message in words. */
 export function deliveryText(delivery) {
@@ -95,6 +117,47 @@ const DATE_TIME = new Intl.DateTimeFormat('nl-NL', {
 function formatTime(iso) {
   const t = Date.parse(iso);
   return Number.isNaN(t) ? '' : DATE_TIME.format(new Date(t));
+}
+
+// A promise to a resident: the weekday and the time in words, "dinsdag 8 december, 17:00".
+const PROMISE_DATE = new Intl.DateTimeFormat('nl-NL', { weekday: 'long', day: 'numeric', month: 'long', timeZone: 'Europe/Amsterdam' });
+const PROMISE_DATE_YEAR = new Intl.DateTimeFormat('nl-NL', {
+  weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone: 'Europe/Amsterdam',
+});
+const PROMISE_TIME = new Intl.DateTimeFormat('nl-NL', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: 'Europe/Amsterdam' });
+const YEAR = new Intl.DateTimeFormat('nl-NL', { year: 'numeric', timeZone: 'Europe/Amsterdam' });
+
+/** A moment as staff read a promise: "dinsdag 8 december, 17:00" (with the year when it is not this year). */
+export function promiseTimeText(iso, now = Date.now()) {
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return '';
+  const date = new Date(t);
+  const sameYear = YEAR.format(date) === YEAR.format(new Date(now));
+  return `${(sameYear ? PROMISE_DATE : PROMISE_DATE_YEAR).format(date)}, ${PROMISE_TIME.format(date)}`;
+}
+
+/**
+ * What the resident was promised and where it stands, in words; null when
+ * nothing was promised. kind: 'promised' (waiting, in time), 'overdue' (the time
+ * passed and nobody acted) or 'taken' (a person acted). lead is said first
+ * and stands out; text is the whole line.
+ */
+export function promiseText(c, now = Date.now()) {
+  const by = promiseTimeText(c?.answer_by, now);
+  if (!by) return null;
+  const taken = promiseTimeText(c.human_at, now);
+  if (taken) {
+    const late = Date.parse(c.human_at) > Date.parse(c.answer_by);
+    const lead = late ? `Opgepakt op ${taken}, na de beloofde tijd.` : `Opgepakt op ${taken}.`;
+    const rest = `De belofte was: antwoord vóór ${by}.`;
+    return { kind: 'taken', lead, rest, text: `${lead} ${rest}` };
+  }
+  if (c.overdue === true) {
+    const rest = `de beloofde tijd is voorbij. Antwoord beloofd vóór ${by}.`;
+    return { kind: 'overdue', lead: 'Te laat:', rest, text: `Te laat: ${rest}` };
+  }
+  const text = `Antwoord beloofd vóór ${by}.`;
+  return { kind: 'promised', lead: '', rest: text, text };
 }
 
 /** How long ago, in plain words ("3 uur"). */
@@ -370,6 +433,15 @@ function renderCases() {
     button.addEventListener('click', () => openCase(c.id, { focus: 'case' }));
     first.append(button);
     if (c.resident_name) first.append(el('span', 'balie-case-cell__resident', `Van ${c.resident_name}`));
+    // The promise and the needs in the widest cell, so they stay readable.
+    const promise = promiseText(c);
+    if (promise) first.append(fillPromise(el('span'), 'balie-promise balie-promise--short', promise));
+    const needs = needItems(c.needs);
+    if (needs.length) {
+      const ul = el('ul', 'balie-case-needs');
+      for (const n of needs) ul.append(el('li', 'balie-case-needs__item', n.words));
+      first.append(ul);
+    }
     tr.append(first);
     tr.append(el('td', 'utrecht-table__cell', word(CHANNEL_WORDS, c.channel)));
     tr.append(el('td', `utrecht-table__cell balie-priority balie-priority--${c.priority === 'urgent' || c.priority === 'high' ? 'high' : 'normal'}`,
@@ -411,6 +483,7 @@ async function openCase(id, { focus } = {}) {
   }
   if (changed) {
     clearComposer();
+    $('case-ack').open = false;
   }
   await loadCase();
   if (focus === 'case') $('case-title').focus();
@@ -456,6 +529,8 @@ function renderCase() {
     ['Aangemaakt', formatTime(c.created_at)],
   ];
   $('case-facts').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', null, k), el('dd', null, v)]));
+  renderPromise(c);
+  renderNeeds(c);
 
   // Claim or release, close or reopen: one button each, so focus stays put.
   const claim = $('claim');
@@ -498,6 +573,72 @@ function renderCase() {
   updateCount();
 }
 
+// The promise line: "Te laat" is said in words and has a shape (the "!"
+// mark), so it never rests on colour alone.
+function fillPromise(node, className, p) {
+  node.className = `${className} balie-promise--${p.kind}`;
+  node.replaceChildren();
+  if (p.kind === 'overdue') {
+    const icon = el('span', 'balie-promise__icon', '!');
+    icon.setAttribute('aria-hidden', 'true');
+    node.append(icon);
+  }
+  if (p.lead) node.append(el('strong', 'balie-promise__lead', p.lead), document.createTextNode(' '));
+  node.append(document.createTextNode(p.rest));
+  return node;
+}
+
+// Balie's own messages to the resident, by routing rule, as staff see them labelled.
+const ACK_LABELS = {
+  acknowledgement: 'Automatisch bericht van Balie: ontvangstbevestiging',
+  'switched-off-notice': 'Automatisch bericht van Balie: melding dat het kanaal uit stond',
+};
+
+/** Balie's own receipt to the resident (or its notice that the channel was off). */
+export function isAcknowledgement(m) {
+  return m?.direction === 'outbound' && m.auto_generated === true && Object.hasOwn(ACK_LABELS, m.routing?.rule ?? '');
+}
+
+// The promise, and next to it what the resident was told: the latest
+// acknowledgement, folded so the case's actions stay near the top.
+function renderPromise(c) {
+  const p = promiseText(c);
+  const line = $('case-promise');
+  line.hidden = !p;
+  if (p) fillPromise(line, 'balie-promise', p);
+  else line.replaceChildren();
+
+  const acks = (c.messages || []).filter(isAcknowledgement);
+  const ack = acks.reduce((a, b) => ((Date.parse(b.occurred_at) || 0) >= (Date.parse(a?.occurred_at) || 0) ? b : a), null);
+  const box = $('case-ack');
+  box.hidden = !ack;
+  if (!ack) {
+    box.open = false;
+    return;
+  }
+  $('ack-meta').textContent = `${ACK_LABELS[ack.routing.rule]}. Verstuurd op ${formatTime(ack.occurred_at)}, per ${word(CHANNEL_WORDS, ack.channel).toLowerCase()}.`;
+  const subject = $('ack-subject');
+  subject.hidden = !ack.subject;
+  subject.textContent = ack.subject ? `Onderwerp: ${ack.subject}` : '';
+  const text = $('ack-text');
+  const lang = htmlLang(ack.resident?.language);
+  if (lang) text.setAttribute('lang', lang);
+  else text.removeAttribute('lang');
+  text.setAttribute('dir', 'auto');
+  text.textContent = ack.text || '';
+}
+
+// What the resident needs, each with what to do: words, not colour.
+function renderNeeds(c) {
+  const needs = needItems(c.needs);
+  $('case-needs').hidden = needs.length === 0;
+  $('needs-list').replaceChildren(...needs.map((n) => {
+    const li = el('li', 'balie-needs__item');
+    li.append(el('strong', 'balie-needs__words', `${n.words}.`), document.createTextNode(' '), el('span', 'balie-needs__hint', n.hint));
+    return li;
+  }));
+}
+
 function renderConversation(c) {
   const entries = [
     ...(c.messages || []).map((m) => ({ at: m.occurred_at || m.received_at, message: m })),
@@ -509,7 +650,7 @@ function renderConversation(c) {
   const list = $('conversation');
   const focusKey = document.activeElement?.closest?.('#conversation [data-focus-key]')?.dataset.focusKey;
   const opened = new Set(Array.from(list.querySelectorAll('details[open][data-focus-key]'), (d) => d.dataset.focusKey));
-  list.replaceChildren(...entries.map((e) => (e.message ? messageItem(e.message) : noteItem(e.note))));
+  list.replaceChildren(...entries.map((e) => (e.message ? messageItem(e.message, c) : noteItem(e.note))));
   for (const d of list.querySelectorAll('details[data-focus-key]')) if (opened.has(d.dataset.focusKey)) d.open = true;
   if (focusKey) list.querySelector(`[data-focus-key="${CSS.escape(focusKey)}"]`)?.focus();
 }
@@ -532,20 +673,48 @@ export function routingText(routing) {
   return `${text}.`;
 }
 
-function messageItem(m) {
+/**
+ * Who a message is from or to: "Van: Anna de Vries, anna@…". A chat resident
+ * is named by the name they gave (on the message or the case), never by the
+ * conversation id.
+ */
+export function partyText(m, caseResidentName) {
+  const addresses = Array.isArray(m.resident?.addresses) ? m.resident.addresses : [];
+  const chat = addresses.some((a) => a?.kind === 'webchat') || m.channel === 'webchat';
+  const address = addresses.find((a) => a?.kind !== 'webchat')?.value;
+  let who = [m.resident?.name, address].filter(Boolean).join(', ');
+  if (!who) who = chat ? (caseResidentName || 'de inwoner in de chat') : 'onbekende inwoner';
+  return `${m.direction === 'inbound' ? 'Van' : 'Aan'}: ${who}`;
+}
+
+/** The label above a machine-written message, and what it means for staff. */
+export function autoNoticeText(m) {
+  if (m.direction === 'inbound') {
+    return {
+      label: 'Automatisch bericht',
+      text: m.channel === 'email'
+        ? 'Automatisch antwoord van een mailserver; hier hoeft u niet op te reageren. Dit zijn niet de woorden van de inwoner.'
+        : 'Een computer heeft dit verstuurd; hier hoeft u niet op te reageren. Dit zijn niet de woorden van de inwoner.',
+    };
+  }
+  return {
+    label: isAcknowledgement(m) ? ACK_LABELS[m.routing.rule] : 'Automatisch bericht',
+    text: 'Balie heeft dit zelf verstuurd, niet een medewerker.',
+  };
+}
+
+function messageItem(m, c) {
   const inbound = m.direction === 'inbound';
   const li = el('li', `balie-message balie-message--${inbound ? 'inbound' : 'outbound'}`);
   const meta = el('p', 'balie-message__meta');
   meta.append(el('strong', null, word(DIRECTION_WORDS, m.direction)), document.createTextNode(
     ` · ${word(CHANNEL_WORDS, m.channel)} · `), timeNode(m.occurred_at));
   li.append(meta);
-  if (m.auto_generated === true) li.append(autoNotice(inbound));
+  if (m.auto_generated === true) li.append(autoNotice(m));
   if (m.received_while_off === true) {
     li.append(el('p', 'balie-auto', `Ontvangen terwijl ${word(CHANNEL_WORDS, m.channel).toLowerCase()} uit stond. De inwoner kreeg daarover automatisch bericht.`));
   }
-  const address = m.resident?.addresses?.[0]?.value;
-  const resident = [m.resident?.name, address].filter(Boolean).join(', ') || 'onbekende inwoner';
-  li.append(el('p', 'balie-message__party', inbound ? `Van: ${resident}` : `Aan: ${resident}`));
+  li.append(el('p', 'balie-message__party', partyText(m, c?.resident_name)));
   if (m.subject) li.append(el('p', 'balie-message__subject', `Onderwerp: ${m.subject}`));
   const routed = inbound ? routingText(m.routing) : null;
   if (routed) li.append(el('p', 'balie-message__routing', routed));
@@ -590,11 +759,10 @@ function messageItem(m) {
 // A message a machine wrote: an out-of-office reply, a bounce or a mailing
 // list (inbound), or Balie's own receipt (outbound). Said in words, so it is
 // never read as what the resident or a colleague wrote.
-function autoNotice(inbound) {
+function autoNotice(m) {
+  const { label, text } = autoNoticeText(m);
   const p = el('p', 'balie-auto');
-  p.append(el('strong', 'balie-auto__label', 'Automatisch bericht'), document.createTextNode(inbound
-    ? ' Een computer heeft dit verstuurd, bijvoorbeeld een afwezigheidsmelding. Dit zijn niet de woorden van de inwoner.'
-    : ' Balie heeft dit zelf verstuurd, niet een medewerker.'));
+  p.append(el('strong', 'balie-auto__label', label), document.createTextNode(` ${text}`));
   return p;
 }
 
@@ -757,14 +925,23 @@ function sizeText(bytes) {
 // ---------------------------------------------------------------------------
 // Composer.
 
+/**
+ * A reply option in words: "E-mail: anna@…", or for a web chat "Chat met Anna"
+ * (the name the resident gave; the conversation id is no name).
+ */
+export function replyOptionText(r, residentName) {
+  // A channel an admin switched off still takes the reply, but it waits until the channel is on again.
+  const off = r.enabled === false ? ' (staat uit, uw antwoord wacht)' : '';
+  if (r.channel === 'webchat') return `Chat met ${residentName || 'de inwoner'}${off}`;
+  return `${word(CHANNEL_WORDS, r.channel)}: ${r.address}${off}`;
+}
+
 function renderReplyOptions(c) {
   const select = $('reply-target');
   const previous = select.selectedOptions[0];
   const prevKey = previous ? `${previous.dataset.channel}\n${previous.dataset.address}` : null;
   const options = (c.reply_options || []).map((r, i) => {
-    // A channel an admin switched off still takes the reply, but it waits until the channel is on again.
-    const off = r.enabled === false ? ' (staat uit, uw antwoord wacht)' : '';
-    const o = el('option', null, `${word(CHANNEL_WORDS, r.channel)}: ${r.address}${off}`);
+    const o = el('option', null, replyOptionText(r, c.resident_name));
     o.value = String(i);
     o.dataset.channel = r.channel;
     o.dataset.address = r.address;

@@ -9,9 +9,12 @@ export { AXE_TAGS, axeViolations } from './axe.mjs';
 /**
  * Web chat on, for any loopback origin: the test page's port is only known
  * after balied started, so the allow-list uses balied's "loopback" token
- * (any http://127.0.0.1:* or http://localhost:* origin).
+ * (any http://127.0.0.1:* or http://localhost:* origin). Without the
+ * acknowledgement of a new case, so a test sees exactly the messages it
+ * sends and answers; ACKNOWLEDGING_WEBCHAT_CONFIG has it on.
  */
-export const WEBCHAT_CONFIG = { channels: { webchat: { enabled: true, allowed_origins: ['loopback'] } } };
+export const WEBCHAT_CONFIG = { channels: { webchat: { enabled: true, allowed_origins: ['loopback'], acknowledge: false } } };
+export const ACKNOWLEDGING_WEBCHAT_CONFIG = { channels: { webchat: { enabled: true, allowed_origins: ['loopback'], acknowledge: true } } };
 
 /** The admin notice the closed test stack shows. */
 export const CLOSED_NOTICE = 'Vandaag is de chat gesloten. Laat een bericht achter of bel 14 020.';
@@ -21,7 +24,7 @@ export const CLOSED_NOTICE = 'Vandaag is de chat gesloten. Laat een bericht acht
  * /api/v1/chat/status says open: false and new sessions get 503 chat-closed.
  */
 export const CLOSED_WEBCHAT_CONFIG = {
-  channels: { webchat: { enabled: true, allowed_origins: ['loopback'], hours: {}, closed_notice: CLOSED_NOTICE } },
+  channels: { webchat: { enabled: true, allowed_origins: ['loopback'], hours: {}, closed_notice: CLOSED_NOTICE, acknowledge: false } },
 };
 
 /** Live updates (WebSocket, SSE, the web-chat sender) arrive well within this. */

@@ -637,3 +637,35 @@ TEST_CASE("a phone case answered by SMS: the caller's SMS back joins that case, 
   CHECK(v["messages"].back()["text"] == "Moet ik een afspraak maken?");
   CHECK(v["messages"].back()["channel"] == "sms");
 }
+
+TEST_CASE("a caller who asked to be called back gets the acknowledgement by SMS on a mobile number; not on a landline, not after STOP") {
+  fake_provider kannel;
+  kannel.answer(202, "0: Accepted for delivery");
+  sms_stack s(kannel.url(), {{"retry_initial_seconds", 1}});
+  auto const call = [&](std::string const& id, std::string const& number, bool callback) {
+    auto const r = http_call(s.port(), "POST", "/api/v1/transcripts", as(system_token),
+                             json{{"call_id", id}, {"caller", number}, {"callback_requested", callback},
+                                  {"segments", {{{"speaker", "resident"}, {"start_ms", 0}, {"end_ms", 1}, {"text", "Bel mij terug."}}}}}.dump());
+    REQUIRE(r.status == 202);
+    return json::parse(r.body)["reference"].get<std::string>();
+  };
+  auto const reference = call("cb-1", "06 00000051", true);
+  REQUIRE(kannel.wait_for(1));
+  auto const query = kannel.requests()[0].target.substr(kannel.requests()[0].target.find('?') + 1);
+  CHECK(form_value(query, "to") == "+31600000051");
+  auto const text = form_value(query, "text");
+  CHECK(text.find(reference) != std::string::npos);
+  CHECK(text.find("U krijgt uiterlijk ") != std::string::npos);
+  CHECK(text.find("Bel 14") != std::string::npos);
+
+  call("cb-2", "+31 20 0000000", true);  // a landline: no SMS reaches it
+  call("cb-3", "06 00000052", false);    // no callback asked
+  REQUIRE(s.kannel("cb-stop", "+31600000053", "STOP").status == 200);
+  REQUIRE(kannel.wait_for(2));  // the STOP's confirmation
+  call("cb-4", "06 00000053", true);  // opted out
+  // A marker after them all: the next SMS to leave is this one's acknowledgement, nothing in between.
+  call("cb-5", "06 00000054", true);
+  REQUIRE(kannel.wait_for(3));
+  auto const last = kannel.requests()[2].target;
+  CHECK(form_value(last.substr(last.find('?') + 1), "to") == "+31600000054");
+}

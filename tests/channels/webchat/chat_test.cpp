@@ -507,3 +507,35 @@ TEST_CASE("anonymous endpoints have a per-address share: new sessions and left m
   CHECK(leave().status == 429);
   CHECK(c.s.inbox_length("algemeen") == 2);
 }
+
+TEST_CASE("the first message of a new chat case gets the acknowledgement in the chat, from the system: the reference, the answer-by day and the human route") {
+  chat_stack c(json{{"channels", {{"webchat", {{"acknowledge", true}}}}}});
+  auto const session = c.new_session();
+  std::string const token = session["token"], conversation = session["conversation_id"];
+  auto ws = c.connect(token);
+  REQUIRE(ws->send(message("m-1", "Mijn container is kapot.").dump()));
+  CHECK(c.next(*ws)["type"] == "ack");
+  CHECK(c.next(*ws)["seq"] == 1);  // its own message
+  auto const told = c.next(*ws);
+  CHECK(told["type"] == "msg");
+  CHECK(told["seq"] == 2);
+  CHECK(told["from"] == "system");  // Balie's own words, never presented as a member of staff
+  auto const text = told["text"].get<std::string>();
+  auto const case_id = c.case_of(conversation);
+  auto const view = json::parse(http_call(c.port(), "GET", "/api/v1/cases/" + case_id, staff()).body);
+  CHECK(text.find(view["reference"].get<std::string>()) != std::string::npos);
+  CHECK(text.find("U krijgt uiterlijk ") != std::string::npos);
+  CHECK(text.find("Bel 14") != std::string::npos);
+  REQUIRE(view["messages"].size() == 2);
+  CHECK(view["messages"][1]["auto_generated"] == true);
+  CHECK(view["messages"][1]["routing"]["rule"] == "acknowledgement");
+  CHECK(view["answer_by"].is_string());
+  // The next message joins the case: no second acknowledgement.
+  REQUIRE(ws->send(message("m-2", "Hij staat aan de straat.").dump()));
+  CHECK(c.next(*ws)["type"] == "ack");
+  auto const echo = c.next(*ws);  // its own message
+  CHECK(echo["seq"] == 3);
+  CHECK(echo["from"] == "resident");
+  auto const extra = ws->receive(std::chrono::milliseconds(500));
+  CHECK_MESSAGE(!extra, *extra);
+}

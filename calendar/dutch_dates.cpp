@@ -44,7 +44,8 @@ std::string format_day_time(timestamp t, std::string_view language) {
 
 std::chrono::year_month_day local_date(timestamp t) {
   auto const tm = local_tm(t);
-  return std::chrono::year{tm.tm_year + 1900} / static_cast<unsigned>(tm.tm_mon + 1) / static_cast<unsigned>(tm.tm_mday);
+  return std::chrono::year{tm.tm_year + 1900} / std::chrono::month{static_cast<unsigned>(tm.tm_mon + 1)} /
+         std::chrono::day{static_cast<unsigned>(tm.tm_mday)};
 }
 
 timestamp at_local_time(std::chrono::year_month_day d, int minute) {

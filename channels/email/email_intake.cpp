@@ -5,6 +5,8 @@
 // the retry harmless.
 #include "channels/email/email_intake.hpp"
 
+#include "channels/automatic_message.hpp"
+
 #include "channels/email/attachment_store.hpp"
 #include "channels/text.hpp"
 #include "server/log.hpp"
@@ -146,21 +148,6 @@ void email_intake::acknowledge(std::shared_ptr<job> j, submit_result const& stor
   // Switched off: the notice goes to every mail, also one that joins a case (the loop guard still counts).
   if (!j->while_off && (!config_.acknowledge || !stored.created)) return finish();
   // The mail is durable already; a failed acknowledgement must not make the MTA send it again.
-  auto const now = clock_();
-  case_message m;
-  m.id = ids_.ulid(now);
-  m.case_id = stored.case_id;
-  m.reference = stored.reference;
-  m.direction = direction::outbound;
-  m.channel = channel::email;
-  m.provider = "balie";
-  m.provider_message_id = m.id;
-  m.occurred_at = m.received_at = now;
-  m.resident = in.resident;
-  // The acknowledgement goes to a From address anyone can forge, so it carries
-  // nothing the sender wrote: no display name (a phishing line there would be
-  // mailed by the municipality), no link, only Balie's own text and reference.
-  m.resident.name.reset();
   channels::acknowledgement_request req;
   req.language = in.resident.language == "eng" ? "en" : "nl";  // ISO 639-3 in the case-message
   req.reference = stored.reference;
@@ -175,12 +162,14 @@ void email_intake::acknowledge(std::shared_ptr<job> j, submit_result const& stor
     req.switched_off_notice = notice;
   }
   auto const written = write_acknowledgement_(req);
+  auto const now = clock_();
+  auto m = channels::automatic_message(stored, channel::email, written.text, written.rule, now, ids_.ulid(now));
   m.subject = written.subject;
-  m.text = written.text;
-  m.auto_generated = true;
-  m.in_reply_to = in.id;
-  m.routing = routing_info{stored.inbox, priority::normal, std::nullopt, written.rule};
-  m.delivery = delivery_info{"queued", 0, std::nullopt, now};
+  // The acknowledgement goes to a From address anyone can forge, so it carries
+  // nothing the sender wrote: no display name (a phishing line there would be
+  // mailed by the municipality), no link, only Balie's own text and reference.
+  m.resident = in.resident;
+  m.resident.name.reset();
   auto const message = to_json(m);
   queue::automatic_request req_out{stored.case_id, m.id, "email", message.dump(), message["delivery"].dump(),
                                    queue::keys::email_automatic(ascii_lower(in.resident.addresses.front().value)), automatic_.limit,

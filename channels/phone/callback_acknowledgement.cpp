@@ -1,5 +1,6 @@
 #include "channels/phone/callback_acknowledgement.hpp"
 
+#include "channels/automatic_message.hpp"
 #include "channels/ids.hpp"
 #include "queue/case_workflow.hpp"
 #include "queue/keys.hpp"
@@ -42,23 +43,11 @@ void callback_acknowledging_sink::acknowledge(std::string const& number, std::st
   req.outside_hours = stored.outside_hours;
   auto const written = services_.acknowledgement(req);
   auto const now = services_.clock();
-  case_message m;
-  m.id = services_.ids.ulid(now);
-  m.case_id = stored.case_id;
-  m.reference = stored.reference;
-  m.direction = direction::outbound;
-  m.channel = channel::sms;
-  m.provider = "balie";
-  m.provider_message_id = m.id;
-  m.occurred_at = m.received_at = now;
+  auto m = automatic_message(stored, channel::sms, written.text, written.rule, now, services_.ids.ulid(now));
   m.resident.addresses.push_back({"phone", number});
-  m.text = written.text;
-  m.auto_generated = true;
-  m.in_reply_to = stored.message_id;
-  m.routing = routing_info{stored.inbox, priority::normal, std::nullopt, written.rule};
-  m.delivery = delivery_info{"queued", 0, std::nullopt, now};
-  auto const message = to_json(m).dump();
-  auto const delivery = to_json(m)["delivery"].dump();
+  auto const json = to_json(m);
+  auto const message = json.dump();
+  auto const delivery = json["delivery"].dump();
   queue::sms_numbers(services_.redis).opted_out(number, [this, number, case_id = stored.case_id, id = m.id, message, delivery](
                                                             boost::system::error_code ec, bool opted_out) {
     if (ec || opted_out) return;

@@ -1,5 +1,7 @@
 #include "channels/sms/sms_intake.hpp"
 
+#include "channels/automatic_message.hpp"
+
 #include "channels/bsn.hpp"
 #include "channels/ids.hpp"
 #include "channels/inbound_sink.hpp"
@@ -265,21 +267,8 @@ void sms_intake::after_store(std::string const& name, inbound_sms const& sms, su
 void sms_intake::queue_automatic(std::string const& number, submit_result const& stored, std::string const& text, std::string const& rule,
                                  std::function<void()> then) {
   auto const now = services_.clock();
-  case_message m;
-  m.id = services_.ids.ulid(now);
-  m.case_id = stored.case_id;
-  m.reference = stored.reference;
-  m.direction = direction::outbound;
-  m.channel = channel::sms;
-  m.provider = "balie";
-  m.provider_message_id = m.id;
-  m.occurred_at = m.received_at = now;
+  auto m = channels::automatic_message(stored, channel::sms, text, rule, now, services_.ids.ulid(now));
   m.resident.addresses.push_back({"phone", number});
-  m.text = text;
-  m.auto_generated = true;
-  m.in_reply_to = stored.message_id;
-  m.routing = routing_info{stored.inbox, priority::normal, std::nullopt, rule};
-  m.delivery = delivery_info{"queued", 0, std::nullopt, now};
   auto const message = to_json(m);
   queue::automatic_request req{stored.case_id, m.id, "sms", message.dump(), message["delivery"].dump(), queue::keys::sms_automatic(number),
                                services_.automatic.limit, services_.automatic.period};

@@ -1,5 +1,7 @@
 #include "channels/webchat/chat_service.hpp"
 
+#include "channels/automatic_message.hpp"
+
 #include "server/log.hpp"
 #include "channels/text.hpp"
 #include "queue/keys.hpp"
@@ -239,22 +241,9 @@ void chat_service::acknowledge(queue::chat_session const& s, submit_result const
   req.outside_hours = stored.outside_hours;
   auto const written = write_acknowledgement_(req);
   auto const now = clock_();
-  case_message m;
-  m.id = ids_.ulid(now);
-  m.case_id = stored.case_id;
-  m.reference = stored.reference;
-  m.direction = direction::outbound;
-  m.channel = channel::webchat;
-  m.provider = "balie";
-  m.provider_message_id = m.id;
-  m.occurred_at = m.received_at = now;
+  auto m = channels::automatic_message(stored, channel::webchat, written.text, written.rule, now, ids_.ulid(now));
   m.resident.addresses = {{"webchat", s.conversation_id}};
   m.resident.language = language_code(s.lang);
-  m.text = written.text;
-  m.auto_generated = true;
-  m.in_reply_to = stored.message_id;
-  m.routing = routing_info{stored.inbox, priority::normal, std::nullopt, written.rule};
-  m.delivery = delivery_info{"queued", 0, std::nullopt, now};
   auto const message = to_json(m);
   queue::automatic_request req_out{stored.case_id, m.id, "webchat", message.dump(), message["delivery"].dump(),
                                    queue::keys::chat_conversation(s.conversation_id) + ":auto", automatic_.limit, automatic_.period};

@@ -49,7 +49,7 @@ void chat_store::create_session(std::string const& token_hash, chat_session cons
           {{"HSET", session, "conversation_id", s.conversation_id, "expires_at", std::to_string(s.expires_ms)},
            {"EXPIRE", session, std::to_string(ttl.count())},
            {"HSET", conversation_key(s.conversation_id), "case_id", s.case_id, "reference", s.reference, "lang", s.lang, "name", s.name,
-            "needs", s.needs, "last_seq", "0"}},
+            "needs", s.needs, "page", s.page, "last_seq", "0"}},
           [done = std::move(done)](boost::system::error_code ec, std::vector<redis_reply>) { done(ec); });
 }
 
@@ -66,7 +66,7 @@ void chat_store::find_session(std::string const& token_hash,
                     [s, done = std::move(done)](boost::system::error_code ec, redis_reply r) mutable {
                       if (ec) return done(ec, std::nullopt);
                       auto f = pairs(r);
-                      s.case_id = f["case_id"], s.reference = f["reference"], s.lang = f["lang"], s.name = f["name"], s.needs = f["needs"];
+                      s.case_id = f["case_id"], s.reference = f["reference"], s.lang = f["lang"], s.name = f["name"], s.needs = f["needs"], s.page = f["page"];
                       done({}, std::move(s));
                     });
   });

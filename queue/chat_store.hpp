@@ -20,6 +20,7 @@ struct chat_session {
   std::string lang;
   std::string name;
   std::string needs;  ///< JSON array of resident needs
+  std::string page;   ///< the origin of the page the chat was opened on (routing's `addressed_to`); empty: not a browser
   long long expires_ms = 0;
 };
 

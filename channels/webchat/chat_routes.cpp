@@ -160,7 +160,7 @@ void chat_routes::session_post(http_request const& req, http_responder respond) 
     if (!chat_->status().open)
       return respond(unavailable("chat-closed", "The chat is closed now. Leave a message instead.", retry_after_channel_off));
     if (over_limit(*limiter(&chat_routes::session_limit_), req, respond)) return;
-    chat_->create_session(details->lang, details->name, details->needs, [respond](boost::system::error_code ec, chat_service::new_session s) {
+    chat_->create_session(details->lang, details->name, details->needs, std::string(req.header("origin")), [respond](boost::system::error_code ec, chat_service::new_session s) {
       if (ec) return respond(store_unavailable());
       respond(json_response(201, {{"token", s.token},
                                   {"conversation_id", s.session.conversation_id},

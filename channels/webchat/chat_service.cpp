@@ -144,7 +144,7 @@ void chat_service::stop() {
   if (sender_) sender_->stop();
 }
 
-void chat_service::create_session(std::string lang, std::string name, std::vector<resident_need> needs,
+void chat_service::create_session(std::string lang, std::string name, std::vector<resident_need> needs, std::string page,
                                   std::function<void(boost::system::error_code, new_session)> done) {
   auto const cfg = current_config();
   auto const now = clock_();
@@ -155,6 +155,7 @@ void chat_service::create_session(std::string lang, std::string name, std::vecto
   s.session.reference = ids_.case_reference();
   s.session.lang = lang;
   s.session.name = std::move(name);
+  s.session.page = std::move(page);
   nlohmann::json n = nlohmann::json::array();
   for (auto need : needs) n.push_back(std::string(to_string(need)));
   s.session.needs = n.dump();
@@ -201,6 +202,7 @@ void chat_service::send(queue::chat_session const& s, std::string const& token, 
   m.resident.addresses = {{"webchat", s.conversation_id}};
   m.resident.language = language_code(s.lang);
   m.resident.identity_assurance = "none";
+  if (!s.page.empty()) m.addressed_to = s.page;
   auto const needs = nlohmann::json::parse(s.needs, nullptr, false);
   if (needs.is_array())
     for (auto const& n : needs)

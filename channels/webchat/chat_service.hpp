@@ -71,7 +71,8 @@ public:
     queue::chat_session session;
     std::chrono::seconds expires_in{};
   };
-  void create_session(std::string lang, std::string name, std::vector<resident_need>,
+  /// `page`: the Origin the chat was opened from (an allowed one), recorded as the address written to.
+  void create_session(std::string lang, std::string name, std::vector<resident_need>, std::string page,
                       std::function<void(boost::system::error_code, new_session)>);
   /// nullopt: unknown token; a session past its end is reported `expired`.
   void authenticate(std::string const& token,

@@ -91,6 +91,7 @@ TEST_CASE("a resident's chat message becomes a case; the staff reply reaches the
   CHECK(m["text"] == "Mijn container is kapot.");
   CHECK(m["resident"]["name"] == "Jan Jansen");
   CHECK(m["resident"]["needs"] == json::array({"screen-reader"}));
+  CHECK(m["addressed_to"] == c.origin);  // the page the chat was opened on: routing rules can read it
   CHECK(schema_errors({m}) == "");
 
   REQUIRE(ws->send(message("m-1", "Mijn container is kapot.").dump()));  // the client did not see the ack

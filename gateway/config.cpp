@@ -54,7 +54,7 @@ config load_config(fs::path const& file, std::optional<fs::path> data_dir_overri
     fail("/timezone", "expected a time zone of the tz database, such as Europe/Amsterdam (is tzdata installed?)");
   root.object("acknowledgements", false, [&](object_reader& r) {
     c.automatic.limit = static_cast<int>(r.integer("max_per_address", c.automatic.limit, 0, 1000));
-    c.automatic.period = std::chrono::seconds(r.integer("period_minutes", c.automatic.period.count() / 60, 1, 7 * 24 * 60) * 60);
+    c.automatic.period = std::chrono::seconds(r.integer("period_minutes", c.automatic.period.count() / 60, 1, 7LL * 24 * 60) * 60);
   });
   c.shutdown_deadline = root.millis("shutdown_deadline_ms", c.shutdown_deadline, 0, 600'000);
   c.dedup_ttl = std::chrono::seconds(root.integer("dedup_ttl_hours", 960, 1, 24 * 365) * 3600);

@@ -123,7 +123,7 @@ namespace {
 
 /// A rule set that cannot be used: the key (`/rules/3/inbox`) and why. The rules in force stay.
 http_response refused_rules(routing_board::checked const& c) {
-  return invalid_request("The rule set cannot be used; the rules in force stay.", {{"routing" + c.path, c.reason}});
+  return invalid_request("The rule set cannot be used; the rules in force stay.", {{c.path == "/" ? "routing" : "routing" + c.path, c.reason}});
 }
 
 nlohmann::json routing_json(routing_board::in_force const& r) {

@@ -55,6 +55,8 @@ routing_board::checked routing_board::check(nlohmann::json const& document) cons
     return {std::move(config), {}, {}};
   } catch (channels::config_error const& e) {
     return {std::nullopt, e.path, e.reason.empty() ? e.what() : e.reason};
+  } catch (std::exception const& e) {  // anything else a stored document could provoke: refused, never escaping a handler
+    return {std::nullopt, "", e.what()};
   }
 }
 

@@ -4,7 +4,6 @@
 #include "channels/ids.hpp"
 #include "queue/case_workflow.hpp"
 #include "queue/keys.hpp"
-#include "queue/sms_numbers.hpp"
 #include "server/log.hpp"
 
 #include <algorithm>
@@ -16,7 +15,7 @@ bool is_dutch_mobile(std::string_view n) {
   return n.size() == 12 && n.starts_with("+316") && std::all_of(n.begin() + 1, n.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-callback_acknowledging_sink::callback_acknowledging_sink(inbound_sink& inner, channel_services& s) : inner_(inner), services_(s) {}
+callback_acknowledging_sink::callback_acknowledging_sink(inbound_sink& inner, channel_services& s) : inner_(inner), services_(s), numbers_(s.redis) {}
 
 void callback_acknowledging_sink::submit(case_message m, std::string dedup_key, submit_handler handler, submit_options options) {
   std::string number;
@@ -48,7 +47,7 @@ void callback_acknowledging_sink::acknowledge(std::string const& number, std::st
   auto const json = to_json(m);
   auto const message = json.dump();
   auto const delivery = json["delivery"].dump();
-  queue::sms_numbers(services_.redis).opted_out(number, [this, number, case_id = stored.case_id, id = m.id, message, delivery](
+  numbers_.opted_out(number, [this, number, case_id = stored.case_id, id = m.id, message, delivery](
                                                             boost::system::error_code ec, bool opted_out) {
     if (ec || opted_out) return;
     queue::automatic_request req_out{case_id, id, "sms", message, delivery, queue::keys::sms_automatic(number), services_.automatic.limit,

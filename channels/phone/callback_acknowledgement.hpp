@@ -8,6 +8,7 @@
 
 #include "channels/channel_module.hpp"
 #include "channels/inbound_sink.hpp"
+#include "queue/sms_numbers.hpp"
 
 namespace balie::channels::phone {
 
@@ -21,6 +22,7 @@ private:
 
   inbound_sink& inner_;
   channel_services& services_;
+  queue::sms_numbers numbers_;  ///< opt-outs: a number that sent STOP gets nothing
 };
 
 /// A Dutch mobile number in E.164 (+316 and eight digits): one an SMS reaches.

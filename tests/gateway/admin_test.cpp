@@ -289,6 +289,19 @@ TEST_CASE("the rules live in Redis: seeded from the file, replaced by an admin a
   CHECK(in_force()["version"] == 1);
   CHECK(lands_in(s.port(), "r-2", "Over mijn vergunning") == "vergunningen");
   CHECK(http_call(s.port(), "PUT", "/api/v1/routing", as(admin_token), json{{"routing", broken}}.dump()).status == 400);  // no reason
+  // Hostile shapes: each refused with the field named, nothing changes.
+  auto const put_raw = [&](std::string const& body) { return http_call(s.port(), "PUT", "/api/v1/routing", as(admin_token), body); };
+  CHECK(put_raw("[]").status == 400);
+  CHECK(put_raw("{\"routing\": ").status == 400);
+  CHECK(invalid_param(put_raw(json{{"routing", in_force()["routing"]}, {"reason", "x"}, {"force", true}}.dump())) == "force");
+  CHECK(invalid_param(put_raw(json{{"routing", "algemeen"}, {"reason", "x"}}.dump())) == "routing");
+  CHECK(invalid_param(put_raw(json{{"routing", {{"default_inbox", "algemeen"}, {"rules", "alles"}}}, {"reason", "x"}}.dump())) == "routing/rules");
+  CHECK(invalid_param(put_raw(json{{"routing", {{"default_inbox", 7}}}, {"reason", "x"}}.dump())) == "routing/default_inbox");
+  CHECK(invalid_param(put_raw(json{{"routing", {{"default_inbox", "algemeen"}, {"rules", {{{"name", "x"}, {"match", {{"arrival", {{"from", "25:00"}, {"until", "07:00"}}}}}, {"inbox", "algemeen"}}}}}},
+                               {"reason", "x"}}.dump())) == "routing/rules/0/match/arrival/from");
+  CHECK(http_call(s.port(), "POST", "/api/v1/routing/test", as(admin_token), json{{"channel", "sms"}, {"received_at", "gisteren"}}.dump()).status == 400);
+  CHECK(http_call(s.port(), "PUT", "/api/v1/routing", as(staff_token), json{{"routing", broken}, {"reason", "x"}}.dump()).status == 403);
+  CHECK(in_force()["version"] == 1);
 
   // A good set: tried first (with the set sent along), checked, then put in force and audited.
   json next = in_force()["routing"];

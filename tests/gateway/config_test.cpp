@@ -64,6 +64,16 @@ TEST_CASE("config errors name the key's path") {
         "config: /routing/channels/fax: unknown key");
   CHECK(with(R"("redis": {"unix_socket": "r.sock"})", R"("redis": {"password": {"env": "BALIE_TEST_UNSET_VARIABLE"}})") ==
         "config: /redis/password/env: environment variable BALIE_TEST_UNSET_VARIABLE is not set");
+  CHECK(with(R"("http": {"port": 0})", R"("http": {"port": 0}, "timezone": "Mars/Olympus")").find("/timezone: expected a time zone") != std::string::npos);
+  CHECK(with(R"("http": {"port": 0})", R"("http": {"port": 0}, "timezone": "../../etc/passwd")").find("/timezone:") != std::string::npos);
+  CHECK(with(R"("http": {"port": 0})", R"("http": {"port": 0}, "timezone": "UTC", "channels": {"webchat": {"timezone": "Europe/Amsterdam"}})") ==
+        "config: /channels/webchat/timezone: must be the installation's /timezone: one time zone per installation");
+  CHECK(with(R"({"id": "algemeen", "name": "Algemeen"})", R"({"id": "algemeen", "name": "Algemeen", "answer_within": {"working_days": 0}})") ==
+        "config: /inboxes/0/answer_within/working_days: must be between 1 and 60");
+  CHECK(with(R"({"id": "algemeen", "name": "Algemeen"})", R"({"id": "algemeen", "name": "Algemeen", "openingstijden": {}})") ==
+        "config: /inboxes/0/openingstijden: unknown key");
+  CHECK(with(R"("http": {"port": 0})", R"("http": {"port": 0}, "acknowledgements": {"max_per_address": -1})") ==
+        "config: /acknowledgements/max_per_address: must be between 0 and 1000");
   CHECK(load_error("{not json") != "");
   CHECK(load_error(minimal + "\n{}").find("not valid JSON") != std::string::npos);
 }

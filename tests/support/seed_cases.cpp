@@ -76,7 +76,12 @@ int main(int argc, char** argv) {
       if (!m) { rc = fail("not a case-message: " + m.error().detail); break; }
       std::optional<case_promise> promise;
       if (wrapped) {
-        auto const by = parse_rfc3339(j["promise"].value("answer_by", "")), report = parse_rfc3339(j["promise"].value("report_at", ""));
+        auto const time_of = [&](char const* key) -> std::optional<timestamp> {
+          auto const& p = j["promise"];
+          if (!p.is_object() || !p.contains(key) || !p[key].is_string()) return std::nullopt;
+          return parse_rfc3339(p[key].get<std::string>());
+        };
+        auto const by = time_of("answer_by"), report = time_of("report_at");
         if (!by || !report) { rc = fail("a promise has answer_by and report_at as RFC 3339 times"); break; }
         promise = case_promise{*by, *report};
       }

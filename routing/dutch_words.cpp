@@ -10,7 +10,6 @@
 #include <array>
 #include <cstdlib>
 #include <memory>
-#include <unordered_map>
 
 namespace balie::routing {
 namespace {
@@ -25,10 +24,36 @@ sb_stemmer* dutch() {
   return s.get();
 }
 
-/// Lower case without diacritics: ASCII directly; otherwise NFD lower case with the
-/// combining marks (U+0300-U+036F, 0xCC 0x80 .. 0xCD 0xAF in UTF-8) left out.
+/// For each ASCII byte: itself in lower case when it is a letter or digit, a space otherwise.
+constexpr auto ascii_letters = [] {
+  std::array<char, 128> t{};
+  t.fill(' ');
+  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = static_cast<char>(c);
+  for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] = static_cast<char>(c - 'A' + 'a');
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = static_cast<char>(c);
+  return t;
+}();
+
+bool ascii(std::string_view text) {
+  unsigned char all = 0;
+  for (char const c : text) all |= static_cast<unsigned char>(c);  // no branch: the compiler vectorises it
+  return all < 0x80;
+}
+
+/// The length of the letter or digit that starts at `at` in folded text; 0 for anything else.
+std::size_t letter_length(std::string_view s, std::size_t at) {
+  if (auto const b = static_cast<unsigned char>(s[at]); b < 0x80) return ascii_letters[b] != ' ' ? 1 : 0;
+  ucs4_t c = 0;
+  auto const n = u8_mbtouc(&c, reinterpret_cast<std::uint8_t const*>(s.data() + at), s.size() - at);
+  return uc_is_alnum(c) ? static_cast<std::size_t>(n) : 0;
+}
+
+} // namespace
+
+// ASCII directly; otherwise NFD lower case with the combining marks
+// (U+0300-U+036F, 0xCC 0x80 .. 0xCD 0xAF in UTF-8) left out.
 std::string folded(std::string_view text) {
-  if (std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
+  if (ascii(text)) {
     std::string out(text);
     for (auto& c : out)
       if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
@@ -50,63 +75,55 @@ std::string folded(std::string_view text) {
   return out;
 }
 
-/// Folded ASCII letters and digits (no upper case is left).
-constexpr auto ascii_word = [] {
-  std::array<bool, 128> t{};
-  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = true;
-  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = true;
-  return t;
-}();
-
-/// The length of the letter or digit at `i`; 0 when the character there is anything else.
-inline std::size_t word_char(std::string const& s, std::size_t i) {
-  auto const b = static_cast<unsigned char>(s[i]);
-  if (b < 0x80) return ascii_word[b] ? 1 : 0;
-  ucs4_t c = 0;
-  auto const n = u8_mbtouc(&c, reinterpret_cast<std::uint8_t const*>(s.data() + i), s.size() - i);
-  return uc_is_alnum(c) ? static_cast<std::size_t>(n) : 0;
-}
-
-} // namespace
-
-stemmed_words stem_words(std::string_view text) {
+folded_words words_of(std::string_view text) {
+  folded_words w;
+  if (ascii(text)) {
+    // Without branches (word ends are too frequent to predict): every byte is written, the position
+    // moves on after a letter or after the first space behind a word, and each word's end is noted.
+    w.letters.assign(text.size() + 1, ' ');
+    w.ends.resize(text.size() / 2 + 1);
+    std::size_t n = 0, words = 0;
+    bool in_word = false;
+    for (char const c : text) {
+      auto const l = ascii_letters[static_cast<unsigned char>(c)];
+      bool const letter = l != ' ';
+      w.letters[n] = l;
+      w.ends[words] = static_cast<std::uint32_t>(n);
+      words += static_cast<std::size_t>(in_word && !letter);
+      n += static_cast<std::size_t>(letter || in_word);
+      in_word = letter;
+    }
+    w.ends[words] = static_cast<std::uint32_t>(n);
+    words += static_cast<std::size_t>(in_word);
+    w.letters.resize(n + static_cast<std::size_t>(in_word));  // the space after the last word is already there
+    w.ends.resize(words);
+    return w;
+  }
   auto const f = folded(text);
-  stemmed_words out;
-  auto* stemmer = dutch();
-  std::unordered_map<std::string_view, std::uint32_t, word_hash> seen;  // word → its stem's index
-  std::unordered_map<std::string, std::uint32_t> stem_index;  // two words, one stem: one entry
-  seen.reserve(64);
-  stem_index.reserve(64);
-  out.order.reserve(f.size() / 6);
   for (std::size_t i = 0; i < f.size();) {
-    if (word_char(f, i) == 0) {
+    if (letter_length(f, i) == 0) {
       ++i;  // a continuation byte of a skipped character is no letter either
       continue;
     }
     auto j = i;
-    for (std::size_t n; j < f.size() && (n = word_char(f, j)) > 0;) j += n;
-    auto const word = std::string_view(f).substr(i, j - i);
+    for (std::size_t l; j < f.size() && (l = letter_length(f, j)) > 0;) j += l;
+    w.letters.append(f, i, j - i);
+    w.ends.push_back(static_cast<std::uint32_t>(w.letters.size()));
+    w.letters += ' ';
     i = j;
-    if (auto const known = seen.find(word); known != seen.end()) {
-      out.order.push_back(known->second);
-      continue;
-    }
-    auto const* stem = !stemmer ? nullptr : sb_stemmer_stem(stemmer, reinterpret_cast<sb_symbol const*>(word.data()), static_cast<int>(word.size()));
-    std::string s = stem ? std::string(reinterpret_cast<char const*>(stem), static_cast<std::size_t>(sb_stemmer_length(stemmer)))
-                         : std::string(word);
-    auto const [at, fresh] = stem_index.emplace(std::move(s), static_cast<std::uint32_t>(out.stems.size()));
-    if (fresh) out.stems.push_back(at->first);
-    seen.emplace(word, at->second);
-    out.order.push_back(at->second);
   }
-  return out;
+  return w;
+}
+
+std::string stem(std::string_view word) {
+  auto* stemmer = dutch();
+  auto const* s = !stemmer ? nullptr : sb_stemmer_stem(stemmer, reinterpret_cast<sb_symbol const*>(word.data()), static_cast<int>(word.size()));
+  return s ? std::string(reinterpret_cast<char const*>(s), static_cast<std::size_t>(sb_stemmer_length(stemmer))) : std::string(word);
 }
 
 std::vector<std::string> word_stems(std::string_view text) {
-  auto const s = stem_words(text);
   std::vector<std::string> out;
-  out.reserve(s.order.size());
-  for (auto const i : s.order) out.push_back(s.stems[i]);
+  for_each_word(text, [&](std::string_view w) { out.push_back(stem(w)); });
   return out;
 }
 

@@ -1,6 +1,5 @@
 #include "routing/router.hpp"
 
-#include "routing/dutch_words.hpp"
 
 #include <algorithm>
 
@@ -13,8 +12,7 @@ std::optional<routing_info> channel_rule::match(case_message const& m) const {
   return routing_info{inbox_, priority::normal, std::nullopt, "channel:" + std::string(to_string(channel_))};
 }
 
-router::router(routing_config const& config) : configured_(config.rules), default_inbox_(config.default_inbox) {
-  needs_words_ = std::any_of(configured_.begin(), configured_.end(), [](rule_config const& r) { return !r.word_stems.empty(); });
+router::router(routing_config const& config) : configured_(config.rules), words_(config.rules), default_inbox_(config.default_inbox) {
   needs_arrival_ = std::any_of(configured_.begin(), configured_.end(), [](rule_config const& r) { return r.arrival.has_value(); });
   for (auto const& [c, inbox] : config.by_channel) rules_.push_back(std::make_unique<channel_rule>(c, inbox));
 }
@@ -38,11 +36,18 @@ routing_config read_routing(channels::object_reader& r, std::set<std::string> co
 
 routing_info router::route(case_message const& m) const {
   if (!configured_.empty()) {
-    message_facts const facts{message_words(needs_words_ ? stem_words(m.subject.value_or("") + "\n" + m.text) : stemmed_words{}),
-                              needs_arrival_ ? local_moment_of(m.received_at) : local_moment{},
+    message_facts const facts{needs_arrival_ ? local_moment_of(m.received_at) : local_moment{},
                               m.addressed_to ? address_key(*m.addressed_to) : std::string{}};
-    for (auto const& r : configured_)
-      if (matches(r, m, facts)) return routing_info{r.inbox, r.priority.value_or(priority::normal), r.topic, r.name};
+    std::optional<rule_words::found_phrases> found;  // read when a rule first needs the words
+    for (std::size_t i = 0; i < configured_.size(); ++i) {
+      auto const& r = configured_[i];
+      if (!matches_besides_words(r, m, facts)) continue;
+      if (!r.word_stems.empty()) {
+        if (!found) found = words_.find(m.subject.value_or(""), m.text);
+        if (!words_.rule_found(i, *found)) continue;
+      }
+      return routing_info{r.inbox, r.priority.value_or(priority::normal), r.topic, r.name};
+    }
   }
   for (auto const& r : rules_)
     if (auto decision = r->match(m)) return *decision;

@@ -2,10 +2,12 @@
 // Routing decides which inbox a case-message lands in, at what priority and
 // with which topic. Pure: the configured rules (routing/rules.hpp) in order,
 // then the inbox per channel, then the default inbox, which always exists,
-// so every message reaches a human. The message's words are stemmed once per
-// message, whatever the number of rules.
+// so every message reaches a human. The message's words are read once per
+// message, whatever the number of rules, and only when a rule whose other
+// conditions hold asks for words.
 
 #include "channels/case_message.hpp"
+#include "routing/rule_words.hpp"
 #include "routing/rules.hpp"
 
 #include <map>
@@ -52,7 +54,7 @@ public:
 
 private:
   std::vector<rule_config> configured_;
-  bool needs_words_ = false;
+  rule_words words_;
   bool needs_arrival_ = false;
   std::vector<std::unique_ptr<rule>> rules_;
   std::string default_inbox_;

@@ -124,24 +124,6 @@ std::vector<rule_config> read_rules(object_reader& routing, std::set<std::string
   return rules;
 }
 
-message_words::message_words(stemmed_words words) : words_(std::move(words)) {
-  index_.reserve(words_.stems.size());
-  for (std::uint32_t i = 0; i < words_.stems.size(); ++i) index_.emplace(words_.stems[i], i);
-}
-
-// Every word of the phrase is looked up first: the run is searched only when all are there.
-bool message_words::contains(std::vector<std::string> const& phrase) const {
-  if (phrase.size() == 1) return index_.count(phrase.front()) > 0;  // the common case: no allocation
-  if (phrase.empty()) return false;
-  std::vector<std::uint32_t> wanted;
-  for (auto const& w : phrase) {
-    auto const it = index_.find(w);
-    if (it == index_.end()) return false;
-    wanted.push_back(it->second);
-  }
-  return std::search(words_.order.begin(), words_.order.end(), wanted.begin(), wanted.end()) != words_.order.end();
-}
-
 namespace {
 
 bool within(arrival_window const& w, local_moment at) {
@@ -153,13 +135,12 @@ bool within(arrival_window const& w, local_moment at) {
 
 } // namespace
 
-bool matches(rule_config const& rule, case_message const& m, message_facts const& facts) {
+bool matches_besides_words(rule_config const& rule, case_message const& m, message_facts const& facts) {
   auto const any_of = [](auto const& list, auto pred) { return list.empty() || std::any_of(list.begin(), list.end(), pred); };
   return any_of(rule.channels, [&](channel c) { return c == m.channel; }) &&
          any_of(rule.providers, [&](std::string const& p) { return p == m.provider; }) &&
          (rule.addressed_to.empty() || std::find(rule.addressed_to.begin(), rule.addressed_to.end(), facts.addressed_to) != rule.addressed_to.end()) &&
          (!rule.arrival || within(*rule.arrival, facts.arrival)) &&
-         any_of(rule.word_stems, [&](std::vector<std::string> const& phrase) { return facts.words.contains(phrase); }) &&
          any_of(rule.languages, [&](std::string const& l) { return l == m.resident.language; }) &&
          any_of(rule.needs, [&](resident_need n) { return std::find(m.resident.needs.begin(), m.resident.needs.end(), n) != m.resident.needs.end(); }) &&
          (!rule.possible_bsn || *rule.possible_bsn == m.classification.possible_bsn) &&

@@ -16,7 +16,6 @@
 #include <set>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace balie::routing {
@@ -62,26 +61,14 @@ struct rule_config {
 /// Reads /routing/rules; throws channels::config_error naming the rule (`/routing/rules/3/...`) and why.
 std::vector<rule_config> read_rules(channels::object_reader& routing, std::set<std::string> const& inbox_ids);
 
-/// A message's words as rules look them up: each distinct stem by hash (single words), and in
-/// order (phrases).
-class message_words {
-public:
-  explicit message_words(stemmed_words);
-  bool contains(std::vector<std::string> const& phrase) const;
-
-private:
-  stemmed_words words_;
-  std::unordered_map<std::string_view, std::uint32_t, word_hash> index_;  ///< views into words_.stems
-};
-
 /// What rules read of a message beyond its fields, worked out once per message.
 struct message_facts {
-  message_words words;      ///< of the subject and text
   local_moment arrival;     ///< when it was received, local time
   std::string addressed_to; ///< as address_key()
 };
 
-/// Whether `rule` matches the message `m`.
-bool matches(rule_config const& rule, case_message const& m, message_facts const&);
+/// Whether `rule`'s conditions other than its words hold for the message `m` (its words are
+/// looked up for all rules at once: routing/rule_words.hpp).
+bool matches_besides_words(rule_config const& rule, case_message const& m, message_facts const&);
 
 } // namespace balie::routing

@@ -3,6 +3,8 @@
 // through the strict object_reader of channels/config_reader.hpp.
 #include "gateway/config.hpp"
 
+#include "channels/addresses.hpp"
+
 #include "channels/sms_segments.hpp"
 
 #include "server/client_address.hpp"
@@ -101,8 +103,9 @@ config load_config(fs::path const& file, std::optional<fs::path> data_dir_overri
   std::set<std::string> inbox_ids;
   root.array("inboxes", true, [&](json const& v, std::string const& path) {
     object_reader r(v, path);
-    inbox_config inbox{r.text("id", "", true), r.text("name", "", true), calendar::read_service_hours(r)};
+    inbox_config inbox{r.text("id", "", true), r.text("name", "", true), calendar::read_service_hours(r), r.text("team_address", "")};
     check_identifier(inbox.id, path + "/id");
+    if (r.has("team_address") && !is_valid_email_address(inbox.team_address)) fail(path + "/team_address", "expected an email address");
     if (!inbox_ids.insert(inbox.id).second) fail(path + "/id", "duplicate inbox id");
     c.inboxes.push_back(std::move(inbox));
   });
@@ -132,6 +135,9 @@ config load_config(fs::path const& file, std::optional<fs::path> data_dir_overri
       w.is_object() && w.contains("timezone") && c.webchat.timezone != c.timezone)
     fail("/channels/webchat/timezone", "must be the installation's /timezone: one time zone per installation");
   c.webchat.timezone = c.timezone;
+  for (std::size_t i = 0; i < c.inboxes.size(); ++i)
+    if (!c.inboxes[i].team_address.empty() && (!c.email.enabled || c.email.smtp_url.empty()))
+      fail("/inboxes/" + std::to_string(i) + "/team_address", "needs the email channel's relay (/channels/email/smtp/url) to send through");
   c.sms.max_segments = c.staff.sms_max_segments;
   if (!c.sms.providers.empty() && c.dedup_ttl < std::chrono::hours(40 * 24))
     fail("/dedup_ttl_hours", "must be at least 960 (40 days) with SMS: providers retry a webhook for weeks");

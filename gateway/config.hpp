@@ -45,6 +45,8 @@ struct inbox_config {
   std::string name;  ///< shown to staff
   /// Opening hours, closed days and answer time: what residents are promised and the watchdog checks.
   calendar::service_hours hours = calendar::default_service_hours();
+  /// The team's own mailbox: told by email when a case waits twice its answer time. Empty: no mail.
+  std::string team_address;
   bool operator==(inbox_config const&) const = default;
 };
 

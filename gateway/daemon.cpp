@@ -101,6 +101,17 @@ struct daemon::parts {
   std::shared_ptr<promises> promised;
   std::mutex inboxes_mutex;             ///< reload writes, the watchdog reads
   std::vector<std::string> inbox_names;
+  std::map<std::string, std::string> team_addresses;  ///< by inbox: who hears of a reported case
+
+  void remember(std::vector<inbox_config> const& inboxes) {
+    std::lock_guard lock(inboxes_mutex);
+    inbox_names.clear();
+    team_addresses.clear();
+    for (auto const& i : inboxes) {
+      inbox_names.push_back(i.id);
+      if (!i.team_address.empty()) team_addresses[i.id] = i.team_address;
+    }
+  }
   std::shared_ptr<queue::event_feed> feed;
   std::shared_ptr<live_updates> live;
   std::shared_ptr<switchboard> switches;
@@ -158,7 +169,7 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
   p.live = std::make_shared<live_updates>(p.ioc.get_executor(), p.feed);
   p.routing = std::make_shared<routing_board>(p.redis, p.feed, config_.routing_document, inbox_ids(config_));
   p.promised = std::make_shared<promises>(config_.inboxes);
-  for (auto const& i : config_.inboxes) p.inbox_names.push_back(i.id);
+  p.remember(config_.inboxes);
   p.watch = std::make_unique<queue::answer_watch>(p.redis);
   p.in = std::make_unique<intake>(*p.store, p.routing->current().router, p.promised, p.stats, p.ids);
   p.routing->on_change([&p](std::shared_ptr<routing::router const> r) { p.in->set_router(std::move(r)); });
@@ -371,7 +382,11 @@ void daemon::watch_answers() {
   p.watch_timer.async_wait([this](boost::system::error_code ec) {
     if (ec || parts_->stopping) return;
     auto& p = *parts_;
-    p.watch->sweep(system_now().time_since_epoch().count(), watch_sweep_batch, [this](boost::system::error_code ec,
+    auto const teams = [&p] {
+      std::lock_guard lock(p.inboxes_mutex);
+      return p.team_addresses;
+    }();
+    p.watch->sweep(system_now().time_since_epoch().count(), watch_sweep_batch, teams, [this](boost::system::error_code ec,
                                                                                  std::vector<queue::watch_finding> found) {
       auto& p = *parts_;
       for (auto const& f : found)
@@ -401,9 +416,7 @@ void daemon::reload() {
     if (fresh.inboxes != config_.inboxes) {
       p.routing->set_inboxes(inbox_ids(fresh));
       p.promised->set(fresh.inboxes);
-      std::lock_guard lock(p.inboxes_mutex);
-      p.inbox_names.clear();
-      for (auto const& i : fresh.inboxes) p.inbox_names.push_back(i.id);
+      p.remember(fresh.inboxes);
       log::info("reload.inboxes", {{"count", std::to_string(fresh.inboxes.size())}});
     }
     // Rules changed in the file are an operator's change: put in force in Redis like an admin's, for every instance.

@@ -7,11 +7,14 @@
 namespace balie::queue {
 namespace {
 
-// ARGV: 1 now (ms), 2 limit. Returns a flat list: case, inbox, stage, priority per finding.
+// ARGV: 1 now (ms), 2 limit, 3 the team notices' outbox, then pairs of inbox and team address.
+// Returns a flat list: case, inbox, stage, priority per finding.
 lua_script const& sweep_script() {
   static lua_script const s(std::string("#!lua\n") + lua_prelude() + R"lua(
 local now = tonumber(ARGV[1])
 local out = {}
+local team = {}
+for i = 4, #ARGV, 2 do team[ARGV[i]] = ARGV[i + 1] end
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', WATCH, '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))) do
   local case = ckey(id)
   local f = redis.call('HMGET', case, 'state', 'inbox', 'priority', 'overdue_since', 'report_at')
@@ -31,6 +34,12 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', WATCH, '-inf', now, 'LIMIT', 0, 
     redis.call('ZREM', WATCH, id)
     event('case.overdue_reported', id, f[2])
     audit('balied', 'case.overdue_reported', id, now, 'inbox', f[2])
+    if team[f[2]] then
+      local c = redis.call('HMGET', case, 'reference', 'answer_by', 'promised_at', 'overdue_since')
+      local notice = cjson.encode({to = team[f[2]], inbox = f[2], reference = c[1] or '', answer_by = tonumber(c[2] or '0') or 0,
+                                   promised_at = tonumber(c[3] or '0') or 0, overdue_since = tonumber(c[4] or '0') or 0, reported_at = now})
+      redis.call('XADD', ARGV[3], '*', 'case_id', id, 'message_id', '', 'automatic', '1', 'msg', notice)
+    end
     for _, v in ipairs({id, f[2], 'reported', f[3] or 'normal'}) do out[#out + 1] = v end
   end
 end
@@ -44,12 +53,18 @@ return out
 answer_watch::answer_watch(std::shared_ptr<redis_connection> redis) : redis_(std::move(redis)) {}
 
 // A read first: most sweeps find nothing due, and then write nothing.
-void answer_watch::sweep(long long now_ms, std::size_t limit, std::function<void(boost::system::error_code, std::vector<watch_finding>)> done) {
+void answer_watch::sweep(long long now_ms, std::size_t limit, std::map<std::string, std::string> const& team_addresses,
+                         std::function<void(boost::system::error_code, std::vector<watch_finding>)> done) {
   auto const now = std::to_string(now_ms);
+  std::vector<std::string> args{now, std::to_string(limit), keys::outbound(keys::team_notices)};
+  for (auto const& [inbox, address] : team_addresses) {
+    args.push_back(inbox);
+    args.push_back(address);
+  }
   redis_->execute({"ZRANGEBYSCORE", std::string(keys::watch), "-inf", now, "LIMIT", "0", "1"},
-                  [redis = redis_, now, limit, done = std::move(done)](boost::system::error_code ec, redis_reply due) mutable {
+                  [redis = redis_, args = std::move(args), done = std::move(done)](boost::system::error_code ec, redis_reply due) mutable {
                     if (ec || due.elements.empty()) return done(ec, {});
-                    sweep_script().run(*redis, {}, {now, std::to_string(limit)}, [done = std::move(done)](boost::system::error_code ec, redis_reply r) {
+                    sweep_script().run(*redis, {}, std::move(args), [done = std::move(done)](boost::system::error_code ec, redis_reply r) {
                       std::vector<watch_finding> out;
                       for (std::size_t i = 0; !ec && i + 3 < r.elements.size(); i += 4)
                         out.push_back({r.elements[i].str, r.elements[i + 1].str, r.elements[i + 2].str, r.elements[i + 3].str});

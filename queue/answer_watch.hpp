@@ -5,10 +5,14 @@
 // removes it). A sweep takes what is due: at the answer-by time the case is
 // marked overdue, raised one step in priority and counted in its inbox's
 // overdue set; at its report time (twice the answer time) it is reported
-// once. Each step is one script, so instances sweeping together never do a
+// once, and when its inbox has a team address a notice to that team is put
+// in the team outbox (`balie:out:{team}`, channels/email/team_notices.hpp)
+// in the same step, so a report is never mailed twice nor lost. Each step is one script, so instances sweeping together never do a
 // step twice. The caller passes the time: tests inject the clock.
 
 #include "queue/redis_connection.hpp"
+
+#include <map>
 
 namespace balie::queue {
 
@@ -23,8 +27,9 @@ class answer_watch {
 public:
   explicit answer_watch(std::shared_ptr<redis_connection>);
 
-  /// Takes up to `limit` cases due at `now_ms`, oldest first.
-  void sweep(long long now_ms, std::size_t limit, std::function<void(boost::system::error_code, std::vector<watch_finding>)>);
+  /// Takes up to `limit` cases due at `now_ms`, oldest first; `team_addresses` by inbox.
+  void sweep(long long now_ms, std::size_t limit, std::map<std::string, std::string> const& team_addresses,
+             std::function<void(boost::system::error_code, std::vector<watch_finding>)>);
   /// How many overdue cases each inbox has, in the order given.
   void overdue_counts(std::vector<std::string> const& inboxes, std::function<void(boost::system::error_code, std::vector<long long>)>);
 

@@ -24,6 +24,8 @@ inline std::string inbox_unanswered(std::string_view inbox) { return inbox_strea
 /// The inbox's cases past their answer time that no person has acted on yet (set; its size is the overdue metric).
 inline std::string inbox_overdue(std::string_view inbox) { return inbox_stream(inbox) + ":overdue"; }
 inline std::string outbound(std::string_view channel) { return "balie:out:{" + std::string(channel) + "}"; }
+/// Mail to an inbox's team about a case that waits too long, sent like a reply (channels/email/team_notices.hpp).
+inline constexpr std::string_view team_notices = "team";
 inline std::string dead_letters(std::string_view channel) { return "balie:dead:{" + std::string(channel) + "}"; }
 inline std::string case_participants(std::string_view case_id) { return case_hash(case_id) + ":participants"; }
 /// How long a reply token and a Message-ID keep finding their case: residents answer after months.

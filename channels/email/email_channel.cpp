@@ -5,6 +5,7 @@
 #include "channels/email/email_sender.hpp"
 #include "channels/email/imap_poller.hpp"
 #include "channels/email/lmtp_server.hpp"
+#include "channels/email/team_notices.hpp"
 #include "server/log.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -22,6 +23,9 @@ email_channel::email_channel(email_config settings, channels::channel_services& 
   if (!c.smtp_url.empty())
     sender_ = std::make_shared<email_sender>(c, s.outbox, s.own_connection("email"), s.store, queue::email_threads(*s.redis), s.workflow, s.texts, s.clock,
                                              send_with_curl, &s.stats);
+  // Notices to teams about cases waiting too long leave through the same relay, from an outbox of their own.
+  if (!c.smtp_url.empty())
+    team_ = std::make_shared<team_notice_sender>(c, s.outbox, s.own_connection("team"), s.workflow, s.clock, send_with_curl, &s.stats);
   for (auto const& mailbox : c.imap) imap_.push_back(std::make_shared<imap_poller>(s.ioc.get_executor(), mailbox, intake_, *s.redis, s.stats));
 }
 
@@ -40,6 +44,7 @@ boost::system::error_code email_channel::listen() {
 
 void email_channel::start() {
   if (sender_) sender_->start();
+  if (team_) team_->start();
   for (auto& poller : imap_) poller->start();
 }
 
@@ -50,6 +55,7 @@ void email_channel::stop_accepting() {
 
 void email_channel::stop() {
   if (sender_) sender_->stop();
+  if (team_) team_->stop();
   intake_->stop();  // the parse workers end here, not in a destructor that may run on one of them
   if (lmtp_) lmtp_->close_connections();
 }

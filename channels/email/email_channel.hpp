@@ -13,6 +13,7 @@ namespace balie::email {
 class email_intake;
 class lmtp_server;
 class email_sender;
+class team_notice_sender;
 class imap_poller;
 
 class email_channel : public channels::channel_module {
@@ -39,6 +40,7 @@ private:
   std::shared_ptr<email_intake> intake_;
   std::unique_ptr<lmtp_server> lmtp_;
   std::shared_ptr<email_sender> sender_;
+  std::shared_ptr<team_notice_sender> team_;  ///< mail to teams about cases waiting too long
   std::vector<std::shared_ptr<imap_poller>> imap_;
 };
 

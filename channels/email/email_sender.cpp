@@ -37,8 +37,6 @@ std::string one_line(std::string s) {
   return s;
 }
 
-std::string random_boundary() { return "=_balie_" + random_text(12, "0123456789abcdef"); }
-
 struct curl_cleanup {
   void operator()(CURL* c) const { curl_easy_cleanup(c); }
   void operator()(curl_slist* l) const { curl_slist_free_all(l); }

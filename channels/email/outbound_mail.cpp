@@ -194,6 +194,8 @@ std::string text_to_html(std::string_view text, std::string_view language, std::
          "</title>\n</head>\n<body>\n" + body + "</body>\n</html>\n";
 }
 
+std::string random_boundary() { return "=_balie_" + random_text(12, "0123456789abcdef"); }
+
 outcome<std::string> compose_mail(outbound_mail const& m) {
   for (auto const* v : {&m.from_address, &m.from_name, &m.to_address, &m.to_name, &m.reply_to, &m.subject, &m.message_id,
                         &m.in_reply_to, &m.language, &m.boundary})

@@ -33,6 +33,9 @@ struct outbound_mail {
 
 outcome<std::string> compose_mail(outbound_mail const&);
 
+/// A MIME boundary of its own for each mail.
+std::string random_boundary();
+
 /// The HTML version of a plain text: paragraphs, "- " lists, links. Exposed for tests.
 std::string text_to_html(std::string_view text, std::string_view language, std::string_view title);
 

@@ -70,6 +70,10 @@ TEST_CASE("config errors name the key's path") {
         "config: /channels/webchat/timezone: must be the installation's /timezone: one time zone per installation");
   CHECK(with(R"({"id": "algemeen", "name": "Algemeen"})", R"({"id": "algemeen", "name": "Algemeen", "answer_within": {"working_days": 0}})") ==
         "config: /inboxes/0/answer_within/working_days: must be between 1 and 60");
+  CHECK(with(R"({"id": "algemeen", "name": "Algemeen"})", R"({"id": "algemeen", "name": "Algemeen", "team_address": "team"})") ==
+        "config: /inboxes/0/team_address: expected an email address");
+  CHECK(with(R"({"id": "algemeen", "name": "Algemeen"})", R"({"id": "algemeen", "name": "Algemeen", "team_address": "team@gemeente.test"})") ==
+        "config: /inboxes/0/team_address: needs the email channel's relay (/channels/email/smtp/url) to send through");
   CHECK(with(R"({"id": "algemeen", "name": "Algemeen"})", R"({"id": "algemeen", "name": "Algemeen", "openingstijden": {}})") ==
         "config: /inboxes/0/openingstijden: unknown key");
   CHECK(with(R"("http": {"port": 0})", R"("http": {"port": 0}, "acknowledgements": {"max_per_address": -1})") ==

@@ -10,6 +10,9 @@
 #include "tests/support/queue_stack.hpp"
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <map>
 
 using namespace balie;
 using namespace balie::queue;
@@ -43,8 +46,17 @@ struct watch_stack : queue_stack {
     }, {}, {}, promise);
     return p.get_future().get();
   }
+  std::map<std::string, std::string> teams;  ///< inbox → team address
   std::vector<watch_finding> sweep(long long now) {
-    return await<std::pair<boost::system::error_code, std::vector<watch_finding>>>([&](auto done) { watch.sweep(now, 100, done); }).second;
+    return await<std::pair<boost::system::error_code, std::vector<watch_finding>>>([&](auto done) { watch.sweep(now, 100, teams, done); }).second;
+  }
+  /// The notices in the team outbox, as their `msg` fields.
+  std::vector<nlohmann::json> team_notices() {
+    std::vector<nlohmann::json> out;
+    auto const all = server.list({"XRANGE", keys::outbound(keys::team_notices), "-", "+"});
+    for (std::size_t i = 0; i + 1 < all.size(); ++i)
+      if (all[i] == "msg") out.push_back(nlohmann::json::parse(all[i + 1]));
+    return out;
   }
   std::string field(std::string const& id, std::string const& f) { return server.command({"HGET", keys::case_hash(id), f}); }
   long long overdue_count(std::string const& inbox) {
@@ -89,6 +101,28 @@ TEST_CASE("a case nobody acts on: overdue at its answer-by time, raised and coun
   CHECK(w.event_seen("case.overdue_reported"));
   CHECK(w.sweep(t0 + 100 * hour).empty());  // reported once
   CHECK(w.overdue_count("telefoon") == 1);  // still overdue until a person acts
+  CHECK(w.team_notices().empty());          // the inbox has no team address
+}
+
+TEST_CASE("a report tells the inbox's team by a notice in the team outbox, written in the same step, once") {
+  watch_stack w;
+  w.teams = {{"telefoon", "team-telefoon@gemeente.test"}, {"algemeen", "team-algemeen@gemeente.test"}};
+  auto const r = w.message();
+  auto const reference = w.field(r.case_id, "reference");
+  REQUIRE(w.sweep(t0 + 8 * hour).size() == 1);
+  CHECK(w.team_notices().empty());  // overdue is not yet reported
+  REQUIRE(w.sweep(t0 + 16 * hour).size() == 1);
+  CHECK(w.sweep(t0 + 100 * hour).empty());
+  auto const notices = w.team_notices();
+  REQUIRE(notices.size() == 1);
+  CHECK(notices[0]["to"] == "team-telefoon@gemeente.test");
+  CHECK(notices[0]["inbox"] == "telefoon");
+  CHECK(notices[0]["reference"] == reference);
+  CHECK(notices[0]["answer_by"] == t0 + 8 * hour);
+  CHECK(notices[0]["reported_at"] == t0 + 16 * hour);
+  CHECK(notices[0].dump().find("call-") == std::string::npos);  // nothing of the message itself
+  auto const fields = w.server.list({"XRANGE", keys::outbound(keys::team_notices), "-", "+"});
+  CHECK(std::find(fields.begin(), fields.end(), r.case_id) != fields.end());
 }
 
 TEST_CASE("a human action takes a case off the watch and ends its overdue mark; a later message starts a new promise") {

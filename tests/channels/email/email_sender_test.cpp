@@ -5,7 +5,10 @@
 // one failing reply never holding up the next, and the relay's state
 // (answered, unreachable, refusing Balie's login) for the channel's health. What reached the "relay" is
 // checked as the relay would see it: envelope sender, recipient, bytes.
+#include "calendar/dutch_dates.hpp"
 #include "channels/email/email_sender.hpp"
+#include "channels/email/team_notices.hpp"
+#include "queue/answer_watch.hpp"
 #include "queue/case_workflow.hpp"
 #include "queue/keys.hpp"
 #include "tests/support/eventually.hpp"
@@ -240,6 +243,111 @@ TEST_CASE("a mail that cannot be composed safely is failed without reaching the 
   CHECK(failed["last_error"] == "The recipient address is not valid.");
   std::lock_guard lock(s.relay.mutex);
   CHECK(s.relay.calls.empty());
+}
+
+/// A case promised an answer by `answer_by`, reported by the real watchdog at twice that; the team
+/// notice sender reads the notice the watchdog wrote and mails it through the same fake relay.
+struct team_stack : sender_stack {
+  std::shared_ptr<email::team_notice_sender> team;
+  queue::answer_watch watch{st.h->redis};
+
+  team_stack() {
+    email::email_config cfg;
+    cfg.enabled = true;
+    cfg.domain = "gemeente.test";
+    cfg.addresses = {{"info@gemeente.test", "algemeen"}};
+    cfg.smtp_url = "smtp://127.0.0.1:1";
+    cfg.smtp_retry_initial = std::chrono::seconds(1);
+    cfg.max_send_attempts = 3;
+    auto own = queue::redis_connection::create(st.h->ioc.get_executor(), options_for(st.server), [](std::string_view, std::string_view) {});
+    team = std::make_shared<email::team_notice_sender>(cfg, outbox_config{}, own, flow, system_now, relay.transport());
+    team->start();
+  }
+  ~team_stack() { team->stop(); }
+
+  /// A resident's mail that opens a case with a promise; returns the case id and its reference.
+  std::pair<std::string, std::string> promised_case(timestamp answer_by) {
+    case_message m;
+    auto const now = system_now();
+    m.id = ids.ulid(now);
+    m.case_id = ids.ulid(now);
+    m.reference = ids.case_reference();
+    m.channel = channel::email;
+    m.provider = "lmtp";
+    m.provider_message_id = "vraag." + m.id + "@burger.test";
+    m.occurred_at = m.received_at = now;
+    m.resident.addresses = {{"email", "jan@burger.test"}};
+    m.subject = "Container";
+    m.text = "Mijn container is kapot.";
+    m.routing = routing_info{"algemeen", priority::normal, std::nullopt, "test"};
+    std::promise<void> stored;
+    st.store->enqueue(m, "email:" + m.id, true, [&](boost::system::error_code ec, queue::enqueue_result) {
+      CHECK(!ec);
+      stored.set_value();
+    }, {}, {}, queue::case_promise{answer_by, answer_by + std::chrono::hours(8)});
+    stored.get_future().get();
+    return {m.case_id, m.reference};
+  }
+  void sweep(timestamp now) {
+    std::map<std::string, std::string> const teams{{"algemeen", "team-algemeen@gemeente.test"}};
+    auto const [ec, found] = await<std::pair<boost::system::error_code, std::vector<queue::watch_finding>>>(
+        [&](auto done) { watch.sweep(now.time_since_epoch().count(), 100, teams, done); });
+    REQUIRE(!ec);
+  }
+};
+
+TEST_CASE("a case the watchdog reports is mailed to its inbox's team once: the reference and the promised day, nothing of the resident") {
+  team_stack s;
+  auto const answer_by = system_now() - std::chrono::hours(20);  // a promise long broken: overdue, then reported
+  auto const [case_id, reference] = s.promised_case(answer_by);
+  s.sweep(system_now());  // overdue
+  s.sweep(system_now() + std::chrono::hours(1));  // reported
+  s.sweep(system_now() + std::chrono::hours(2));  // reported once only
+  REQUIRE(s.relay.wait_calls("team-algemeen@gemeente.test", 1));
+  std::string mail;
+  {
+    std::lock_guard lock(s.relay.mutex);
+    for (auto const& c : s.relay.calls)
+      if (c.recipient == "team-algemeen@gemeente.test") mail = c.message;
+    CHECK(s.relay.count("team-algemeen@gemeente.test") == 1);
+  }
+  CHECK(mail.find("Subject: Zaak " + reference + " wacht te lang op antwoord") != std::string::npos);
+  CHECK(mail.find("Auto-Submitted:") != std::string::npos);
+  CHECK(mail.find(calendar::format_day(answer_by, "nl")) != std::string::npos);
+  CHECK(mail.find("kapot") == std::string::npos);  // not the resident's words
+  CHECK(mail.find("jan@burger.test") == std::string::npos);
+  CHECK(s.st.server.integer({"HLEN", queue::keys::case_delivery(case_id)}) == 0);  // no delivery report on the case
+  // A later notice goes out too: the first was acknowledged, not left pending.
+  auto const second = s.promised_case(answer_by);
+  s.sweep(system_now() + std::chrono::hours(3));
+  s.sweep(system_now() + std::chrono::hours(4));
+  REQUIRE(s.relay.wait_calls("team-algemeen@gemeente.test", 2));
+}
+
+TEST_CASE("a team notice the relay refuses for good becomes a dead letter; the case is not touched") {
+  team_stack s;
+  s.relay.script["team-algemeen@gemeente.test"] = {email::smtp_failure{true, "relay answered 550 (no such user)"}};
+  auto const answer_by = system_now() - std::chrono::hours(20);
+  auto const [case_id, reference] = s.promised_case(answer_by);
+  s.sweep(system_now());
+  s.sweep(system_now() + std::chrono::hours(1));
+  auto const dead = s.st.server.list({"XREAD", "BLOCK", "30000", "STREAMS", queue::keys::dead_letters("team"), "0-0"});
+  CHECK(std::find(dead.begin(), dead.end(), "relay answered 550 (no such user)") != dead.end());
+  CHECK(s.st.server.integer({"HLEN", queue::keys::case_delivery(case_id)}) == 0);
+  CHECK(s.st.server.command({"HGET", queue::keys::case_hash(case_id), "reported_at"}) != "");
+}
+
+TEST_CASE("a team notice's mail: Dutch, the day promised, and a notice without a case is refused") {
+  email::email_config cfg;
+  cfg.domain = "gemeente.test";
+  auto const ok = email::compose_team_notice(R"({"to":"team@gemeente.test","inbox":"afval","reference":"BL-7K3M9Q","answer_by":1796000000000})", cfg,
+                                             system_now());
+  REQUIRE(ok.has_value());
+  CHECK(ok->find("To: <team@gemeente.test>") != std::string::npos);
+  CHECK(!email::compose_team_notice(R"({"to":"team@gemeente.test","inbox":"afval"})", cfg, system_now()));
+  CHECK(!email::compose_team_notice("not json", cfg, system_now()));
+  CHECK(!email::compose_team_notice(R"({"to":"team@gemeente.test\r\nBcc: x@y.test","inbox":"afval","reference":"BL-7K3M9Q","answer_by":1})", cfg,
+                                    system_now()));
 }
 
 } // namespace

@@ -26,6 +26,12 @@ inline std::string inbox_overdue(std::string_view inbox) { return inbox_stream(i
 inline std::string outbound(std::string_view channel) { return "balie:out:{" + std::string(channel) + "}"; }
 /// Mail to an inbox's team about a case that waits too long, sent like a reply (channels/email/team_notices.hpp).
 inline constexpr std::string_view team_notices = "team";
+/// A staff member's cases: proposed to them or claimed by them (stale entries are dropped when counted).
+inline std::string staff_cases(std::string_view name) { return "balie:staff:{" + std::string(name) + "}:cases"; }
+/// Staff marked available for new cases: name → since (ms).
+inline constexpr std::string_view staff_available = "balie:staff:available";
+/// An inbox's round-robin turn.
+inline std::string inbox_turn(std::string_view inbox) { return inbox_stream(inbox) + ":turn"; }
 inline std::string dead_letters(std::string_view channel) { return "balie:dead:{" + std::string(channel) + "}"; }
 inline std::string case_participants(std::string_view case_id) { return case_hash(case_id) + ":participants"; }
 /// How long a reply token and a Message-ID keep finding their case: residents answer after months.

@@ -136,6 +136,7 @@ std::string const& lua_prelude() {
     out += lua_key_function("ikey", keys::inbox_stream);
     out += lua_key_function("outkey", keys::outbound);
     out += lua_key_function("refkey", keys::reference);
+    out += lua_key_function("staffkey", keys::staff_cases);
     // A web-chat conversation: its hash, and its log (suffix ':log'); a chat session by its token's hash.
     out += lua_key_function("chatkey", keys::chat_conversation);
     out += lua_key_function("sessionkey", keys::chat_session);

@@ -19,6 +19,10 @@
 #include <functional>
 #include <mutex>
 
+namespace balie::queue {
+class staff_assignment;
+}
+
 namespace balie::gateway {
 
 
@@ -48,6 +52,7 @@ struct api_services {
   std::vector<http_route> channel_routes;
   std::shared_ptr<health_board const> health;  ///< each channel's health, recorded by the daemon
   channels::reply_checks replies;  ///< who checks a staff reply, per channel (gateway/channel_registry.cpp)
+  std::shared_ptr<queue::staff_assignment> assignment;  ///< who is available for new cases; null: nobody asks (tests of other parts)
 };
 
 class api {
@@ -91,6 +96,7 @@ private:
   void get_case(http_request const&, principal const&, std::string const& case_id, http_responder);
   void get_attachment(http_request const&, principal const&, std::string const& case_id, std::string const& sha256, http_responder);
   void who_am_i(http_request const&, principal const&, http_responder);
+  void set_availability(http_request const&, principal const&, http_responder);
   void events(http_request const&, principal const&, http_responder);
 
   // Admins: channels on and off (admin_api.cpp).
@@ -132,6 +138,7 @@ private:
   offload_fn offload_;
   std::shared_ptr<switchboard> switches_;
   std::shared_ptr<routing_board> routing_;
+  std::shared_ptr<queue::staff_assignment> assignment_;
   failed_logins& logins_;
   std::shared_ptr<health_board const> health_;
   channels::reply_checks replies_;  // under mutex_

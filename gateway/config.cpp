@@ -106,6 +106,9 @@ config load_config(fs::path const& file, std::optional<fs::path> data_dir_overri
     inbox_config inbox{r.text("id", "", true), r.text("name", "", true), calendar::read_service_hours(r), r.text("team_address", "")};
     check_identifier(inbox.id, path + "/id");
     if (r.has("team_address") && !is_valid_email_address(inbox.team_address)) fail(path + "/team_address", "expected an email address");
+    inbox.assignment = r.text("assignment", "");
+    if (r.has("assignment") && inbox.assignment != "round_robin" && inbox.assignment != "fewest_open")
+      fail(path + "/assignment", "expected round_robin or fewest_open");
     if (!inbox_ids.insert(inbox.id).second) fail(path + "/id", "duplicate inbox id");
     c.inboxes.push_back(std::move(inbox));
   });

@@ -47,6 +47,8 @@ struct inbox_config {
   calendar::service_hours hours = calendar::default_service_hours();
   /// The team's own mailbox: told by email when a case waits twice its answer time. Empty: no mail.
   std::string team_address;
+  /// How a new case is proposed to one of the inbox's available staff: round_robin, fewest_open; empty: not.
+  std::string assignment;
   bool operator==(inbox_config const&) const = default;
 };
 

@@ -13,6 +13,7 @@
 #include "gateway/channel_registry.hpp"
 #include "gateway/health_board.hpp"
 #include "gateway/intake.hpp"
+#include "queue/staff_assignment.hpp"
 #include "gateway/live_updates.hpp"
 #include "gateway/promises.hpp"
 #include "queue/answer_watch.hpp"
@@ -99,17 +100,22 @@ struct daemon::parts {
   std::unique_ptr<queue::case_workflow> workflow;
   std::unique_ptr<queue::answer_watch> watch;
   std::shared_ptr<promises> promised;
-  std::mutex inboxes_mutex;             ///< reload writes, the watchdog reads
+  std::shared_ptr<queue::staff_assignment> assignment;
+  std::mutex inboxes_mutex;             ///< reload writes; the watchdog and the assignment read
   std::vector<std::string> inbox_names;
   std::map<std::string, std::string> team_addresses;  ///< by inbox: who hears of a reported case
+  std::map<std::string, queue::assignment_mode> assignment_modes;  ///< the inboxes that propose new cases to staff
+  std::shared_ptr<token_store const> staff;  ///< whose tokens name which inboxes: the staff proposals go to
 
   void remember(std::vector<inbox_config> const& inboxes) {
     std::lock_guard lock(inboxes_mutex);
     inbox_names.clear();
     team_addresses.clear();
+    assignment_modes.clear();
     for (auto const& i : inboxes) {
       inbox_names.push_back(i.id);
       if (!i.team_address.empty()) team_addresses[i.id] = i.team_address;
+      if (auto const mode = queue::assignment_mode_from(i.assignment)) assignment_modes[i.id] = *mode;
     }
   }
   std::shared_ptr<queue::event_feed> feed;
@@ -146,6 +152,7 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
   auto& p = *parts_;
   log::set_level(config_.log_level);
   p.tokens = std::make_shared<token_store const>(token_store::load(config_.tokens_file));
+  p.staff = p.tokens;
   p.redis = queue::redis_connection::create(p.ioc.get_executor(), config_.redis, [&p](std::string_view event, std::string_view detail) {
     if (event != "redis.ready") return log::warn(event, {{"detail", detail}});
     log::info(event);
@@ -172,6 +179,8 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
   p.remember(config_.inboxes);
   p.watch = std::make_unique<queue::answer_watch>(p.redis);
   p.in = std::make_unique<intake>(*p.store, p.routing->current().router, p.promised, p.stats, p.ids);
+  p.assignment = std::make_shared<queue::staff_assignment>(p.redis);
+  p.in->on_new_case([this](std::string const& case_id, std::string const& inbox) { propose(case_id, inbox); });
   p.routing->on_change([&p](std::shared_ptr<routing::router const> r) { p.in->set_router(std::move(r)); });
   // What escapes offloaded work is a defect: logged and counted; the responder it held answers 500.
   auto offload = [&p](std::function<void()> work) {
@@ -205,7 +214,7 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
   p.http_api = std::make_unique<api>(std::make_shared<config const>(config_), p.tokens,
                                      api_services{*p.in, *p.store, *p.workflow, p.live, p.stats, system_now, p.ids, offload, p.switches, p.routing,
                                                   p.logins, std::move(channel_routes), p.health,
-                                                  builtin_reply_checks(p.channels, config_, *p.services)});
+                                                  builtin_reply_checks(p.channels, config_, *p.services), p.assignment});
   http_limits limits{config_.http.max_header_bytes, config_.http.max_body_bytes, config_.http.read_timeout,
                      config_.http.idle_timeout, config_.http.max_connections};
   limits.max_connections_per_address = config_.http.max_connections_per_address;
@@ -405,12 +414,36 @@ void daemon::watch_answers() {
   });
 }
 
+/// A new case in an inbox with an assignment is proposed to one of its available staff.
+/// Called on the enqueue's strand: only the small staff list is built here.
+void daemon::propose(std::string const& case_id, std::string const& inbox) {
+  auto& p = *parts_;
+  std::optional<queue::assignment_mode> mode;
+  std::vector<std::string> staff;
+  {
+    std::lock_guard lock(p.inboxes_mutex);
+    auto const it = p.assignment_modes.find(inbox);
+    if (it == p.assignment_modes.end()) return;
+    mode = it->second;
+    staff = p.staff->staff_of(inbox);
+  }
+  p.assignment->propose(case_id, inbox, *mode, std::move(staff), system_now().time_since_epoch().count(),
+                        [case_id, inbox](boost::system::error_code ec, std::string const& chosen) {
+                          if (ec) return log::warn("case.propose_failed", {{"case_id", case_id}, {"inbox", inbox}, {"error", ec.message()}});
+                          if (!chosen.empty()) log::info("case.proposed", {{"case_id", case_id}, {"inbox", inbox}, {"staff", chosen}});
+                        });
+}
+
 void daemon::reload() {
   auto& p = *parts_;
   try {
     auto fresh = load_config(config_.file, config_.data_dir);
     auto tokens = std::make_shared<token_store const>(token_store::load(fresh.tokens_file));
     p.http_api->set_tokens(tokens);
+    {
+      std::lock_guard lock(p.inboxes_mutex);
+      p.staff = tokens;
+    }
     auto const ended = p.live->close_unless([&tokens](principal const& who) { return tokens->still_grants(who); });
     log::info("reload.tokens", {{"count", std::to_string(tokens->size())}, {"streams_closed", std::to_string(ended)}});
     if (fresh.inboxes != config_.inboxes) {

@@ -74,6 +74,8 @@ void intake::submit(case_message m, std::string dedup_key, submit_handler handle
   attempt(std::move(j));
 }
 
+void intake::on_new_case(std::function<void(std::string const&, std::string const&)> f) { new_case_ = std::move(f); }
+
 void intake::attempt(std::shared_ptr<job> j) {
   auto const promise = j->promise ? std::optional(j->promise->promise) : std::nullopt;
   store_.enqueue(j->message, j->dedup_key, /*may_create=*/true, [this, j](boost::system::error_code ec, queue::enqueue_result r) {
@@ -96,6 +98,7 @@ void intake::attempt(std::shared_ptr<job> j) {
                 {{"channel", channel}, {"provider", m.provider}, {"message_id", r.message_id}, {"case_id", r.case_id},
                  {"inbox", r.inbox}, {"trace_id", m.traceparent.value_or("")}});
     }
+    if (!ec && r.created && new_case_) new_case_(r.case_id, r.inbox);
     --in_flight_;
     j->handler(ec, submit_result{r.duplicate ? submit_status::duplicate : submit_status::stored, r.message_id, r.case_id, r.reference,
                                  r.inbox, r.seq, r.joined, r.linked_case, r.answer_by, j->promise && j->promise->outside_hours,

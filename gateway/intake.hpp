@@ -24,6 +24,8 @@ public:
   void submit(case_message, std::string dedup_key, submit_handler, submit_options = {}) override;
 
   void set_router(std::shared_ptr<routing::router const>);
+  /// Told of each new case after it is durable (the assignment proposes it to a person). Set before the first submit.
+  void on_new_case(std::function<void(std::string const& case_id, std::string const& inbox)>);
   /// From now on submissions fail with `shutting_down`.
   void drain() { draining_ = true; }
   std::size_t in_flight() const { return in_flight_.load(); }
@@ -40,6 +42,7 @@ private:
   id_source& ids_;
   std::atomic<std::size_t> in_flight_{0};
   std::atomic<bool> draining_{false};
+  std::function<void(std::string const&, std::string const&)> new_case_;
 };
 
 } // namespace balie::gateway

@@ -5,6 +5,9 @@
 // another inbox answers 403 without saying anything about the case. Every
 // case read is written to the audit stream first: no audit line, no read.
 #include "gateway/api.hpp"
+#include "channels/json_fields.hpp"
+#include "queue/staff_assignment.hpp"
+#include "server/log.hpp"
 
 #include "channels/email/attachment_store.hpp"
 #include "gateway/live_updates.hpp"
@@ -39,7 +42,31 @@ bool valid_cursor(std::string const& c) {
 bool is_case_id(std::string_view id) { return is_ulid(id); }
 
 void api::who_am_i(http_request const&, principal const& me, http_responder respond) {
-  respond(json_response(200, {{"name", me.name}, {"role", to_string(me.role)}, {"inboxes", me.inboxes}}));
+  nlohmann::json body = {{"name", me.name}, {"role", to_string(me.role)}, {"inboxes", me.inboxes}};
+  if (!assignment_ || me.role != role::staff) return respond(json_response(200, body));
+  assignment_->is_available(me.name, [body, respond](boost::system::error_code ec, bool available) mutable {
+    if (ec) return respond(store_unavailable());
+    body["available"] = available;
+    respond(json_response(200, body));
+  });
+}
+
+// Staff only: a proposal goes to a person who works in the inbox.
+void api::set_availability(http_request const& req, principal const& me, http_responder respond) {
+  if (!assignment_) return respond(problem(404, "not-found", "Cases are not proposed to staff here."));
+  if (me.role != role::staff) return respond(problem(403, "forbidden", "Only staff members are proposed cases."));
+  auto const j = nlohmann::json::parse(req.body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return respond(problem(400, "invalid-json", "The request body must be a JSON object."));
+  for (auto const& [key, value] : j.items())
+    if (key != "available") return respond(invalid_request("The request has a field this endpoint does not read.", {{key, "unknown field"}}));
+  auto const available = json_fields::optional_boolean(j, "available");
+  if (!available || !*available) return respond(invalid_request("Say whether you are available.", {{"available", "true or false is required"}}));
+  bool const yes = **available;
+  assignment_->set_available(me.name, yes, clock_().time_since_epoch().count(), [me = me.name, yes, respond](boost::system::error_code ec) {
+    if (ec) return respond(store_unavailable());
+    server::log::info("staff.availability", {{"staff", me}, {"available", yes ? "true" : "false"}});
+    respond(json_response(200, {{"available", yes}}));
+  });
 }
 
 void api::list_inboxes(http_request const&, principal const& me, http_responder respond) {

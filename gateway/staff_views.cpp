@@ -106,6 +106,9 @@ nlohmann::json case_summary_json(queue::case_summary const& c) {
           {"priority", field(c, "priority").empty() ? "normal" : field(c, "priority")},
           {"assignee", optional_text(field(c, "assignee"))},
           {"claim_expires_at", time_field(c, "claim_expires_at")},
+          // A proposal by the inbox's assignment: shown to that person, not a claim.
+          {"proposed_to", optional_text(field(c, "proposed_to"))},
+          {"proposed_at", time_field(c, "proposed_at")},
           {"resident_name", optional_text(field(c, "resident_name"))},
           {"message_count", std::strtoll(field(c, "messages").c_str(), nullptr, 10)},
           {"unanswered", std::strtoll(field(c, "waiting").c_str(), nullptr, 10) > 0},

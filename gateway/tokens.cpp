@@ -22,6 +22,15 @@ std::string_view to_string(role r) {
   return "unknown";
 }
 
+std::vector<std::string> token_store::staff_of(std::string const& inbox) const {
+  std::vector<std::string> out;
+  for (auto const& e : entries_)
+    if (e.who.may_see(inbox)) out.push_back(e.who.name);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 bool principal::may_see(std::string const& inbox) const {
   return role == role::staff && std::find(inboxes.begin(), inboxes.end(), inbox) != inboxes.end();
 }

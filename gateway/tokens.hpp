@@ -37,6 +37,8 @@ public:
   /// a token ends what its holder has open).
   bool still_grants(principal const& who) const;
   std::size_t size() const { return entries_.size(); }
+  /// The names of the staff who may work in `inbox`, sorted, each once.
+  std::vector<std::string> staff_of(std::string const& inbox) const;
 
 private:
   struct entry {

@@ -74,6 +74,8 @@ TEST_CASE("config errors name the key's path") {
         "config: /inboxes/0/team_address: expected an email address");
   CHECK(with(R"({"id": "algemeen", "name": "Algemeen"})", R"({"id": "algemeen", "name": "Algemeen", "team_address": "team@gemeente.test"})") ==
         "config: /inboxes/0/team_address: needs the email channel's relay (/channels/email/smtp/url) to send through");
+  CHECK(with(R"({"id": "algemeen", "name": "Algemeen"})", R"({"id": "algemeen", "name": "Algemeen", "assignment": "random"})") ==
+        "config: /inboxes/0/assignment: expected round_robin or fewest_open");
   CHECK(with(R"({"id": "algemeen", "name": "Algemeen"})", R"({"id": "algemeen", "name": "Algemeen", "openingstijden": {}})") ==
         "config: /inboxes/0/openingstijden: unknown key");
   CHECK(with(R"("http": {"port": 0})", R"("http": {"port": 0}, "acknowledgements": {"max_per_address": -1})") ==

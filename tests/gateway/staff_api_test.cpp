@@ -25,6 +25,7 @@ namespace {
 
 constexpr char const* colleague_token = "staff-colleague-token";  // a second staff member on the same inboxes
 constexpr char const* permits_token = "vergunningen-demo-token";  // staff of vergunningen only
+constexpr char const* third_token = "staff-third-token";          // a third staff member, of telefoon only
 
 header_list auth(char const* token) { return {{"Authorization", std::string("Bearer ") + token}, {"Content-Type", "application/json"}}; }
 
@@ -32,16 +33,18 @@ header_list auth(char const* token) { return {{"Authorization", std::string("Bea
 struct staff_stack {
   temp_dir files;
   std::unique_ptr<test_stack> s;
-  staff_stack() {
+  explicit staff_stack(json const& more = json::object()) {
     auto tokens = json::parse(std::ifstream(std::string(BALIE_SOURCE_DIR) + "/config/dev-tokens.json"));
     tokens["tokens"].push_back({{"name", "demo-colleague"}, {"sha256", gateway::sha256_hex(colleague_token)}, {"role", "staff"},
                                 {"inboxes", {"algemeen", "telefoon"}}});
+    tokens["tokens"].push_back({{"name", "demo-third"}, {"sha256", gateway::sha256_hex(third_token)}, {"role", "staff"}, {"inboxes", {"telefoon"}}});
     std::ofstream(files.path / "tokens.json") << tokens.dump();
     std::filesystem::create_directories(files.path / "web" / "inbox");
     std::ofstream(files.path / "web" / "inbox" / "index.html") << "<!doctype html><title>Inbox</title>";
     std::ofstream(files.path / "web" / "secret.json") << "{}";
-    s = std::make_unique<test_stack>(json{{"auth", {{"tokens_file", (files.path / "tokens.json").string()}}},
-                                          {"web", {{"root", (files.path / "web").string()}}}});
+    auto config = json{{"auth", {{"tokens_file", (files.path / "tokens.json").string()}}}, {"web", {{"root", (files.path / "web").string()}}}};
+    config.merge_patch(more);
+    s = std::make_unique<test_stack>(config);
   }
   std::uint16_t port() const { return s->port(); }
   http_reply call(std::string const& method, std::string const& target, char const* token, std::string const& body = {}) {
@@ -377,4 +380,52 @@ TEST_CASE("two staff members claim the same case at the same moment: exactly one
     auto const holder = st.case_view(id)["assignee"];
     CHECK(holder == (statuses[0] == 200 ? "demo-staff" : "demo-colleague"));
   }
+}
+
+TEST_CASE("an inbox with round-robin assignment proposes each new case to the next available staff member; a claim stays its owner's") {
+  staff_stack st(json{{"inboxes",
+                       {{{"id", "algemeen"}, {"name", "Algemeen"}},
+                        {{"id", "telefoon"}, {"name", "Telefoon"}, {"assignment", "round_robin"}},
+                        {{"id", "vergunningen"}, {"name", "Vergunningen"}}}}});
+  auto available = [&](char const* token, json body) { return st.call("POST", "/api/v1/me/availability", token, body.dump()); };
+  CHECK(json::parse(st.call("GET", "/api/v1/me", staff_token).body)["available"] == false);
+  REQUIRE(available(staff_token, {{"available", true}}).status == 200);
+  REQUIRE(available(third_token, {{"available", true}}).status == 200);
+  REQUIRE(available(colleague_token, {{"available", false}}).status == 200);  // demo-colleague is away
+  CHECK(json::parse(st.call("GET", "/api/v1/me", staff_token).body)["available"] == true);
+  // Hostile and wrong: a clear refusal, nothing changed.
+  CHECK(available(staff_token, {{"available", "ja"}}).status == 400);
+  CHECK(available(staff_token, json::object()).status == 400);
+  CHECK(available(staff_token, {{"available", true}, {"name", "demo-third"}}).status == 400);
+  CHECK(st.call("POST", "/api/v1/me/availability", staff_token, "{not json").status == 400);
+  CHECK(available(admin_token, {{"available", true}}).status == 403);
+  CHECK(available(nullptr, {{"available", true}}).status == 401);
+
+  std::vector<std::string> proposed;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 4; ++i) {
+    auto newest = [&] {
+      auto const last = st.s->redis.list({"XREVRANGE", std::string(queue::keys::events), "+", "-", "COUNT", "1"});
+      return last.empty() ? std::string("0-0") : last[0];
+    };
+    auto cursor = newest();
+    ids.push_back(st.phone_case("call-assign-" + std::to_string(i)));
+    // The proposal follows the durable enqueue: read the case again after each new event
+    // (blocking reads of the event stream, no sleeping).
+    for (int reads = 0; reads < 20 && !st.case_view(ids.back())["proposed_to"].is_string(); ++reads) {
+      st.s->redis.list({"XREAD", "BLOCK", "5000", "STREAMS", std::string(queue::keys::events), cursor});
+      cursor = newest();
+    }
+    auto const view = st.case_view(ids.back());
+    REQUIRE(view["proposed_to"].is_string());
+    CHECK(view["state"] == "open");       // a proposal, not a claim
+    CHECK(view["assignee"].is_null());
+    CHECK(view["proposed_at"].is_string());
+    proposed.push_back(view["proposed_to"]);
+  }
+  CHECK(proposed == std::vector<std::string>{"demo-staff", "demo-third", "demo-staff", "demo-third"});
+  // Anyone of the inbox may take a proposed case; then it is theirs.
+  REQUIRE(st.call("POST", "/api/v1/cases/" + ids[0] + "/claim", colleague_token).status == 200);
+  auto const claimed = st.case_view(ids[0]);
+  CHECK(claimed["assignee"] == "demo-colleague");
 }

@@ -308,6 +308,9 @@ async function signIn(token, { fromStorage = false } = {}) {
   $('app').hidden = false;
   $('user-bar').hidden = false;
   $('user-name').textContent = `Ingelogd als ${state.me.name}`;
+  // Only where inboxes propose cases to staff does the answer say whether one is available.
+  $('availability-field').hidden = typeof state.me.available !== 'boolean';
+  $('available').checked = state.me.available === true;
   await loadInboxes();
   startStreams();
   const first = state.inboxes.find((i) => i.id === state.inboxId) || state.inboxes[0];
@@ -449,6 +452,7 @@ function renderCases() {
     const status = el('td', 'utrecht-table__cell');
     status.append(el('span', 'balie-state', word(STATE_WORDS, c.state)));
     if (c.state === 'claimed' && c.assignee) status.append(el('span', 'balie-state__detail', `door ${c.assignee}`));
+    else if (c.state === 'open' && c.proposed_to) status.append(el('span', 'balie-state__detail', proposalText(c)));
     if (c.unanswered && c.state !== 'closed') status.append(el('span', 'balie-badge', 'Wacht op antwoord'));
     tr.append(status);
     const updated = el('td', 'utrecht-table__cell');
@@ -511,6 +515,8 @@ async function loadCase() {
 }
 
 const isMine = (c) => c.state === 'claimed' && c.assignee && c.assignee === state.me?.name;
+// A proposal by the inbox's assignment: a suggestion for one person, not a claim.
+const proposalText = (c) => (c.proposed_to === state.me?.name ? 'voorgesteld aan u' : `voorgesteld aan ${c.proposed_to}`);
 
 function renderCase() {
   const c = state.caseData;
@@ -521,7 +527,7 @@ function renderCase() {
   const facts = [
     ['Status', c.state === 'claimed' && c.assignee
       ? `${word(STATE_WORDS, c.state)} door ${isMine(c) ? 'u' : c.assignee}${c.claim_expires_at ? ` tot ${formatTime(c.claim_expires_at)}` : ''}`
-      : word(STATE_WORDS, c.state)],
+      : `${word(STATE_WORDS, c.state)}${c.state === 'open' && c.proposed_to ? `, ${proposalText(c)}` : ''}`],
     ['Postvak', inboxName(c.inbox)],
     ['Kanaal', word(CHANNEL_WORDS, c.channel)],
     ['Prioriteit', word(PRIORITY_WORDS, c.priority)],
@@ -1316,6 +1322,18 @@ async function loadJargon() {
 function start() {
   const saved = localStorage.getItem(SHORTCUTS_KEY);
   $('shortcuts-on').checked = saved !== 'off';
+  $('available').addEventListener('change', async (e) => {
+    const wanted = e.target.checked;
+    try {
+      const now = await api('/me/availability', { method: 'POST', body: { available: wanted } });
+      state.me.available = now.available;
+      setStatus(now.available ? 'U bent beschikbaar. Nieuwe zaken kunnen aan u worden voorgesteld.'
+        : 'U bent niet beschikbaar. Er worden geen nieuwe zaken aan u voorgesteld.');
+    } catch (err) {
+      e.target.checked = !wanted;
+      setStatus(problemText(err));
+    }
+  });
   $('shortcuts-on').addEventListener('change', (e) => {
     localStorage.setItem(SHORTCUTS_KEY, e.target.checked ? 'on' : 'off');
     setStatus(e.target.checked ? 'Sneltoetsen staan aan.' : 'Sneltoetsen staan uit.');

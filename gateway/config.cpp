@@ -59,7 +59,7 @@ config load_config(fs::path const& file, std::optional<fs::path> data_dir_overri
     c.automatic.period = std::chrono::seconds(r.integer("period_minutes", c.automatic.period.count() / 60, 1, 7LL * 24 * 60) * 60);
   });
   c.shutdown_deadline = root.millis("shutdown_deadline_ms", c.shutdown_deadline, 0, 600'000);
-  c.dedup_ttl = std::chrono::seconds(root.integer("dedup_ttl_hours", 960, 1, 24 * 365) * 3600);
+  c.dedup_ttl = std::chrono::seconds(root.integer("dedup_ttl_hours", 960, 1, 24LL * 365) * 3600);
   root.object("log", false, [&](object_reader& r) {
     c.log_level = r.text("level", "info");
     if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" && c.log_level != "error")
@@ -103,10 +103,10 @@ config load_config(fs::path const& file, std::optional<fs::path> data_dir_overri
   std::set<std::string> inbox_ids;
   root.array("inboxes", true, [&](json const& v, std::string const& path) {
     object_reader r(v, path);
-    inbox_config inbox{r.text("id", "", true), r.text("name", "", true), calendar::read_service_hours(r), r.text("team_address", "")};
+    inbox_config inbox{r.text("id", "", true), r.text("name", "", true), calendar::read_service_hours(r), r.text("team_address", ""),
+                       r.text("assignment", "")};
     check_identifier(inbox.id, path + "/id");
     if (r.has("team_address") && !is_valid_email_address(inbox.team_address)) fail(path + "/team_address", "expected an email address");
-    inbox.assignment = r.text("assignment", "");
     if (r.has("assignment") && inbox.assignment != "round_robin" && inbox.assignment != "fewest_open")
       fail(path + "/assignment", "expected round_robin or fewest_open");
     if (!inbox_ids.insert(inbox.id).second) fail(path + "/id", "duplicate inbox id");
@@ -122,11 +122,11 @@ config load_config(fs::path const& file, std::optional<fs::path> data_dir_overri
     r.object("sms", false, [&](object_reader& s) { c.sms = sms::read_sms_config(s, ctx); });
   });
   root.object("staff", false, [&](object_reader& r) {
-    c.staff.claim_ttl = std::chrono::seconds(r.integer("claim_ttl_seconds", c.staff.claim_ttl.count(), 1, 24 * 3600));
+    c.staff.claim_ttl = std::chrono::seconds(r.integer("claim_ttl_seconds", c.staff.claim_ttl.count(), 1, 24LL * 3600));
     c.staff.sms_max_segments = static_cast<int>(r.integer("sms_max_segments", c.staff.sms_max_segments, 1, 20));
   });
   root.object("outbox", false, [&](object_reader& r) {
-    c.outbox.takeover_after = r.millis("takeover_after_ms", c.outbox.takeover_after, 100, 24 * 3600 * 1000);
+    c.outbox.takeover_after = r.millis("takeover_after_ms", c.outbox.takeover_after, 100, 24LL * 3600 * 1000);
     c.outbox.block = r.millis("block_ms", c.outbox.block, 10, 60'000);
   });
   c.texts_dir = base / "texts";

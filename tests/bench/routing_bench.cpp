@@ -37,7 +37,7 @@ double percentile(std::vector<double> v, double p) {
   return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
 }
 
-constexpr std::size_t vocabulary_size = 50'000, rule_word_count = 199 * 3;
+constexpr std::size_t vocabulary_size = 50'000, rule_word_count = std::size_t{199} * 3;
 
 /// The most frequent words of written Dutch: in real letters they are about half of all words.
 constexpr char const* common_words[] = {

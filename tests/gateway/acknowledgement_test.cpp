@@ -37,7 +37,7 @@ std::shared_ptr<channels::resident_texts const> shipped_texts() {
 channels::acknowledgement_text acknowledge(timestamp received, std::string const& language = "nl",
                                            channels::acknowledgement_form form = channels::acknowledgement_form::letter,
                                            std::optional<std::string> notice = std::nullopt) {
-  promises const p({inbox_config{"algemeen", "Algemeen", calendar::default_service_hours()}});
+  promises const p({inbox_config{"algemeen", "Algemeen", calendar::default_service_hours(), "", ""}});
   auto const made = p.for_message("algemeen", received);
   channels::acknowledgement_request r;
   r.form = form;

@@ -87,8 +87,8 @@ struct sender_stack {
   }
   ~sender_stack() { sender->stop(); }
 
-  /// A resident's mail as a new case; returns the case id.
-  std::string email_case(std::string const& from) {
+  /// A resident's mail that opens a case.
+  case_message resident_mail(std::string const& from) {
     case_message m;
     auto const now = system_now();
     m.id = ids.ulid(now);
@@ -102,6 +102,12 @@ struct sender_stack {
     m.subject = "Container";
     m.text = "Mijn container is kapot.";
     m.routing = routing_info{"algemeen", priority::normal, std::nullopt, "test"};
+    return m;
+  }
+
+  /// A resident's mail as a new case; returns the case id.
+  std::string email_case(std::string const& from) {
+    auto const m = resident_mail(from);
     REQUIRE(!enqueue(*st.store, m, "email:" + m.id).first);
     return m.case_id;
   }
@@ -267,19 +273,7 @@ struct team_stack : sender_stack {
 
   /// A resident's mail that opens a case with a promise; returns the case id and its reference.
   std::pair<std::string, std::string> promised_case(timestamp answer_by) {
-    case_message m;
-    auto const now = system_now();
-    m.id = ids.ulid(now);
-    m.case_id = ids.ulid(now);
-    m.reference = ids.case_reference();
-    m.channel = channel::email;
-    m.provider = "lmtp";
-    m.provider_message_id = "vraag." + m.id + "@burger.test";
-    m.occurred_at = m.received_at = now;
-    m.resident.addresses = {{"email", "jan@burger.test"}};
-    m.subject = "Container";
-    m.text = "Mijn container is kapot.";
-    m.routing = routing_info{"algemeen", priority::normal, std::nullopt, "test"};
+    auto const m = resident_mail("jan@burger.test");
     std::promise<void> stored;
     st.store->enqueue(m, "email:" + m.id, true, [&](boost::system::error_code ec, queue::enqueue_result) {
       CHECK(!ec);

@@ -38,6 +38,7 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', WATCH, '-inf', now, 'LIMIT', 0, 
       local c = redis.call('HMGET', case, 'reference', 'answer_by', 'promised_at', 'overdue_since')
       local notice = cjson.encode({to = team[f[2]], inbox = f[2], reference = c[1] or '', answer_by = tonumber(c[2] or '0') or 0,
                                    promised_at = tonumber(c[3] or '0') or 0, overdue_since = tonumber(c[4] or '0') or 0, reported_at = now})
+      ensure_group(ARGV[3], SENDERS)  -- a sender that starts later still finds it
       redis.call('XADD', ARGV[3], '*', 'case_id', id, 'message_id', '', 'automatic', '1', 'msg', notice)
     end
     for _, v in ipairs({id, f[2], 'reported', f[3] or 'normal'}) do out[#out + 1] = v end

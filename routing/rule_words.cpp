@@ -9,9 +9,8 @@ namespace {
 
 std::atomic<std::uint64_t> generations{0};
 
-
 /// Per thread, for the rule set it last read with: each word's verdict (which rule stem it is; -1 for
-/// none). Open addressing over 32-byte slots with the word inline (a 1 MB table), at most half full.
+/// none). Open addressing over 32-byte slots with the word inline (a 256 KB table), at most half full.
 class word_cache {
 public:
   static constexpr std::size_t longest_word = 19;  // a longer word (a rare compound, a code) is stemmed each time
@@ -82,8 +81,9 @@ rule_words::rule_words(std::vector<rule_config> const& rules) : generation_(++ge
   }
   for (auto const& [s, number] : stems_) {
     auto const core = stem_core(s);
-    auto const opening = core.substr(0, std::min(core.size(), longest_opening));
     first_two_.add(core.substr(0, shortest_opening));
+    if (core.size() < shortest_opening) continue;  // a one-letter stem is only its own word's: may_match lets those through
+    auto const opening = core.substr(0, std::min(core.size(), longest_opening));
     openings_[opening.size() - shortest_opening].add(opening);
     auto& same = cores_[opening];
     if (std::find(same.begin(), same.end(), core) == same.end()) same.push_back(core);
@@ -102,6 +102,7 @@ std::string stem_core(std::string_view stem) {
 bool rule_words::may_match(std::string_view word) const {
   auto h = word_hash{}(word.substr(0, shortest_opening));
   if (!first_two_.may_have(h)) return false;  // most words end here
+  if (word.size() < shortest_opening) return true;
   for (auto length = shortest_opening; length <= std::min(word.size(), longest_opening); ++length) {
     if (length > shortest_opening) h = word_hash::step(h, word[length - 1]);
     if (!openings_[length - shortest_opening].may_have(h)) continue;

@@ -161,6 +161,10 @@ TEST_CASE("the router's word verdicts hold across messages, rule sets and thread
     CHECK(route(grofvuil, "ophalen graag", "Grofvuil") == "algemeen");  // a phrase does not run from the subject into the text
     CHECK(route(container, "containerpark") == "algemeen");              // one word, not the start of one
   }
+  auto const block = make({"blok b", "5"});  // one-letter words: a building's block, a house number
+  CHECK(route(block, "Ik woon in blok B.") == "afval");
+  CHECK(route(block, "Nummer 5 graag.") == "afval");
+  CHECK(route(block, "Nummer 55 graag.") == "algemeen");
   std::string other_thread;
   std::thread([&] { other_thread = route(container, "één container"); }).join();
   CHECK(other_thread == "afval");

@@ -179,7 +179,7 @@ asio::awaitable<void> outbox_worker::give_up(outbox_entry const& e, std::string 
 }
 
 asio::awaitable<void> outbox_worker::report(outbox_entry const& e, std::string status, int attempts, std::string error) {
-  if (e.message_id.empty()) co_return;  // a notice to a team, not a message on the case: nothing to report on
+  if (!settings_.reports_delivery) co_return;
   delivery_update const u{e.case_id, e.message_id, std::move(status), attempts, std::move(error), format_rfc3339(clock_())};
   co_await awaited<error_code, action_result>([this, &u](auto done) { workflow_.report_delivery(u, std::move(done)); });
 }

@@ -39,6 +39,9 @@ struct outbox_settings {
   std::chrono::milliseconds retry_max{15 * 60'000};
   int max_attempts = 0;  ///< attempts before `failed`; 0: no limit
   std::chrono::milliseconds pause{1'000};  ///< after Redis failed
+  /// Whether each entry is a message on its case whose delivery status is reported there
+  /// (`queued`, `held`, `failed`); false for mail that is no message on a case (team notices).
+  bool reports_delivery = true;
 };
 
 class outbox_worker : public std::enable_shared_from_this<outbox_worker> {

@@ -1,6 +1,5 @@
 #include "queue/staff_assignment.hpp"
 
-#include "queue/case_store.hpp"
 #include "queue/keys.hpp"
 #include "queue/lua_prelude.hpp"
 #include "queue/lua_script.hpp"
@@ -52,6 +51,17 @@ return chosen
   return s;
 }
 
+// ARGV: 1 name, 2 '1' available or '0' not, 3 now, 4 the available-staff hash. The mark and its audit line together.
+lua_script const& availability_script() {
+  static lua_script const s(std::string("#!lua\n") + lua_prelude() + R"lua(
+local name, now = ARGV[1], tonumber(ARGV[3])
+if ARGV[2] == '1' then redis.call('HSET', ARGV[4], name, now) else redis.call('HDEL', ARGV[4], name) end
+audit(name, ARGV[2] == '1' and 'staff.available' or 'staff.unavailable', '', now)
+return 1
+)lua");
+  return s;
+}
+
 } // namespace
 
 std::optional<assignment_mode> assignment_mode_from(std::string_view s) {
@@ -75,13 +85,8 @@ void staff_assignment::propose(std::string const& case_id, std::string const& in
 }
 
 void staff_assignment::set_available(std::string const& name, bool available, long long now_ms, std::function<void(boost::system::error_code)> done) {
-  auto const now = std::to_string(now_ms);
-  std::vector<std::vector<std::string>> commands;
-  if (available) commands.push_back({"HSET", std::string(keys::staff_available), name, now});
-  else commands.push_back({"HDEL", std::string(keys::staff_available), name});
-  commands.push_back({"XADD", std::string(keys::audit), "*", "actor", name, "action",
-                      available ? "staff.available" : "staff.unavailable", "case_id", "", "at", now});
-  run_all(*redis_, std::move(commands), [done = std::move(done)](boost::system::error_code ec, std::vector<redis_reply>) { done(ec); });
+  availability_script().run(*redis_, {}, {name, available ? "1" : "0", std::to_string(now_ms), std::string(keys::staff_available)},
+                            [done = std::move(done)](boost::system::error_code ec, redis_reply) { done(ec); });
 }
 
 void staff_assignment::is_available(std::string const& name, std::function<void(boost::system::error_code, bool)> done) {

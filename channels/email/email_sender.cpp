@@ -23,8 +23,6 @@ namespace {
 
 /// libcurl's connect timeout: never longer than this, whatever the whole transfer may take.
 constexpr long max_connect_seconds = 30;
-/// Backoff doubles from the configured first wait up to this.
-constexpr std::chrono::milliseconds max_backoff{15 * 60 * 1000};
 /// Messages of a case read to build References.
 constexpr std::size_t max_case_messages = 200;
 
@@ -119,7 +117,7 @@ email_sender::~email_sender() { worker_.join(); }
 
 void email_sender::start() {
   queue::outbox_settings settings{"email", outbox_config_.takeover_after, outbox_config_.block,
-                                  std::chrono::duration_cast<std::chrono::milliseconds>(config_.smtp_retry_initial), max_backoff,
+                                  std::chrono::duration_cast<std::chrono::milliseconds>(config_.smtp_retry_initial), max_send_backoff,
                                   config_.max_send_attempts};
   auto outbox = std::make_shared<queue::outbox_worker>(
       redis_, workflow_, std::move(settings), clock_,

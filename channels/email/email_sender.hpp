@@ -38,6 +38,9 @@ namespace balie::email {
 /// How the relay itself is doing: it answered, could not be reached, or refused Balie's login.
 enum class relay_state { answered, unreachable, bad_credentials };
 
+/// A mail the relay did not take is tried again after a doubling wait, never longer than this.
+inline constexpr std::chrono::milliseconds max_send_backoff{15 * 60 * 1000};
+
 /// Why one SMTP transaction did not hand the mail over.
 struct smtp_failure {
   bool permanent = false;  ///< refused for good (5xx); otherwise it may pass later

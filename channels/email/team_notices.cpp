@@ -12,7 +12,7 @@
 
 namespace balie::email {
 
-outcome<std::string> compose_team_notice(std::string const& msg, email_config const& c, timestamp now) {
+outcome<team_notice_mail> compose_team_notice(std::string const& msg, email_config const& c, timestamp now) {
   auto const notice = nlohmann::json::parse(msg, nullptr, false);
   if (!notice.is_object()) return rejection{400, "team-notice", "the notice is not readable", ""};
   auto const to = json_fields::text(notice, "to"), reference = json_fields::text(notice, "reference"), inbox = json_fields::text(notice, "inbox");
@@ -37,7 +37,9 @@ outcome<std::string> compose_team_notice(std::string const& msg, email_config co
   m.automatic = true;
   m.date = now;
   m.boundary = random_boundary();
-  return compose_mail(m);
+  auto composed = compose_mail(m);
+  if (!composed) return composed.error();
+  return team_notice_mail{to, std::move(*composed)};
 }
 
 team_notice_sender::team_notice_sender(email_config c, outbox_config o, std::shared_ptr<queue::redis_connection> own, queue::case_workflow& w,
@@ -49,7 +51,8 @@ team_notice_sender::~team_notice_sender() { worker_.join(); }
 void team_notice_sender::start() {
   queue::outbox_settings settings{std::string(queue::keys::team_notices), outbox_config_.takeover_after, outbox_config_.block,
                                   std::chrono::duration_cast<std::chrono::milliseconds>(config_.smtp_retry_initial),
-                                  std::chrono::milliseconds(15 * 60'000), config_.max_send_attempts};
+                                  max_send_backoff, config_.max_send_attempts};
+  settings.reports_delivery = false;  // a notice is no message on the case
   outbox_ = std::make_shared<queue::outbox_worker>(
       redis_, workflow_, std::move(settings), clock_,
       [weak = weak_from_this()](outbox_entry const& e, delivery_done done) {
@@ -69,10 +72,9 @@ void team_notice_sender::stop() {
 void team_notice_sender::deliver(outbox_entry const& entry, delivery_done done) {
   auto mail = compose_team_notice(entry.msg, config_, clock_());
   if (!mail) return done({delivery_outcome::kind::failed, mail.error().detail});
-  auto const to = json_fields::text(nlohmann::json::parse(entry.msg, nullptr, false), "to");
-  boost::asio::post(worker_, [self = shared_from_this(), to, case_id = entry.case_id, mail = std::move(*mail), done = std::move(done)] {
+  boost::asio::post(worker_, [self = shared_from_this(), case_id = entry.case_id, mail = std::move(*mail), done = std::move(done)] {
     auto const bounces = self->config_.bounce_local_part + "@" + self->config_.domain;
-    auto const r = self->transport_(self->config_, bounces, to, mail, self->cancelled_);
+    auto const r = self->transport_(self->config_, bounces, mail.to, mail.message, self->cancelled_);
     if (r) {
       server::log::info("team.notice_sent", {{"case_id", case_id}});
       return done({});

@@ -18,8 +18,13 @@
 
 namespace balie::email {
 
+struct team_notice_mail {
+  std::string to;       ///< the team's address
+  std::string message;  ///< RFC 5322
+};
+
 /// The notice's mail; `msg` is the notice as the watchdog wrote it. Exposed for tests.
-outcome<std::string> compose_team_notice(std::string const& msg, email_config const&, timestamp now);
+outcome<team_notice_mail> compose_team_notice(std::string const& msg, email_config const&, timestamp now);
 
 class team_notice_sender : public std::enable_shared_from_this<team_notice_sender> {
 public:

@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack } from './support/stack.mjs';
 import { axeViolations } from './support/axe.mjs';
-import { tabTo, focusedId } from './support/keyboard.mjs';
+import { tabTo, focusedId, signInByKeyboard } from './support/keyboard.mjs';
 
 let stack;
 
@@ -70,9 +70,7 @@ test('keyboard only: sign in, switch web chat off with a reason and a notice, se
   try {
     await page.goto('/admin/');
     await page.getByLabel('Toegangscode voor beheer').waitFor();
-    await tabTo(page, 'the token field', (f) => f.id === 'token');
-    await page.keyboard.type('admin-demo-token');
-    await page.keyboard.press('Enter');
+    await signInByKeyboard(page, 'admin-demo-token');
     await page.getByRole('button', { name: 'Webchat uitzetten' }).waitFor();
     assert.equal(await focusedId(page), 'channels-title', 'after signing in, focus is on the channel list');
 

@@ -10,7 +10,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack } from './support/stack.mjs';
 import { inboundMessage } from './support/fixtures.mjs';
-import { tabTo, focusedId } from './support/keyboard.mjs';
+import { tabTo, focusedId, signInByKeyboard } from './support/keyboard.mjs';
 import { crlf, deliverMail, emailConfig, lmtpPort } from './support/lmtp.mjs';
 
 // Live updates: a delivery event must reach the page within this time.
@@ -41,9 +41,7 @@ test('keyboard only: sign in, open a new case, claim, reply, and see "In de wach
     const skip = await tabTo(page, 'the skip link', (f) => f.tag === 'A');
     assert.equal(skip.text, 'Naar de inhoud');
 
-    await tabTo(page, 'the token field', (f) => f.id === 'token');
-    await page.keyboard.type('staff-demo-token');
-    await page.keyboard.press('Enter');
+    await signInByKeyboard(page, 'staff-demo-token');
     await page.getByRole('heading', { name: 'Zaken in Algemeen' }).waitFor();
     assert.equal(await focusedId(page), 'inboxes-title', 'after signing in, focus is on the inbox list heading');
 
@@ -103,9 +101,7 @@ test('shortcut keys never fire while typing in a field, and do nothing once swit
   const { context, page } = await stack.newPage();
   try {
     await page.goto('/inbox/');
-    await tabTo(page, 'the token field', (f) => f.id === 'token');
-    await page.keyboard.type('staff-demo-token');
-    await page.keyboard.press('Enter');
+    await signInByKeyboard(page, 'staff-demo-token');
     await page.locator('#case-rows button').first().waitFor();
 
     // j opens the first case and keeps focus in the list.
@@ -145,9 +141,7 @@ test('keyboard only: the promise is read after the case heading, and what the re
   const { context, page } = await stack.newPage();
   try {
     await page.goto('/inbox/');
-    await tabTo(page, 'the token field', (f) => f.id === 'token');
-    await page.keyboard.type('staff-demo-token');
-    await page.keyboard.press('Enter');
+    await signInByKeyboard(page, 'staff-demo-token');
     await page.getByRole('button', { name: /Vraag over de bibliotheekpas/ }).waitFor({ timeout: LIVE_TIMEOUT_MS });
     await tabTo(page, 'the mailed case in the list', (f) => f.tag === 'BUTTON' && f.text.includes('Vraag over de bibliotheekpas'));
     await page.keyboard.press('Enter');

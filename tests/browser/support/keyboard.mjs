@@ -19,3 +19,10 @@ export async function tabTo(page, describe, matches) {
 
 /** The id of the focused element ('' when it has none). */
 export const focusedId = (page) => page.evaluate(() => document.activeElement?.id || '');
+
+/** Signs in with the keyboard alone: Tab to the token field, type the token, Enter. */
+export async function signInByKeyboard(page, token) {
+  await tabTo(page, 'the token field', (f) => f.id === 'token');
+  await page.keyboard.type(token);
+  await page.keyboard.press('Enter');
+}

@@ -45,7 +45,7 @@ bool match(std::vector<std::string> const& parts, std::vector<std::string> const
 
 api::api(std::shared_ptr<config const> cfg, std::shared_ptr<token_store const> tokens, api_services s)
     : tokens_(std::move(tokens)), sink_(s.sink), store_(s.store), workflow_(s.workflow), live_(std::move(s.live)),
-      metrics_(s.stats), clock_(std::move(s.clock)), ids_(s.ids), offload_(std::move(s.offload)), switches_(std::move(s.switches)), routing_(std::move(s.routing)), assignment_(std::move(s.assignment)),
+      metrics_(s.stats), clock_(std::move(s.clock)), ids_(s.ids), offload_(std::move(s.offload)), switches_(std::move(s.switches)), routing_(std::move(s.routing)), assignment_(std::move(s.assignment)), search_(std::move(s.search)),
       logins_(s.logins), health_(std::move(s.health)), replies_(std::move(s.replies)), table_(build_table(std::move(s.channel_routes))) {
   set_config(std::move(cfg));
 }
@@ -77,6 +77,10 @@ std::vector<api::route_entry> api::build_table(std::vector<http_route> channel_r
             [](api& a, auto const& q, me_t me, params const&, http_responder r) { a.who_am_i(q, *me, std::move(r)); }),
       entry("POST", "/api/v1/me/availability", access::staff,
             [](api& a, auto const& q, me_t me, params const&, http_responder r) { a.set_availability(q, *me, std::move(r)); }),
+      entry("GET", "/api/v1/search", access::staff,
+            [](api& a, auto const& q, me_t me, params const&, http_responder r) { a.search(q, *me, std::move(r)); }),
+      entry("POST", "/api/v1/search", access::staff,
+            [](api& a, auto const& q, me_t me, params const&, http_responder r) { a.search(q, *me, std::move(r)); }),
       entry("GET", "/api/v1/events", access::staff,
             [](api& a, auto const& q, me_t me, params const&, http_responder r) { a.events(q, *me, std::move(r)); }),
       entry("POST", "/api/v1/cases/{id}/replies", access::staff,

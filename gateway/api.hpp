@@ -21,6 +21,7 @@
 
 namespace balie::queue {
 class staff_assignment;
+class case_search;
 }
 
 namespace balie::gateway {
@@ -53,6 +54,7 @@ struct api_services {
   std::shared_ptr<health_board const> health;  ///< each channel's health, recorded by the daemon
   channels::reply_checks replies;  ///< who checks a staff reply, per channel (gateway/channel_registry.cpp)
   std::shared_ptr<queue::staff_assignment> assignment;  ///< who is available for new cases; null: nobody asks (tests of other parts)
+  std::shared_ptr<queue::case_search> search;           ///< the case index; null: no search (tests of other parts)
 };
 
 class api {
@@ -98,6 +100,8 @@ private:
   void who_am_i(http_request const&, principal const&, http_responder);
   void set_availability(http_request const&, principal const&, http_responder);
   void events(http_request const&, principal const&, http_responder);
+  /// Staff search: a reference, an address (POST only) or words, in the caller's inboxes (search_api.cpp).
+  void search(http_request const&, principal const&, http_responder);
 
   // Admins: channels on and off (admin_api.cpp).
   void list_channels(http_request const&, principal const&, http_responder);
@@ -139,6 +143,7 @@ private:
   std::shared_ptr<switchboard> switches_;
   std::shared_ptr<routing_board> routing_;
   std::shared_ptr<queue::staff_assignment> assignment_;
+  std::shared_ptr<queue::case_search> search_;
   failed_logins& logins_;
   std::shared_ptr<health_board const> health_;
   channels::reply_checks replies_;  // under mutex_

@@ -14,6 +14,7 @@
 #include "gateway/health_board.hpp"
 #include "gateway/intake.hpp"
 #include "queue/staff_assignment.hpp"
+#include "queue/case_search.hpp"
 #include "gateway/live_updates.hpp"
 #include "gateway/promises.hpp"
 #include "queue/answer_watch.hpp"
@@ -214,7 +215,8 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
   p.http_api = std::make_unique<api>(std::make_shared<config const>(config_), p.tokens,
                                      api_services{*p.in, *p.store, *p.workflow, p.live, p.stats, system_now, p.ids, offload, p.switches, p.routing,
                                                   p.logins, std::move(channel_routes), p.health,
-                                                  builtin_reply_checks(p.channels, config_, *p.services), p.assignment});
+                                                  builtin_reply_checks(p.channels, config_, *p.services), p.assignment,
+                                                  std::make_shared<queue::case_search>(p.redis)});
   http_limits limits{config_.http.max_header_bytes, config_.http.max_body_bytes, config_.http.read_timeout,
                      config_.http.idle_timeout, config_.http.max_connections};
   limits.max_connections_per_address = config_.http.max_connections_per_address;

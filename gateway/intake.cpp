@@ -3,6 +3,8 @@
 #include "server/log.hpp"
 #include "queue/keys.hpp"
 #include "queue/errc.hpp"
+#include "search/index_terms.hpp"
+#include "search/snippet.hpp"
 
 namespace balie::gateway {
 using namespace server;
@@ -36,6 +38,7 @@ struct intake::job {
   submit_handler handler;
   submit_options options;
   std::optional<promises::made> promise;
+  queue::case_index index;
   std::chrono::steady_clock::time_point started;
   int tries = 1;
 };
@@ -66,6 +69,8 @@ void intake::submit(case_message m, std::string dedup_key, submit_handler handle
   auto j = std::make_shared<job>();
   // A resident's message is promised an answer; an automatic one (an auto-reply, a bounce) waits for nobody.
   if (m.direction == direction::inbound && !m.auto_generated) j->promise = promises_->for_message(m.routing->inbox, m.received_at);
+  // What staff find it by and see of it in the case list: computed here, written with it in one step.
+  if (m.direction == direction::inbound) j->index = {search::index_tokens(m), search::first_line(m.text)};
   j->message = std::move(m);
   j->dedup_key = std::move(dedup_key);
   j->handler = std::move(handler);
@@ -103,7 +108,7 @@ void intake::attempt(std::shared_ptr<job> j) {
     j->handler(ec, submit_result{r.duplicate ? submit_status::duplicate : submit_status::stored, r.message_id, r.case_id, r.reference,
                                  r.inbox, r.seq, r.joined, r.linked_case, r.answer_by, j->promise && j->promise->outside_hours,
                                  r.created});
-  }, j->options.conversation, lookup_for(j->options.thread), promise);
+  }, j->options.conversation, lookup_for(j->options.thread), promise, j->index);
 }
 
 } // namespace balie::gateway

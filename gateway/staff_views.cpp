@@ -110,6 +110,8 @@ nlohmann::json case_summary_json(queue::case_summary const& c) {
           {"proposed_to", optional_text(field(c, "proposed_to"))},
           {"proposed_at", time_field(c, "proposed_at")},
           {"resident_name", optional_text(field(c, "resident_name"))},
+          // The first line of the resident's newest message, as the case view shows it.
+          {"preview", optional_text(field(c, "preview"))},
           {"message_count", std::strtoll(field(c, "messages").c_str(), nullptr, 10)},
           {"unanswered", std::strtoll(field(c, "waiting").c_str(), nullptr, 10) > 0},
           {"needs", std::move(needs)},

@@ -22,7 +22,8 @@ lua_script const& enqueue_script() {
 --       12 priority, 13 resident name, 14 chat conversation ('' = none), 15 chat text, 16 chat time,
 --       17 thread lookup keys (JSON list, '' = none), 18 participant ('' = none),
 --       19 index keys (JSON list), 20 index ttl (s),
---       21 answer-by (ms, '' = no promise), 22 report at (ms), 23 automatic (1/0), 24 needs (JSON list, '' = none)
+--       21 answer-by (ms, '' = no promise), 22 report at (ms), 23 automatic (1/0), 24 needs (JSON list, '' = none),
+--       25 search tokens (JSON list, '' = none), 26 preview (the message's first line)
 local prior = redis.call('GET', ARGV[1])
 if prior then return {0, prior} end
 local case_id, linked = ARGV[5], ''
@@ -93,6 +94,8 @@ local consumer = consumer_of(redis.call('HGET', case, 'assignee') or nil)
 redis.call('XREADGROUP', 'GROUP', GROUP, consumer, 'COUNT', '100', 'STREAMS', stream, '>')
 redis.call('ZADD', ikey(inbox, ':open'), ARGV[9], case_id)
 touch(case_id, inbox, ARGV[9])
+if ARGV[25] ~= '' then index_case(case_id, inbox, cjson.decode(ARGV[25]), ARGV[9]) end
+if ARGV[26] ~= '' then redis.call('HSET', case, 'preview', ARGV[26], 'preview_at', ARGV[9]) end
 if ARGV[24] ~= '' then
   -- The needs a resident gave on any message of the case, in the order first given.
   local have = cjson.decode(redis.call('HGET', case, 'needs') or '[]')
@@ -202,7 +205,7 @@ case_store::case_store(std::shared_ptr<redis_connection> redis, std::chrono::sec
 
 void case_store::enqueue(case_message const& m, std::string const& dedup_key, bool may_create,
                          std::function<void(boost::system::error_code, enqueue_result)> done, std::string const& conversation,
-                         thread_lookup const& thread, std::optional<case_promise> const& promise) {
+                         thread_lookup const& thread, std::optional<case_promise> const& promise, case_index const& index) {
   nlohmann::json needs = nlohmann::json::array();
   for (auto n : m.resident.needs) needs.push_back(to_string(n));
   auto const& r = m.routing ? *m.routing : routing_info{};
@@ -229,7 +232,9 @@ void case_store::enqueue(case_message const& m, std::string const& dedup_key, bo
                                    promise ? std::to_string(promise->answer_by.time_since_epoch().count()) : std::string{},
                                    promise ? std::to_string(promise->report_at.time_since_epoch().count()) : std::string{},
                                    m.auto_generated ? "1" : "0",
-                                   needs.empty() ? std::string{} : needs.dump()};
+                                   needs.empty() ? std::string{} : needs.dump(),
+                                   index.tokens.empty() ? std::string{} : nlohmann::json(index.tokens).dump(),
+                                   index.preview};
   enqueue_script().run(*redis_, {}, std::move(args),
                        [m_id = m.id, case_id = m.case_id, ref = m.reference,
                         done = std::move(done)](boost::system::error_code ec, redis_reply reply) {

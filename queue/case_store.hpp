@@ -50,6 +50,13 @@ struct thread_lookup {
   std::chrono::seconds index_ttl{0};
 };
 
+/// What a message adds to what staff find and see at a glance: its search tokens
+/// (search/index_terms.hpp) and its first line, the case list's preview.
+struct case_index {
+  std::vector<std::string> tokens;
+  std::string preview;
+};
+
 struct case_summary {
   std::string case_id;
   std::map<std::string, std::string> fields;  ///< the case hash: state, inbox, reference, channel, ...
@@ -101,9 +108,11 @@ public:
   /// A `promise` is kept on a case that has none outstanding (a new case, or one a person has acted
   /// on since); while one is outstanding a further message raises the case's priority instead.
   /// An automatic message (`auto_generated`) waits for nobody and makes no promise.
+  /// The `index` entries are written in the same step, in the case's inbox (they move with it).
   void enqueue(case_message const& m, std::string const& dedup_key, bool may_create,
                std::function<void(boost::system::error_code, enqueue_result)>, std::string const& conversation = {},
-               thread_lookup const& thread = {}, std::optional<case_promise> const& promise = std::nullopt);
+               thread_lookup const& thread = {}, std::optional<case_promise> const& promise = std::nullopt,
+               case_index const& index = {});
 
   void stats(std::vector<std::string> inboxes, std::function<void(boost::system::error_code, std::vector<inbox_stats>)>);
 

@@ -114,6 +114,7 @@ local oldest = redis.call('ZSCORE', ikey(c.inbox, ':unanswered'), id)
 for _, index in ipairs({':cases', ':open', ':unanswered'}) do redis.call('ZREM', ikey(c.inbox, index), id) end
 redis.call('ZADD', ikey(target, ':cases'), now, id)
 redis.call('ZADD', ikey(target, ':open'), now, id)
+move_index(id, c.inbox, target)
 if oldest and #moved > 0 then redis.call('ZADD', ikey(target, ':unanswered'), oldest, id) end
 redis.call('HSET', ckey(id), 'inbox', target, 'state', 'open', 'updated_at', now)
 redis.call('HDEL', ckey(id), 'assignee', 'claim_expires_at', 'proposed_to', 'proposed_at')  -- the new inbox's staff decide

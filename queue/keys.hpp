@@ -23,6 +23,8 @@ inline std::string inbox_open(std::string_view inbox) { return inbox_stream(inbo
 inline std::string inbox_unanswered(std::string_view inbox) { return inbox_stream(inbox) + ":unanswered"; }
 /// The inbox's cases past their answer time that no person has acted on yet (set; its size is the overdue metric).
 inline std::string inbox_overdue(std::string_view inbox) { return inbox_stream(inbox) + ":overdue"; }
+/// The search index: an inbox's cases carrying one token (search/index_terms.hpp), by their newest message with it.
+inline std::string search_token(std::string_view inbox, std::string_view token) { return inbox_stream(inbox) + ":search:" + std::string(token); }
 inline std::string outbound(std::string_view channel) { return "balie:out:{" + std::string(channel) + "}"; }
 /// Mail to an inbox's team about a case that waits too long, sent like a reply (channels/email/team_notices.hpp).
 inline constexpr std::string_view team_notices = "team";
@@ -33,6 +35,8 @@ inline constexpr std::string_view staff_available = "balie:staff:available";
 /// An inbox's round-robin turn.
 inline std::string inbox_turn(std::string_view inbox) { return inbox_stream(inbox) + ":turn"; }
 inline std::string dead_letters(std::string_view channel) { return "balie:dead:{" + std::string(channel) + "}"; }
+/// The search tokens a case carries (set): where its index entries are, to move or remove them.
+inline std::string case_terms(std::string_view case_id) { return case_hash(case_id) + ":terms"; }
 inline std::string case_participants(std::string_view case_id) { return case_hash(case_id) + ":participants"; }
 /// How long a reply token and a Message-ID keep finding their case: residents answer after months.
 inline constexpr std::chrono::seconds thread_index_ttl{400 * 24 * 3600};

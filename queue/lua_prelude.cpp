@@ -61,6 +61,24 @@ local function chunked(head, ids, tail)
   end
 end
 
+-- The search index: per inbox and token, the cases carrying it, by their newest message with it (keys.hpp).
+local function index_case(case_id, inbox, tokens, at)
+  for _, t in ipairs(tokens) do redis.call('ZADD', ikey(inbox, ':search:' .. t), 'GT', at, case_id) end
+  chunked({'SADD', ckey(case_id, ':terms')}, tokens)
+end
+
+-- A case's index entries follow it to another inbox.
+local function move_index(case_id, from, to)
+  for _, t in ipairs(redis.call('SMEMBERS', ckey(case_id, ':terms'))) do
+    local k = ikey(from, ':search:' .. t)
+    local at = redis.call('ZSCORE', k, case_id)
+    if at then
+      redis.call('ZREM', k, case_id)
+      redis.call('ZADD', ikey(to, ':search:' .. t), 'GT', at, case_id)
+    end
+  end
+end
+
 -- The case's unanswered messages become pending for `consumer`.
 local function move_pending(case_id, inbox, consumer)
   local ids = redis.call('SMEMBERS', ckey(case_id, ':pending'))

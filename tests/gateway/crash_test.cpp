@@ -156,6 +156,10 @@ void resend_and_verify(std::uint16_t port, redis_server& redis, std::vector<int>
       if (cases.count(id)) continue;
     } else if (key.starts_with("balie:ref:")) {
       if (cases.count(redis.command({"GET", key}))) continue;
+    } else if (key.starts_with(queue::keys::search_token("telefoon", ""))) {
+      // The search index: shared by the inbox's cases, naming only cases that exist.
+      auto const members = redis.list({"ZRANGE", key, "0", "-1"});
+      if (std::all_of(members.begin(), members.end(), [&](auto const& id) { return cases.count(id) == 1; })) continue;
     }
     orphans.push_back(key);
   }

@@ -1,0 +1,113 @@
+#include "queue/case_search.hpp"
+
+#include "queue/errc.hpp"
+#include "queue/keys.hpp"
+#include "queue/lua_prelude.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace balie::queue {
+namespace {
+
+lua_script const& find_script() {
+  static lua_script const s(std::string("#!lua flags=no-writes\n") + lua_prelude() + R"lua(
+-- ARGV: 1 inboxes (JSON list), 2 tokens (JSON list), 3 window of the rarest token, 4 of the others, 5 want
+local inboxes, tokens = cjson.decode(ARGV[1]), cjson.decode(ARGV[2])
+local rare_window, window, want = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local buckets = {}  -- tokens matched -> {{id, at}, ...}
+for _, inbox in ipairs(inboxes) do
+  local keys = {}
+  for _, t in ipairs(tokens) do
+    local k = ikey(inbox, ':search:' .. t)
+    local n = redis.call('ZCARD', k)
+    if n > 0 then keys[#keys + 1] = {key = k, size = n} end
+  end
+  table.sort(keys, function(a, b) return a.size < b.size end)
+  local seen, ids = {}, {}
+  for i, k in ipairs(keys) do
+    for _, id in ipairs(redis.call('ZREVRANGE', k.key, 0, (i == 1 and rare_window or window) - 1)) do
+      if not seen[id] then seen[id] = true; ids[#ids + 1] = id end
+    end
+  end
+  local matched, at = {}, {}
+  for _, k in ipairs(keys) do
+    for c = 1, #ids, 500 do
+      local chunk = {unpack(ids, c, math.min(c + 499, #ids))}
+      for j, s in ipairs(redis.call('ZMSCORE', k.key, unpack(chunk))) do
+        if s then
+          local id, v = chunk[j], tonumber(s)
+          matched[id] = (matched[id] or 0) + 1
+          if not at[id] or v > at[id] then at[id] = v end
+        end
+      end
+    end
+  end
+  for _, id in ipairs(ids) do
+    local m = matched[id]
+    buckets[m] = buckets[m] or {}
+    table.insert(buckets[m], {id, at[id]})
+  end
+end
+local out = {}
+for m = #tokens, 1, -1 do
+  local b = buckets[m]
+  if b then
+    table.sort(b, function(x, y) if x[2] ~= y[2] then return x[2] > y[2] end return x[1] > y[1] end)
+    for _, h in ipairs(b) do
+      if #out >= want * 3 then return out end
+      out[#out + 1] = h[1]; out[#out + 1] = m; out[#out + 1] = h[2]
+    end
+  end
+end
+return out
+)lua");
+  return s;
+}
+
+} // namespace
+
+case_search::case_search(std::shared_ptr<redis_connection> redis) : redis_(std::move(redis)) {}
+
+void case_search::find(std::vector<std::string> const& inboxes, std::vector<std::string> const& tokens, std::size_t want,
+                       std::function<void(boost::system::error_code, std::vector<search_hit>)> done) {
+  if (inboxes.empty() || tokens.empty() || want == 0) return done({}, {});
+  find_script().run(*redis_, {},
+                    {nlohmann::json(inboxes).dump(), nlohmann::json(tokens).dump(), std::to_string(search_rare_window),
+                     std::to_string(search_window), std::to_string(want)},
+                    [done = std::move(done)](boost::system::error_code ec, redis_reply r) {
+                      if (ec) return done(ec, {});
+                      if (r.type != redis_reply::kind::array || r.elements.size() % 3 != 0) return done(errc::unexpected_reply, {});
+                      std::vector<search_hit> hits;
+                      for (std::size_t i = 0; i < r.elements.size(); i += 3)
+                        hits.push_back({r.elements[i].str, static_cast<int>(r.elements[i + 1].integer), r.elements[i + 2].integer});
+                      done({}, std::move(hits));
+                    });
+}
+
+void case_search::by_reference(std::string const& reference, std::function<void(boost::system::error_code, std::string)> done) {
+  redis_->execute({"GET", keys::reference(reference)}, [done = std::move(done)](boost::system::error_code ec, redis_reply r) {
+    done(ec, !ec && r.type == redis_reply::kind::string ? r.str : std::string{});
+  });
+}
+
+void case_search::read(std::vector<std::string> const& case_ids, std::size_t messages,
+                       std::function<void(boost::system::error_code, std::vector<found_case>)> done) {
+  std::vector<std::vector<std::string>> commands;
+  for (auto const& id : case_ids) {
+    commands.push_back({"HGETALL", keys::case_hash(id)});
+    commands.push_back({"XREVRANGE", keys::case_messages(id), "+", "-", "COUNT", std::to_string(messages)});
+  }
+  run_all(*redis_, std::move(commands), [case_ids, done = std::move(done)](boost::system::error_code ec, std::vector<redis_reply> r) {
+    if (ec) return done(ec, {});
+    std::vector<found_case> out;
+    for (std::size_t i = 0; i < case_ids.size(); ++i) {
+      found_case f{{case_ids[i], pairs(r[2 * i])}, {}};
+      for (auto const& entry : r[2 * i + 1].elements)
+        if (entry.elements.size() == 2) f.newest.push_back({entry.elements[0].str, pairs(entry.elements[1])["msg"]});
+      out.push_back(std::move(f));
+    }
+    done({}, std::move(out));
+  });
+}
+
+} // namespace balie::queue

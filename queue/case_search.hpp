@@ -1,0 +1,51 @@
+#pragma once
+// Finding cases: the index the enqueue script writes (per inbox and token, the
+// cases carrying it by their newest message with it; keys.hpp), read by one
+// read-only script, and the reference index. Every instance reads the same
+// keys, so a search sees every instance's writes the moment they are durable.
+//
+// Ranking: most query tokens matched, then the newest matching message. The
+// script is bounded: per inbox it looks at the 5,000 newest cases of the
+// rarest token and the 1,000 newest of each other, and counts for each of
+// those how many tokens it carries. A query with one token, or one whose
+// rarest token is on at most 5,000 cases, is exact; a query of only common
+// words finds the newest cases, not every old one.
+
+#include "queue/case_store.hpp"
+
+namespace balie::queue {
+
+struct search_hit {
+  std::string case_id;
+  int matched = 0;       ///< how many of the query's tokens the case carries
+  long long at_ms = 0;   ///< its newest message carrying one of them
+};
+
+/// A case as a hit shows it: its hash and its newest messages.
+struct found_case {
+  case_summary summary;  ///< empty fields: gone since
+  std::vector<stored_message> newest;
+};
+
+class case_search {
+public:
+  explicit case_search(std::shared_ptr<redis_connection>);
+
+  /// Cases in `inboxes` carrying any of `tokens`, best first, at most `want`.
+  void find(std::vector<std::string> const& inboxes, std::vector<std::string> const& tokens, std::size_t want,
+            std::function<void(boost::system::error_code, std::vector<search_hit>)>);
+
+  /// The case a reference names; empty: none.
+  void by_reference(std::string const& reference, std::function<void(boost::system::error_code, std::string case_id)>);
+
+  /// The cases' hashes and their newest `messages` each, in the order given.
+  void read(std::vector<std::string> const& case_ids, std::size_t messages,
+            std::function<void(boost::system::error_code, std::vector<found_case>)>);
+
+private:
+  std::shared_ptr<redis_connection> redis_;
+};
+
+inline constexpr std::size_t search_rare_window = 5000, search_window = 1000;
+
+} // namespace balie::queue

@@ -22,6 +22,7 @@ std::map<std::string, std::set<std::string>, std::less<>> const known = {
     {"acknowledgement.short.situation.switched_off", {"notice"}},
     {"contact.human_route", {}},
     {"contact.human_route.short", {}},
+    {"contact.phone_number", {}},  // what {telefoonnummer} becomes in a saved reply
     {"email.reply.subject", {}},
     {"email.switched_off.notice", {}},
     {"sms.opt_in.confirmation", {}},

@@ -3,6 +3,7 @@
 // documented. Unknown paths are 404, known paths with another method 405
 // with an Allow header; both are problem+json like every other error.
 #include "gateway/api.hpp"
+#include "gateway/plain_language.hpp"
 
 #include "channels/text.hpp"
 #include "server/log.hpp"
@@ -45,7 +46,7 @@ bool match(std::vector<std::string> const& parts, std::vector<std::string> const
 
 api::api(std::shared_ptr<config const> cfg, std::shared_ptr<token_store const> tokens, api_services s)
     : tokens_(std::move(tokens)), sink_(s.sink), store_(s.store), workflow_(s.workflow), live_(std::move(s.live)),
-      metrics_(s.stats), clock_(std::move(s.clock)), ids_(s.ids), offload_(std::move(s.offload)), switches_(std::move(s.switches)), routing_(std::move(s.routing)), assignment_(std::move(s.assignment)), search_(std::move(s.search)),
+      metrics_(s.stats), clock_(std::move(s.clock)), ids_(s.ids), offload_(std::move(s.offload)), switches_(std::move(s.switches)), routing_(std::move(s.routing)), assignment_(std::move(s.assignment)), search_(std::move(s.search)), saved_replies_(std::move(s.saved_replies)),
       logins_(s.logins), health_(std::move(s.health)), replies_(std::move(s.replies)), table_(build_table(std::move(s.channel_routes))) {
   set_config(std::move(cfg));
 }
@@ -81,6 +82,14 @@ std::vector<api::route_entry> api::build_table(std::vector<http_route> channel_r
             [](api& a, auto const& q, me_t me, params const&, http_responder r) { a.search(q, *me, std::move(r)); }),
       entry("POST", "/api/v1/search", access::staff,
             [](api& a, auto const& q, me_t me, params const&, http_responder r) { a.search(q, *me, std::move(r)); }),
+      entry("GET", "/api/v1/replies", access::admin,
+            [](api& a, auto const& q, me_t me, params const&, http_responder r) { a.list_saved_replies(q, *me, std::move(r)); }),
+      entry("PUT", "/api/v1/replies/{id}", access::admin,
+            [](api& a, auto const& q, me_t me, params const& p, http_responder r) { a.put_saved_reply(q, *me, p[0], std::move(r)); }),
+      entry("DELETE", "/api/v1/replies/{id}", access::admin,
+            [](api& a, auto const& q, me_t me, params const& p, http_responder r) { a.delete_saved_reply(q, *me, p[0], std::move(r)); }),
+      entry("GET", "/api/v1/cases/{id}/saved-replies", access::staff,
+            [](api& a, auto const& q, me_t me, params const& p, http_responder r) { a.case_saved_replies(q, *me, p[0], std::move(r)); }),
       entry("GET", "/api/v1/events", access::staff,
             [](api& a, auto const& q, me_t me, params const&, http_responder r) { a.events(q, *me, std::move(r)); }),
       entry("POST", "/api/v1/cases/{id}/replies", access::staff,
@@ -128,8 +137,17 @@ std::vector<route> api::routes() const {
 }
 
 void api::set_config(std::shared_ptr<config const> c) {
+  // Read here, at start and reload, never in a handler.
+  auto jargon = std::make_shared<std::map<std::string, std::string> const>(
+      c->web_root.empty() ? std::map<std::string, std::string>{} : read_jargon((c->web_root / "inbox" / "jargon-nl.json").string()));
   std::lock_guard lock(mutex_);
   config_ = std::move(c);
+  jargon_ = std::move(jargon);
+}
+
+std::shared_ptr<std::map<std::string, std::string> const> api::current_jargon() const {
+  std::lock_guard lock(mutex_);
+  return jargon_;
 }
 
 void api::set_reply_checks(channels::reply_checks r) {

@@ -22,6 +22,7 @@
 namespace balie::queue {
 class staff_assignment;
 class case_search;
+class saved_replies;
 }
 
 namespace balie::gateway {
@@ -55,6 +56,7 @@ struct api_services {
   channels::reply_checks replies;  ///< who checks a staff reply, per channel (gateway/channel_registry.cpp)
   std::shared_ptr<queue::staff_assignment> assignment;  ///< who is available for new cases; null: nobody asks (tests of other parts)
   std::shared_ptr<queue::case_search> search;           ///< the case index; null: no search (tests of other parts)
+  std::shared_ptr<queue::saved_replies> saved_replies;  ///< null: no saved replies (tests of other parts)
 };
 
 class api {
@@ -103,6 +105,14 @@ private:
   /// Staff search: a reference, an address (POST only) or words, in the caller's inboxes (search_api.cpp).
   void search(http_request const&, principal const&, http_responder);
 
+  // Saved replies: admins manage them, staff get a case's filled in (replies_api.cpp).
+  void list_saved_replies(http_request const&, principal const&, http_responder);
+  void put_saved_reply(http_request const&, principal const&, std::string const& id, http_responder);
+  void delete_saved_reply(http_request const&, principal const&, std::string const& id, http_responder);
+  void case_saved_replies(http_request const&, principal const&, std::string const& case_id, http_responder);
+  /// The jargon list the plain-language hints use (read from the web root at each configuration).
+  std::shared_ptr<std::map<std::string, std::string> const> current_jargon() const;
+
   // Admins: channels on and off (admin_api.cpp).
   void list_channels(http_request const&, principal const&, http_responder);
   void switch_channel(http_request const&, principal const&, std::string const& channel, http_responder);
@@ -144,6 +154,8 @@ private:
   std::shared_ptr<routing_board> routing_;
   std::shared_ptr<queue::staff_assignment> assignment_;
   std::shared_ptr<queue::case_search> search_;
+  std::shared_ptr<queue::saved_replies> saved_replies_;
+  std::shared_ptr<std::map<std::string, std::string> const> jargon_;  // under mutex_
   failed_logins& logins_;
   std::shared_ptr<health_board const> health_;
   channels::reply_checks replies_;  // under mutex_

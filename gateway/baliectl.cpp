@@ -8,11 +8,16 @@
 //   baliectl ... routing show
 //   baliectl ... routing check FILE
 //   baliectl ... routing apply FILE --reason TEXT
+//   baliectl ... replies list
+//   baliectl ... replies put ID FILE
+//   baliectl ... replies delete ID
 //
 // FILE is a routing section (default_inbox, channels, rules) or a whole
 // balied config file, whose routing section is taken; comments are allowed.
 // `check` asks balied to check it against the inboxes there are (nothing
-// changes); `apply` puts it in force for every instance.
+// changes); `apply` puts it in force for every instance. A saved reply's FILE
+// is {"title", "inbox" (absent: shared), "text": {"nl", "en"}}; balied
+// refuses unknown variables and answers with plain-language hints, printed.
 //
 // URL: --url, else BALIE_URL, else http://127.0.0.1:8080. The admin token:
 // --token-file (first line), else BALIE_TOKEN; never an argument, which
@@ -43,6 +48,7 @@ int usage(std::string const& why) {
             << "       baliectl [...] channels enable NAME [--reason TEXT]\n"
             << "       baliectl [...] channels history NAME\n"
             << "       baliectl [...] routing show | routing check FILE | routing apply FILE --reason TEXT\n"
+            << "       baliectl [...] replies list | replies put ID FILE | replies delete ID\n"
             << "The admin token comes from --token-file or BALIE_TOKEN; the address from --url or BALIE_URL.\n";
   return exit_usage;
 }
@@ -127,7 +133,8 @@ void print_channel(json const& c) {
 }
 
 /// The routing section of FILE (a routing section, or a config file holding one); nullopt with the reason said.
-std::optional<json> routing_file(std::string const& file) {
+/// A JSON object from FILE; nullopt with the reason said.
+std::optional<json> json_file(std::string const& file) {
   std::ifstream in(file);
   if (!in) {
     std::cerr << "baliectl: cannot read " << file << "\n";
@@ -139,7 +146,24 @@ std::optional<json> routing_file(std::string const& file) {
     std::cerr << "baliectl: " << file << " is not a JSON object\n";
     return std::nullopt;
   }
-  if (j.contains("routing")) return j["routing"];
+  return j;
+}
+
+/// A saved reply's plain-language hints, one per line.
+void print_hints(json const& reply) {
+  for (auto const& h : list(reply, "hints")) {
+    auto const kind = text(h, "kind");
+    std::cout << "  hint: ";
+    if (kind == "sentence") std::cout << "a sentence of " << number(h, "words") << " words (\"" << text(h, "start") << " ...\"); B1 keeps to 15";
+    else if (kind == "jargon") std::cout << "\"" << text(h, "word") << "\": write \"" << text(h, "suggestion") << "\"";
+    else if (kind == "passive") std::cout << "a passive sentence (\"" << text(h, "word") << "\" in \"" << text(h, "start") << " ...\"): say who does what";
+    std::cout << "\n";
+  }
+}
+
+std::optional<json> routing_file(std::string const& file) {
+  auto j = json_file(file);
+  if (j && j->contains("routing")) return (*j)["routing"];
   return j;
 }
 
@@ -189,15 +213,32 @@ static int run(std::vector<std::string> const& args) {
     token = env;
   }
   while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
-  if (words.empty() || (words[0] != "channels" && words[0] != "routing")) return usage("say what to do");
+  if (words.empty() || (words[0] != "channels" && words[0] != "routing" && words[0] != "replies")) return usage("say what to do");
   if (token.empty()) return usage("no admin token: use --token-file FILE or BALIE_TOKEN");
-  if (words.size() < 2) return usage(words[0] == "channels" ? "channels: list, enable, disable or history" : "routing: show, check or apply");
+  if (words.size() < 2)
+    return usage(words[0] == "channels" ? "channels: list, enable, disable or history"
+                 : words[0] == "routing" ? "routing: show, check or apply"
+                                         : "replies: list, put or delete");
 
   curl_global_init(CURL_GLOBAL_DEFAULT);
   auto const verb = words[1];
-  bool const routing = words[0] == "routing";
+  bool const routing = words[0] == "routing", replies = words[0] == "replies";
   reply r;
-  if (routing && verb == "show" && words.size() == 2) {
+  if (replies && verb == "list" && words.size() == 2) {
+    r = call("GET", url + "/api/v1/replies", token);
+  } else if (replies && verb == "put" && words.size() == 4) {
+    auto const body = json_file(words[3]);
+    if (!body) return exit_usage;
+    r = call("PUT", url + "/api/v1/replies/" + words[2], token, body->dump());
+  } else if (replies && verb == "delete" && words.size() == 3) {
+    r = call("DELETE", url + "/api/v1/replies/" + words[2], token);
+    if (r.error.empty() && r.status == 204) {
+      std::cout << "Deleted " << words[2] << ".\n";
+      return 0;
+    }
+  } else if (replies) {
+    return usage("replies: list, put ID FILE or delete ID");
+  } else if (routing && verb == "show" && words.size() == 2) {
     r = call("GET", url + "/api/v1/routing", token);
   } else if (routing && (verb == "check" || verb == "apply") && words.size() == 3) {
     if (verb == "apply" && !reason) return usage("apply needs --reason: it goes into the audit");
@@ -235,7 +276,13 @@ static int run(std::vector<std::string> const& args) {
     std::cout << j.dump(2) << "\n";
     return 0;
   }
-  if (routing) {
+  if (replies) {
+    for (auto const& reply : verb == "list" ? list(j, "replies") : json::array({j})) {
+      auto const inbox = reply.contains("inbox") && reply["inbox"].is_string() ? reply["inbox"].get<std::string>() : std::string("shared");
+      std::cout << (verb == "put" ? "Saved " : "") << text(reply, "id") << "\t" << inbox << "\t" << text(reply, "title") << "\n";
+      print_hints(reply);
+    }
+  } else if (routing) {
     if (verb == "check") std::cout << "The rule set is valid: " << number(j, "rules") << " rules, default inbox " << text(j, "default_inbox") << ".\n";
     else if (verb == "apply" && !flag(j, "changed")) std::cout << "These rules were in force already (version " << number(j, "version") << ").\n";
     else std::cout << "Version " << number(j, "version") << " by " << text(j, "changed_by") << " since " << text(j, "since") << ": "

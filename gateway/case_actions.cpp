@@ -5,6 +5,7 @@
 // the address must be one the resident gave, and the channel that carries
 // it checks the rest (channels/reply_check.hpp).
 #include "gateway/api.hpp"
+#include "channels/subject.hpp"
 
 #include "channels/sms_segments.hpp"
 
@@ -209,7 +210,7 @@ void api::post_reply(http_request const& req, principal const& me, std::string c
         m.occurred_at = m.received_at = now;
         if (auto const name = field("resident_name"); !name.empty()) m.resident.name = name;
         m.resident.addresses = {{to.kind, to.address}};
-        if (auto const s = field("subject"); !s.empty() && to.channel == channel::email) m.subject = s.rfind("Re: ", 0) == 0 ? s : "Re: " + s;
+        if (auto const s = reply_subject(field("subject")); !s.empty() && to.channel == channel::email) m.subject = s;
         m.text = text;
         m.routing = routing_info{field("inbox"), priority_from(field("priority")).value_or(priority::normal), std::nullopt, "reply"};
         for (auto it = c.messages.rbegin(); it != c.messages.rend(); ++it) {

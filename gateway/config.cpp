@@ -2,6 +2,7 @@
 // channel's section read by the channel (channels/<name>/settings.cpp), all
 // through the strict object_reader of channels/config_reader.hpp.
 #include "gateway/config.hpp"
+#include "gateway/saved_replies.hpp"
 
 #include "channels/addresses.hpp"
 
@@ -145,6 +146,30 @@ config load_config(fs::path const& file, std::optional<fs::path> data_dir_overri
   if (!c.sms.providers.empty() && c.dedup_ttl < std::chrono::hours(40 * 24))
     fail("/dedup_ttl_hours", "must be at least 960 (40 days) with SMS: providers retry a webhook for weeks");
   c.texts = std::make_shared<channels::resident_texts const>(channels::resident_texts::load(c.texts_dir));  // names the file
+  // Shipped saved replies: added to Redis once (queue/saved_replies.hpp), checked here like any reply an admin saves.
+  root.object("saved_replies", false, [&](object_reader& r) {
+    auto const file = fs::path(r.text("examples_file", "", true));
+    auto const path = file.is_relative() ? base / file : file;
+    std::ifstream examples(path);
+    auto const list = json::parse(examples, nullptr, false, /*ignore_comments=*/true);
+    if (!examples || !list.is_object() || !list.contains("replies") || !list["replies"].is_array())
+      fail("/saved_replies/examples_file", "cannot read " + path.string() + " as {\"replies\": [...]}");
+    std::vector<std::string> ids(inbox_ids.begin(), inbox_ids.end());
+    for (std::size_t i = 0; i < list["replies"].size(); ++i) {
+      auto entry = list["replies"][i];
+      auto const where = path.string() + " /replies/" + std::to_string(i);
+      if (!entry.is_object() || !entry.contains("id") || !entry["id"].is_string() || !is_saved_reply_id(entry["id"].get<std::string>()))
+        throw config_error("config: " + where + "/id: expected 1 to 64 of a-z, 0-9 and '-'");
+      auto const id = entry["id"].get<std::string>();
+      entry.erase("id");
+      auto read = read_saved_reply(entry, id, ids);
+      if (auto* problems = std::get_if<field_problems>(&read))
+        throw config_error("config: " + where + problems->front().first + ": " + problems->front().second);
+      auto reply = std::get<saved_reply>(std::move(read));
+      reply.updated_by = "balie";
+      c.saved_reply_examples.emplace_back(id, to_json(reply).dump());
+    }
+  });
   // Balie's own SMS must fit the part limit staff replies have, with any reference, day and notice.
   if (!c.sms.providers.empty())
     for (auto const* language : {"nl", "en"}) {

@@ -85,6 +85,8 @@ struct config {
   /// What Balie writes to residents by itself (config/texts/{nl,en}.json): acknowledgements, notices.
   std::filesystem::path texts_dir;
   std::shared_ptr<channels::resident_texts const> texts;
+  /// Saved replies shipped with the installation (id, JSON), added to Redis once.
+  std::vector<std::pair<std::string, std::string>> saved_reply_examples;
   /// Longer than any provider's redelivery window: CM retries an SMS webhook for up to a month.
   std::chrono::seconds dedup_ttl{40 * 24 * 3600};
 };

@@ -15,6 +15,7 @@
 #include "gateway/intake.hpp"
 #include "queue/staff_assignment.hpp"
 #include "queue/case_search.hpp"
+#include "queue/saved_replies.hpp"
 #include "gateway/live_updates.hpp"
 #include "gateway/promises.hpp"
 #include "queue/answer_watch.hpp"
@@ -102,6 +103,8 @@ struct daemon::parts {
   std::unique_ptr<queue::answer_watch> watch;
   std::shared_ptr<promises> promised;
   std::shared_ptr<queue::staff_assignment> assignment;
+  std::shared_ptr<queue::saved_replies> replies;
+  std::vector<std::pair<std::string, std::string>> reply_examples;
   std::mutex inboxes_mutex;             ///< reload writes; the watchdog and the assignment read
   std::vector<std::string> inbox_names;
   std::map<std::string, std::string> team_addresses;  ///< by inbox: who hears of a reported case
@@ -160,6 +163,11 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
     // What was seeded before the connection was up (or while it was away) is seeded now.
     if (p.switches) p.switches->resync();
     if (p.routing) p.routing->resync();
+    if (p.replies && !p.reply_examples.empty())
+      p.replies->seed(p.reply_examples, [](boost::system::error_code ec, bool added) {
+        if (ec) log::warn("saved_replies.not_seeded", {{"error", ec.message()}});
+        else if (added) log::info("saved_replies.seeded");
+      });
   });
   p.stats.redis_reconnects_from([r = p.redis] { return r->reconnects(); });
   p.store = std::make_unique<queue::case_store>(p.redis, config_.dedup_ttl);
@@ -181,6 +189,8 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
   p.watch = std::make_unique<queue::answer_watch>(p.redis);
   p.in = std::make_unique<intake>(*p.store, p.routing->current().router, p.promised, p.stats, p.ids);
   p.assignment = std::make_shared<queue::staff_assignment>(p.redis);
+  p.replies = std::make_shared<queue::saved_replies>(p.redis);
+  p.reply_examples = config_.saved_reply_examples;
   p.in->on_new_case([this](std::string const& case_id, std::string const& inbox) { propose(case_id, inbox); });
   p.routing->on_change([&p](std::shared_ptr<routing::router const> r) { p.in->set_router(std::move(r)); });
   // What escapes offloaded work is a defect: logged and counted; the responder it held answers 500.
@@ -216,7 +226,7 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
                                      api_services{*p.in, *p.store, *p.workflow, p.live, p.stats, system_now, p.ids, offload, p.switches, p.routing,
                                                   p.logins, std::move(channel_routes), p.health,
                                                   builtin_reply_checks(p.channels, config_, *p.services), p.assignment,
-                                                  std::make_shared<queue::case_search>(p.redis)});
+                                                  std::make_shared<queue::case_search>(p.redis), p.replies});
   http_limits limits{config_.http.max_header_bytes, config_.http.max_body_bytes, config_.http.read_timeout,
                      config_.http.idle_timeout, config_.http.max_connections};
   limits.max_connections_per_address = config_.http.max_connections_per_address;

@@ -25,7 +25,7 @@ namespace {
 
 constexpr std::size_t default_results = 20, max_results = 50, max_offset = 200, max_query_bytes = 200;
 /// The newest messages a snippet is looked for in.
-constexpr std::size_t snippet_messages = 10;
+constexpr std::size_t snippet_messages = 5;
 
 std::optional<std::size_t> small_number(std::string_view s, std::size_t max) {
   std::size_t v = 0;

@@ -1,4 +1,5 @@
 #include "gateway/staff_views.hpp"
+#include "channels/subject.hpp"
 
 #include "channels/time_format.hpp"
 #include "server/problem.hpp"
@@ -102,7 +103,8 @@ nlohmann::json case_summary_json(queue::case_summary const& c) {
           {"state", field(c, "state")},
           {"inbox", field(c, "inbox")},
           {"channel", field(c, "channel")},
-          {"subject", optional_text(field(c, "subject"))},
+          // Cases stored before subjects were normalised at intake show the same.
+          {"subject", optional_text(plain_subject(field(c, "subject")))},
           {"priority", field(c, "priority").empty() ? "normal" : field(c, "priority")},
           {"assignee", optional_text(field(c, "assignee"))},
           {"claim_expires_at", time_field(c, "claim_expires_at")},

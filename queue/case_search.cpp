@@ -11,25 +11,17 @@ namespace {
 
 lua_script const& find_script() {
   static lua_script const s(std::string("#!lua flags=no-writes\n") + lua_prelude() + R"lua(
--- ARGV: 1 inboxes (JSON list), 2 tokens (JSON list), 3 window of the rarest token, 4 of the others, 5 want
+-- ARGV: 1 inboxes (JSON list), 2 tokens (JSON list), 3 how far the rarest token's cases are walked,
+--       4 the newest cases of each other token looked at, 5 want
 local inboxes, tokens = cjson.decode(ARGV[1]), cjson.decode(ARGV[2])
 local rare_window, window, want = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local buckets = {}  -- tokens matched -> {{id, at}, ...}
-for _, inbox in ipairs(inboxes) do
-  local keys = {}
-  for _, t in ipairs(tokens) do
-    local k = ikey(inbox, ':search:' .. t)
-    local n = redis.call('ZCARD', k)
-    if n > 0 then keys[#keys + 1] = {key = k, size = n} end
-  end
-  table.sort(keys, function(a, b) return a.size < b.size end)
-  local seen, ids = {}, {}
-  for i, k in ipairs(keys) do
-    for _, id in ipairs(redis.call('ZREVRANGE', k.key, 0, (i == 1 and rare_window or window) - 1)) do
-      if not seen[id] then seen[id] = true; ids[#ids + 1] = id end
-    end
-  end
-  local matched, at = {}, {}
+local function found(id, m, at)
+  buckets[m] = buckets[m] or {}
+  table.insert(buckets[m], {id, at})
+end
+-- How many of `keys` each of `ids` is in, and its newest score among them.
+local function count(keys, ids, matched, at)
   for _, k in ipairs(keys) do
     for c = 1, #ids, 500 do
       local chunk = {unpack(ids, c, math.min(c + 499, #ids))}
@@ -42,19 +34,65 @@ for _, inbox in ipairs(inboxes) do
       end
     end
   end
-  for _, id in ipairs(ids) do
-    local m = matched[id]
-    buckets[m] = buckets[m] or {}
-    table.insert(buckets[m], {id, at[id]})
+end
+for _, inbox in ipairs(inboxes) do
+  local keys = {}
+  for _, t in ipairs(tokens) do
+    local k = ikey(inbox, ':search:' .. t)
+    local n = redis.call('ZCARD', k)
+    if n > 0 then keys[#keys + 1] = {key = k, size = n} end
   end
+  table.sort(keys, function(a, b) return a.size < b.size end)
+  if #keys == 1 then
+    -- One token: its index is already in order.
+    local page = redis.call('ZREVRANGE', keys[1].key, 0, want - 1, 'WITHSCORES')
+    for i = 1, #page, 2 do found(page[i], 1, tonumber(page[i + 1])) end
+  elseif #keys > 1 then
+    -- Cases with every token: the rarest token's cases, newest first, checked against the others,
+    -- until enough are found or the walk's bound is reached.
+    local seen, matched, at, full, walked = {}, {}, {}, 0, 0
+    while full < want and walked < rare_window do
+      local page = redis.call('ZREVRANGE', keys[1].key, walked, math.min(walked + 499, rare_window - 1))
+      if #page == 0 then break end
+      walked = walked + #page
+      for _, id in ipairs(page) do seen[id] = true end
+      count(keys, page, matched, at)
+      for _, id in ipairs(page) do
+        if matched[id] == #keys then full = full + 1 end
+      end
+    end
+    if full < want then
+      -- Too few: the newest cases of each other token make up the rest.
+      local more = {}
+      for i = 2, #keys do
+        for _, id in ipairs(redis.call('ZREVRANGE', keys[i].key, 0, window - 1)) do
+          if not seen[id] then seen[id] = true; more[#more + 1] = id end
+        end
+      end
+      count(keys, more, matched, at)
+    end
+    for id in pairs(seen) do found(id, matched[id], at[id]) end
+  end
+end
+-- The newest `k` of a bucket, kept in order as they come: a few comparisons per case, not a sort of all.
+local function newer(x, y) return x[2] > y[2] or (x[2] == y[2] and x[1] > y[1]) end
+local function best(b, k)
+  local top = {}
+  for _, h in ipairs(b) do
+    if #top < k or newer(h, top[#top]) then
+      local i = #top + 1
+      top[i] = h
+      while i > 1 and newer(top[i], top[i - 1]) do top[i], top[i - 1] = top[i - 1], top[i]; i = i - 1 end
+      if #top > k then top[#top] = nil end
+    end
+  end
+  return top
 end
 local out = {}
 for m = #tokens, 1, -1 do
   local b = buckets[m]
-  if b then
-    table.sort(b, function(x, y) if x[2] ~= y[2] then return x[2] > y[2] end return x[1] > y[1] end)
-    for _, h in ipairs(b) do
-      if #out >= want * 3 then return out end
+  if b and #out < want * 3 then
+    for _, h in ipairs(best(b, want - #out / 3)) do
       out[#out + 1] = h[1]; out[#out + 1] = m; out[#out + 1] = h[2]
     end
   end

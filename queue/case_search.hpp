@@ -5,11 +5,13 @@
 // keys, so a search sees every instance's writes the moment they are durable.
 //
 // Ranking: most query tokens matched, then the newest matching message. The
-// script is bounded: per inbox it looks at the 5,000 newest cases of the
-// rarest token and the 1,000 newest of each other, and counts for each of
-// those how many tokens it carries. A query with one token, or one whose
-// rarest token is on at most 5,000 cases, is exact; a query of only common
-// words finds the newest cases, not every old one.
+// script is bounded. One token: its index is in that order already. More:
+// per inbox, the rarest token's cases are walked newest first and checked
+// against the others until enough carry every token (at most 5,000 are
+// walked); if too few do, the 500 newest cases of each other token make up
+// the rest. So a query whose rarest word is on at most 5,000 cases of an
+// inbox finds every case with all its words; one of only common words finds
+// the newest of them, not every old one.
 
 #include "queue/case_store.hpp"
 
@@ -46,6 +48,6 @@ private:
   std::shared_ptr<redis_connection> redis_;
 };
 
-inline constexpr std::size_t search_rare_window = 5000, search_window = 1000;
+inline constexpr std::size_t search_rare_window = 5000, search_window = 500;
 
 } // namespace balie::queue

@@ -5,6 +5,7 @@
 // on a large inbox answers with fewer cases and a cursor instead of blocking
 // Redis.
 #include "queue/case_store.hpp"
+#include "channels/subject.hpp"
 
 #include "channels/time_format.hpp"
 #include "queue/keys.hpp"
@@ -218,7 +219,7 @@ void case_store::enqueue(case_message const& m, std::string const& dedup_key, bo
                                    r.inbox,
                                    std::string(to_string(m.channel)),
                                    std::to_string(m.received_at.time_since_epoch().count()),
-                                   m.subject.value_or(""),
+                                   plain_subject(m.subject.value_or("")),
                                    may_create ? "1" : "0",
                                    std::string(to_string(r.priority)),
                                    m.resident.name.value_or(""),

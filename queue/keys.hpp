@@ -67,6 +67,9 @@ inline constexpr std::string_view channel_history = "balie:channels:history";
 inline constexpr std::string_view routing = "balie:routing";
 /// Every rule set that was put in force, oldest first, with who and why: what was in force when, and to go back.
 inline constexpr std::string_view routing_history = "balie:routing:history";
+/// Saved replies (hash: id → JSON), shared by every instance; and the mark that the shipped examples were added once.
+inline constexpr std::string_view saved_replies = "balie:replies";
+inline constexpr std::string_view saved_replies_seeded = "balie:replies:seeded";
 inline constexpr std::string_view sms_opt_out = "balie:sms:opt-out";
 /// SMS threading: the case a number (E.164, hashed: no numbers in key names) last took part in; expires with the window.
 inline std::string sms_recent(std::string_view number) { return "balie:sms:recent:" + sha256_hex(number); }

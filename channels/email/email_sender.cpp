@@ -4,6 +4,7 @@
 // (participant, Message-ID index, delivery status `sent`); the worker
 // retries, dead-letters and acknowledges.
 #include "channels/email/email_sender.hpp"
+#include "channels/subject.hpp"
 
 #include "channels/awaited.hpp"
 #include "channels/email/outbound_mail.hpp"
@@ -238,7 +239,8 @@ asio::awaitable<boost::system::result<std::string, delivery_outcome>> email_send
   m.reply_to = email::reply_address(token, identity_);
   auto subject = json_fields::text(msg, "subject");
   auto const case_subject = field("subject"), reference = field("reference");
-  if (subject.empty()) subject = case_subject.empty() ? texts_->text("email.reply.subject") : "Re: " + case_subject;
+  if (subject.empty()) subject = reply_subject(case_subject);
+  if (subject.empty()) subject = texts_->text("email.reply.subject");
   if (!reference.empty() && subject.find(reference) == std::string::npos) subject += " [" + reference + "]";
   m.subject = one_line(subject);  // subjects come from residents' mail: a line break must not become a header
   m.message_id = rfc_message_id;

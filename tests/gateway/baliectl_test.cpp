@@ -126,3 +126,29 @@ TEST_CASE("baliectl checks a rule file without changing anything, applies it wit
   CHECK(c.run({"routing", "apply", bad.string(), "--reason", "Afval"}).code == 1);
   CHECK(c.run({"routing", "show"}).out.find("Vergunningen apart") != std::string::npos);
 }
+
+TEST_CASE("baliectl saves a saved reply and prints its plain-language hints, refuses an unknown variable, lists and deletes") {
+  ctl_stack c;
+  auto const file = c.s.dir.path / "reply.json";
+  std::ofstream(file) << json{{"title", "Container niet geleegd"},
+                              {"text", {{"nl", "Beste {naam}, uw container wordt morgen geleegd. Bel {telefoonnummer}."}}}}.dump();
+  auto r = c.run({"replies", "put", "container", file.string()});
+  CHECK_MESSAGE(r.code == 0, r.out);
+  CHECK(r.out.find("Saved container\tshared\tContainer niet geleegd") != std::string::npos);
+  CHECK(r.out.find("hint: a passive sentence (\"wordt geleegd\"") != std::string::npos);
+
+  std::ofstream(file) << json{{"title", "Adres"}, {"text", {{"nl", "Wij komen naar {adres}."}}}}.dump();
+  r = c.run({"replies", "put", "adres", file.string()});
+  CHECK(r.code == 1);
+  CHECK(r.out.find("unknown variable {adres}") != std::string::npos);
+
+  r = c.run({"replies", "list"});
+  CHECK(r.code == 0);
+  CHECK(r.out.find("container\tshared") != std::string::npos);
+  CHECK(r.out.find("adres") == std::string::npos);
+  r = c.run({"replies", "delete", "container"});
+  CHECK(r.code == 0);
+  CHECK(r.out.find("Deleted container.") != std::string::npos);
+  CHECK(c.run({"replies", "delete", "container"}).code == 1);
+  CHECK(c.run({"replies", "put", "container"}).code == 2);
+}

@@ -188,6 +188,7 @@ TEST_CASE("resident texts: read from nl.json and en.json, variables filled, Engl
                        {"acknowledgement.short.situation.switched_off", "{notice} "},
                        {"contact.human_route", "Bel 14."},
                        {"contact.human_route.short", "Bel 14."},
+                       {"contact.phone_number", "14 en uw netnummer"},
                        {"email.reply.subject", "Uw bericht aan de gemeente"},
                        {"email.switched_off.notice", "E-mail is dicht."},
                        {"sms.opt_in.confirmation", "U krijgt weer sms."},

@@ -16,6 +16,8 @@
 // resident and their needs in words) are exported so the tests can check them
 // directly; the page starts only when there is a DOM.
 
+import { plainLanguageHints, MAX_SENTENCE_WORDS } from './plain-language.js';
+
 const API = '/api/v1';
 const TOKEN_KEY = 'balie.staff-token';
 const SHORTCUTS_KEY = 'balie.shortcuts';
@@ -23,8 +25,6 @@ const SHORTCUTS_KEY = 'balie.shortcuts';
 const PAGE_SIZE = 25;
 // The API serves at most 100 cases per request (contract bound).
 const MAX_PAGE = 100;
-// Plain language (B1): sentences of about 15 words at most.
-const MAX_SENTENCE_WORDS = 15;
 // Hints are recomputed once the writer pauses, so a screen reader is not
 // interrupted after every key.
 const HINT_DELAY_MS = 700;
@@ -52,6 +52,30 @@ const DELIVERY_WORDS = {
 };
 
 const word = (table, key) => table[key] ?? String(key ?? '');
+
+/** Simple line icons per channel (24×24); the channel's word always stands next to them. */
+const CHANNEL_ICONS = {
+  email: 'M3 6h18v12H3z M3 6l9 7 9-7',
+  sms: 'M7 3h10v18H7z M10 18h4',
+  webchat: 'M4 5h16v10H9l-5 4z',
+  phone: 'M6 3l3 1 1 4-2 2a11 11 0 0 0 6 6l2-2 4 1 1 3-2 3C10 21 3 14 3 5z',
+  messenger: 'M12 4c5 0 8 3 8 7s-3 7-8 7l-5 3 1-4c-2-1-4-3-4-6 0-4 3-7 8-7z',
+};
+
+/** The channel as an icon (hidden from screen readers) and a word. */
+function channelLabel(channel) {
+  const span = el('span', 'balie-channel');
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('focusable', 'false');
+  svg.setAttribute('class', 'balie-channel__icon');
+  const path = document.createElementNS('http://www.w3.org/2000/svg', 'path');
+  path.setAttribute('d', CHANNEL_ICONS[channel] || CHANNEL_ICONS.webchat);
+  svg.append(path);
+  span.append(svg, el('span', 'balie-channel__word', word(CHANNEL_WORDS, channel)));
+  return span;
+}
 
 /**
  * What a resident said they need (case `needs`, a case-message's resident.needs):
@@ -82,30 +106,9 @@ export function deliveryText(delivery) {
 }
 
 // ---------------------------------------------------------------------------
-// Plain-language hints: long sentences and jargon with a simpler word.
+// Plain-language hints: long sentences, jargon with a simpler word, passive sentences (plain-language.js).
 
-const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-/** Hints for a text: [{kind:'sentence', words, start} | {kind:'jargon', word, suggestion}]. */
-export function plainLanguageHints(text, jargon = {}) {
-  const hints = [];
-  // A sentence ends at . ! ? or an empty line.
-  for (const sentence of text.split(/(?<=[.!?])\s+|\n\s*\n/u)) {
-    const words = sentence.split(/\s+/u).filter((w) => /[\p{L}\p{N}]/u.test(w));
-    if (words.length > MAX_SENTENCE_WORDS) {
-      hints.push({ kind: 'sentence', words: words.length, start: words.slice(0, 5).join(' ') });
-    }
-  }
-  const seen = new Set();
-  for (const [term, suggestion] of Object.entries(jargon)) {
-    const pattern = new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegExp(term).replace(/ /g, '\\s+')}(?![\\p{L}\\p{N}])`, 'iu');
-    if (!seen.has(term) && pattern.test(text)) {
-      seen.add(term);
-      hints.push({ kind: 'jargon', word: term, suggestion });
-    }
-  }
-  return hints;
-}
+export { plainLanguageHints };
 
 // ---------------------------------------------------------------------------
 // Times.
@@ -194,6 +197,8 @@ const state = {
   pendingNew: new Map(), // inbox -> number of new cases not yet announced
   lastAnnounce: 0,
   announceTimer: null,
+  search: { q: '', results: [], nextCursor: null },
+  savedReplies: [],     // for the open case, variables filled in
 };
 
 const $ = (id) => document.getElementById(id);
@@ -252,6 +257,7 @@ const PROBLEM_WORDS = {
   'not-found': 'Deze zaak bestaat niet meer.',
   'temporarily-unavailable': 'Balie kan de gegevens nu niet bereiken. Probeer het over een paar seconden opnieuw.',
   'invalid-request': 'Balie kon dit niet verwerken. Controleer wat u hebt ingevuld.',
+  'invalid-parameter': 'Balie kon dit niet verwerken. Controleer wat u hebt ingevuld.',
 };
 
 /** A problem+json answer as one plain Dutch sentence for the status line. */
@@ -330,6 +336,8 @@ function signOut(message) {
   $('inbox-list').replaceChildren();
   $('case-rows').replaceChildren();
   $('conversation').replaceChildren();
+  closeSearch();
+  $('search-q').value = '';
   if (message) showFieldError($('token'), $('token-error'), message);
   $('token').focus();
   setStatus(message || 'U bent uitgelogd.');
@@ -436,6 +444,7 @@ function renderCases() {
     button.addEventListener('click', () => openCase(c.id, { focus: 'case' }));
     first.append(button);
     if (c.resident_name) first.append(el('span', 'balie-case-cell__resident', `Van ${c.resident_name}`));
+    if (c.preview) first.append(el('span', 'balie-case-cell__preview', c.preview));
     // The promise and the needs in the widest cell, so they stay readable.
     const promise = promiseText(c);
     if (promise) first.append(fillPromise(el('span'), 'balie-promise balie-promise--short', promise));
@@ -446,7 +455,9 @@ function renderCases() {
       first.append(ul);
     }
     tr.append(first);
-    tr.append(el('td', 'utrecht-table__cell', word(CHANNEL_WORDS, c.channel)));
+    const channelCell = el('td', 'utrecht-table__cell');
+    channelCell.append(channelLabel(c.channel));
+    tr.append(channelCell);
     tr.append(el('td', `utrecht-table__cell balie-priority balie-priority--${c.priority === 'urgent' || c.priority === 'high' ? 'high' : 'normal'}`,
       word(PRIORITY_WORDS, c.priority)));
     const status = el('td', 'utrecht-table__cell');
@@ -470,6 +481,76 @@ function renderCases() {
 }
 
 // ---------------------------------------------------------------------------
+// Search: every inbox of the staff member. Always a POST, so an address or a
+// name never ends up in a URL or an access log.
+
+const SEARCH_PAGE = 20;
+const MATCH_WORDS = { reference: 'gevonden op referentie', address: 'gevonden op adres', words: 'gevonden op woorden' };
+
+/** What a search found, in one sentence for the status line and the summary. */
+export function searchSummaryText(count, more) {
+  if (count === 0) return 'Geen zaken gevonden. Probeer een ander woord, de referentie of het adres van de inwoner.';
+  const n = count === 1 ? '1 zaak' : `${count} zaken`;
+  return `${n} gevonden${more ? '. Er zijn meer resultaten' : ''}.`;
+}
+
+async function runSearch({ append }) {
+  const q = append ? state.search.q : $('search-q').value.trim();
+  if (!q) {
+    showFieldError($('search-q'), $('search-error'), 'Vul in wat u zoekt: een referentie, naam, adres of woorden.');
+    $('search-q').focus();
+    return;
+  }
+  clearFieldError($('search-q'), $('search-error'));
+  const body = { q, limit: SEARCH_PAGE };
+  if (append && state.search.nextCursor) body.cursor = state.search.nextCursor;
+  let data;
+  try {
+    data = await api('/search', { method: 'POST', body });
+  } catch (err) {
+    setStatus(problemText(err));
+    return;
+  }
+  const firstNew = append ? state.search.results.length : 0;
+  state.search = { q, results: append ? state.search.results.concat(data.results) : data.results, nextCursor: data.next_cursor };
+  renderSearch();
+  const summary = searchSummaryText(state.search.results.length, !!state.search.nextCursor);
+  setStatus(summary);
+  if (append) $('search-list').querySelectorAll('button[data-case]')[firstNew]?.focus();
+  else $('search-title').focus();
+}
+
+function renderSearch() {
+  const items = state.search.results.map((hit) => {
+    const c = hit.case;
+    const li = el('li', 'balie-search-hit');
+    const button = el('button', 'balie-case-button');
+    button.type = 'button';
+    button.dataset.case = c.id;
+    button.append(el('span', 'balie-case-button__ref', c.reference), document.createTextNode(' '),
+      el('span', 'balie-case-button__subject', c.subject || '(geen onderwerp)'));
+    button.addEventListener('click', () => openCase(c.id, { focus: 'case' }));
+    const facts = el('p', 'balie-search-hit__facts');
+    facts.append(channelLabel(c.channel), document.createTextNode(` · ${inboxName(c.inbox)} · ${word(STATE_WORDS, c.state)}`));
+    if (c.resident_name) facts.append(document.createTextNode(` · Van ${c.resident_name}`));
+    facts.append(document.createTextNode(` · ${MATCH_WORDS[hit.match] || ''}`));
+    li.append(button, facts);
+    if (hit.snippet) li.append(el('p', 'balie-search-hit__snippet', hit.snippet));
+    return li;
+  });
+  $('search-list').replaceChildren(...items);
+  $('search-summary').textContent = searchSummaryText(state.search.results.length, !!state.search.nextCursor);
+  $('search-more').hidden = !state.search.nextCursor;
+  $('search-results').hidden = false;
+}
+
+function closeSearch() {
+  state.search = { q: '', results: [], nextCursor: null };
+  $('search-results').hidden = true;
+  $('search-list').replaceChildren();
+}
+
+// ---------------------------------------------------------------------------
 // One case.
 
 function closeCase() {
@@ -488,6 +569,7 @@ async function openCase(id, { focus } = {}) {
   if (changed) {
     clearComposer();
     $('case-ack').open = false;
+    loadSavedReplies(id);
   }
   await loadCase();
   if (focus === 'case') $('case-title').focus();
@@ -512,6 +594,70 @@ async function loadCase() {
   if (state.caseId !== id) return; // another case was chosen meanwhile
   state.caseData = data;
   renderCase();
+}
+
+// ---------------------------------------------------------------------------
+// Saved replies: the inbox's and the shared ones, filled in for the open case by
+// the API. Inserted at the cursor, to edit before sending; # in the answer opens the choice.
+
+/** A saved reply's text in the resident's language: English when they wrote in English and there is one. */
+export function savedReplyText(reply, language) {
+  return language === 'eng' && typeof reply?.text?.en === 'string' ? reply.text.en : reply?.text?.nl ?? '';
+}
+
+/** The language of the resident's newest message in the case (ISO 639-3), Dutch when unknown. */
+function caseLanguage() {
+  const messages = state.caseData?.messages || [];
+  const last = [...messages].reverse().find((m) => m.direction === 'inbound');
+  return last?.resident?.language || 'nld';
+}
+
+async function loadSavedReplies(id) {
+  state.savedReplies = [];
+  renderSavedReplies();
+  let data;
+  try {
+    data = await api(`/cases/${enc(id)}/saved-replies`);
+  } catch {
+    return; // the answer can be written without them
+  }
+  if (state.caseId !== id) return;
+  state.savedReplies = Array.isArray(data?.replies) ? data.replies : [];
+  renderSavedReplies();
+}
+
+function renderSavedReplies() {
+  const options = [new Option('Kies een standaardantwoord', '')];
+  for (const r of state.savedReplies) options.push(new Option(r.shared ? r.title : `${r.title} (dit postvak)`, r.id));
+  $('saved-reply').replaceChildren(...options);
+  $('saved-replies').hidden = state.savedReplies.length === 0;
+}
+
+function insertSavedReply() {
+  const r = state.savedReplies.find((x) => x.id === $('saved-reply').value);
+  if (!r) {
+    setStatus('Kies eerst een standaardantwoord.');
+    $('saved-reply').focus();
+    return;
+  }
+  const field = $('reply-text');
+  const at = field.selectionStart ?? field.value.length;
+  field.setRangeText(savedReplyText(r, caseLanguage()), at, field.selectionEnd ?? at, 'end');
+  field.focus();
+  updateCount();
+  scheduleHints();
+  setStatus(`Standaardantwoord “${r.title}” staat in uw antwoord. Pas het aan voordat u het verstuurt.`);
+}
+
+/** # at the start of the answer or after a space opens the choice of saved replies. */
+function onReplyKey(e) {
+  if (e.key !== '#' || state.savedReplies.length === 0 || e.ctrlKey || e.metaKey || e.altKey) return;
+  const field = e.currentTarget;
+  const before = field.value.slice(0, field.selectionStart ?? 0);
+  if (before !== '' && !/\s$/u.test(before)) return;
+  e.preventDefault();
+  $('saved-reply').focus();
+  setStatus('Kies een standaardantwoord en kies dan Invoegen.');
 }
 
 const isMine = (c) => c.state === 'claimed' && c.assignee && c.assignee === state.me?.name;
@@ -1028,7 +1174,9 @@ function renderHints() {
   $('reply-hints-title').hidden = hints.length === 0;
   $('reply-hints-list').replaceChildren(...hints.map((h) => el('li', null, h.kind === 'sentence'
     ? `Een zin heeft ${h.words} woorden (begint met “${h.start}”). Maak zinnen van hoogstens ${MAX_SENTENCE_WORDS} woorden.`
-    : `Schrijf liever “${h.suggestion}” in plaats van “${h.word}”.`)));
+    : h.kind === 'passive'
+      ? `Een zin is lijdend (“${h.word}”, begint met “${h.start}”). Schrijf wie wat doet, bijvoorbeeld: “Wij behandelen uw aanvraag.”`
+      : `Schrijf liever “${h.suggestion}” in plaats van “${h.word}”.`)));
 }
 
 function clearComposer() {
@@ -1304,6 +1452,9 @@ function onShortcut(e) {
     if ($('case').hidden || $('reply-form').hidden) return;
     e.preventDefault();
     $('reply-text').focus();
+  } else if (e.key === '/') {
+    e.preventDefault();
+    $('search-q').focus();
   }
 }
 
@@ -1359,6 +1510,13 @@ function start() {
     setStatus(state.cases.length === 1 ? '1 zaak gevonden.' : `${state.cases.length}${state.nextCursor ? ' of meer' : ''} zaken gevonden.`);
   });
   $('load-more').addEventListener('click', () => loadCases({ append: true }));
+  $('search-form').addEventListener('submit', (e) => { e.preventDefault(); runSearch({ append: false }); });
+  $('search-more').addEventListener('click', () => runSearch({ append: true }));
+  $('search-close').addEventListener('click', () => {
+    closeSearch();
+    $('search-q').focus();
+    setStatus('Zoekresultaten gesloten.');
+  });
 
   $('claim').addEventListener('click', (e) => caseAction(e.currentTarget.dataset.action || 'claim'));
   $('close').addEventListener('click', (e) => caseAction(e.currentTarget.dataset.action || 'close'));
@@ -1366,6 +1524,8 @@ function start() {
   $('reply-form').addEventListener('submit', (e) => { e.preventDefault(); sendReply(); });
   $('note-form').addEventListener('submit', (e) => { e.preventDefault(); addNote(); });
   $('reply-text').addEventListener('input', () => { updateCount(); scheduleHints(); });
+  $('reply-text').addEventListener('keydown', onReplyKey);
+  $('saved-reply-insert').addEventListener('click', insertSavedReply);
   $('reply-target').addEventListener('change', updateCount);
 
   const jargon = loadJargon();

@@ -16,6 +16,7 @@
 #include "queue/staff_assignment.hpp"
 #include "queue/case_search.hpp"
 #include "queue/saved_replies.hpp"
+#include "gateway/search_backfill.hpp"
 #include "gateway/live_updates.hpp"
 #include "gateway/promises.hpp"
 #include "queue/answer_watch.hpp"
@@ -104,6 +105,8 @@ struct daemon::parts {
   std::shared_ptr<promises> promised;
   std::shared_ptr<queue::staff_assignment> assignment;
   std::shared_ptr<queue::saved_replies> replies;
+  std::shared_ptr<queue::case_search> search;
+  std::shared_ptr<search_backfill> backfill;  ///< indexes cases stored before the search index, once
   std::vector<std::pair<std::string, std::string>> reply_examples;
   std::mutex inboxes_mutex;             ///< reload writes; the watchdog and the assignment read
   std::vector<std::string> inbox_names;
@@ -168,6 +171,7 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
         if (ec) log::warn("saved_replies.not_seeded", {{"error", ec.message()}});
         else if (added) log::info("saved_replies.seeded");
       });
+    if (p.backfill) p.backfill->start();
   });
   p.stats.redis_reconnects_from([r = p.redis] { return r->reconnects(); });
   p.store = std::make_unique<queue::case_store>(p.redis, config_.dedup_ttl);
@@ -197,6 +201,8 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
   auto offload = [&p](std::function<void()> work) {
     asio::post(p.file_work, [&p, work = std::move(work)] { guarded(p.stats, "work", work); });
   };
+  p.search = std::make_shared<queue::case_search>(p.redis);
+  p.backfill = std::make_shared<search_backfill>(p.search, *p.store, p.redis, offload);
   p.services = std::make_unique<channels::channel_services>(channels::channel_services{
       p.ioc, p.file_work.get_executor(), *p.in, p.redis, *p.store, *p.workflow, p.feed, own_connection, p.stats, p.logins, offload,
       system_now, p.ids, config_.outbox, config_.texts, acknowledgement_writer_for(config_.texts), config_.automatic,
@@ -226,7 +232,7 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
                                      api_services{*p.in, *p.store, *p.workflow, p.live, p.stats, system_now, p.ids, offload, p.switches, p.routing,
                                                   p.logins, std::move(channel_routes), p.health,
                                                   builtin_reply_checks(p.channels, config_, *p.services), p.assignment,
-                                                  std::make_shared<queue::case_search>(p.redis), p.replies});
+                                                  p.search, p.replies});
   http_limits limits{config_.http.max_header_bytes, config_.http.max_body_bytes, config_.http.read_timeout,
                      config_.http.idle_timeout, config_.http.max_connections};
   limits.max_connections_per_address = config_.http.max_connections_per_address;

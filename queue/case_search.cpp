@@ -102,6 +102,30 @@ return out
   return s;
 }
 
+lua_script const& add_script() {
+  static lua_script const s(std::string("#!lua\n") + lua_prelude() + R"lua(
+-- ARGV: 1 case id, 2 JSON [[received ms, [tokens]], ...], 3 preview
+local inbox = redis.call('HGET', ckey(ARGV[1]), 'inbox')
+if not inbox then return 0 end
+for _, m in ipairs(cjson.decode(ARGV[2])) do
+  if #m[2] > 0 then index_case(ARGV[1], inbox, m[2], m[1]) end
+end
+if ARGV[3] ~= '' then redis.call('HSETNX', ckey(ARGV[1]), 'preview', ARGV[3]) end
+return 1
+)lua");
+  return s;
+}
+
+lua_script const& claim_script() {
+  static lua_script const s(std::string("#!lua\n") + R"lua(
+-- KEYS: none. ARGV: 1 lock key, 2 done key, 3 ttl (s)
+if redis.call('EXISTS', ARGV[2]) == 1 then return 0 end
+if redis.call('SET', ARGV[1], '1', 'NX', 'EX', ARGV[3]) then return 1 end
+return 2
+)lua");
+  return s;
+}
+
 } // namespace
 
 case_search::case_search(std::shared_ptr<redis_connection> redis) : redis_(std::move(redis)) {}
@@ -120,6 +144,35 @@ void case_search::find(std::vector<std::string> const& inboxes, std::vector<std:
                         hits.push_back({r.elements[i].str, static_cast<int>(r.elements[i + 1].integer), r.elements[i + 2].integer});
                       done({}, std::move(hits));
                     });
+}
+
+void case_search::claim_backfill(std::chrono::seconds ttl, std::function<void(boost::system::error_code, backfill_claim)> done) {
+  claim_script().run(*redis_, {}, {std::string(keys::search_backfill_lock), std::string(keys::search_backfilled), std::to_string(ttl.count())},
+                     [done = std::move(done)](boost::system::error_code ec, redis_reply r) {
+                       done(ec, r.integer == 0 ? backfill_claim::done : r.integer == 1 ? backfill_claim::mine : backfill_claim::busy);
+                     });
+}
+
+void case_search::finish_backfill(std::function<void(boost::system::error_code)> done) {
+  run_all(*redis_, {{"SET", std::string(keys::search_backfilled), "1"}, {"DEL", std::string(keys::search_backfill_lock)}},
+          [done = std::move(done)](boost::system::error_code ec, std::vector<redis_reply>) { done(ec); });
+}
+
+void case_search::cases_page(std::string const& inbox, std::size_t offset, std::size_t count,
+                             std::function<void(boost::system::error_code, std::vector<std::string>, bool)> done) {
+  redis_->execute({"ZRANGE", keys::inbox_cases(inbox), std::to_string(offset), std::to_string(offset + count - 1)},
+                  [count, done = std::move(done)](boost::system::error_code ec, redis_reply r) {
+                    std::vector<std::string> ids;
+                    for (auto const& e : r.elements) ids.push_back(e.str);
+                    bool const more = ids.size() == count;
+                    done(ec, std::move(ids), more);
+                  });
+}
+
+void case_search::add_to_index(std::string const& case_id, std::vector<std::pair<long long, std::vector<std::string>>> const& messages,
+                               std::string const& preview, std::function<void(boost::system::error_code)> done) {
+  add_script().run(*redis_, {}, {case_id, nlohmann::json(messages).dump(), preview},
+                   [done = std::move(done)](boost::system::error_code ec, redis_reply) { done(ec); });
 }
 
 void case_search::by_reference(std::string const& reference, std::function<void(boost::system::error_code, std::string)> done) {

@@ -40,6 +40,18 @@ public:
   /// The case a reference names; empty: none.
   void by_reference(std::string const& reference, std::function<void(boost::system::error_code, std::string case_id)>);
 
+  // The one pass over cases stored before the index existed (gateway/search_backfill.hpp).
+  /// Whether this instance runs the pass now (holding it for `ttl`), or it is done, or another instance holds it.
+  enum class backfill_claim { done, mine, busy };
+  void claim_backfill(std::chrono::seconds ttl, std::function<void(boost::system::error_code, backfill_claim)>);
+  void finish_backfill(std::function<void(boost::system::error_code)>);
+  /// `inbox`'s cases at ranks [offset, offset + count), oldest first; `more`: ranks remain.
+  void cases_page(std::string const& inbox, std::size_t offset, std::size_t count,
+                  std::function<void(boost::system::error_code, std::vector<std::string> ids, bool more)>);
+  /// Indexes a case's messages (received ms, tokens) in the inbox it is in now, and sets its preview if it has none.
+  void add_to_index(std::string const& case_id, std::vector<std::pair<long long, std::vector<std::string>>> const& messages,
+                    std::string const& preview, std::function<void(boost::system::error_code)>);
+
   /// The cases' hashes and their newest `messages` each, in the order given.
   void read(std::vector<std::string> const& case_ids, std::size_t messages,
             std::function<void(boost::system::error_code, std::vector<found_case>)>);

@@ -96,7 +96,7 @@ redis.call('XREADGROUP', 'GROUP', GROUP, consumer, 'COUNT', '100', 'STREAMS', st
 redis.call('ZADD', ikey(inbox, ':open'), ARGV[9], case_id)
 touch(case_id, inbox, ARGV[9])
 if ARGV[25] ~= '' then index_case(case_id, inbox, cjson.decode(ARGV[25]), ARGV[9]) end
-if ARGV[26] ~= '' then redis.call('HSET', case, 'preview', ARGV[26], 'preview_at', ARGV[9]) end
+if ARGV[26] ~= '' then redis.call('HSET', case, 'preview', ARGV[26]) end
 if ARGV[24] ~= '' then
   -- The needs a resident gave on any message of the case, in the order first given.
   local have = cjson.decode(redis.call('HGET', case, 'needs') or '[]')

@@ -35,6 +35,9 @@ inline constexpr std::string_view staff_available = "balie:staff:available";
 /// An inbox's round-robin turn.
 inline std::string inbox_turn(std::string_view inbox) { return inbox_stream(inbox) + ":turn"; }
 inline std::string dead_letters(std::string_view channel) { return "balie:dead:{" + std::string(channel) + "}"; }
+/// The one pass that indexes cases stored before the search index existed: its lock, and the mark that it is done.
+inline constexpr std::string_view search_backfill_lock = "balie:search:backfill";
+inline constexpr std::string_view search_backfilled = "balie:search:backfilled";
 /// The search tokens a case carries (set): where its index entries are, to move or remove them.
 inline std::string case_terms(std::string_view case_id) { return case_hash(case_id) + ":terms"; }
 inline std::string case_participants(std::string_view case_id) { return case_hash(case_id) + ":participants"; }

@@ -8,6 +8,7 @@
 #include "queue/keys.hpp"
 #include "tests/support/balied_process.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/queue_stack.hpp"
 
 #include <doctest/doctest.h>
 
@@ -239,4 +240,38 @@ TEST_CASE("two instances share one index at once, and it survives a restart of R
   auto c = instance("c");
   CHECK(references(get_search(c->port(), "grofvuil")) == reference);
   CHECK(references(get_search(c->port(), reference)) == reference);
+}
+
+TEST_CASE("cases stored before the index existed are indexed once, by the first balied that starts, and then found") {
+  queue_stack q;
+  id_source ids;
+  // Stored as an earlier version did: no index tokens, no preview.
+  auto old = phone_message(ids, "voor-de-index");
+  old.text = "Onze lantaarnpalen branden al een week niet.";
+  old.routing->inbox = "algemeen";
+  REQUIRE(!enqueue(*q.store, old, "old:1").first);
+  auto moved = phone_message(ids, "ook-oud");
+  moved.text = "Vraag over de hondenbelasting.";
+  moved.routing->inbox = "vergunningen";
+  REQUIRE(!enqueue(*q.store, moved, "old:2").first);
+  CHECK(q.server.list({"KEYS", "balie:inbox:*:search:*"}).empty());
+
+  temp_dir dir;
+  std::filesystem::create_directories(dir.path / "a");
+  auto a = std::make_unique<balied_process>(balied_options{q.server.socket(), dir.path / "a", base});
+  REQUIRE(a->wait_for_event("search.backfill.done"));
+  CHECK(references(get_search(a->port(), "lantaarnpaal")) == old.reference);
+  CHECK(references(post_search(a->port(), {{"q", "+31 6 00000001"}})) == old.reference);  // vergunningen is not the demo staff's
+  CHECK(references(get_search(a->port(), "hondenbelasting", permits_token)) == moved.reference);
+  auto const listed = json::parse(http_call(a->port(), "GET", "/api/v1/inboxes/algemeen/cases", auth(staff_token)).body)["cases"];
+  CHECK(listed[0]["preview"] == "Onze lantaarnpalen branden al een week niet.");
+  a.reset();
+
+  // Done for good: the next start does not run the pass again.
+  std::filesystem::create_directories(dir.path / "b");
+  balied_process b(balied_options{q.server.socket(), dir.path / "b", base});
+  REQUIRE(b.wait_for_event("search.backfill.done_before"));
+  std::size_t checked = 0;
+  CHECK_FALSE(b.logged_since("search.backfill.started", checked));
+  CHECK(references(get_search(b.port(), "lantaarnpaal")) == old.reference);
 }

@@ -147,7 +147,8 @@ void resend_and_verify(std::uint16_t port, redis_server& redis, std::vector<int>
                                         std::string(queue::keys::inboxes), std::string(queue::keys::events),
                                         std::string(queue::keys::audit), queue::keys::outbound("webchat"),
                                         std::string(queue::keys::channels), std::string(queue::keys::routing),
-                                        std::string(queue::keys::routing_history), std::string(queue::keys::watch)};
+                                        std::string(queue::keys::routing_history), std::string(queue::keys::watch),
+                                        std::string(queue::keys::search_backfilled), std::string(queue::keys::search_backfill_lock)};
   std::vector<std::string> orphans;
   for (auto const& key : redis.list({"KEYS", "*"})) {
     if (shared.count(key) || key.starts_with("balie:dedup:phone:crash-")) continue;

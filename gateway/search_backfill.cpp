@@ -24,6 +24,7 @@ void search_backfill::start() {
   search_->claim_backfill(lock_ttl, [self = shared_from_this()](boost::system::error_code ec, queue::case_search::backfill_claim claim) {
     if (ec || claim != queue::case_search::backfill_claim::mine) {
       if (!ec && claim == queue::case_search::backfill_claim::done) server::log::info("search.backfill.done_before");
+      if (!ec && claim == queue::case_search::backfill_claim::busy) server::log::info("search.backfill.busy");
       self->running_ = false;
       return;
     }

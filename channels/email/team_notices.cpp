@@ -72,9 +72,12 @@ void team_notice_sender::stop() {
 void team_notice_sender::deliver(outbox_entry const& entry, delivery_done done) {
   auto mail = compose_team_notice(entry.msg, config_, clock_());
   if (!mail) return done({delivery_outcome::kind::failed, mail.error().detail});
-  boost::asio::post(worker_, [self = shared_from_this(), case_id = entry.case_id, mail = std::move(*mail), done = std::move(done)] {
+  boost::asio::post(worker_, [self = shared_from_this(), case_id = entry.case_id, mail = std::move(*mail), done = std::move(done)]() mutable {
     auto const bounces = self->config_.bounce_local_part + "@" + self->config_.domain;
     auto const r = self->transport_(self->config_, bounces, mail.to, mail.message, self->cancelled_);
+    // Never the last reference on worker_'s own thread: the destructor joins worker_.
+    auto const strand = self->redis_->strand();
+    boost::asio::post(strand, [self = std::move(self)] {});
     if (r) {
       server::log::info("team.notice_sent", {{"case_id", case_id}});
       return done({});

@@ -15,6 +15,7 @@
 // does not run: build/tests/routing_bench, BENCH_MESSAGES=N for another count.
 #include "routing/dutch_words.hpp"
 #include "routing/router.hpp"
+#include "tests/bench/common_words.hpp"
 #include "tests/support/queue_stack.hpp"
 
 #include <doctest/doctest.h>
@@ -39,15 +40,7 @@ double percentile(std::vector<double> v, double p) {
 
 constexpr std::size_t vocabulary_size = 50'000, rule_word_count = std::size_t{199} * 3;
 
-/// The most frequent words of written Dutch: in real letters they are about half of all words.
-constexpr char const* common_words[] = {
-    "de",    "het",   "een",   "en",    "van",   "ik",     "te",    "dat",   "die",    "in",     "is",    "niet",   "op",    "met",
-    "voor",  "zijn",  "er",    "aan",   "om",    "ook",    "als",   "maar",  "dan",    "bij",    "nog",   "wel",    "naar",  "kan",
-    "wil",   "heb",   "hebben", "u",    "uw",    "mijn",   "we",    "wij",   "ons",    "onze",   "of",    "al",     "was",   "zou",
-    "moet",  "door",  "uit",   "over",  "tot",   "geen",   "meer",  "hoe",   "wat",    "wanneer", "waar", "graag",  "gemeente", "straat",
-    "brief", "vraag", "weken", "dag",   "jaar",  "huis",   "mij",   "me",    "hem",    "haar",   "hun",   "zo",     "nu",    "toen",
-    "want",  "omdat", "heeft", "had",   "wordt", "worden", "werd",  "zal",   "kunnen", "moeten", "gaan",  "gaat",   "komen", "komt",
-    "doen",  "weet",  "weten", "zien",  "goed",  "nieuwe", "andere", "alle", "veel",   "even",   "dit",   "deze",   "daar",  "hier"};
+using bench::common_words;
 
 /// Distinct words built from Dutch prefixes, syllables and endings: the rest of the letters' vocabulary
 /// (rank 101 and on), then the rules' words, whose stems are no vocabulary word's stem.

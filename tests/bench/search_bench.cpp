@@ -23,6 +23,7 @@
 // BENCH_MESSAGES=N for another size, BENCH_QUERIES=N for another count.
 #include "channels/time_format.hpp"
 #include "search/index_terms.hpp"
+#include "tests/bench/common_words.hpp"
 #include "tests/support/balied_process.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/queue_stack.hpp"
@@ -53,14 +54,7 @@ double percentile(std::vector<double> v, double p) {
 
 int env_or(char const* name, int fallback) { return std::getenv(name) ? std::atoi(std::getenv(name)) : fallback; }
 
-constexpr char const* common_words[] = {
-    "de",    "het",   "een",   "en",    "van",   "ik",     "te",    "dat",   "die",    "in",     "is",    "niet",   "op",    "met",
-    "voor",  "zijn",  "er",    "aan",   "om",    "ook",    "als",   "maar",  "dan",    "bij",    "nog",   "wel",    "naar",  "kan",
-    "wil",   "heb",   "hebben", "u",    "uw",    "mijn",   "we",    "wij",   "ons",    "onze",   "of",    "al",     "was",   "zou",
-    "moet",  "door",  "uit",   "over",  "tot",   "geen",   "meer",  "hoe",   "wat",    "wanneer", "waar", "graag",  "gemeente", "straat",
-    "brief", "vraag", "weken", "dag",   "jaar",  "huis",   "mij",   "me",    "hem",    "haar",   "hun",   "zo",     "nu",    "toen",
-    "want",  "omdat", "heeft", "had",   "wordt", "worden", "werd",  "zal",   "kunnen", "moeten", "gaan",  "gaat",   "komen", "komt",
-    "doen",  "weet",  "weten", "zien",  "goed",  "nieuwe", "andere", "alle", "veel",   "even",   "dit",   "deze",   "daar",  "hier"};
+using bench::common_words;
 
 constexpr char const* topics[] = {
     "paspoort",  "container", "afval",      "parkeervergunning", "rijbewijs",  "grofvuil",   "huurtoeslag", "bijstand",   "wmo",

@@ -61,19 +61,6 @@ std::string references(http_reply const& r) {
   return out;
 }
 
-std::string percent_encoded(std::string const& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_') out += static_cast<char>(c);
-    else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
-}
-
 } // namespace
 
 TEST_CASE("a case is found by its reference in every notation, by its resident's address in every notation, and by name") {

@@ -35,6 +35,13 @@ balied_process::balied_process(balied_options options) : options_(std::move(opti
   // The config file's switches and rules are seeded into Redis once it is ready (the rules last): a test
   // starts from there, so that nothing it does (a paused Redis, a killed one) races the seeding.
   if (options_.wait_for_redis && !wait_for_event("routing.applied")) throw std::runtime_error("balied did not load its routing rules");
+  // The one-time search index pass writes to Redis at start: done (or left to another instance) before a test begins.
+  if (options_.wait_for_redis && !process_.wait_for_line([](std::string const& line) {
+        auto j = nlohmann::json::parse(line, nullptr, false);
+        auto const e = !j.is_discarded() && j.is_object() ? j.value("event", "") : std::string{};
+        return e == "search.backfill.done" || e == "search.backfill.done_before" || e == "search.backfill.busy";
+      }, std::chrono::seconds(30)))
+    throw std::runtime_error("balied did not settle its search index pass");
 }
 
 balied_process::~balied_process() {

@@ -138,7 +138,8 @@ void api::search(http_request const& req, principal const& me, http_responder re
       std::string cases;
       for (auto const& f : found) cases += (cases.empty() ? "" : " ") + f.summary.case_id;
       auto const now = clock_().time_since_epoch().count();
-      store_.audit({{"actor", me.name}, {"action", "search"}, {"kind", kind}, {"results", std::to_string(found.size())},
+      auto const count = std::to_string(found.size());  // not in the call that moves `found` (argument order is unspecified)
+      store_.audit({{"actor", me.name}, {"action", "search"}, {"kind", kind}, {"results", count},
                     {"cases", cases}, {"at", std::to_string(now)}},
                    [this, r, query, respond, ranking, more, found = std::move(found)](boost::system::error_code ec) mutable {
                      if (ec) return respond(store_unavailable());

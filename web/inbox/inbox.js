@@ -106,8 +106,8 @@ export function deliveryText(delivery) {
 }
 
 // ---------------------------------------------------------------------------
-// Plain-language hints: long sentences, jargon with a simpler word, passive sentences (plain-language.js).
-
+// The plain-language hints live in plain-language.js (the API checks saved replies with the same
+// table); exported here too for the composer's tests.
 export { plainLanguageHints };
 
 // ---------------------------------------------------------------------------

@@ -29,20 +29,58 @@ nlohmann::json with_hints(saved_reply const& r, std::map<std::string, std::strin
   return j;
 }
 
+/// The variables' values for a case, in `language` (nl or en).
+std::map<std::string, std::string> case_values(queue::case_summary const& c, config const& cfg, std::string_view language) {
+  auto field = [&](char const* name) {
+    auto const it = c.fields.find(name);
+    return it == c.fields.end() ? std::string{} : it->second;
+  };
+  std::map<std::string, std::string> v = {{"referentie", field("reference")},
+                                          {"telefoonnummer", cfg.texts ? cfg.texts->text("contact.phone_number", language) : ""}};
+  auto const name = field("resident_name");
+  v["naam"] = name.empty() ? (language == "en" ? "Sir or Madam" : "meneer of mevrouw") : name;
+  if (auto const by = field("answer_by"); !by.empty())
+    v["antwoord_voor"] = calendar::format_day(timestamp{std::chrono::milliseconds{std::strtoll(by.c_str(), nullptr, 10)}}, language);
+  else
+    v["antwoord_voor"] = language == "en" ? "as soon as possible" : "zo snel mogelijk";
+  return v;
+}
+
+/// The replies for `inbox` and the shared ones, the inbox's own first, then by title, filled in from the case.
+nlohmann::json filled_replies(std::vector<std::string> const& stored, std::string const& inbox, queue::case_summary const& c,
+                              config const& cfg) {
+  auto const nl = case_values(c, cfg, "nl"), en = case_values(c, cfg, "en");
+  std::vector<saved_reply> replies;
+  for (auto const& s : stored)
+    if (auto r = stored_saved_reply(s); r && (!r->inbox || *r->inbox == inbox)) replies.push_back(std::move(*r));
+  std::sort(replies.begin(), replies.end(), [](auto const& a, auto const& b) {
+    return std::pair(a.inbox.has_value(), b.title) > std::pair(b.inbox.has_value(), a.title);
+  });
+  nlohmann::json list = nlohmann::json::array();
+  for (auto const& r : replies) {
+    nlohmann::json text = {{"nl", fill_variables(r.text_nl, nl)}};
+    if (r.text_en) text["en"] = fill_variables(*r.text_en, en);
+    list.push_back({{"id", r.id}, {"title", r.title}, {"shared", !r.inbox}, {"text", std::move(text)}});
+  }
+  return list;
+}
+
 } // namespace
 
 void api::list_saved_replies(http_request const&, principal const&, http_responder respond) {
   if (!saved_replies_) return respond(problem(404, "not-found", "There is nothing at this path."));
   saved_replies_->list([this, respond](boost::system::error_code ec, std::vector<std::string> stored) {
     if (ec) return respond(store_unavailable());
-    auto const jargon = current_jargon();
-    std::vector<saved_reply> replies;
-    for (auto const& s : stored)
-      if (auto r = stored_saved_reply(s)) replies.push_back(std::move(*r));
-    std::sort(replies.begin(), replies.end(), [](auto const& a, auto const& b) { return a.title < b.title; });
-    nlohmann::json list = nlohmann::json::array();
-    for (auto const& r : replies) list.push_back(with_hints(r, *jargon));
-    respond(json_response(200, {{"replies", std::move(list)}}));
+    // Parsing and checking every reply's text: not on the Redis strand that answered.
+    off_strand([jargon = current_jargon(), stored = std::move(stored), respond] {
+      std::vector<saved_reply> replies;
+      for (auto const& s : stored)
+        if (auto r = stored_saved_reply(s)) replies.push_back(std::move(*r));
+      std::sort(replies.begin(), replies.end(), [](auto const& a, auto const& b) { return a.title < b.title; });
+      nlohmann::json list = nlohmann::json::array();
+      for (auto const& r : replies) list.push_back(with_hints(r, *jargon));
+      respond(json_response(200, {{"replies", std::move(list)}}));
+    });
   });
 }
 
@@ -86,38 +124,12 @@ void api::case_saved_replies(http_request const&, principal const& me, std::stri
   with_case_access(me, case_id, respond, [this, case_id](std::string const& inbox, http_responder respond) {
     store_.read_summary(case_id, [this, inbox, respond](boost::system::error_code ec, queue::case_summary c) {
       if (ec) return respond(store_unavailable());
-      saved_replies_->list([this, inbox, c = std::move(c), respond](boost::system::error_code ec, std::vector<std::string> stored) {
+      saved_replies_->list([this, inbox, c = std::move(c), respond](boost::system::error_code ec, std::vector<std::string> stored) mutable {
         if (ec) return respond(store_unavailable());
-        auto const cfg = current_config();
-        auto field = [&](char const* name) {
-          auto const it = c.fields.find(name);
-          return it == c.fields.end() ? std::string{} : it->second;
-        };
-        auto values = [&](std::string_view language) {
-          std::map<std::string, std::string> v = {{"referentie", field("reference")},
-                                                  {"telefoonnummer", cfg->texts ? cfg->texts->text("contact.phone_number", language) : ""}};
-          auto name = field("resident_name");
-          v["naam"] = name.empty() ? (language == "en" ? "Sir or Madam" : "meneer of mevrouw") : name;
-          if (auto const by = field("answer_by"); !by.empty())
-            v["antwoord_voor"] = calendar::format_day(timestamp{std::chrono::milliseconds{std::strtoll(by.c_str(), nullptr, 10)}}, language);
-          else
-            v["antwoord_voor"] = language == "en" ? "as soon as possible" : "zo snel mogelijk";
-          return v;
-        };
-        auto const nl = values("nl"), en = values("en");
-        std::vector<saved_reply> replies;
-        for (auto const& s : stored)
-          if (auto r = stored_saved_reply(s); r && (!r->inbox || *r->inbox == inbox)) replies.push_back(std::move(*r));
-        std::sort(replies.begin(), replies.end(), [](auto const& a, auto const& b) {
-          return std::pair(a.inbox.has_value(), b.title) > std::pair(b.inbox.has_value(), a.title);  // the inbox's own first, then by title
+        // Parsing and filling every reply: not on the Redis strand that answered.
+        off_strand([cfg = current_config(), inbox, c = std::move(c), stored = std::move(stored), respond] {
+          respond(json_response(200, {{"replies", filled_replies(stored, inbox, c, *cfg)}}));
         });
-        nlohmann::json list = nlohmann::json::array();
-        for (auto const& r : replies) {
-          nlohmann::json text = {{"nl", fill_variables(r.text_nl, nl)}};
-          if (r.text_en) text["en"] = fill_variables(*r.text_en, en);
-          list.push_back({{"id", r.id}, {"title", r.title}, {"shared", !r.inbox}, {"text", std::move(text)}});
-        }
-        respond(json_response(200, {{"replies", std::move(list)}}));
       });
     });
   });

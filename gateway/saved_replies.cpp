@@ -122,8 +122,9 @@ std::optional<saved_reply> stored_saved_reply(std::string const& json) {
   if (!j.is_object()) return std::nullopt;
   auto const id = string_field(j, "id");
   if (!id || !is_saved_reply_id(*id)) return std::nullopt;
-  nlohmann::json body = {{"title", j.value("title", nlohmann::json(nullptr))}, {"text", j.value("text", nlohmann::json(nullptr))}};
-  if (j.contains("inbox")) body["inbox"] = j["inbox"];
+  nlohmann::json body = nlohmann::json::object();
+  for (auto const* key : {"title", "inbox", "text"})
+    if (auto const it = j.find(key); it != j.end()) body[key] = *it;
   // The inbox of a stored reply is checked against the configuration when it is shown, not here.
   auto const inbox = string_field(j, "inbox");
   auto read = read_saved_reply(body, *id, inbox ? std::vector<std::string>{*inbox} : std::vector<std::string>{});

@@ -11,6 +11,13 @@
 namespace balie::search {
 namespace {
 
+/// Longer words are no words people search for (a link, an encoded blob).
+constexpr std::size_t max_word_bytes = 40;
+/// A word with this many digits may be a BSN, an account or a phone number: never a key.
+constexpr std::ptrdiff_t digits_never_indexed = 6;
+/// Distinct words remembered per thread with their stems.
+constexpr std::size_t stem_cache_words = 100'000;
+
 /// Snowball's Dutch stop words: in nearly every message, so they find nothing.
 bool is_stop_word(std::string_view w) {
   static std::unordered_set<std::string_view> const words = {
@@ -29,15 +36,15 @@ bool is_stop_word(std::string_view w) {
 std::string const& cached_stem(std::string_view word) {
   thread_local std::unordered_map<std::string, std::string, routing::word_hash, std::equal_to<>> cache;
   if (auto const it = cache.find(word); it != cache.end()) return it->second;
-  if (cache.size() >= 100'000) cache.clear();  // a bound, not an eviction policy: refilled in a few messages
+  if (cache.size() >= stem_cache_words) cache.clear();  // a bound, not an eviction policy: refilled in a few messages
   return cache.emplace(std::string(word), routing::stem(word)).first->second;
 }
 
 } // namespace
 
 std::string word_token(std::string_view w) {
-  if (w.empty() || w.size() > 40 || is_stop_word(w)) return {};
-  if (std::count_if(w.begin(), w.end(), [](char c) { return c >= '0' && c <= '9'; }) >= 6) return {};
+  if (w.empty() || w.size() > max_word_bytes || is_stop_word(w)) return {};
+  if (std::count_if(w.begin(), w.end(), [](char c) { return c >= '0' && c <= '9'; }) >= digits_never_indexed) return {};
   return "w:" + cached_stem(w);
 }
 

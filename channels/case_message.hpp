@@ -99,7 +99,7 @@ struct classification_info {
 };
 
 struct delivery_info {
-  std::string status = "queued"; ///< queued, held (the channel is switched off), sent, delivered, failed, expired
+  std::string status = "queued"; ///< queued, held (the channel is switched off), sent, delivered, read (a messenger), failed, expired
   int attempts = 0;
   std::optional<std::string> last_error;
   timestamp updated_at{};

@@ -42,8 +42,8 @@ struct thread_hints {
   std::vector<std::string> references;    ///< case references named in the subject
   std::string participant;                ///< the sender's address, lower case
   std::vector<std::string> own_ids;       ///< this message's Message-ID, for later replies
-  /// SMS: the sender's number (E.164, also the participant). The message joins the case the
-  /// number last took part in if that was within `recent_window`, and its next one joins this.
+  /// SMS and messengers: the sender's number (E.164) or Matrix ID, also the participant. The message
+  /// joins the case the address last took part in if that was within `recent_window`, and its next one joins this.
   std::string recent_number;
   std::chrono::seconds recent_window{0};
 };

@@ -39,6 +39,8 @@ struct delivery_outcome {
   };
   kind outcome = kind::done;
   std::string detail;  ///< why, for staff and the log; never message text
+  /// retry: the far side said when to come back (429 with Retry-After); the worker waits at least this long.
+  std::chrono::milliseconds retry_after{0};
 };
 
 using delivery_done = std::function<void(delivery_outcome)>;

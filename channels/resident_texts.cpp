@@ -25,6 +25,8 @@ std::map<std::string, std::set<std::string>, std::less<>> const known = {
     {"contact.phone_number", {}},  // what {telefoonnummer} becomes in a saved reply
     {"email.reply.subject", {}},
     {"email.switched_off.notice", {}},
+    {"messenger.switched_off.notice", {}},
+    {"messenger.whatsapp.privacy_notice", {}},  // a resident's first WhatsApp contact: what Meta sees, and the other ways in
     {"sms.opt_in.confirmation", {}},
     {"sms.opt_out.confirmation", {}},
     {"sms.switched_off.notice", {}},

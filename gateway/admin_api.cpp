@@ -55,6 +55,9 @@ void api::list_channels(http_request const&, principal const&, http_responder re
       if (auto const h = health_->get(name))
         j["health"] = {{"state", h->health.state}, {"reason", h->health.reason}, {"since", h->since}};
       j["counters"] = {{"in", metrics_.received_total(name)}, {"out", metrics_.sent_total(name)}};
+      // WhatsApp is allowed only under a DPIA: admins see which one before they switch it on.
+      if (auto const cfg = current_config(); name == "messenger" && cfg->messenger.whatsapp.configured)
+        j["dpia_reference"] = cfg->messenger.whatsapp.dpia_reference;
       list.push_back(std::move(j));
     }
   respond(json_response(200, {{"channels", std::move(list)}}));

@@ -1,6 +1,7 @@
 #include "gateway/channel_registry.hpp"
 
 #include "channels/email/email_channel.hpp"
+#include "channels/messenger/messenger_channel.hpp"
 #include "channels/phone/phone_channel.hpp"
 #include "channels/sms/sms_channel.hpp"
 #include "channels/webchat/webchat_channel.hpp"
@@ -23,6 +24,8 @@ std::vector<channel_slot> register_builtin_channels(config const& c, channels::c
   if (!c.email.domain.empty()) out.push_back(slot<email::email_channel>(c, s, &config::email));  // email needs its section
   out.push_back(slot<webchat::webchat_channel>(c, s, &config::webchat));
   if (!c.sms.providers.empty()) out.push_back(slot<sms::sms_channel>(c, s, &config::sms));  // SMS needs its section
+  if (c.messenger.whatsapp.configured || c.messenger.matrix.configured)  // the messenger needs its section
+    out.push_back(slot<messenger::messenger_channel>(c, s, &config::messenger));
   return out;
 }
 

@@ -22,7 +22,7 @@ struct channel_slot {
   std::function<void(config& fresh)> reconfigure;
 };
 
-/// The channels this configuration runs, in a fixed order (phone, email, webchat, sms).
+/// The channels this configuration runs, in a fixed order (phone, email, webchat, sms, messenger).
 std::vector<channel_slot> register_builtin_channels(config const&, channels::channel_services&);
 
 /// Who checks a staff reply, per channel name: each running module, and the SMS

@@ -121,6 +121,7 @@ config load_config(fs::path const& file, std::optional<fs::path> data_dir_overri
     r.object("email", false, [&](object_reader& e) { c.email = email::read_email_config(e, ctx); });
     r.object("phone", false, [&](object_reader& p) { c.phone = channels::phone::read_phone_config(p, ctx); });
     r.object("sms", false, [&](object_reader& s) { c.sms = sms::read_sms_config(s, ctx); });
+    r.object("messenger", false, [&](object_reader& m) { c.messenger = messenger::read_messenger_config(m, ctx); });
   });
   root.object("staff", false, [&](object_reader& r) {
     c.staff.claim_ttl = std::chrono::seconds(r.integer("claim_ttl_seconds", c.staff.claim_ttl.count(), 1, 24LL * 3600));
@@ -194,6 +195,8 @@ config load_config(fs::path const& file, std::optional<fs::path> data_dir_overri
     fail("/outbox/takeover_after_ms", "must exceed /outbox/block_ms plus /channels/email/smtp/timeout_seconds");
   if (!c.sms.send_via.empty() && c.outbox.takeover_after <= c.outbox.block + c.sms.send_timeout)
     fail("/outbox/takeover_after_ms", "must exceed /outbox/block_ms plus /channels/sms/send_timeout_seconds");
+  if ((c.messenger.whatsapp.configured || c.messenger.matrix.configured) && c.outbox.takeover_after <= c.outbox.block + c.messenger.send_timeout)
+    fail("/outbox/takeover_after_ms", "must exceed /outbox/block_ms plus /channels/messenger/send_timeout_seconds");
   if (c.phone.max_transcript_bytes > c.http.max_body_bytes)
     fail("/channels/phone/max_transcript_bytes", "must not exceed /http/max_body_bytes");
   return c;

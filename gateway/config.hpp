@@ -10,6 +10,7 @@
 #include "channels/acknowledgement.hpp"
 #include "channels/resident_texts.hpp"
 #include "channels/phone/settings.hpp"
+#include "channels/messenger/settings.hpp"
 #include "channels/sms/settings.hpp"
 #include "channels/webchat/settings.hpp"
 #include "queue/redis_options.hpp"
@@ -79,6 +80,7 @@ struct config {
   webchat::webchat_config webchat;
   email::email_config email;
   sms::sms_config sms;
+  messenger::messenger_config messenger;  ///< configured: whatsapp or matrix set
   staff_config staff;
   outbox_config outbox;
   std::filesystem::path web_root;  ///< the staff page and widget files; empty: not served

@@ -213,9 +213,9 @@ local id, mid, status = ARGV[1], ARGV[2], ARGV[3]
 local stored = redis.call('HGET', ckey(id, ':delivery'), mid)
 if not stored then return {-1, ''} end
 local d = cjson.decode(stored)
--- Forward only. A failure outranks delivered: a long SMS whose one part failed did not arrive whole.
-local rank = {queued = 0, held = 0, sent = 1, delivered = 2, failed = 3, expired = 3}
-if rank[status] < rank[d.status] or (rank[status] == rank[d.status] and status ~= d.status and rank[status] == 3) then
+-- Forward only (read: a messenger's read receipt). A failure outranks delivered: a long SMS whose one part failed did not arrive whole.
+local rank = {queued = 0, held = 0, sent = 1, delivered = 2, read = 3, failed = 4, expired = 4}
+if rank[status] < rank[d.status] or (rank[status] == rank[d.status] and status ~= d.status and rank[status] == 4) then
   return {-7, d.status}
 end
 d.status, d.updated_at = status, ARGV[6]

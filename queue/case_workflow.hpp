@@ -59,7 +59,7 @@ inline constexpr int attempts_unchanged = -1;
 struct delivery_update {
   std::string case_id;
   std::string message_id;
-  std::string status;  ///< queued (a retry), held (the channel is off), sent, delivered, failed, expired
+  std::string status;  ///< queued (a retry), held (the channel is off), sent, delivered, read, failed, expired
   int attempts = 0;
   std::string error;
   std::string updated_at;  ///< RFC 3339

@@ -74,12 +74,23 @@ inline constexpr std::string_view routing_history = "balie:routing:history";
 inline constexpr std::string_view saved_replies = "balie:replies";
 inline constexpr std::string_view saved_replies_seeded = "balie:replies:seeded";
 inline constexpr std::string_view sms_opt_out = "balie:sms:opt-out";
-/// SMS threading: the case a number (E.164, hashed: no numbers in key names) last took part in; expires with the window.
+/// SMS and messenger threading: the case an address (an E.164 number, a Matrix ID; hashed: no addresses in key
+/// names) last took part in; expires with the window.
 inline std::string sms_recent(std::string_view number) { return "balie:sms:recent:" + sha256_hex(number); }
 /// The loop guard for SMS Balie sends by itself (acknowledgements, notices, confirmations) to one number.
 inline std::string sms_automatic(std::string_view number) { return "balie:sms:auto:" + sha256_hex(number); }
 /// A signed webhook's one-time id (MessageBird's jti), kept for its replay window.
 inline std::string sms_replay(std::string_view key) { return "balie:sms:replay:" + sha256_hex(key); }
+/// Messenger: when a resident last wrote (ms), per address (hashed): WhatsApp's 24-hour window.
+inline std::string messenger_last_inbound(std::string_view address) { return "balie:messenger:last-in:" + sha256_hex(address); }
+/// Messenger: the address was sent the privacy notice (its first contact).
+inline std::string messenger_noticed(std::string_view address) { return "balie:messenger:noticed:" + sha256_hex(address); }
+/// Messenger: a sent message's platform id (Matrix event) → "<case id> <message id>", for receipts.
+inline std::string messenger_sent(std::string_view platform_id) { return "balie:messenger:sent:" + sha256_hex(platform_id); }
+/// Matrix: the room a resident last wrote from, where replies go.
+inline std::string matrix_room(std::string_view user) { return "balie:matrix:room:" + sha256_hex(user); }
+/// Matrix: a transaction the homeserver pushed and Balie completed.
+inline std::string matrix_transaction(std::string_view txn) { return "balie:matrix:txn:" + sha256_hex(txn); }
 inline constexpr std::string_view staff_group = "staff";
 inline constexpr std::string_view senders_group = "senders";
 

@@ -158,7 +158,7 @@ asio::awaitable<void> outbox_worker::settle(outbox_entry const& e, delivery_outc
     co_await give_up(e, o.detail, r.attempts);
     co_return;
   }
-  r.next = now + backoff(r.attempts);
+  r.next = now + std::max(backoff(r.attempts), o.retry_after);
   log_("send_deferred", e, r.attempts, o.detail);
   co_await report(e, "queued", r.attempts, o.detail);
 }

@@ -5,7 +5,7 @@
 // presumed dead), retry own pending entries whose backoff has passed, then
 // block for new ones, no longer than until the next retry is due. Entries
 // are delivered one after another by the channel (channels/outbox.hpp); a
-// `retry` waits a doubling backoff with jitter (instances that failed
+// `retry` waits a doubling backoff with jitter, or longer when the far side said so (instances that failed
 // together do not retry together) while other entries go on, and is reported
 // `queued` with the attempt and reason; after the last attempt, or at once
 // for `failed`, the entry becomes a dead letter, is reported `failed` and is

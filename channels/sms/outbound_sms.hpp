@@ -6,6 +6,7 @@
 // reference — so a delivery report names the message it is about without a
 // lookup table, and a report for something else is simply unknown.
 
+#include "channels/outbound_http.hpp"
 #include "channels/sms/settings.hpp"
 #include "channels/sms/webhook_auth.hpp"
 
@@ -15,12 +16,7 @@
 
 namespace balie::sms {
 
-struct provider_request {
-  std::string method;  ///< GET or POST
-  std::string url;
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
-};
+using provider_request = channels::outbound_request;
 
 /// Which outbound message a report is about.
 struct outbound_ref {

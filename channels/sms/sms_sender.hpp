@@ -10,7 +10,7 @@
 // A provider that keeps failing opens its circuit; replies wait meanwhile.
 
 #include "channels/outbox.hpp"
-#include "channels/sms/circuit_breaker.hpp"
+#include "channels/circuit_breaker.hpp"
 #include "channels/sms/provider_http.hpp"
 #include "channels/sms/settings.hpp"
 #include "channels/time_format.hpp"
@@ -63,7 +63,7 @@ private:
   provider_call call_;
   server::metrics* stats_;
   std::shared_ptr<queue::outbox_worker> outbox_;
-  circuit_breaker breaker_;         ///< on the worker's strand
+  channels::circuit_breaker breaker_;         ///< on the worker's strand
   std::set<std::string> accepted_;  ///< entries the provider took whose recording failed; on the worker's strand
   boost::asio::thread_pool worker_{1};
   std::atomic<bool> cancelled_{false};

@@ -191,6 +191,8 @@ TEST_CASE("resident texts: read from nl.json and en.json, variables filled, Engl
                        {"contact.phone_number", "14 en uw netnummer"},
                        {"email.reply.subject", "Uw bericht aan de gemeente"},
                        {"email.switched_off.notice", "E-mail is dicht."},
+                       {"messenger.switched_off.notice", "De app is dicht."},
+                       {"messenger.whatsapp.privacy_notice", "Meta ziet dat u ons schrijft."},
                        {"sms.opt_in.confirmation", "U krijgt weer sms."},
                        {"sms.opt_out.confirmation", "U krijgt geen sms meer."},
                        {"sms.switched_off.notice", "Sms is dicht."}};

@@ -26,6 +26,7 @@ struct fake_provider::impl {
   unsigned status = 200;
   std::string body;
   bool hanging = false;
+  std::function<fake_answer(recorded_request const&)> responder;
   std::vector<std::shared_ptr<tcp::socket>> held;  ///< hung connections stay open until the end
   std::thread thread;
 
@@ -48,20 +49,21 @@ struct fake_provider::impl {
         for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         r.headers[name] = std::string(f.value());
       }
-      unsigned status;
-      std::string body;
+      fake_answer answer;
       bool hang;
       {
         std::lock_guard lock(self->mutex);
+        answer = self->responder ? self->responder(r) : fake_answer{self->status, self->body, {}};
         self->requests.push_back(std::move(r));
-        status = self->status, body = self->body, hang = self->hanging;
+        hang = self->hanging;
         if (hang) self->held.push_back(socket);
       }
       self->arrived.notify_all();
       if (hang) return;
-      auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(status), 11);
+      auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(answer.status), 11);
       res->set(http::field::content_type, "application/json");
-      res->body() = body;
+      for (auto const& [name, value] : answer.headers) res->set(name, value);
+      res->body() = std::move(answer.body);
       res->prepare_payload();
       res->keep_alive(false);
       http::async_write(*socket, *res, [socket, res](beast::error_code, std::size_t) {
@@ -88,6 +90,11 @@ void fake_provider::answer(unsigned status, std::string body) {
   std::lock_guard lock(impl_->mutex);
   impl_->status = status;
   impl_->body = std::move(body);
+}
+
+void fake_provider::respond_with(std::function<fake_answer(recorded_request const&)> f) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->responder = std::move(f);
 }
 
 void fake_provider::hang(bool on) {

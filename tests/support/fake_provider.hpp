@@ -1,11 +1,13 @@
 #pragma once
-// A stand-in for a hosted SMS provider's API (Twilio, CM) or Kannel's
-// sendsms, on a free loopback port: it records every request and answers
-// with what the test set, or accepts the connection and never answers (a
-// provider that hangs).
+// A stand-in for a hosted provider's API (Twilio, CM, Kannel's sendsms, the
+// WhatsApp Cloud API, a Matrix homeserver), on a free loopback port: it
+// records every request and answers with what the test set — one answer for
+// all, or one per request (a homeserver answers joins and sends apart) — or
+// accepts the connection and never answers (a provider that hangs).
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -20,6 +22,15 @@ struct recorded_request {
   std::string body;
 };
 
+/// One answer, with its headers (Retry-After).
+struct fake_answer {
+  fake_answer(unsigned s = 200, std::string b = {}, std::vector<std::pair<std::string, std::string>> h = {})
+      : status(s), body(std::move(b)), headers(std::move(h)) {}
+  unsigned status;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
 class fake_provider {
 public:
   fake_provider();
@@ -28,6 +39,8 @@ public:
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port()); }
   /// The answer to every request from now on.
   void answer(unsigned status, std::string body);
+  /// From now on each request is answered by `f` (on the fake's thread).
+  void respond_with(std::function<fake_answer(recorded_request const&)> f);
   /// From now on: take each request and never answer it.
   void hang(bool);
   std::vector<recorded_request> requests() const;

@@ -2,7 +2,7 @@
 // documents it, the provider's answer read as accepted / retry / failed /
 // bad credentials, delivery reports read forward into Balie's statuses, and
 // the circuit breaker's timing with a clock passed in.
-#include "channels/sms/circuit_breaker.hpp"
+#include "channels/circuit_breaker.hpp"
 #include "channels/sms/delivery_reports.hpp"
 #include "channels/sms/outbound_sms.hpp"
 
@@ -125,7 +125,7 @@ TEST_CASE("delivery reports: each provider's status read into sent, delivered or
 }
 
 TEST_CASE("circuit breaker: opens after the configured failures in a row, lets one call through after the cooldown") {
-  circuit_breaker b(3, std::chrono::seconds(60));
+  balie::channels::circuit_breaker b(3, std::chrono::seconds(60));
   auto const t0 = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
   b.failed(t0);
   b.failed(t0);

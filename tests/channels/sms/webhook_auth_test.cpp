@@ -13,11 +13,11 @@
 using namespace balie::sms;
 using namespace std::chrono_literals;
 
-namespace balie::sms {
+namespace balie::channels {
 // For doctest's messages.
 std::ostream& operator<<(std::ostream& os, authenticated const& a) { return os << "authenticated " << a.replay_key; }
 std::ostream& operator<<(std::ostream& os, auth_failure const& f) { return os << f.reason; }
-} // namespace balie::sms
+} // namespace balie::channels
 
 namespace {
 

@@ -3,11 +3,11 @@
 // no call is made for `cooldown`; then one call is let through, and its
 // outcome closes the circuit or opens it again. Replies wait in the outbox
 // meanwhile instead of each waiting for a timeout of its own. Time is passed
-// in; used from one strand.
+// in; used from one strand. Every sender has one per provider or platform.
 
 #include <chrono>
 
-namespace balie::sms {
+namespace balie::channels {
 
 class circuit_breaker {
 public:
@@ -29,4 +29,4 @@ private:
   time_point open_until_{};
 };
 
-} // namespace balie::sms
+} // namespace balie::channels

@@ -1,0 +1,103 @@
+#include "channels/messenger/settings.hpp"
+
+namespace balie::messenger {
+using namespace channels;
+namespace {
+
+/// A secret shorter than this is guessable.
+constexpr std::size_t min_secret_length = 12;
+
+bool is_http_url(std::string const& url) { return url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0; }
+
+std::string without_trailing_slash(std::string s) {
+  while (!s.empty() && s.back() == '/') s.pop_back();
+  return s;
+}
+
+std::string secret(object_reader& r, std::string const& key, config_context const& ctx, std::filesystem::path* file = nullptr) {
+  std::string value;
+  r.object(key, true, [&](object_reader& s) {
+    if (file && s.has("file")) {
+      auto const* f = s.get("file", false);
+      if (f->is_string()) *file = ctx.base / f->get<std::string>();
+    }
+    value = read_secret(s, ctx.base);
+  });
+  if (value.size() < min_secret_length) fail(r.path() + "/" + key, "must be at least " + std::to_string(min_secret_length) + " characters");
+  return value;
+}
+
+bool is_localpart(std::string const& s) {
+  return !s.empty() && s.size() <= 64 && s.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789._=-/") == std::string::npos;
+}
+
+whatsapp_config read_whatsapp(object_reader& w, config_context const& ctx) {
+  whatsapp_config c;
+  c.configured = true;
+  c.enabled = w.boolean("enabled", true);
+  c.dpia_reference = w.text("dpia_reference", "");
+  if (c.dpia_reference.empty() || c.dpia_reference.size() > 100)
+    fail(w.path() + "/dpia_reference", "WhatsApp needs the reference of the DPIA that allows it (at most 100 characters)");
+  c.app_secret = secret(w, "app_secret", ctx);
+  c.verify_token = secret(w, "verify_token", ctx);
+  c.access_token = secret(w, "access_token", ctx);
+  c.graph_url = without_trailing_slash(w.text("graph_url", c.graph_url));
+  if (!is_http_url(c.graph_url)) fail(w.path() + "/graph_url", "expected http:// or https://");
+  c.phone_number_id = w.text("phone_number_id", "", true);
+  if (c.phone_number_id.empty() || c.phone_number_id.find_first_not_of("0123456789") != std::string::npos)
+    fail(w.path() + "/phone_number_id", "expected the number's id at Meta (digits)");
+  w.object("template", false, [&](object_reader& t) {
+    c.template_name = t.text("name", "", true);
+    c.template_language = t.text("language", "nl");
+    if (c.template_name.empty() || c.template_name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos)
+      fail(t.path() + "/name", "expected a template name (a-z, 0-9, _)");
+    if (c.template_language.empty() || c.template_language.size() > 10) fail(t.path() + "/language", "expected a language code (nl, en_US)");
+  });
+  return c;
+}
+
+matrix_config read_matrix(object_reader& m, config_context const& ctx) {
+  matrix_config c;
+  c.configured = true;
+  c.enabled = m.boolean("enabled", true);
+  c.homeserver_url = without_trailing_slash(m.text("homeserver_url", "", true));
+  if (!is_http_url(c.homeserver_url)) fail(m.path() + "/homeserver_url", "expected http:// or https://");
+  c.server_name = m.text("server_name", "", true);
+  if (c.server_name.empty() || c.server_name.size() > 255 || c.server_name.find_first_of(" /@#!") != std::string::npos)
+    fail(m.path() + "/server_name", "expected the homeserver's name (gemeente.test)");
+  c.hs_token = secret(m, "hs_token", ctx, &c.hs_token_file);
+  c.as_token = secret(m, "as_token", ctx, &c.as_token_file);
+  if (c.hs_token == c.as_token) fail(m.path() + "/as_token", "must differ from hs_token");
+  c.appservice_id = m.text("appservice_id", c.appservice_id);
+  c.sender_localpart = m.text("sender_localpart", c.sender_localpart);
+  c.user_prefix = m.text("user_prefix", c.user_prefix);
+  if (!is_localpart(c.appservice_id)) fail(m.path() + "/appservice_id", "expected a-z, 0-9 and ._=-/");
+  if (!is_localpart(c.sender_localpart)) fail(m.path() + "/sender_localpart", "expected a-z, 0-9 and ._=-/");
+  if (!is_localpart(c.user_prefix)) fail(m.path() + "/user_prefix", "expected a-z, 0-9 and ._=-/");
+  return c;
+}
+
+} // namespace
+
+messenger_config read_messenger_config(object_reader& s, config_context const& ctx) {
+  messenger_config c;
+  c.enabled = s.boolean("enabled", false);
+  c.public_base_url = without_trailing_slash(s.text("public_base_url", "", true));
+  if (!is_http_url(c.public_base_url)) fail(s.path() + "/public_base_url", "expected Balie's address as the platforms reach it");
+  c.inbox = s.text("inbox", "");
+  if (!c.inbox.empty() && !ctx.inbox_ids.count(c.inbox)) fail(s.path() + "/inbox", "names no inbox in /inboxes");
+  s.object("whatsapp", false, [&](object_reader& w) { c.whatsapp = read_whatsapp(w, ctx); });
+  s.object("matrix", false, [&](object_reader& m) { c.matrix = read_matrix(m, ctx); });
+  if (!c.whatsapp.configured && !c.matrix.configured) fail(s.path(), "configure whatsapp, matrix or both");
+  c.thread_window = std::chrono::seconds(s.integer("thread_window_days", 7, 1, 90) * 24 * 3600);
+  c.send_timeout = std::chrono::seconds(s.integer("send_timeout_seconds", 15, 1, 120));
+  c.max_send_attempts = static_cast<int>(s.integer("max_send_attempts", 8, 1, 100));
+  c.retry_initial = std::chrono::seconds(s.integer("retry_initial_seconds", 30, 1, 3600));
+  c.breaker_failures = static_cast<int>(s.integer("breaker_failures", 5, 1, 1000));
+  c.breaker_cooldown = std::chrono::seconds(s.integer("breaker_cooldown_seconds", 60, 1, 3600));
+  c.per_second = static_cast<double>(s.integer("per_second", 50, 1, 100000));
+  c.burst = static_cast<double>(s.integer("burst", 500, 1, 1000000));
+  return c;
+}
+
+} // namespace balie::messenger

@@ -1,0 +1,448 @@
+// The messenger channel end to end against a real balied and Redis, with a
+// fake WhatsApp Cloud API and a fake Matrix homeserver speaking their real
+// wire formats (Meta's webhooks signed here with OpenSSL, not with Balie's
+// code): WhatsApp's handshake, signed notifications, the privacy notice,
+// statuses moving forward only, the 24-hour window and the BSN rule; the
+// Matrix application service's token, transactions processed once, invites
+// joined, replies idempotent by transaction id, read receipts, edits and
+// redactions kept next to the original; and outages of either platform that
+// leave every other channel working.
+#include "queue/keys.hpp"
+#include "tests/support/balied_process.hpp"
+#include "tests/support/eventually.hpp"
+#include "tests/support/fake_provider.hpp"
+#include "tests/support/fixtures.hpp"
+#include "tests/support/http_client.hpp"
+
+#include <doctest/doctest.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <atomic>
+#include <fstream>
+
+using namespace balie;
+using namespace balie::test;
+using nlohmann::json;
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+namespace {
+
+constexpr char const* app_secret = "test-whatsapp-app-secret";
+constexpr char const* verify_token = "test-verify-token";
+constexpr char const* hs_token = "test-hs-token-0001";
+constexpr char const* as_token = "test-as-token-0001";
+constexpr char const* resident = "+31600000001";
+constexpr char const* matrix_resident = "@inwoner:example.org";
+
+std::string hex_hmac(std::string const& key, std::string const& data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<unsigned char const*>(data.data()), data.size(), out, &len);
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned i = 0; i < len; ++i) hex += {digits[out[i] >> 4], digits[out[i] & 15]};
+  return hex;
+}
+
+long long now_seconds() { return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count(); }
+
+header_list as(char const* token) { return {{"Authorization", std::string("Bearer ") + token}, {"Content-Type", "application/json"}}; }
+
+std::string notification(json value) {
+  value["messaging_product"] = "whatsapp";
+  value["metadata"] = {{"display_phone_number", "31970102030"}, {"phone_number_id", "106540352242922"}};
+  return json{{"object", "whatsapp_business_account"},
+              {"entry", {{{"id", "102290129340398"}, {"changes", {{{"field", "messages"}, {"value", value}}}}}}}}
+      .dump();
+}
+
+std::string text_message(std::string const& id, std::string const& text, std::string const& from = resident, long long at = now_seconds()) {
+  return notification({{"contacts", {{{"profile", {{"name", "Jan Jansen"}}}, {"wa_id", from.substr(1)}}}},
+                       {"messages", {{{"from", from.substr(1)}, {"id", id}, {"timestamp", std::to_string(at)}, {"type", "text"},
+                                      {"text", {{"body", text}}}}}}});
+}
+
+std::string status(std::string const& case_id, std::string const& message_id, std::string const& s) {
+  return notification({{"statuses", {{{"id", "wamid.OUT"}, {"status", s}, {"timestamp", std::to_string(now_seconds())},
+                                      {"recipient_id", "31600000001"}, {"biz_opaque_callback_data", case_id + "." + message_id}}}}});
+}
+
+json matrix_event(std::string const& type, json content, std::string const& id, std::string const& sender = matrix_resident) {
+  return {{"type", type}, {"room_id", "!kamer:gemeente.test"}, {"sender", sender}, {"event_id", id},
+          {"origin_server_ts", now_seconds() * 1000}, {"content", content}};
+}
+
+/// A fake Graph API: each send gets its own wamid.
+fake_answer graph_ok(recorded_request const&) {
+  static std::atomic<int> n{0};
+  return {200, json{{"messaging_product", "whatsapp"}, {"messages", {{{"id", "wamid.OUT" + std::to_string(++n)}}}}}.dump()};
+}
+
+/// A fake homeserver: joins answer the room, sends answer an event id made from the transaction id (so the same
+/// transaction is the same event, as on a real homeserver).
+fake_answer homeserver_ok(recorded_request const& r) {
+  if (r.target.find("/join/") != std::string::npos) return {200, R"({"room_id":"!nieuw:example.org"})"};
+  auto const send = r.target.find("/send/m.room.message/");
+  if (r.method == "PUT" && send != std::string::npos) {
+    auto txn = r.target.substr(send + 21);
+    txn = txn.substr(0, txn.find('?'));
+    return {200, json{{"event_id", "$out-" + txn}}.dump()};
+  }
+  return {404, R"({"errcode":"M_UNRECOGNIZED","error":"Unrecognized request"})"};
+}
+
+json overrides(std::filesystem::path const& dir, std::string const& graph, std::string const& homeserver) {
+  for (auto const& [file, value] : {std::pair{"app", app_secret}, {"verify", verify_token}, {"access", "EAAG-test-access-token"}, {"hs", hs_token},
+                                    {"as", as_token}})
+    std::ofstream(dir / file) << value;
+  auto const secret = [&](char const* f) { return json{{"file", (dir / f).string()}}; };
+  return {{"outbox", {{"block_ms", 100}}},
+          {"channels",
+           {{"messenger",
+             {{"enabled", true},
+              {"public_base_url", "http://127.0.0.1:1"},
+              {"send_timeout_seconds", 2},
+              {"retry_initial_seconds", 1},
+              {"breaker_failures", 3},
+              {"breaker_cooldown_seconds", 1},
+              {"whatsapp",
+               {{"app_secret", secret("app")}, {"verify_token", secret("verify")}, {"access_token", secret("access")},
+                {"graph_url", graph + "/v21.0"}, {"phone_number_id", "106540352242922"}, {"dpia_reference", "DPIA-TEST-0001"},
+                {"template", {{"name", "balie_reactie"}, {"language", "nl"}}}}},
+              {"matrix",
+               {{"homeserver_url", homeserver}, {"server_name", "gemeente.test"}, {"hs_token", secret("hs")}, {"as_token", secret("as")}}}}}}}};
+}
+
+struct messenger_stack : test_stack {
+  fake_provider& graph;
+  fake_provider& homeserver;
+  messenger_stack(fake_provider& g, fake_provider& h, bool enabled = true) : test_stack(make(g, h, enabled)), graph(g), homeserver(h) {}
+  static json make(fake_provider& g, fake_provider& h, bool enabled) {
+    static temp_dir secrets;
+    g.respond_with(graph_ok);
+    h.respond_with(homeserver_ok);
+    auto o = overrides(secrets.path, g.url(), h.url());
+    if (!enabled) o["channels"]["messenger"].erase("enabled");  // as shipped: off until an admin switches it on
+    return o;
+  }
+
+  http_reply whatsapp(std::string const& body, std::string const& secret = app_secret) {
+    return http_call(port(), "POST", "/api/v1/webhooks/messenger/whatsapp",
+                     {{"Content-Type", "application/json"}, {"X-Hub-Signature-256", "sha256=" + hex_hmac(secret, body)}}, body);
+  }
+  http_reply transaction(std::string const& txn, json events, json ephemeral = json::array(), std::string const& token = hs_token) {
+    return http_call(port(), "PUT", "/_matrix/app/v1/transactions/" + txn,
+                     {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}},
+                     json{{"events", events}, {"ephemeral", ephemeral}}.dump());
+  }
+  json cases() { return json::parse(http_call(port(), "GET", "/api/v1/inboxes/algemeen/cases?state=open", as(staff_token)).body)["cases"]; }
+  json view(std::string const& case_id) { return json::parse(http_call(port(), "GET", "/api/v1/cases/" + case_id, as(staff_token)).body); }
+  http_reply try_reply(std::string const& case_id, std::string const& text) {
+    return http_call(port(), "POST", "/api/v1/cases/" + case_id + "/replies", as(staff_token), json{{"text", text}}.dump());
+  }
+  std::string reply(std::string const& case_id, std::string const& text) {
+    auto const r = try_reply(case_id, text);
+    REQUIRE_MESSAGE(r.status == 202, r.body);
+    return json::parse(r.body)["message"]["id"].get<std::string>();
+  }
+  std::string delivery(std::string const& case_id, std::string const& message_id) {
+    auto const v = view(case_id);
+    for (auto const& m : v["messages"])
+      if (m["id"] == message_id) return m["delivery"]["status"].get<std::string>();
+    return {};
+  }
+  json channel() {
+    auto const all = json::parse(http_call(port(), "GET", "/api/v1/channels", as(admin_token)).body);
+    for (auto const& c : all["channels"])
+      if (c["name"] == "messenger") return c;
+    return {};
+  }
+  long long stored() { return inbox_length("algemeen"); }
+  /// balied's log lines about the messenger and its outbox, for a failure's message.
+  std::string messenger_log() const {
+    std::string out;
+    for (auto const& line : balied->log())
+      if (line.dump().find("messenger") != std::string::npos || line.dump().find("outbox") != std::string::npos) out += line.dump() + "\n";
+    return out;
+  }
+  /// The requests the fake received whose target contains `part`.
+  static std::vector<recorded_request> sent_to(fake_provider const& f, std::string const& part) {
+    std::vector<recorded_request> out;
+    for (auto const& r : f.requests())
+      if (r.target.find(part) != std::string::npos) out.push_back(r);
+    return out;
+  }
+};
+
+} // namespace
+
+TEST_CASE("WhatsApp: the handshake, a signed message becomes a case with the privacy notice and acknowledgement; forged, unsigned and replayed ones store nothing") {
+  fake_provider graph, homeserver;
+  messenger_stack s(graph, homeserver);
+  auto const hub = [&](std::string const& token) {
+    return http_call(s.port(), "GET", "/api/v1/webhooks/messenger/whatsapp?hub.mode=subscribe&hub.verify_token=" + token + "&hub.challenge=1158201444", {});
+  };
+  auto const ok = hub(verify_token);
+  CHECK(ok.status == 200);
+  CHECK(ok.body == "1158201444");
+  CHECK(hub("wrong-token").status == 403);
+
+  auto const body = text_message("wamid.IN1", "Wanneer wordt het grofvuil opgehaald?");
+  CHECK(http_call(s.port(), "POST", "/api/v1/webhooks/messenger/whatsapp", {{"Content-Type", "application/json"}}, body).status == 401);
+  CHECK(s.whatsapp(body, "another-app-secret").status == 401);
+  // Signed for other bytes: the same JSON re-serialised with its ö escaped.
+  auto const signed_other = text_message("wamid.IN1", "Wanneer wordt het grofvuil opgehaald? Jörg");
+  auto escaped = signed_other;
+  escaped.replace(escaped.find("Jörg"), std::string("Jörg").size(), "J\\u00f6rg");
+  CHECK(http_call(s.port(), "POST", "/api/v1/webhooks/messenger/whatsapp",
+                  {{"Content-Type", "application/json"}, {"X-Hub-Signature-256", "sha256=" + hex_hmac(app_secret, signed_other)}}, escaped)
+            .status == 401);
+  CHECK(s.stored() == 0);
+
+  REQUIRE(s.whatsapp(body).status == 200);
+  CHECK(s.stored() == 1);
+  auto const c = s.cases().at(0);
+  CHECK(c["channel"] == "messenger");
+  auto const v = s.view(c["id"]);
+  auto const& m = v["messages"][0];
+  CHECK(m["provider"] == "whatsapp");
+  CHECK(m["provider_message_id"] == "wamid.IN1");
+  CHECK(m["resident"]["addresses"][0] == json{{"kind", "whatsapp"}, {"value", resident}});
+  CHECK(m["resident"]["name"] == "Jan Jansen");
+  CHECK(m["text"] == "Wanneer wordt het grofvuil opgehaald?");
+
+  // The privacy notice (first contact) and the acknowledgement leave through the Graph API.
+  REQUIRE_MESSAGE(graph.wait_for(2, std::chrono::seconds(10)), s.messenger_log());
+  auto const sent = graph.requests();
+  std::vector<std::string> texts;
+  for (auto const& r : sent) {
+    CHECK(r.target == "/v21.0/106540352242922/messages");
+    CHECK(r.headers.at("authorization") == "Bearer EAAG-test-access-token");
+    auto const j = json::parse(r.body);
+    CHECK(j["to"] == "31600000001");
+    texts.push_back(j["text"]["body"].get<std::string>());
+  }
+  CHECK(std::count_if(texts.begin(), texts.end(), [](auto const& t) { return t.find("Meta") != std::string::npos && t.find("BSN") != std::string::npos; }) == 1);
+  CHECK(std::count_if(texts.begin(), texts.end(), [&](auto const& t) { return t.find(c["reference"].get<std::string>()) != std::string::npos; }) == 1);
+
+  // Meta sends it again (it retries until a 2xx): one message, no second notice.
+  CHECK(s.whatsapp(body).status == 200);
+  CHECK(s.stored() == 1);
+  // A next message joins the case; the notice is for the first contact only, the acknowledgement for a new case.
+  REQUIRE(s.whatsapp(text_message("wamid.IN2", "Het gaat om de Dorpsstraat.")).status == 200);
+  CHECK(s.cases().size() == 1);
+  CHECK(s.view(c["id"])["messages"].size() == 4);
+  REQUIRE(eventually([&] { return s.balied->wait_for_event("messenger.sent", 2, std::chrono::seconds(1)); }));
+  CHECK(graph.requests().size() == 2);
+
+  // Types Balie cannot carry are counted, and the notification is still accepted.
+  auto const location = notification({{"messages", {{{"from", "31600000001"}, {"id", "wamid.LOC"}, {"timestamp", std::to_string(now_seconds())},
+                                                     {"type", "location"}, {"location", {{"latitude", 52.0}, {"longitude", 5.0}}}}}}});
+  CHECK(s.whatsapp(location).status == 200);
+  CHECK(s.stored() == 2);
+  auto const metrics = http_call(s.port(), "GET", "/metrics", {}).body;
+  CHECK(metrics.find(R"(channel="messenger",provider="whatsapp",reason="unsupported-type")") != std::string::npos);
+  // Malformed after a valid signature: refused for what it is.
+  CHECK(s.whatsapp(R"({"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"messages":[{"from":"x"}]}}]}]})").status == 400);
+  CHECK(s.whatsapp("not json").status == 400);
+  CHECK(s.stored() == 2);
+}
+
+TEST_CASE("WhatsApp replies: inside the window as text with Balie's ids; statuses forward only; a BSN and a closed window refused with why") {
+  fake_provider graph, homeserver;
+  messenger_stack s(graph, homeserver);
+  REQUIRE(s.whatsapp(text_message("wamid.R1", "Mijn container is niet geleegd.")).status == 200);
+  auto const case_id = s.cases().at(0)["id"].get<std::string>();
+  REQUIRE(graph.wait_for(2));
+  auto const id = s.reply(case_id, "Wij komen hem morgen legen.");
+  REQUIRE(graph.wait_for(3));
+  auto const out = json::parse(graph.requests()[2].body);
+  CHECK(out["text"]["body"] == "Wij komen hem morgen legen.");
+  CHECK(out["biz_opaque_callback_data"] == case_id + "." + id);
+  REQUIRE(eventually([&] { return s.delivery(case_id, id) == "sent"; }));
+
+  // Statuses arrive out of order and twice: the status only moves forward.
+  CHECK(s.whatsapp(status(case_id, id, "read")).status == 200);
+  CHECK(s.delivery(case_id, id) == "read");
+  CHECK(s.whatsapp(status(case_id, id, "delivered")).status == 200);
+  CHECK(s.whatsapp(status(case_id, id, "sent")).status == 200);
+  CHECK(s.delivery(case_id, id) == "read");
+  // A status for a message that is not Balie's is answered (or Meta sends it for days) and changes nothing.
+  CHECK(s.whatsapp(notification({{"statuses", {{{"id", "wamid.X"}, {"status", "delivered"}, {"recipient_id", "31600000009"}}}}})).status == 200);
+
+  // Never a BSN on WhatsApp.
+  for (auto const* text : {"Wat is uw BSN?", "Stuur ons uw burgerservicenummer.", "Klopt 111222333?"}) {
+    auto const r = s.try_reply(case_id, text);
+    CHECK(r.status == 400);
+    CHECK(r.body.find("BSN") != std::string::npos);
+  }
+  // A resident whose last message is 25 hours old: free text is refused before it is queued, and staff are told why.
+  REQUIRE(s.whatsapp(text_message("wamid.OLD", "Een oude vraag", "+31600000002", now_seconds() - 25 * 3600)).status == 200);
+  std::string old_case;
+  for (auto const& c : s.cases())
+    if (c["id"] != case_id) old_case = c["id"];
+  REQUIRE(!old_case.empty());
+  auto const late = s.try_reply(old_case, "Hier is ons antwoord.");
+  CHECK(late.status == 400);
+  CHECK(late.body.find("24 hours") != std::string::npos);
+  CHECK(late.body.find("template") != std::string::npos);
+  // Each resident's notice and acknowledgement, and the one reply: nothing refused was queued.
+  CHECK(s.redis.integer({"XLEN", queue::keys::outbound("messenger")}) == 5);
+}
+
+TEST_CASE("Matrix: the homeserver's token; a transaction once; an invite joined; replies by transaction id; receipts; edits and redactions kept") {
+  fake_provider graph, homeserver;
+  messenger_stack s(graph, homeserver);
+  json const first = {
+      json{{"type", "m.room.member"}, {"room_id", "!kamer:gemeente.test"}, {"sender", matrix_resident}, {"event_id", "$inv"},
+           {"state_key", "@balie:gemeente.test"}, {"content", {{"membership", "invite"}}}},
+      matrix_event("m.room.message", {{"msgtype", "m.text"}, {"body", "De stoep bij nummer 4 is kapot."}}, "$e1")};
+  CHECK(http_call(s.port(), "PUT", "/_matrix/app/v1/transactions/t1", {{"Content-Type", "application/json"}}, json{{"events", first}}.dump()).status == 401);
+  auto const wrong = s.transaction("t1", first, json::array(), "wrong-hs-token-00");
+  CHECK(wrong.status == 403);
+  CHECK(json::parse(wrong.body)["errcode"] == "M_FORBIDDEN");
+  for (auto const* token : {staff_token, admin_token, system_token}) CHECK(s.transaction("t1", first, json::array(), token).status == 403);
+  CHECK(s.stored() == 0);
+  CHECK(homeserver.requests().empty());
+
+  auto const r1 = s.transaction("t1", first);
+  REQUIRE(r1.status == 200);
+  CHECK(json::parse(r1.body) == json::object());
+  auto const joins = messenger_stack::sent_to(homeserver, "/_matrix/client/v3/join/%21kamer%3Agemeente.test");
+  REQUIRE(joins.size() == 1);
+  CHECK(joins[0].headers.at("authorization") == std::string("Bearer ") + as_token);
+  CHECK(joins[0].target.find("user_id=%40balie%3Agemeente.test") != std::string::npos);
+  REQUIRE(s.stored() == 1);
+  auto const case_id = s.cases().at(0)["id"].get<std::string>();
+  auto const v = s.view(case_id);
+  CHECK(v["messages"][0]["resident"]["addresses"][0] == json{{"kind", "matrix"}, {"value", matrix_resident}});
+  auto const original_id = v["messages"][0]["id"].get<std::string>();
+
+  // The same transaction id again, even with other contents: answered, not processed again.
+  auto const again = json::array({matrix_event("m.room.message", {{"msgtype", "m.text"}, {"body", "Nog iets"}}, "$e-other")});
+  CHECK(s.transaction("t1", again).status == 200);
+  CHECK(s.stored() == 1);
+  // Balie's own echo and unknown types are skipped.
+  CHECK(s.transaction("t2", {matrix_event("m.room.message", {{"msgtype", "m.text"}, {"body", "echo"}}, "$own", "@balie:gemeente.test"),
+                             matrix_event("m.room.encrypted", {{"algorithm", "m.megolm.v1.aes-sha2"}}, "$enc")})
+            .status == 200);
+  CHECK(s.stored() == 1);
+
+  // A reply: into the room, with the message id as transaction id; the acknowledgement went first.
+  auto const id = s.reply(case_id, "Wij sturen iemand om het te bekijken.");
+  REQUIRE(eventually([&] { return s.delivery(case_id, id) == "sent"; }));
+  auto const sends = messenger_stack::sent_to(homeserver, "/send/m.room.message/" + id);
+  REQUIRE(sends.size() == 1);
+  CHECK(sends[0].method == "PUT");
+  CHECK(sends[0].target.find("/rooms/%21kamer%3Agemeente.test/") != std::string::npos);
+  CHECK(json::parse(sends[0].body) == json{{"msgtype", "m.text"}, {"body", "Wij sturen iemand om het te bekijken."}});
+  // The resident read it.
+  auto const receipt = json::array({{{"type", "m.receipt"}, {"room_id", "!kamer:gemeente.test"},
+                                     {"content", {{"$out-" + id, {{"m.read", {{matrix_resident, {{"ts", now_seconds() * 1000}}}}}}}}}}});
+  REQUIRE_MESSAGE(s.transaction("t3", json::array(), receipt).status == 200, s.messenger_log());
+  CHECK(s.delivery(case_id, id) == "read");
+
+  // An edit and a redaction: their own entries, naming the original, which stays as it was.
+  auto const changes = json::array({matrix_event("m.room.message",
+                                                 {{"msgtype", "m.text"}, {"body", "* De stoep bij nummer 6 is kapot."},
+                                                  {"m.new_content", {{"msgtype", "m.text"}, {"body", "De stoep bij nummer 6 is kapot."}}},
+                                                  {"m.relates_to", {{"rel_type", "m.replace"}, {"event_id", "$e1"}}}},
+                                                 "$edit1"),
+                                    matrix_event("m.room.redaction", {{"redacts", "$e1"}}, "$red1")});
+  REQUIRE(s.transaction("t4", changes).status == 200);
+  auto const after = s.view(case_id);
+  std::vector<json> inbound;
+  for (auto const& m : after["messages"])
+    if (m["direction"] == "inbound") inbound.push_back(m);
+  REQUIRE(inbound.size() == 3);
+  CHECK(inbound[0]["text"] == "De stoep bij nummer 4 is kapot.");
+  CHECK(inbound[1]["text"] == "De stoep bij nummer 6 is kapot.");
+  CHECK(inbound[1]["in_reply_to"] == original_id);
+  CHECK(inbound[1]["parse_warnings"] == json{"messenger-edit"});
+  CHECK(inbound[2]["in_reply_to"] == original_id);
+  CHECK(inbound[2]["parse_warnings"] == json{"messenger-redaction"});
+}
+
+TEST_CASE("outages: a platform that hangs, fails or refuses Balie's token shows in health and leaves phone and the other platform working") {
+  fake_provider graph, homeserver;
+  messenger_stack s(graph, homeserver);
+  REQUIRE(s.whatsapp(text_message("wamid.O1", "Vraag over parkeren")).status == 200);
+  REQUIRE(s.transaction("o1", {matrix_event("m.room.message", {{"msgtype", "m.text"}, {"body", "Vraag over afval"}}, "$o1")}).status == 200);
+  REQUIRE(graph.wait_for(2));
+  REQUIRE(eventually([&] { return messenger_stack::sent_to(homeserver, "/send/").size() == 1; }));  // the Matrix acknowledgement
+  CHECK(s.channel()["dpia_reference"] == "DPIA-TEST-0001");
+  CHECK(s.channel()["health"]["state"] == "up");
+
+  // The Graph API takes each request and never answers.
+  graph.hang(true);
+  std::string wa_case, mx_case;
+  for (auto const& c : s.cases()) (c["channel"] == "messenger" && s.view(c["id"])["messages"][0]["provider"] == "whatsapp" ? wa_case : mx_case) = c["id"];
+  auto const waiting = s.reply(wa_case, "Dit antwoord blijft hangen.");
+  REQUIRE(graph.wait_for(3));
+  // Meanwhile phone transcripts are taken as fast as ever.
+  std::vector<double> ms;
+  for (int i = 0; i < 20; ++i) {
+    auto doc = json::parse(read_fixture("phone/call-balie.json"));
+    doc["call_id"] = "outage-" + std::to_string(i);
+    auto const started = std::chrono::steady_clock::now();
+    auto const r = http_call(s.port(), "POST", "/api/v1/transcripts", as(system_token), doc.dump());
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
+    CHECK(r.status == 202);
+  }
+  std::sort(ms.begin(), ms.end());
+  MESSAGE("phone intake during a hanging Graph API: median " << ms[ms.size() / 2] << " ms, max " << ms.back() << " ms (20 transcripts)");
+  REQUIRE(eventually([&] { return s.channel()["health"]["state"] == "degraded"; }));
+  CHECK(s.channel()["health"]["reason"].get<std::string>().find("whatsapp") != std::string::npos);
+  CHECK(s.delivery(wa_case, waiting) == "queued");
+
+  // Matrix replies still leave (after the WhatsApp call's timeout at most).
+  auto const mx_reply = s.reply(mx_case, "Matrix werkt nog.");
+  REQUIRE(eventually([&] { return s.delivery(mx_case, mx_reply) == "sent"; }));
+
+  // The Graph API answers 500: retried with backoff, never a dead letter at once.
+  graph.hang(false);
+  graph.respond_with([](recorded_request const&) { return fake_answer{500, R"({"error":{"message":"Service unavailable","code":2}})"}; });
+  REQUIRE(eventually([&] { return graph.requests().size() >= 4; }));
+  CHECK(s.delivery(wa_case, waiting) == "queued");
+  // Back: the held reply goes out.
+  graph.respond_with(graph_ok);
+  REQUIRE(eventually([&] { return s.delivery(wa_case, waiting) == "sent"; }, std::chrono::seconds(60)));
+
+  // The homeserver refuses Balie's token: bad-credentials, and nothing is lost.
+  homeserver.respond_with([](recorded_request const&) { return fake_answer{401, R"({"errcode":"M_UNKNOWN_TOKEN","error":"Invalid token"})"}; });
+  auto const refused = s.reply(mx_case, "Dit wacht op een nieuw token.");
+  REQUIRE(eventually([&] { return s.channel()["health"]["state"] == "bad-credentials"; }));
+  CHECK(s.delivery(mx_case, refused) == "queued");
+  homeserver.respond_with(homeserver_ok);
+  REQUIRE(eventually([&] { return s.delivery(mx_case, refused) == "sent"; }, std::chrono::seconds(60)));
+  REQUIRE(eventually([&] { return s.channel()["health"]["state"] == "up"; }));
+}
+
+TEST_CASE("switches: off until an admin enables it (messages are filed, marked, and answered with the notice); a platform off gets 503, the other goes on") {
+  fake_provider graph, homeserver;
+  messenger_stack s(graph, homeserver, false);
+  auto const before = s.channel();
+  CHECK(before["enabled"] == false);
+  CHECK(before["dpia_reference"] == "DPIA-TEST-0001");
+  // Off: Meta is still answered 200 (it would disable the webhook), the message is kept for a person, and the resident told.
+  REQUIRE(s.whatsapp(text_message("wamid.S0", "Is er iemand?")).status == 200);
+  REQUIRE(s.stored() == 1);
+  auto const c = s.cases().at(0);
+  CHECK(s.view(c["id"])["messages"][0]["received_while_off"] == true);
+  REQUIRE(graph.wait_for(2));
+  bool noticed = false;
+  for (auto const& r : graph.requests()) noticed = noticed || json::parse(r.body)["text"]["body"].get<std::string>().find("deze app") != std::string::npos;
+  CHECK(noticed);
+
+  auto const on = http_call(s.port(), "PUT", "/api/v1/channels/messenger", as(admin_token), json{{"enabled", true}, {"reason", "DPIA akkoord"}}.dump());
+  REQUIRE_MESSAGE(on.status == 200, on.body);
+  auto const off = http_call(s.port(), "PUT", "/api/v1/channels/messenger/whatsapp", as(admin_token),
+                             json{{"enabled", false}, {"reason", "Storing bij Meta"}}.dump());
+  REQUIRE_MESSAGE(off.status == 200, off.body);
+  REQUIRE(eventually([&] { return s.whatsapp(text_message("wamid.S1", "Hallo")).status == 503; }));
+  CHECK(s.transaction("s1", {matrix_event("m.room.message", {{"msgtype", "m.text"}, {"body", "Hallo"}}, "$s1")}).status == 200);
+  CHECK(s.stored() == 2);
+  REQUIRE(eventually([&] { return s.channel()["health"]["state"] == "degraded"; }));
+}

@@ -48,7 +48,7 @@ const STATE_WORDS = { open: 'Open', claimed: 'Opgepakt', closed: 'Gesloten' };
 const PRIORITY_WORDS = { low: 'Laag', normal: 'Normaal', high: 'Hoog', urgent: 'Spoed' };
 const DIRECTION_WORDS = { inbound: 'Binnengekomen', outbound: 'Uitgaand' };
 const DELIVERY_WORDS = {
-  queued: 'In de wachtrij', held: 'Wacht: dit kanaal staat uit', sent: 'Verstuurd', delivered: 'Afgeleverd', expired: 'Verlopen',
+  queued: 'In de wachtrij', held: 'Wacht: dit kanaal staat uit', sent: 'Verstuurd', delivered: 'Afgeleverd', read: 'Gelezen', expired: 'Verlopen',
 };
 
 const word = (table, key) => table[key] ?? String(key ?? '');

@@ -11,6 +11,7 @@
 //   baliectl ... replies list
 //   baliectl ... replies put ID FILE
 //   baliectl ... replies delete ID
+//   baliectl matrix registration --config FILE
 //
 // FILE is a routing section (default_inbox, channels, rules) or a whole
 // balied config file, whose routing section is taken; comments are allowed.
@@ -22,10 +23,18 @@
 // URL: --url, else BALIE_URL, else http://127.0.0.1:8080. The admin token:
 // --token-file (first line), else BALIE_TOKEN; never an argument, which
 // other users of the machine could read in the process list.
+// `matrix registration` needs no running balied: it reads the messenger's
+// Matrix section of balied's config FILE, writes two fresh tokens into the
+// secret files it names (hs_token, as_token; mode 0600) and prints the
+// registration YAML for the homeserver's admin. balied reads the tokens at
+// its next start.
 // Exit codes: 0 done, 1 balied refused (its explanation is printed),
 // 2 wrong usage, 3 balied could not be reached.
+#include "channels/messenger/matrix_api.hpp"
+
 #include <curl/curl.h>
 #include <nlohmann/json.hpp>
+#include <sys/stat.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -49,6 +58,7 @@ int usage(std::string const& why) {
             << "       baliectl [...] channels history NAME\n"
             << "       baliectl [...] routing show | routing check FILE | routing apply FILE --reason TEXT\n"
             << "       baliectl [...] replies list | replies put ID FILE | replies delete ID\n"
+            << "       baliectl matrix registration --config FILE\n"
             << "The admin token comes from --token-file or BALIE_TOKEN; the address from --url or BALIE_URL.\n";
   return exit_usage;
 }
@@ -161,6 +171,73 @@ void print_hints(json const& reply) {
   }
 }
 
+/// A fresh token: 32 random bytes from the kernel, hex.
+std::optional<std::string> fresh_token() {
+  std::ifstream random("/dev/urandom", std::ios::binary);
+  unsigned char bytes[32];
+  if (!random.read(reinterpret_cast<char*>(bytes), sizeof bytes)) return std::nullopt;
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (auto b : bytes) out += {digits[b >> 4], digits[b & 15]};
+  return out;
+}
+
+/// Writes `token` to `path`, readable by its owner only, replacing what was there.
+bool write_secret(std::filesystem::path const& path, std::string const& token) {
+  auto const fresh = path.string() + ".new";
+  {
+    auto const old = umask(077);
+    std::ofstream out(fresh, std::ios::trunc);
+    umask(old);
+    if (!(out << token << "\n") || !out.flush()) return false;
+  }
+  std::error_code ec;
+  std::filesystem::permissions(fresh, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
+  std::filesystem::rename(fresh, path, ec);
+  return !ec;
+}
+
+/// `matrix registration`: fresh tokens into the config's secret files, and the homeserver's registration YAML.
+int matrix_registration(std::string const& config_file) {
+  auto const config = json_file(config_file);
+  if (!config) return exit_usage;
+  auto const* messenger = config->contains("channels") && (*config)["channels"].is_object() && (*config)["channels"].contains("messenger")
+                              ? &(*config)["channels"]["messenger"] : nullptr;
+  auto const* matrix = messenger && messenger->is_object() && messenger->contains("matrix") ? &(*messenger)["matrix"] : nullptr;
+  if (!matrix || !matrix->is_object()) {
+    std::cerr << "baliectl: " << config_file << " has no /channels/messenger/matrix section\n";
+    return exit_usage;
+  }
+  balie::messenger::matrix_config c;
+  c.server_name = text(*matrix, "server_name");
+  for (auto const& [key, field] : {std::pair{"appservice_id", &c.appservice_id}, {"sender_localpart", &c.sender_localpart}, {"user_prefix", &c.user_prefix}})
+    if (auto const v = text(*matrix, key); !v.empty()) *field = v;
+  auto const base = std::filesystem::path(config_file).parent_path();
+  auto const secret_file = [&](char const* key) -> std::optional<std::filesystem::path> {
+    auto const it = matrix->find(key);
+    if (it == matrix->end() || !it->is_object() || text(*it, "file").empty()) return std::nullopt;
+    return base / text(*it, "file");
+  };
+  auto const hs_file = secret_file("hs_token"), as_file = secret_file("as_token");
+  if (c.server_name.empty() || !hs_file || !as_file) {
+    std::cerr << "baliectl: the matrix section needs server_name, and hs_token and as_token as {\"file\": ...}\n";
+    return exit_usage;
+  }
+  auto const hs = fresh_token(), as = fresh_token();
+  if (!hs || !as) {
+    std::cerr << "baliectl: no random bytes from /dev/urandom\n";
+    return exit_refused;
+  }
+  if (!write_secret(*hs_file, *hs) || !write_secret(*as_file, *as)) {
+    std::cerr << "baliectl: cannot write the token files next to " << config_file << "\n";
+    return exit_refused;
+  }
+  std::cout << balie::messenger::registration_yaml(c, messenger->is_object() ? text(*messenger, "public_base_url") : "", *as, *hs);
+  std::cerr << "baliectl: new tokens written to " << hs_file->string() << " and " << as_file->string()
+            << "; restart balied, and give the YAML above to the homeserver's admin.\n";
+  return 0;
+}
+
 std::optional<json> routing_file(std::string const& file) {
   auto j = json_file(file);
   if (j && j->contains("routing")) return (*j)["routing"];
@@ -171,7 +248,7 @@ std::optional<json> routing_file(std::string const& file) {
 
 static int run(std::vector<std::string> const& args) {
   std::string url = std::getenv("BALIE_URL") ? std::getenv("BALIE_URL") : "http://127.0.0.1:8080";
-  std::optional<std::string> token_file, reason, notice, notice_en;
+  std::optional<std::string> token_file, reason, notice, notice_en, config_file;
   bool as_json = false;
   std::vector<std::string> words;
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -183,6 +260,7 @@ static int run(std::vector<std::string> const& args) {
     std::optional<std::string>* target = a == "--token-file" ? &token_file : a == "--reason" ? &reason
                                          : a == "--notice"   ? &notice
                                          : a == "--notice-en" ? &notice_en
+                                         : a == "--config"    ? &config_file
                                                               : nullptr;
     if (a == "--url") {
       auto v = value();
@@ -205,6 +283,10 @@ static int run(std::vector<std::string> const& args) {
   }
   while (!url.empty() && url.back() == '/') url.pop_back();
 
+  if (!words.empty() && words[0] == "matrix") {
+    if (words.size() != 2 || words[1] != "registration" || !config_file) return usage("matrix: registration --config FILE");
+    return matrix_registration(*config_file);
+  }
   std::string token;
   if (token_file) {
     std::ifstream in(*token_file);

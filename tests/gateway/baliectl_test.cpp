@@ -1,7 +1,7 @@
 // baliectl against a running balied: list, disable with reason and notice,
 // enable, history, --json; and what goes wrong, with its exit code: no
 // reason (2), the last channel (1, with balied's explanation), a wrong token
-// (1), no balied at the address (3), no token (2).
+// (1), no balied at the address (3), no token (2); and the Matrix registration.
 #include "tests/support/balied_process.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/mail_servers.hpp"
@@ -151,4 +151,53 @@ TEST_CASE("baliectl saves a saved reply and prints its plain-language hints, ref
   CHECK(r.out.find("Deleted container.") != std::string::npos);
   CHECK(c.run({"replies", "delete", "container"}).code == 1);
   CHECK(c.run({"replies", "put", "container"}).code == 2);
+}
+
+TEST_CASE("baliectl matrix registration: fresh tokens into the config's secret files (0600), the homeserver's YAML, and balied takes them") {
+  ctl_stack c;
+  auto const dir = c.s.dir.path / "matrix";
+  std::filesystem::create_directories(dir / "secrets");
+  json const matrix = {{"homeserver_url", "http://127.0.0.1:9"}, {"server_name", "gemeente.test"},
+                       {"hs_token", {{"file", "secrets/hs-token"}}}, {"as_token", {{"file", "secrets/as-token"}}}};
+  json const config = {{"channels", {{"messenger", {{"public_base_url", "https://balie.gemeente.test"}, {"matrix", matrix}}}}}};
+  std::ofstream(dir / "balie.json") << config.dump(2);
+  auto const r = c.run({"matrix", "registration", "--config", (dir / "balie.json").string()});
+  REQUIRE_MESSAGE(r.code == 0, r.out);
+  auto const read = [](std::filesystem::path const& p) {
+    std::string s;
+    std::getline(std::ifstream(p), s);
+    return s;
+  };
+  auto const hs = read(dir / "secrets/hs-token"), as = read(dir / "secrets/as-token");
+  CHECK(hs.size() == 64);
+  CHECK(as.size() == 64);
+  CHECK(hs != as);
+  CHECK(hs.find_first_not_of("0123456789abcdef") == std::string::npos);
+  CHECK(std::filesystem::status(dir / "secrets/hs-token").permissions() ==
+        (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+  CHECK(r.out.find("url: \"https://balie.gemeente.test\"") != std::string::npos);
+  CHECK(r.out.find("hs_token: \"" + hs + "\"") != std::string::npos);
+  CHECK(r.out.find("as_token: \"" + as + "\"") != std::string::npos);
+  CHECK(r.out.find(R"(regex: "@balie_.*:gemeente\\.test")") != std::string::npos);
+
+  // A balied configured with those files takes the homeserver's new token, and nothing else.
+  auto running = matrix;
+  running["hs_token"]["file"] = (dir / "secrets/hs-token").string();
+  running["as_token"]["file"] = (dir / "secrets/as-token").string();
+  test_stack s(json{{"channels", {{"messenger", {{"public_base_url", "https://balie.gemeente.test"}, {"matrix", running}}}}}});
+  auto const push = [&](std::string const& token) {
+    return http_call(s.port(), "PUT", "/_matrix/app/v1/transactions/reg-1", {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}},
+                     R"({"events":[]})")
+        .status;
+  };
+  CHECK(push(as) == 403);
+  CHECK(push(hs) == 200);
+
+  // Running it again rotates both.
+  REQUIRE(c.run({"matrix", "registration", "--config", (dir / "balie.json").string()}).code == 0);
+  CHECK(read(dir / "secrets/hs-token") != hs);
+  // No Matrix section, no config: wrong usage.
+  std::ofstream(dir / "empty.json") << "{}";
+  CHECK(c.run({"matrix", "registration", "--config", (dir / "empty.json").string()}).code == 2);
+  CHECK(c.run({"matrix", "registration"}).code == 2);
 }

@@ -37,6 +37,13 @@ TEST_CASE("the developer configuration loads") {
   CHECK(c.routing.by_channel.at(balie::channel::phone) == "telefoon");
   CHECK(c.phone.spool_dir == "/tmp/balie-data/spool/phone");
   CHECK(c.tokens_file == std::filesystem::path(BALIE_SOURCE_DIR) / "config/dev-tokens.json");
+  // Both messengers configured with the development secrets, switched off until an admin enables them.
+  CHECK(!c.messenger.enabled);
+  CHECK(c.messenger.whatsapp.app_secret == "dev-whatsapp-secret");
+  CHECK(c.messenger.whatsapp.verify_token == "dev-verify-token");
+  CHECK(c.messenger.whatsapp.dpia_reference == "DPIA-DEV-0000");
+  CHECK(c.messenger.matrix.hs_token == "dev-hs-token");
+  CHECK(c.messenger.matrix.as_token == "dev-as-token");
 }
 
 TEST_CASE("a minimal configuration with comments loads with defaults") {

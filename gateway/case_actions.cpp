@@ -159,12 +159,19 @@ void api::sms_size(http_request const& req, principal const&, http_responder res
 }
 
 void api::post_reply(http_request const& req, principal const& me, std::string const& case_id, http_responder respond) {
-  auto body = read_object(req, {"text", "channel", "address"}, respond);
+  auto body = read_object(req, {"text", "channel", "address", "template"}, respond);
   if (!body) return;
-  std::string reason;
-  auto text = clean_text(field(*body, "text"), reason);
-  if (!text) return respond(invalid_request("The reply cannot be sent.", {{"text", reason}}));
   auto const cfg = current_config();
+  // WhatsApp after its 24-hour window takes only the approved template, which asks the resident to write back.
+  auto const& wa = cfg->messenger.whatsapp;
+  auto const template_name = field(*body, "template");
+  if (!template_name.empty() && (template_name != wa.template_name || !wa.configured))
+    return respond(invalid_request("The reply cannot be sent.", {{"template", "no approved WhatsApp template of this name is configured"}}));
+  if (!template_name.empty() && !field(*body, "text").empty())
+    return respond(invalid_request("The reply cannot be sent.", {{"text", "a template has its own approved text"}}));
+  std::string reason;
+  auto text = template_name.empty() ? clean_text(field(*body, "text"), reason) : std::optional<std::string>(wa.template_text);
+  if (!text) return respond(invalid_request("The reply cannot be sent.", {{"text", reason}}));
   if (!is_case_id(case_id)) return respond(problem(404, "not-found", "There is no case with this id."));
   store_.read_case(case_id, max_case_messages, [this, me, case_id, cfg, text = *text, body = *body, respond](boost::system::error_code ec,
                                                                                                queue::case_record c) {
@@ -193,7 +200,10 @@ void api::post_reply(http_request const& req, principal const& me, std::string c
         auto const param = want_address.empty() ? "channel" : "address";
         return respond(invalid_request("Answer on a channel and address the resident gave.", {{param, "not an address of this resident"}}));
       }
-      auto const send = [this, me, case_id, cfg, c, to = *to, text, inbox, respond]() {
+      bool const as_template = !field(body, "template").empty();
+      if (as_template && to->kind != "whatsapp")
+        return respond(invalid_request("Only WhatsApp has an approved template.", {{"template", "the reply does not go to WhatsApp"}}));
+      auto const send = [this, me, case_id, cfg, c, to = *to, text, inbox, respond, as_template]() {
         auto const now = clock_();
         auto const field = [&c](char const* k) {
           auto it = c.summary.fields.find(k);
@@ -212,7 +222,9 @@ void api::post_reply(http_request const& req, principal const& me, std::string c
         m.resident.addresses = {{to.kind, to.address}};
         if (auto const s = reply_subject(field("subject")); !s.empty() && to.channel == channel::email) m.subject = s;
         m.text = text;
-        m.routing = routing_info{field("inbox"), priority_from(field("priority")).value_or(priority::normal), std::nullopt, "reply"};
+        if (as_template) m.text.replace(m.text.find("{{1}}"), 5, m.reference);  // the approved wording, as the resident gets it
+        m.routing = routing_info{field("inbox"), priority_from(field("priority")).value_or(priority::normal), std::nullopt,
+                                 as_template ? "whatsapp-template" : "reply"};
         for (auto it = c.messages.rbegin(); it != c.messages.rend(); ++it) {
           if (auto const earlier = stored_case_message(*it); earlier && earlier->direction == direction::inbound) {
             m.in_reply_to = earlier->id;
@@ -244,7 +256,7 @@ void api::post_reply(http_request const& req, principal const& me, std::string c
         auto it = replies_.find(name);
         return it == replies_.end() ? nullptr : it->second;
       }();
-      if (!check) return send();
+      if (!check || as_template) return send();  // a template may go outside the window; its text is approved
       check->validate_reply({to->address, text}, [this, send, respond](boost::system::error_code ec, std::optional<channels::reply_refusal> no) {
         if (ec) return respond(store_unavailable());
         if (no) return respond(invalid_request(no->title, {{no->field, no->reason}}));

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 namespace balie::messenger {
 namespace {
 
@@ -22,8 +24,9 @@ json const* member(json const& j, char const* name) {
 
 /// A Matrix id with its sigil: @user:server, !room:server, $event.
 bool is_id(std::string const& s, char sigil) {
-  return s.size() >= 2 && s.size() <= max_id_length && s[0] == sigil && is_valid_utf8(s) &&
-         s.find_first_of(" \t\r\n") == std::string::npos && (sigil == '$' || s.find(':') != std::string::npos);
+  auto const control = [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7F; };
+  return s.size() >= 2 && s.size() <= max_id_length && s[0] == sigil && is_valid_utf8(s) && std::none_of(s.begin(), s.end(), control) &&
+         (sigil == '$' || s.find(':') != std::string::npos);
 }
 
 std::optional<timestamp> millis(json const& e) {
@@ -51,6 +54,7 @@ std::optional<inbound_message> read_room_message(json const& content, std::strin
   auto const body = json_fields::text(*body_source, "body");
   if (!is_valid_utf8(body) || body.size() > max_text_bytes) return ignored = "unreadable body", std::nullopt;
   m.text = to_nfc(body);
+  if (m.text.size() > max_text_bytes) return ignored = "unreadable body", std::nullopt;  // NFC can make a text longer
   return m;
 }
 

@@ -99,9 +99,9 @@ platform_health messenger_sender::health(std::string const& platform) const {
 void messenger_sender::call(std::string const& platform, channels::outbound_request req, std::function<void(channels::outbound_answer)> done) {
   auto* l = lane(platform);
   if (!l) return done({});
-  asio::post(l->worker, [self = shared_from_this(), req = std::move(req), done = std::move(done)] {
-    done(self->call_(req, self->config_.send_timeout, self->cancelled_));
-  });
+  // `this`, not a shared pointer: the destructor joins this worker (after what is queued ran), so the
+  // last reference must never be dropped on it.
+  asio::post(l->worker, [this, req = std::move(req), done = std::move(done)] { done(call_(req, config_.send_timeout, cancelled_)); });
 }
 
 void messenger_sender::deliver(outbox_entry const& entry, delivery_done done) {

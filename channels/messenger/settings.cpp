@@ -49,6 +49,10 @@ whatsapp_config read_whatsapp(object_reader& w, config_context const& ctx) {
   w.object("template", false, [&](object_reader& t) {
     c.template_name = t.text("name", "", true);
     c.template_language = t.text("language", "nl");
+    c.template_text = t.text("text", "", true);
+    if (auto const at = c.template_text.find("{{1}}"); at == std::string::npos || c.template_text.find("{{1}}", at + 1) != std::string::npos ||
+                                                       c.template_text.find("{{2}}") != std::string::npos)
+      fail(t.path() + "/text", "the approved wording, with {{1}} once where the case reference goes");
     if (c.template_name.empty() || c.template_name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos)
       fail(t.path() + "/name", "expected a template name (a-z, 0-9, _)");
     if (c.template_language.empty() || c.template_language.size() > 10) fail(t.path() + "/language", "expected a language code (nl, en_US)");

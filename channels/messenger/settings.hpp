@@ -25,6 +25,8 @@ struct whatsapp_config {
   std::string dpia_reference;   ///< the DPIA that allows WhatsApp here; shown to admins
   std::string template_name;    ///< the approved template for a reply outside the 24-hour window; empty: none
   std::string template_language = "nl";
+  /// The template's approved wording as Meta holds it, `{{1}}` where the case reference goes: shown on the case.
+  std::string template_text;
   bool operator==(whatsapp_config const&) const = default;
 };
 

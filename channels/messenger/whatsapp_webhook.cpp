@@ -89,13 +89,13 @@ boost::system::result<inbound_message, messenger_refusal> read_message(json cons
   auto text = text_of(m, type, out.media_type);
   if (!text) return messenger_refusal{"ignored"};
   if (!is_valid_utf8(*text)) return messenger_refusal{"messages.text: not UTF-8"};
-  if (text->size() > max_text_bytes) return messenger_refusal{"messages.text: longer than WhatsApp allows"};
-  out.text = to_nfc(*text);
+  out.text = to_nfc(*text);  // before the limit: NFC can make a text longer
+  if (text->size() > max_text_bytes || out.text.size() > max_text_bytes) return messenger_refusal{"messages.text: longer than WhatsApp allows"};
   if (contacts)
     for (auto const& c : *contacts)
       if (json_fields::text(c, "wa_id") == from) {
         auto name = nested_text(c, "profile", "name");
-        if (is_valid_utf8(name)) out.name = to_nfc(cut(std::string(trim(name)), max_name_bytes));
+        if (is_valid_utf8(name) && name.size() <= 4 * max_name_bytes) out.name = cut(to_nfc(trim(name)), max_name_bytes);
       }
   return out;
 }

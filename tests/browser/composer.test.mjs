@@ -15,7 +15,7 @@ const root = process.env.BALIE_SOURCE_DIR || fileURLToPath(new URL('../..', impo
 const inbox = await import(pathToFileURL(path.join(root, 'web/inbox/inbox.js')));
 const jargon = JSON.parse(await readFile(path.join(root, 'web/inbox/jargon-nl.json'), 'utf8')).words;
 const { smsSizeText, routingText, plainLanguageHints, deliveryText, readEventStream, ageText } = inbox;
-const { attachmentLabel, visibleFilename, downloadFilename, parseWarningTexts } = inbox;
+const { attachmentLabel, visibleFilename, downloadFilename, parseWarningTexts, laterChanges } = inbox;
 const { NEED_WORDS, needItems, promiseText, promiseTimeText, autoNoticeText, isAcknowledgement, partyText, replyOptionText } = inbox;
 const schema = JSON.parse(await readFile(path.join(root, 'config/case-message-1.schema.json'), 'utf8'));
 
@@ -127,9 +127,31 @@ test('parse warnings become plain Dutch sentences, never codes', () => {
   assert.deepEqual(parseWarningTexts(['malformed-multipart', 'text-truncated']), [hard, cut]);
   assert.deepEqual(parseWarningTexts(['text-truncated']), [cut]);
   assert.deepEqual(parseWarningTexts(['missing-message-id']), []);
+  // A messenger's edit or redaction is said as what it is, never as a mail that reads badly.
+  const [edit] = parseWarningTexts(['messenger-edit']);
+  assert.match(edit, /aangepast/);
+  assert.ok(!parseWarningTexts(['messenger-redaction', 'file-not-fetched']).includes(hard));
+  assert.equal(parseWarningTexts(['messenger-redaction', 'file-not-fetched']).length, 2);
+  for (const t of parseWarningTexts(['messenger-edit', 'messenger-redaction', 'file-not-fetched'])) {
+    for (const sentence of t.split(/(?<=\.)\s+/)) assert.ok(sentence.split(/\s+/).length <= 15, `B1: "${sentence}" is short`);
+  }
   for (const t of [hard, cut]) {
     for (const sentence of t.split(/(?<=\.)\s+/)) assert.ok(sentence.split(/\s+/).length <= 15, `B1: "${sentence}" is short`);
   }
+});
+
+test('a messenger message changed later is marked on the original: redacted outranks edited', () => {
+  const changes = laterChanges([
+    { id: 'A', text: 'eerst' },
+    { id: 'B', in_reply_to: 'A', parse_warnings: ['messenger-edit'] },
+    { id: 'C', in_reply_to: 'A', parse_warnings: ['messenger-redaction'] },
+    { id: 'D', in_reply_to: 'B', parse_warnings: ['messenger-edit'] },
+    { id: 'E', in_reply_to: 'A' },  // an ordinary answer names what it answers: no change
+  ]);
+  assert.equal(changes.get('A'), 'redacted');
+  assert.equal(changes.get('B'), 'edited');
+  assert.equal(changes.has('E'), false);
+  assert.equal(changes.size, 2);
 });
 
 test('every need of the case-message schema has words and a hint, each plain language', () => {

@@ -802,7 +802,8 @@ function renderConversation(c) {
   const list = $('conversation');
   const focusKey = document.activeElement?.closest?.('#conversation [data-focus-key]')?.dataset.focusKey;
   const opened = new Set(Array.from(list.querySelectorAll('details[open][data-focus-key]'), (d) => d.dataset.focusKey));
-  list.replaceChildren(...entries.map((e) => (e.message ? messageItem(e.message, c) : noteItem(e.note))));
+  const changes = laterChanges(c.messages || []);
+  list.replaceChildren(...entries.map((e) => (e.message ? messageItem(e.message, c, changes.get(e.message.id)) : noteItem(e.note))));
   for (const d of list.querySelectorAll('details[data-focus-key]')) if (opened.has(d.dataset.focusKey)) d.open = true;
   if (focusKey) list.querySelector(`[data-focus-key="${CSS.escape(focusKey)}"]`)?.focus();
 }
@@ -855,7 +856,21 @@ export function autoNoticeText(m) {
   };
 }
 
-function messageItem(m, c) {
+/**
+ * Messages a resident changed afterwards on a messenger (an edit, a redaction): the original's id
+ * and what was done, so the original is marked while it stays as it was received.
+ */
+export function laterChanges(messages) {
+  const out = new Map();
+  for (const m of messages) {
+    const codes = Array.isArray(m?.parse_warnings) ? m.parse_warnings : [];
+    const kind = codes.includes('messenger-redaction') ? 'redacted' : codes.includes('messenger-edit') ? 'edited' : null;
+    if (kind && typeof m.in_reply_to === 'string' && (kind === 'redacted' || !out.has(m.in_reply_to))) out.set(m.in_reply_to, kind);
+  }
+  return out;
+}
+
+function messageItem(m, c, changed) {
   const inbound = m.direction === 'inbound';
   const li = el('li', `balie-message balie-message--${inbound ? 'inbound' : 'outbound'}`);
   const meta = el('p', 'balie-message__meta');
@@ -868,6 +883,11 @@ function messageItem(m, c) {
   }
   li.append(el('p', 'balie-message__party', partyText(m, c?.resident_name)));
   if (m.subject) li.append(el('p', 'balie-message__subject', `Onderwerp: ${m.subject}`));
+  if (changed) {
+    li.append(el('p', 'balie-auto balie-message__changed', changed === 'redacted'
+      ? 'Later ingetrokken door de inwoner. U ziet hier wat er eerst stond.'
+      : 'Later aangepast door de inwoner. De nieuwe tekst staat verderop.'));
+  }
   const routed = inbound ? routingText(m.routing) : null;
   if (routed) li.append(el('p', 'balie-message__routing', routed));
   const warnings = Array.isArray(m.parse_warnings) ? m.parse_warnings.map(String) : [];
@@ -921,11 +941,18 @@ function autoNotice(m) {
 // Warnings that say nothing about what staff read (a mail without a
 // Message-ID reads fine); they stay in the technical details only.
 const QUIET_WARNINGS = new Set(['missing-message-id', 'text-truncated']);
+// What a messenger tells about a message; said in its own words, never as a mail that reads badly.
+const MESSENGER_WARNINGS = {
+  'messenger-edit': 'De inwoner heeft een eerder bericht aangepast. Dit is de nieuwe tekst. Het eerdere bericht staat er ook nog.',
+  'messenger-redaction': 'De inwoner heeft een eerder bericht ingetrokken. Het eerdere bericht staat er nog, zodat u weet wat er stond.',
+  'file-not-fetched': 'De inwoner stuurde ook een bestand. Balie kan dat nog niet ophalen. Vraag de inwoner het bestand te mailen.',
+};
 
 /** The plain-Dutch sentences for a message's parse warnings (codes stay out of them). */
 export function parseWarningTexts(codes) {
   const texts = [];
-  if (codes.some((c) => !QUIET_WARNINGS.has(c))) {
+  for (const c of codes) if (Object.hasOwn(MESSENGER_WARNINGS, c)) texts.push(MESSENGER_WARNINGS[c]);
+  if (codes.some((c) => !QUIET_WARNINGS.has(c) && !Object.hasOwn(MESSENGER_WARNINGS, c))) {
     texts.push('Deze e-mail was niet helemaal goed te lezen. Open de originele e-mail als iets vreemd lijkt.');
   }
   if (codes.includes('text-truncated')) texts.push('De tekst is ingekort. De hele e-mail staat in de bijlage.');

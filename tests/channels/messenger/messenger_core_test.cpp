@@ -73,6 +73,7 @@ whatsapp_config whatsapp() {
   c.graph_url = "http://127.0.0.1:9/v21.0";
   c.phone_number_id = "106540352242922";
   c.template_name = "balie_reactie";
+  c.template_text = "Er is een antwoord op uw bericht {{1}}.";
   return c;
 }
 
@@ -322,12 +323,12 @@ TEST_CASE("Matrix transaction: malformed bodies and events are refused naming wh
   CHECK(read_transaction(R"({"events":{}})", matrix()).error().reason == "events: missing");
   auto bad = event("m.room.message", {{"msgtype", "m.text"}, {"body", "x"}});
   bad["sender"] = "inwoner";
-  CHECK(read_transaction(transaction({bad}), matrix()).error().reason == "events: an event without sender, room_id, event_id or content");
+  CHECK(read_transaction(transaction(json::array({bad})), matrix()).error().reason == "events: an event without sender, room_id, event_id or content");
   bad = event("m.room.message", "not an object");
-  CHECK(!read_transaction(transaction({bad}), matrix()).has_value());
+  CHECK(!read_transaction(transaction(json::array({bad})), matrix()).has_value());
   bad = event("m.room.message", {{"msgtype", "m.text"}, {"body", "x"}});
   bad["room_id"] = std::string(300, '!');
-  CHECK(!read_transaction(transaction({bad}), matrix()).has_value());
+  CHECK(!read_transaction(transaction(json::array({bad})), matrix()).has_value());
   json many = json::array();
   for (int i = 0; i < 1001; ++i) many.push_back(event("m.room.message", {{"msgtype", "m.text"}, {"body", "x"}}, "@a:b.c", "$" + std::to_string(i)));
   CHECK(read_transaction(transaction(many), matrix()).error().reason == "events: too many in one transaction");

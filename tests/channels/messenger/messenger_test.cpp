@@ -110,7 +110,7 @@ json overrides(std::filesystem::path const& dir, std::string const& graph, std::
               {"whatsapp",
                {{"app_secret", secret("app")}, {"verify_token", secret("verify")}, {"access_token", secret("access")},
                 {"graph_url", graph + "/v21.0"}, {"phone_number_id", "106540352242922"}, {"dpia_reference", "DPIA-TEST-0001"},
-                {"template", {{"name", "balie_reactie"}, {"language", "nl"}}}}},
+                {"template", {{"name", "balie_reactie"}, {"language", "nl"}, {"text", "Er is een antwoord op uw bericht {{1}}. Stuur ons een bericht terug."}}}}},
               {"matrix",
                {{"homeserver_url", homeserver}, {"server_name", "gemeente.test"}, {"hs_token", secret("hs")}, {"as_token", secret("as")}}}}}}}};
 }
@@ -290,6 +290,26 @@ TEST_CASE("WhatsApp replies: inside the window as text with Balie's ids; statuse
   CHECK(late.body.find("template") != std::string::npos);
   // Each resident's notice and acknowledgement, and the one reply: nothing refused was queued.
   CHECK(s.redis.integer({"XLEN", queue::keys::outbound("messenger")}) == 5);
+
+  // The approved template may go outside the window: Meta's template message, the reference as its parameter.
+  auto const before = graph.requests().size();
+  auto const tpl = http_call(s.port(), "POST", "/api/v1/cases/" + old_case + "/replies", as(staff_token), json{{"template", "balie_reactie"}}.dump());
+  REQUIRE_MESSAGE(tpl.status == 202, tpl.body);
+  auto const shown = json::parse(tpl.body)["message"];
+  auto const reference = s.view(old_case)["reference"].get<std::string>();
+  CHECK(shown["text"] == "Er is een antwoord op uw bericht " + reference + ". Stuur ons een bericht terug.");
+  REQUIRE(eventually([&] { return s.delivery(old_case, shown["id"]) == "sent"; }));
+  auto const requests = graph.requests();
+  REQUIRE(requests.size() > before);
+  auto const sent_template = json::parse(requests.back().body);
+  CHECK(sent_template["type"] == "template");
+  CHECK(sent_template["template"]["name"] == "balie_reactie");
+  CHECK(sent_template["template"]["components"][0]["parameters"][0]["text"] == reference);
+  // Any other name, a text with it, or a template to another channel is refused.
+  CHECK(http_call(s.port(), "POST", "/api/v1/cases/" + old_case + "/replies", as(staff_token), json{{"template", "iets_anders"}}.dump()).status == 400);
+  CHECK(http_call(s.port(), "POST", "/api/v1/cases/" + old_case + "/replies", as(staff_token),
+                  json{{"template", "balie_reactie"}, {"text", "Eigen tekst"}}.dump())
+            .status == 400);
 }
 
 TEST_CASE("Matrix: the homeserver's token; a transaction once; an invite joined; replies by transaction id; receipts; edits and redactions kept") {
@@ -325,8 +345,8 @@ TEST_CASE("Matrix: the homeserver's token; a transaction once; an invite joined;
   CHECK(s.transaction("t1", again).status == 200);
   CHECK(s.stored() == 1);
   // Balie's own echo and unknown types are skipped.
-  CHECK(s.transaction("t2", {matrix_event("m.room.message", {{"msgtype", "m.text"}, {"body", "echo"}}, "$own", "@balie:gemeente.test"),
-                             matrix_event("m.room.encrypted", {{"algorithm", "m.megolm.v1.aes-sha2"}}, "$enc")})
+  CHECK(s.transaction("t2", json::array({matrix_event("m.room.message", {{"msgtype", "m.text"}, {"body", "echo"}}, "$own", "@balie:gemeente.test"),
+                             matrix_event("m.room.encrypted", {{"algorithm", "m.megolm.v1.aes-sha2"}}, "$enc")}))
             .status == 200);
   CHECK(s.stored() == 1);
 
@@ -369,7 +389,7 @@ TEST_CASE("outages: a platform that hangs, fails or refuses Balie's token shows 
   fake_provider graph, homeserver;
   messenger_stack s(graph, homeserver);
   REQUIRE(s.whatsapp(text_message("wamid.O1", "Vraag over parkeren")).status == 200);
-  REQUIRE(s.transaction("o1", {matrix_event("m.room.message", {{"msgtype", "m.text"}, {"body", "Vraag over afval"}}, "$o1")}).status == 200);
+  REQUIRE(s.transaction("o1", json::array({matrix_event("m.room.message", {{"msgtype", "m.text"}, {"body", "Vraag over afval"}}, "$o1")})).status == 200);
   REQUIRE(graph.wait_for(2));
   REQUIRE(eventually([&] { return messenger_stack::sent_to(homeserver, "/send/").size() == 1; }));  // the Matrix acknowledgement
   CHECK(s.channel()["dpia_reference"] == "DPIA-TEST-0001");
@@ -442,7 +462,7 @@ TEST_CASE("switches: off until an admin enables it (messages are filed, marked, 
                              json{{"enabled", false}, {"reason", "Storing bij Meta"}}.dump());
   REQUIRE_MESSAGE(off.status == 200, off.body);
   REQUIRE(eventually([&] { return s.whatsapp(text_message("wamid.S1", "Hallo")).status == 503; }));
-  CHECK(s.transaction("s1", {matrix_event("m.room.message", {{"msgtype", "m.text"}, {"body", "Hallo"}}, "$s1")}).status == 200);
+  CHECK(s.transaction("s1", json::array({matrix_event("m.room.message", {{"msgtype", "m.text"}, {"body", "Hallo"}}, "$s1")})).status == 200);
   CHECK(s.stored() == 2);
   REQUIRE(eventually([&] { return s.channel()["health"]["state"] == "degraded"; }));
 }

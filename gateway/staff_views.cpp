@@ -144,11 +144,16 @@ nlohmann::json case_view_json(queue::case_record const& c, config const& cfg, st
   for (auto const& n : c.notes)
     body["notes"].push_back({{"id", n.id}, {"author", n.author}, {"text", n.text}, {"created_at", time_json(n.created_ms)}});
   body["reply_options"] = nlohmann::json::array();
-  for (auto const& o : reply_options(c.messages))
-    body["reply_options"].push_back({{"channel", to_string(o.channel)},
-                                     {"address", o.address},
-                                     {"default", o.is_default},
-                                     {"enabled", !switched_off.count(std::string(to_string(o.channel)))}});
+  for (auto const& o : reply_options(c.messages)) {
+    nlohmann::json option = {{"channel", to_string(o.channel)},
+                             {"address", o.address},
+                             {"default", o.is_default},
+                             {"enabled", !switched_off.count(std::string(to_string(o.channel)))}};
+    // Outside WhatsApp's 24-hour window only this approved template goes (POST …/replies {"template"}).
+    if (o.kind == "whatsapp" && cfg.messenger.whatsapp.configured && !cfg.messenger.whatsapp.template_name.empty())
+      option["template"] = cfg.messenger.whatsapp.template_name;
+    body["reply_options"].push_back(std::move(option));
+  }
   body["inboxes"] = nlohmann::json::array();
   for (auto const& i : cfg.inboxes)
     if (i.id != field(c.summary, "inbox")) body["inboxes"].push_back({{"id", i.id}, {"name", i.name}});

@@ -1124,6 +1124,7 @@ function renderReplyOptions(c) {
     o.value = String(i);
     o.dataset.channel = r.channel;
     o.dataset.address = r.address;
+    if (typeof r.template === 'string' && r.template) o.dataset.template = r.template;
     if (r.default) o.selected = true;
     return o;
   });
@@ -1222,6 +1223,7 @@ async function sendReply() {
   const target = $('reply-target');
   clearFieldError(field, $('reply-text-error'));
   clearFieldError(target, $('reply-target-error'));
+  $('reply-template').hidden = true;
   const text = field.value;
   if (!text.trim()) {
     showFieldError(field, $('reply-text-error'), 'Schrijf eerst een antwoord.');
@@ -1242,6 +1244,12 @@ async function sendReply() {
     const named = (n) => params.find((p) => p.name === n);
     if (err.status === 400 && named('text')) {
       showFieldError(field, $('reply-text-error'), named('text').reason || 'Dit antwoord kan niet worden verstuurd.');
+      // WhatsApp after 24 hours: offer the approved message that asks the resident to write back.
+      if (option?.dataset.template && /24-hour window/.test(named('text').reason || '')) {
+        $('reply-template').hidden = false;
+        $('reply-template-send').focus();
+        return;
+      }
       field.focus();
     } else if (err.status === 400 && (named('channel') || named('address'))) {
       const p = named('channel') || named('address');
@@ -1259,6 +1267,26 @@ async function sendReply() {
   updateCount();
   field.focus();
   setStatus('Uw antwoord staat in de wachtrij om te worden verstuurd.');
+  if (state.caseId === id) await loadCase();
+  scheduleRefresh({ cases: true, inboxes: true });
+}
+
+/** Sends WhatsApp's approved template to the chosen address; the written answer stays for later. */
+async function sendTemplate() {
+  const option = $('reply-target').selectedOptions[0];
+  const id = state.caseId;
+  if (!option?.dataset.template) return;
+  try {
+    await api(`/cases/${enc(id)}/replies`, { method: 'POST',
+      body: { template: option.dataset.template, channel: option.dataset.channel, address: option.dataset.address } });
+  } catch (err) {
+    setStatus(problemText(err));
+    return;
+  }
+  $('reply-template').hidden = true;
+  clearFieldError($('reply-text'), $('reply-text-error'));
+  $('reply-text').focus();
+  setStatus('Het goedgekeurde WhatsApp-bericht staat in de wachtrij. Reageert de inwoner, dan kunt u uw antwoord versturen.');
   if (state.caseId === id) await loadCase();
   scheduleRefresh({ cases: true, inboxes: true });
 }
@@ -1549,6 +1577,7 @@ function start() {
   $('close').addEventListener('click', (e) => caseAction(e.currentTarget.dataset.action || 'close'));
   $('transfer-form').addEventListener('submit', (e) => { e.preventDefault(); transferCase(); });
   $('reply-form').addEventListener('submit', (e) => { e.preventDefault(); sendReply(); });
+  $('reply-template-send').addEventListener('click', () => sendTemplate());
   $('note-form').addEventListener('submit', (e) => { e.preventDefault(); addNote(); });
   $('reply-text').addEventListener('input', () => { updateCount(); scheduleHints(); });
   $('reply-text').addEventListener('keydown', onReplyKey);

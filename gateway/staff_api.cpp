@@ -9,7 +9,7 @@
 #include "queue/staff_assignment.hpp"
 #include "server/log.hpp"
 
-#include "channels/email/attachment_store.hpp"
+#include "channels/attachment_store.hpp"
 #include "gateway/live_updates.hpp"
 #include "gateway/switchboard.hpp"
 #include "server/problem.hpp"
@@ -171,10 +171,12 @@ std::string download_disposition(std::string const& filename) {
   return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded;
 }
 
-/// A stored file as a download; the path comes from the digest, never from stored text.
-http_response attachment_download(config const& cfg, std::string const& sha256, std::string const& filename) {
+/// A stored file as a download from the store of the channel that took it; the path comes from the digest,
+/// never from stored text.
+http_response attachment_download(config const& cfg, balie::channel from, std::string const& sha256, std::string const& filename) {
   http_response r;
-  r.file = email::attachment_store(cfg.email.attachment_dir).path_of_digest(sha256);
+  auto const& dir = from == balie::channel::messenger ? cfg.messenger.attachment_dir : cfg.email.attachment_dir;
+  r.file = channels::attachment_store(dir).path_of_digest(sha256);
   r.content_type = "application/octet-stream";  // never the declared type: the browser must not render it
   r.headers.emplace_back("Content-Disposition", download_disposition(filename));
   r.headers.emplace_back("X-Content-Type-Options", "nosniff");
@@ -182,12 +184,12 @@ http_response attachment_download(config const& cfg, std::string const& sha256, 
   return r;
 }
 
-/// The name of a file one of the case's messages names: a digest alone opens nothing.
-std::optional<std::string> named_file(queue::case_record const& c, std::string const& sha256) {
+/// The name of a file one of the case's messages names, and that message's channel: a digest alone opens nothing.
+std::optional<std::pair<std::string, balie::channel>> named_file(queue::case_record const& c, std::string const& sha256) {
   for (auto const& stored : c.messages)
     if (auto const m = stored_case_message(stored))
       for (auto const& a : m->attachments)
-        if (a.sha256 == sha256) return a.filename;
+        if (a.sha256 == sha256) return std::pair{a.filename, m->channel};
   return std::nullopt;
 }
 
@@ -207,10 +209,10 @@ void api::get_attachment(http_request const&, principal const& me, std::string c
     if (c.summary.fields.empty()) return respond(problem(404, "not-found", "There is no case with this id."));
     if (!me.may_see(c.summary.fields["inbox"])) return respond(problem(403, "forbidden", "You have no access to this case."));
     off_strand([this, me, cfg, case_id, sha256, respond, none, c = std::move(c)] {
-      auto const filename = named_file(c, sha256);
-      if (!filename) return respond(none());
-      audit_then(me, "case.attachment", case_id, respond, [cfg, sha256, filename = *filename](http_responder respond) {
-        respond(attachment_download(*cfg, sha256, filename));
+      auto const file = named_file(c, sha256);
+      if (!file) return respond(none());
+      audit_then(me, "case.attachment", case_id, respond, [cfg, sha256, file = *file](http_responder respond) {
+        respond(attachment_download(*cfg, file.second, sha256, file.first));
       });
     });
   });

@@ -7,7 +7,7 @@
 
 #include "channels/automatic_message.hpp"
 
-#include "channels/email/attachment_store.hpp"
+#include "channels/attachment_store.hpp"
 #include "channels/text.hpp"
 #include "server/log.hpp"
 #include "queue/keys.hpp"
@@ -77,7 +77,7 @@ void email_intake::deliver(std::string raw, email::mail_envelope envelope, std::
       limits.max_attachments = self->config_.max_attachments;
       limits.max_attachment_bytes = self->config_.max_message_bytes;
       auto const parsed = email::parse_mail(j->raw, limits);
-      email::attachment_store store(self->config_.attachment_dir);
+      channels::attachment_store store(self->config_.attachment_dir);
       std::vector<attachment> files;
       for (auto const& part : parsed.attachments) {
         auto const f = store.put(part.bytes);

@@ -27,6 +27,9 @@ struct inbound_message {
   std::optional<timestamp> sent_at;
   std::string text;   ///< UTF-8, NFC; for media, its caption or file name
   std::string media_type;  ///< image, document, audio, video, file: a file was sent (fetched by the I/O side)
+  std::string media_ref;   ///< where to fetch it: WhatsApp's media id, Matrix's mxc:// URI
+  std::string media_mime;  ///< the type the platform declared (kept, never trusted)
+  std::string filename;    ///< as the resident's app named it; may be empty
 };
 
 /// A platform's report on a message Balie sent.

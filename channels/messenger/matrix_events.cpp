@@ -49,8 +49,16 @@ std::optional<inbound_message> read_room_message(json const& content, std::strin
     if (!is_id(m.changes, '$')) return ignored = "m.replace without an event", std::nullopt;
     if (auto const* fresh = member(content, "m.new_content"); fresh && fresh->is_object()) body_source = fresh;
   }
-  if (msgtype == "m.file" || msgtype == "m.image" || msgtype == "m.audio" || msgtype == "m.video") m.media_type = msgtype.substr(2);
-  else if (msgtype != "m.text" && msgtype != "m.notice") return ignored = msgtype.empty() ? "m.room.message" : msgtype.substr(0, 30), std::nullopt;
+  if (msgtype == "m.file" || msgtype == "m.image" || msgtype == "m.audio" || msgtype == "m.video") {
+    m.media_type = msgtype.substr(2);
+    m.media_ref = json_fields::text(*body_source, "url");
+    if (m.media_ref.size() > max_id_length || !m.media_ref.starts_with("mxc://")) m.media_ref.clear();
+    if (auto const* info = member(*body_source, "info")) m.media_mime = json_fields::text(*info, "mimetype").substr(0, 100);
+    m.filename = json_fields::text(*body_source, "filename");
+    if (m.filename.empty()) m.filename = json_fields::text(*body_source, "body");
+    if (!is_valid_utf8(m.filename) || m.filename.size() > 255) m.filename.clear();
+    if (!is_valid_utf8(m.media_mime)) m.media_mime.clear();
+  } else if (msgtype != "m.text" && msgtype != "m.notice") return ignored = msgtype.empty() ? "m.room.message" : msgtype.substr(0, 30), std::nullopt;
   auto const body = json_fields::text(*body_source, "body");
   if (!is_valid_utf8(body) || body.size() > max_text_bytes) return ignored = "unreadable body", std::nullopt;
   m.text = to_nfc(body);

@@ -7,6 +7,8 @@
 #include "channels/inbound_sink.hpp"
 #include "channels/messenger/matrix_api.hpp"
 #include "channels/messenger/matrix_events.hpp"
+#include "channels/messenger/media_fetch.hpp"
+#include "channels/attachment_store.hpp"
 #include "channels/messenger/whatsapp_webhook.hpp"
 #include "channels/resident_texts.hpp"
 #include "queue/case_workflow.hpp"
@@ -219,7 +221,7 @@ asio::awaitable<bool> messenger_intake::take(std::string const& platform, inboun
   if (!in.name.empty()) m.resident.name = in.name;
   m.resident.addresses.push_back({platform, in.from});
   m.text = in.text;
-  if (!in.media_type.empty()) m.parse_warnings.push_back("file-not-fetched");
+  if (!in.media_type.empty() && !co_await fetch_file(platform, in, m)) co_return false;
   if (in.kind != message_kind::message) {
     m.parse_warnings.push_back(in.kind == message_kind::edit ? "messenger-edit" : "messenger-redaction");
     if (in.kind == message_kind::redaction) m.text = "De bewoner heeft een eerder bericht ingetrokken. Het bericht zelf blijft hier bewaard.";
@@ -278,6 +280,57 @@ asio::awaitable<void> messenger_intake::follow_up(std::string const& platform, i
   }
   auto const written = services_.acknowledgement(req);
   co_await awaited<>([this, &platform, &in, &r, &written](auto done) { queue_automatic(platform, in.from, r, written.text, written.rule, std::move(done)); });
+}
+
+asio::awaitable<bool> messenger_intake::fetch_file(std::string const& platform, inbound_message const& in, case_message& m) {
+  using k = media_answer::kind;
+  auto const max = config_.max_file_bytes;
+  auto const call = [this, &platform](channels::outbound_request const& r) {
+    return awaited<channels::outbound_answer>([this, &platform, &r](auto done) { call_(platform, r, std::move(done)); });
+  };
+  media_answer answer{k::failed, "no file reference"};
+  channels::outbound_answer file;
+  if (platform == "whatsapp" && !in.media_ref.empty()) {
+    auto const info_request = whatsapp_media_info_request(config_.whatsapp, in.media_ref);
+    auto const [info] = co_await call(info_request);
+    auto const where = read_whatsapp_media_info(info, max);
+    answer = where.answer;
+    if (answer.outcome == k::ok) {
+      auto const download = whatsapp_media_request(config_.whatsapp, where.url, max);
+      std::tie(file) = co_await call(download);
+      answer = read_media(file);
+    }
+  } else if (platform == "matrix") {
+    if (auto const request = matrix_media_request(config_.matrix, in.media_ref, max)) {
+      std::tie(file) = co_await call(*request);
+      answer = read_media(file);
+    }
+  }
+  if (answer.outcome == k::retry) {
+    log::warn("messenger.file_not_fetched", {{"platform", platform}, {"reason", answer.detail}, {"retry", "true"}});
+    co_return false;
+  }
+  if (answer.outcome != k::ok) {
+    log::warn("messenger.file_not_fetched", {{"platform", platform}, {"reason", answer.detail}});
+    m.parse_warnings.push_back(answer.outcome == k::too_large ? "file-too-large" : "file-not-fetched");
+    co_return true;
+  }
+  // Written and fsynced before the message is stored, off the network threads.
+  auto const stored = co_await awaited_on(services_.file_work, [this, &file]() -> std::optional<channels::stored_file> {
+    try {
+      return channels::attachment_store(config_.attachment_dir).put(file.body);
+    } catch (std::exception const&) {
+      return std::nullopt;
+    }
+  });
+  if (!stored) {
+    log::warn("messenger.file_not_kept", {{"platform", platform}});
+    co_return false;  // the disk refused: the platform sends it again
+  }
+  auto name = in.filename.empty() ? "bestand-" + in.media_type : in.filename;
+  m.attachments.push_back({std::move(name), in.media_mime.empty() ? "application/octet-stream" : in.media_mime, file.body.size(), stored->sha256,
+                           stored->ref});
+  co_return true;
 }
 
 asio::awaitable<bool> messenger_intake::report(outbound_status const& s) {

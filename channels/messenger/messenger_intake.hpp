@@ -12,7 +12,9 @@
 // resident's first WhatsApp contact is sent the privacy notice; a new case
 // gets its acknowledgement; WhatsApp statuses and Matrix read receipts move
 // the delivery status of Balie's replies forward; an invite of Balie's bot
-// is accepted before the transaction is answered. Work for one request runs
+// is accepted before the transaction is answered. A file a resident sends is
+// fetched (media_fetch.hpp) and kept like a mail's attachment before the
+// message is stored. Work for one request runs
 // as one coroutine on a strand of its own, after the body was parsed.
 
 #include "channels/channel_module.hpp"
@@ -69,6 +71,9 @@ private:
   boost::asio::awaitable<bool> take(std::string const& platform, inbound_message const&);
   boost::asio::awaitable<void> follow_up(std::string const& platform, inbound_message const&, submit_result const&, bool while_off);
   boost::asio::awaitable<bool> report(outbound_status const&);
+  /// Fetches and keeps the file a message carries, as an attachment of `m` (or a warning why not);
+  /// false when the platform failed for now and the request must come again.
+  boost::asio::awaitable<bool> fetch_file(std::string const& platform, inbound_message const&, case_message& m);
   void queue_automatic(std::string const& platform, std::string const& address, submit_result const&, std::string const& text,
                        std::string const& rule, std::function<void()> then);
 

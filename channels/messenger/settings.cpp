@@ -99,6 +99,8 @@ messenger_config read_messenger_config(object_reader& s, config_context const& c
   c.retry_initial = std::chrono::seconds(s.integer("retry_initial_seconds", 30, 1, 3600));
   c.breaker_failures = static_cast<int>(s.integer("breaker_failures", 5, 1, 1000));
   c.breaker_cooldown = std::chrono::seconds(s.integer("breaker_cooldown_seconds", 60, 1, 3600));
+  c.attachment_dir = ctx.data_path(s.text("attachment_dir", "attachments"));
+  c.max_file_bytes = static_cast<std::size_t>(s.integer("max_file_bytes", 16LL * 1024 * 1024, 1024, 100LL * 1024 * 1024));
   c.per_second = static_cast<double>(s.integer("per_second", 50, 1, 100000));
   c.burst = static_cast<double>(s.integer("burst", 500, 1, 1000000));
   return c;

@@ -57,6 +57,8 @@ struct messenger_config {
   std::chrono::seconds retry_initial{30};
   int breaker_failures = 5;
   std::chrono::seconds breaker_cooldown{60};
+  std::filesystem::path attachment_dir;  ///< where files residents send are kept (content-addressed)
+  std::size_t max_file_bytes = std::size_t{16} * 1024 * 1024;  ///< a larger file is not fetched; staff are told
   double per_second = 50;  ///< webhooks/transactions per platform, sustained; then 429 (both retry)
   double burst = 500;
   bool operator==(messenger_config const&) const = default;

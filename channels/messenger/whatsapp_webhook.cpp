@@ -53,8 +53,8 @@ std::string cut(std::string s, std::size_t max) {
   return s;
 }
 
-/// The text a message carries, by type; nullopt for a type Balie cannot carry.
-std::optional<std::string> text_of(json const& m, std::string const& type, std::string& media_type) {
+/// The text a message carries, by type, and what a file is; nullopt for a type Balie cannot carry.
+std::optional<std::string> text_of(json const& m, std::string const& type, inbound_message& out) {
   if (type == "text") return nested_text(m, "text", "body");
   if (type == "button") return nested_text(m, "button", "text");
   if (type == "interactive") {
@@ -65,9 +65,15 @@ std::optional<std::string> text_of(json const& m, std::string const& type, std::
     return std::nullopt;
   }
   if (type == "image" || type == "document" || type == "audio" || type == "video") {
-    media_type = type;
+    out.media_type = type;
     auto const* media = member(m, type.c_str());
     if (!media) return std::string{};
+    out.media_ref = json_fields::text(*media, "id");
+    out.media_mime = json_fields::text(*media, "mime_type").substr(0, 100);
+    out.filename = json_fields::text(*media, "filename");
+    if (out.media_ref.size() > max_id_length || out.media_ref.find_first_not_of("0123456789") != std::string::npos) out.media_ref.clear();
+    if (!is_valid_utf8(out.filename) || !is_valid_utf8(out.media_mime)) out.filename.clear(), out.media_mime.clear();
+    out.filename = cut(out.filename, 200);
     auto caption = json_fields::text(*media, "caption");
     return caption.empty() ? json_fields::text(*media, "filename") : caption;
   }
@@ -86,7 +92,7 @@ boost::system::result<inbound_message, messenger_refusal> read_message(json cons
   out.sent_at = seconds_since_epoch(json_fields::text(m, "timestamp"));
   if (!out.sent_at) return messenger_refusal{"messages.timestamp: not a time"};
   auto const type = json_fields::text(m, "type");
-  auto text = text_of(m, type, out.media_type);
+  auto text = text_of(m, type, out);
   if (!text) return messenger_refusal{"ignored"};
   if (!is_valid_utf8(*text)) return messenger_refusal{"messages.text: not UTF-8"};
   out.text = to_nfc(*text);  // before the limit: NFC can make a text longer

@@ -132,7 +132,7 @@ test('parse warnings become plain Dutch sentences, never codes', () => {
   assert.match(edit, /aangepast/);
   assert.ok(!parseWarningTexts(['messenger-redaction', 'file-not-fetched']).includes(hard));
   assert.equal(parseWarningTexts(['messenger-redaction', 'file-not-fetched']).length, 2);
-  for (const t of parseWarningTexts(['messenger-edit', 'messenger-redaction', 'file-not-fetched'])) {
+  for (const t of parseWarningTexts(['messenger-edit', 'messenger-redaction', 'file-not-fetched', 'file-too-large'])) {
     for (const sentence of t.split(/(?<=\.)\s+/)) assert.ok(sentence.split(/\s+/).length <= 15, `B1: "${sentence}" is short`);
   }
   for (const t of [hard, cut]) {

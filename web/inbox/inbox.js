@@ -945,7 +945,8 @@ const QUIET_WARNINGS = new Set(['missing-message-id', 'text-truncated']);
 const MESSENGER_WARNINGS = {
   'messenger-edit': 'De inwoner heeft een eerder bericht aangepast. Dit is de nieuwe tekst. Het eerdere bericht staat er ook nog.',
   'messenger-redaction': 'De inwoner heeft een eerder bericht ingetrokken. Het eerdere bericht staat er nog, zodat u weet wat er stond.',
-  'file-not-fetched': 'De inwoner stuurde ook een bestand. Balie kan dat nog niet ophalen. Vraag de inwoner het bestand te mailen.',
+  'file-not-fetched': 'De inwoner stuurde ook een bestand. Balie kon het niet ophalen. Vraag de inwoner het opnieuw te sturen.',
+  'file-too-large': 'De inwoner stuurde ook een bestand, maar dat is te groot. Vraag de inwoner het bestand te mailen.',
 };
 
 /** The plain-Dutch sentences for a message's parse warnings (codes stay out of them). */

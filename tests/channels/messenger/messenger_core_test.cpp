@@ -7,6 +7,7 @@
 #include "channels/config_reader.hpp"
 #include "channels/messenger/matrix_api.hpp"
 #include "channels/messenger/matrix_events.hpp"
+#include "channels/messenger/media_fetch.hpp"
 #include "channels/messenger/reply_rules.hpp"
 #include "channels/messenger/settings.hpp"
 #include "channels/messenger/whatsapp_api.hpp"
@@ -428,4 +429,63 @@ TEST_CASE("settings: WhatsApp needs its DPIA reference; at least one platform; M
   auto const c = read_messenger_config(r, ctx);
   CHECK(!c.enabled);  // off unless an admin switches it on
   CHECK(c.matrix.hs_token_file == dir.path / "hs");
+}
+
+TEST_CASE("files: WhatsApp's media id and Matrix's mxc:// URI are read with the declared type and name") {
+  auto const n = read_whatsapp(notification({{"messages", {message("document", {{"id", "1234567890"}, {"mime_type", "application/pdf"}, {"filename", "brief.pdf"}})}}}));
+  REQUIRE(n.has_value());
+  CHECK(n->messages[0].media_ref == "1234567890");
+  CHECK(n->messages[0].media_mime == "application/pdf");
+  CHECK(n->messages[0].filename == "brief.pdf");
+  // A media id is digits: anything else is no reference (the message is kept, the file marked not fetched).
+  auto const odd = read_whatsapp(notification({{"messages", {message("image", {{"id", "../../me"}, {"mime_type", "image/jpeg"}})}}}));
+  REQUIRE(odd.has_value());
+  CHECK(odd->messages[0].media_ref.empty());
+  auto const t = read_transaction(transaction(json::array({event("m.room.message",
+      {{"msgtype", "m.image"}, {"body", "foto.jpg"}, {"url", "mxc://example.org/AbC123"}, {"info", {{"mimetype", "image/jpeg"}, {"size", 48000}}}})})), matrix());
+  REQUIRE(t.has_value());
+  CHECK(t->messages[0].media_ref == "mxc://example.org/AbC123");
+  CHECK(t->messages[0].media_mime == "image/jpeg");
+  CHECK(t->messages[0].filename == "foto.jpg");
+}
+
+TEST_CASE("files: the fetch requests, with the platform's token, at most one byte over the limit; hostile mxc URIs refused") {
+  auto const info = whatsapp_media_info_request(whatsapp(), "1234567890");
+  CHECK(info.method == "GET");
+  CHECK(info.url == "http://127.0.0.1:9/v21.0/1234567890");
+  channels::outbound_answer a;
+  a.status = 200;
+  a.body = R"({"url":"https://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=1","mime_type":"image/jpeg","sha256":"x","file_size":3000,"id":"1234567890","messaging_product":"whatsapp"})";
+  auto const where = read_whatsapp_media_info(a, 4096);
+  CHECK(where.answer.outcome == media_answer::kind::ok);
+  CHECK(where.url == "https://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=1");
+  CHECK(read_whatsapp_media_info(a, 2048).answer.outcome == media_answer::kind::too_large);  // declared larger: not fetched at all
+  a.body = R"({"url":"file:///etc/passwd"})";
+  CHECK(read_whatsapp_media_info(a, 4096).answer.outcome == media_answer::kind::failed);
+  auto const download = whatsapp_media_request(whatsapp(), where.url, 4096);
+  CHECK(download.max_answer == 4097);
+  CHECK(std::find(download.headers.begin(), download.headers.end(), std::pair<std::string, std::string>{"Authorization", "Bearer EAAG-test-token"}) !=
+        download.headers.end());
+
+  auto const m = matrix_media_request(matrix(), "mxc://example.org/AbC123", 4096);
+  REQUIRE(m);
+  CHECK(m->url == "https://matrix.gemeente.test/_matrix/client/v1/media/download/example.org/AbC123?user_id=%40balie%3Agemeente.test");
+  CHECK(m->max_answer == 4097);
+  for (auto const* bad : {"mxc://example.org/../../admin", "mxc://example.org/a/b", "mxc:///abc", "mxc://example.org/", "https://example.org/abc",
+                          "mxc://exa mple.org/abc", "mxc://example.org/abc?x=1"})
+    CHECK_MESSAGE(!matrix_media_request(matrix(), bad, 4096), bad);
+
+  using k = media_answer::kind;
+  auto answer = [](long status, bool too_large = false) {
+    channels::outbound_answer r;
+    r.status = status;
+    r.too_large = too_large;
+    return read_media(r).outcome;
+  };
+  CHECK(answer(200) == k::ok);
+  CHECK(answer(200, true) == k::too_large);
+  CHECK(answer(404) == k::failed);
+  CHECK(answer(429) == k::retry);
+  CHECK(answer(502) == k::retry);
+  CHECK(answer(0) == k::retry);
 }

@@ -74,9 +74,21 @@ json matrix_event(std::string const& type, json content, std::string const& id, 
           {"origin_server_ts", now_seconds() * 1000}, {"content", content}};
 }
 
-/// A fake Graph API: each send gets its own wamid.
-fake_answer graph_ok(recorded_request const&) {
+/// The bytes of a resident's photo (any bytes: Balie keeps them as they are).
+std::string photo(std::size_t size) {
+  std::string out(size, '\0');
+  for (std::size_t i = 0; i < size; ++i) out[i] = static_cast<char>((i * 7 + 3) & 0xFF);
+  return out;
+}
+
+/// A fake Graph API: each send gets its own wamid; media id 1001 is a 3000-byte photo at its download URL.
+fake_answer graph_ok(recorded_request const& r) {
   static std::atomic<int> n{0};
+  if (r.method == "GET" && r.target == "/v21.0/1001")
+    return {200, json{{"url", "http://" + r.headers.at("host") + "/download/1001"}, {"mime_type", "image/jpeg"}, {"file_size", 3000},
+                      {"id", "1001"}, {"messaging_product", "whatsapp"}}.dump()};
+  if (r.method == "GET" && r.target == "/download/1001") return {200, photo(3000)};
+  if (r.method == "GET") return {404, R"({"error":{"message":"Unsupported get request","code":100}})"};
   return {200, json{{"messaging_product", "whatsapp"}, {"messages", {{{"id", "wamid.OUT" + std::to_string(++n)}}}}}.dump()};
 }
 
@@ -84,6 +96,7 @@ fake_answer graph_ok(recorded_request const&) {
 /// transaction is the same event, as on a real homeserver).
 fake_answer homeserver_ok(recorded_request const& r) {
   if (r.target.find("/join/") != std::string::npos) return {200, R"({"room_id":"!nieuw:example.org"})"};
+  if (r.method == "GET" && r.target.starts_with("/_matrix/client/v1/media/download/example.org/foto1?")) return {200, photo(2000)};
   auto const send = r.target.find("/send/m.room.message/");
   if (r.method == "PUT" && send != std::string::npos) {
     auto txn = r.target.substr(send + 21);
@@ -107,6 +120,7 @@ json overrides(std::filesystem::path const& dir, std::string const& graph, std::
               {"retry_initial_seconds", 1},
               {"breaker_failures", 3},
               {"breaker_cooldown_seconds", 1},
+              {"max_file_bytes", 4096},
               {"whatsapp",
                {{"app_secret", secret("app")}, {"verify_token", secret("verify")}, {"access_token", secret("access")},
                 {"graph_url", graph + "/v21.0"}, {"phone_number_id", "106540352242922"}, {"dpia_reference", "DPIA-TEST-0001"},
@@ -465,4 +479,74 @@ TEST_CASE("switches: off until an admin enables it (messages are filed, marked, 
   CHECK(s.transaction("s1", json::array({matrix_event("m.room.message", {{"msgtype", "m.text"}, {"body", "Hallo"}}, "$s1")})).status == 200);
   CHECK(s.stored() == 2);
   REQUIRE(eventually([&] { return s.channel()["health"]["state"] == "degraded"; }));
+}
+
+TEST_CASE("files: a WhatsApp photo and a Matrix image are fetched with the platform's token, kept, and downloadable; too large, gone or failing") {
+  fake_provider graph, homeserver;
+  messenger_stack s(graph, homeserver);
+  auto const media = [](std::string const& id, std::string const& media_id) {
+    return notification({{"messages", {{{"from", "31600000031"}, {"id", id}, {"timestamp", std::to_string(now_seconds())}, {"type", "image"},
+                                        {"image", {{"id", media_id}, {"mime_type", "image/jpeg"}, {"caption", "De kapotte lantaarn"}}}}}}});
+  };
+  REQUIRE(s.whatsapp(media("wamid.F1", "1001")).status == 200);
+  auto const c = s.cases().at(0);
+  auto const m = s.view(c["id"])["messages"][0];
+  CHECK(m["text"] == "De kapotte lantaarn");
+  REQUIRE(m["attachments"].size() == 1);
+  auto const& a = m["attachments"][0];
+  CHECK(a["size"] == 3000);
+  CHECK(a["content_type"] == "image/jpeg");
+  CHECK(a["filename"] == "bestand-image");
+  auto const info = messenger_stack::sent_to(graph, "/v21.0/1001");
+  REQUIRE(info.size() == 1);
+  CHECK(info[0].headers.at("authorization") == "Bearer EAAG-test-access-token");
+  CHECK(messenger_stack::sent_to(graph, "/download/1001").at(0).headers.at("authorization") == "Bearer EAAG-test-access-token");
+  auto const download = http_call(s.port(), "GET", "/api/v1/cases/" + c["id"].get<std::string>() + "/attachments/" + a["sha256"].get<std::string>(),
+                                  as(staff_token));
+  CHECK(download.status == 200);
+  CHECK(download.body == photo(3000));
+
+  // Gone at Meta (404): the message is kept, and staff are told the file could not be fetched.
+  REQUIRE(s.whatsapp(media("wamid.F2", "2002")).status == 200);
+  auto const gone = s.view(c["id"])["messages"];
+  bool marked = false;
+  for (auto const& x : gone) marked = marked || (x["provider_message_id"] == "wamid.F2" && x["parse_warnings"] == json{"file-not-fetched"});
+  CHECK(marked);
+
+  // The media API fails for now: nothing is stored, Meta is asked to send it again; then it works.
+  graph.respond_with([](recorded_request const& r) {
+    return r.method == "GET" ? fake_answer{503, R"({"error":{"message":"Service unavailable","code":2}})"} : graph_ok(r);
+  });
+  auto const before = s.stored();
+  CHECK(s.whatsapp(media("wamid.F3", "1001")).status == 503);
+  CHECK(s.stored() == before);
+  graph.respond_with(graph_ok);
+  CHECK(s.whatsapp(media("wamid.F3", "1001")).status == 200);
+  CHECK(s.stored() == before + 1);
+
+  // Matrix: through the homeserver's authenticated media API as Balie's bot; over max_file_bytes (4096): not kept.
+  auto const image = [](std::string const& id, std::string const& mxc) {
+    return json::array({matrix_event("m.room.message", {{"msgtype", "m.image"}, {"body", "foto.jpg"}, {"url", mxc}, {"info", {{"mimetype", "image/jpeg"}}}}, id)});
+  };
+  REQUIRE(s.transaction("f1", image("$f1", "mxc://example.org/foto1")).status == 200);
+  auto const fetched = messenger_stack::sent_to(homeserver, "/_matrix/client/v1/media/download/example.org/foto1");
+  REQUIRE(fetched.size() == 1);
+  CHECK(fetched[0].headers.at("authorization") == std::string("Bearer ") + as_token);
+  homeserver.respond_with([](recorded_request const& r) {
+    return r.method == "GET" ? fake_answer{200, photo(5000)} : homeserver_ok(r);
+  });
+  REQUIRE(s.transaction("f2", image("$f2", "mxc://example.org/groot")).status == 200);
+  std::string mx_case;
+  for (auto const& x : s.cases())
+    if (x["id"] != c["id"]) mx_case = x["id"];
+  auto const mx = s.view(mx_case)["messages"];
+  std::vector<json> in;
+  for (auto const& x : mx)
+    if (x["direction"] == "inbound") in.push_back(x);
+  REQUIRE(in.size() == 2);
+  CHECK(in[0]["attachments"].size() == 1);
+  CHECK(in[0]["attachments"][0]["filename"] == "foto.jpg");
+  CHECK(in[0]["attachments"][0]["size"] == 2000);
+  CHECK(in[1]["attachments"].empty());
+  CHECK(in[1]["parse_warnings"] == json{"file-too-large"});
 }

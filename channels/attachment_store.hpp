@@ -3,14 +3,14 @@
 // The same file sent twice is stored once; a stored file never changes. A
 // file is written under a temporary name, fsynced and renamed, and the
 // directory fsynced, so once `put` returns the bytes survive a crash, which
-// is what lets the channel acknowledge the mail. Blocking: call it off the
+// is what lets a channel acknowledge its sender. Blocking: call it off the
 // network threads.
 
 #include <filesystem>
 #include <string>
 #include <string_view>
 
-namespace balie::email {
+namespace balie::channels {
 
 struct stored_file {
   std::string sha256;
@@ -31,4 +31,4 @@ private:
   std::filesystem::path dir_;
 };
 
-} // namespace balie::email
+} // namespace balie::channels

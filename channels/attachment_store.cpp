@@ -1,4 +1,4 @@
-#include "channels/email/attachment_store.hpp"
+#include "channels/attachment_store.hpp"
 
 #include "channels/text.hpp"
 
@@ -8,7 +8,7 @@
 #include <random>
 #include <system_error>
 
-namespace balie::email {
+namespace balie::channels {
 namespace {
 
 [[noreturn]] void fail(int error, char const* what) { throw std::system_error(error, std::generic_category(), what); }
@@ -63,4 +63,4 @@ stored_file attachment_store::put(std::string_view bytes) const {
   return f;
 }
 
-} // namespace balie::email
+} // namespace balie::channels

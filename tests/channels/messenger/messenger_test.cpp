@@ -6,13 +6,16 @@
 // Matrix application service's token, transactions processed once, invites
 // joined, replies idempotent by transaction id, read receipts, edits and
 // redactions kept next to the original; and outages of either platform that
-// leave every other channel working.
+// leave phone, email, chat and the other platform working (their latency is
+// reported).
 #include "queue/keys.hpp"
 #include "tests/support/balied_process.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/fake_provider.hpp"
 #include "tests/support/fixtures.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/mail_servers.hpp"
+#include "tests/support/ws_client.hpp"
 
 #include <doctest/doctest.h>
 
@@ -132,13 +135,15 @@ json overrides(std::filesystem::path const& dir, std::string const& graph, std::
 struct messenger_stack : test_stack {
   fake_provider& graph;
   fake_provider& homeserver;
-  messenger_stack(fake_provider& g, fake_provider& h, bool enabled = true) : test_stack(make(g, h, enabled)), graph(g), homeserver(h) {}
-  static json make(fake_provider& g, fake_provider& h, bool enabled) {
+  messenger_stack(fake_provider& g, fake_provider& h, bool enabled = true, json extra = json::object())
+      : test_stack(make(g, h, enabled, std::move(extra))), graph(g), homeserver(h) {}
+  static json make(fake_provider& g, fake_provider& h, bool enabled, json extra) {
     static temp_dir secrets;
     g.respond_with(graph_ok);
     h.respond_with(homeserver_ok);
     auto o = overrides(secrets.path, g.url(), h.url());
     if (!enabled) o["channels"]["messenger"].erase("enabled");  // as shipped: off until an admin switches it on
+    o.merge_patch(extra);
     return o;
   }
 
@@ -261,6 +266,10 @@ TEST_CASE("WhatsApp: the handshake, a signed message becomes a case with the pri
   // Malformed after a valid signature: refused for what it is.
   CHECK(s.whatsapp(R"({"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"messages":[{"from":"x"}]}}]}]})").status == 400);
   CHECK(s.whatsapp("not json").status == 400);
+  // Larger than any request balied takes: refused before it is read, for either platform.
+  auto const huge = std::string(6 * 1024 * 1024, 'x');
+  CHECK(s.whatsapp(huge).status == 413);
+  CHECK(http_call(s.port(), "PUT", "/_matrix/app/v1/transactions/huge", {{"Authorization", std::string("Bearer ") + hs_token}}, huge).status == 413);
   CHECK(s.stored() == 2);
 }
 
@@ -399,9 +408,20 @@ TEST_CASE("Matrix: the homeserver's token; a transaction once; an invite joined;
   CHECK(inbound[2]["parse_warnings"] == json{"messenger-redaction"});
 }
 
-TEST_CASE("outages: a platform that hangs, fails or refuses Balie's token shows in health and leaves phone and the other platform working") {
+/// The median and largest of a list of durations, in words for the test's output.
+std::string spread(std::vector<double> ms) {
+  std::sort(ms.begin(), ms.end());
+  return "median " + std::to_string(ms[ms.size() / 2]) + " ms, max " + std::to_string(ms.back()) + " ms (" + std::to_string(ms.size()) + ")";
+}
+
+TEST_CASE("outages: a platform that hangs, fails, limits or refuses Balie's token shows in health; phone, email, chat and the other platform go on") {
   fake_provider graph, homeserver;
-  messenger_stack s(graph, homeserver);
+  auto const lmtp_port = free_loopback_port();
+  json const email = {{"channels", {{"email", {{"enabled", true}, {"domain", "gemeente.test"}, {"addresses", {{"info@gemeente.test", "algemeen"}}},
+                                                {"lmtp", {{"address", "127.0.0.1"}, {"port", lmtp_port}}},
+                                                {"smtp", {{"url", "smtp://127.0.0.1:9"}, {"require_tls", false}}},
+                                                {"acknowledge", {{"enabled", false}}}}}}}};
+  messenger_stack s(graph, homeserver, true, email);
   REQUIRE(s.whatsapp(text_message("wamid.O1", "Vraag over parkeren")).status == 200);
   REQUIRE(s.transaction("o1", json::array({matrix_event("m.room.message", {{"msgtype", "m.text"}, {"body", "Vraag over afval"}}, "$o1")})).status == 200);
   REQUIRE(graph.wait_for(2));
@@ -415,18 +435,45 @@ TEST_CASE("outages: a platform that hangs, fails or refuses Balie's token shows 
   for (auto const& c : s.cases()) (c["channel"] == "messenger" && s.view(c["id"])["messages"][0]["provider"] == "whatsapp" ? wa_case : mx_case) = c["id"];
   auto const waiting = s.reply(wa_case, "Dit antwoord blijft hangen.");
   REQUIRE(graph.wait_for(3));
-  // Meanwhile phone transcripts are taken as fast as ever.
-  std::vector<double> ms;
+  // Meanwhile phone transcripts, mail and chat messages are taken as fast as ever.
+  auto const since = [](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+  };
+  std::vector<double> phone, mail, chat;
   for (int i = 0; i < 20; ++i) {
     auto doc = json::parse(read_fixture("phone/call-balie.json"));
     doc["call_id"] = "outage-" + std::to_string(i);
     auto const started = std::chrono::steady_clock::now();
-    auto const r = http_call(s.port(), "POST", "/api/v1/transcripts", as(system_token), doc.dump());
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
-    CHECK(r.status == 202);
+    CHECK(http_call(s.port(), "POST", "/api/v1/transcripts", as(system_token), doc.dump()).status == 202);
+    phone.push_back(since(started));
   }
-  std::sort(ms.begin(), ms.end());
-  MESSAGE("phone intake during a hanging Graph API: median " << ms[ms.size() / 2] << " ms, max " << ms.back() << " ms (20 transcripts)");
+  for (int i = 0; i < 10; ++i) {
+    auto const started = std::chrono::steady_clock::now();
+    auto const replies = raw_exchange(static_cast<std::uint16_t>(lmtp_port),
+                                      "LHLO mx.gemeente.test\r\nMAIL FROM:<jan@burger.test>\r\nRCPT TO:<info@gemeente.test>\r\nDATA\r\n"
+                                      "From: Jan <jan@burger.test>\r\nTo: info@gemeente.test\r\nSubject: Vraag " + std::to_string(i) +
+                                          "\r\nMessage-ID: <outage-" + std::to_string(i) + "@burger.test>\r\n\r\nHallo\r\n.\r\nQUIT\r\n");
+    mail.push_back(since(started));
+    CHECK(replies.find("250 2.0.0") != std::string::npos);
+  }
+  auto const session = json::parse(http_call(s.port(), "POST", "/api/v1/chat/sessions",
+                                             {{"Origin", "http://127.0.0.1:" + std::to_string(s.port())}, {"Content-Type", "application/json"}},
+                                             R"({"lang":"nl"})").body);
+  ws_client ws(s.port(), "http://127.0.0.1:" + std::to_string(s.port()));
+  REQUIRE(ws.refused_status() == 0);
+  REQUIRE(ws.send(json{{"v", 1}, {"type", "hello"}, {"token", session["token"]}, {"last_seq", 0}}.dump()));
+  REQUIRE(ws.receive());  // welcome
+  for (int i = 0; i < 10; ++i) {
+    auto const started = std::chrono::steady_clock::now();
+    REQUIRE(ws.send(json{{"v", 1}, {"type", "message"}, {"client_id", "c-" + std::to_string(i)}, {"text", "Chatvraag"}}.dump()));
+    for (;;) {  // the ack, past the conversation's own echo of earlier messages
+      auto const frame = ws.receive();
+      REQUIRE(frame);
+      if (json::parse(*frame)["type"] == "ack") break;
+    }
+    chat.push_back(since(started));
+  }
+  MESSAGE("during a hanging Graph API: phone " << spread(phone) << "; email (LMTP) " << spread(mail) << "; chat " << spread(chat));
   REQUIRE(eventually([&] { return s.channel()["health"]["state"] == "degraded"; }));
   CHECK(s.channel()["health"]["reason"].get<std::string>().find("whatsapp") != std::string::npos);
   CHECK(s.delivery(wa_case, waiting) == "queued");
@@ -439,6 +486,17 @@ TEST_CASE("outages: a platform that hangs, fails or refuses Balie's token shows 
   graph.hang(false);
   graph.respond_with([](recorded_request const&) { return fake_answer{500, R"({"error":{"message":"Service unavailable","code":2}})"}; });
   REQUIRE(eventually([&] { return graph.requests().size() >= 4; }));
+  CHECK(s.delivery(wa_case, waiting) == "queued");
+  // A rate limit with Retry-After: still queued, with the reason for staff.
+  graph.respond_with([](recorded_request const& r) {
+    return r.method == "GET" ? graph_ok(r) : fake_answer{429, R"({"error":{"message":"Rate limit hit","code":130429}})", {{"Retry-After", "1"}}};
+  });
+  REQUIRE(eventually([&] {
+    auto const v = s.view(wa_case);
+    for (auto const& m : v["messages"])
+      if (m["id"] == waiting) return m["delivery"].value("last_error", "").find("error 130429") != std::string::npos;
+    return false;
+  }));
   CHECK(s.delivery(wa_case, waiting) == "queued");
   // Back: the held reply goes out.
   graph.respond_with(graph_ok);

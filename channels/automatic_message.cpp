@@ -21,4 +21,14 @@ case_message automatic_message(submit_result const& stored, balie::channel via, 
   return m;
 }
 
+acknowledgement_request short_acknowledgement(submit_result const& stored, std::optional<std::string> switched_off_notice) {
+  acknowledgement_request req;
+  req.form = acknowledgement_form::short_text;
+  req.reference = stored.reference;
+  req.answer_by = stored.answer_by;
+  req.outside_hours = stored.outside_hours;
+  req.switched_off_notice = std::move(switched_off_notice);
+  return req;
+}
+
 } // namespace balie::channels

@@ -12,7 +12,7 @@ namespace {
 
 /// WhatsApp's own limit for a text message.
 constexpr std::size_t max_whatsapp_text = 4096;
-constexpr std::size_t max_matrix_text = 32 * 1024;
+constexpr std::size_t max_matrix_text = std::size_t{32} * 1024;
 
 } // namespace
 

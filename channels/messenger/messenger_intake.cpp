@@ -265,20 +265,12 @@ asio::awaitable<void> messenger_intake::follow_up(std::string const& platform, i
       });
   }
   if (!r.answer_by || (!while_off && !r.created)) co_return;
-  channels::acknowledgement_request req;
-  req.form = channels::acknowledgement_form::short_text;
-  req.reference = r.reference;
-  req.answer_by = r.answer_by;
-  req.outside_hours = r.outside_hours;
+  std::optional<std::string> notice;
   if (while_off) {
-    auto notice = [this] {
-      std::lock_guard lock(notice_mutex_);
-      return notice_.nl;
-    }();
-    if (notice.empty()) notice = texts->text("messenger.switched_off.notice");
-    req.switched_off_notice = notice;
+    std::lock_guard lock(notice_mutex_);
+    notice = notice_.nl.empty() ? texts->text("messenger.switched_off.notice") : notice_.nl;
   }
-  auto const written = services_.acknowledgement(req);
+  auto const written = services_.acknowledgement(channels::short_acknowledgement(r, std::move(notice)));
   co_await awaited<>([this, &platform, &in, &r, &written](auto done) { queue_automatic(platform, in.from, r, written.text, written.rule, std::move(done)); });
 }
 

@@ -242,20 +242,12 @@ void sms_intake::after_store(std::string const& name, inbound_sms const& sms, su
   }
   if (r.status == submit_status::duplicate || flooded) return done();
   if (!r.answer_by || (!while_off && (!r.created || !config_.acknowledge))) return done();
-  channels::acknowledgement_request req;
-  req.form = channels::acknowledgement_form::short_text;
-  req.reference = r.reference;
-  req.answer_by = r.answer_by;
-  req.outside_hours = r.outside_hours;
+  std::optional<std::string> notice;
   if (while_off) {
-    auto notice = [this] {
-      std::lock_guard lock(notice_mutex_);
-      return notice_.nl;
-    }();
-    if (notice.empty()) notice = texts->text("sms.switched_off.notice");
-    req.switched_off_notice = notice;
+    std::lock_guard lock(notice_mutex_);
+    notice = notice_.nl.empty() ? texts->text("sms.switched_off.notice") : notice_.nl;
   }
-  auto const written = services_.acknowledgement(req);
+  auto const written = services_.acknowledgement(channels::short_acknowledgement(r, std::move(notice)));
   numbers_.opted_out(sms.from, [this, number = sms.from, r, written, done](boost::system::error_code ec, bool opted_out) {
     if (ec || opted_out) return done();  // the message is durable: a missing acknowledgement is no reason to take it again
     queue_automatic(number, r, written.text, written.rule, done);

@@ -27,6 +27,8 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <random>
 
 namespace balie::queue {
@@ -89,6 +91,39 @@ private:
   std::minstd_rand jitter_{std::random_device{}()};
   bool stopped_ = false;  ///< on the strand only
   std::atomic<bool> held_{false};
+};
+
+/// A channel sender's hold on its outbox worker. An admin's switch may come before the worker
+/// exists (the sender starts after the switches are read) and from any thread; the worker starts
+/// held or not as the last switch said.
+class sender_outbox {
+public:
+  void start(std::shared_ptr<outbox_worker> worker) {
+    {
+      std::lock_guard lock(mutex_);
+      worker->set_held(held_);
+      worker_ = worker;
+    }
+    worker->start();
+  }
+  void set_held(bool held) {
+    std::lock_guard lock(mutex_);
+    held_ = held;
+    if (worker_) worker_->set_held(held);
+  }
+  void stop() {
+    std::shared_ptr<outbox_worker> worker;
+    {
+      std::lock_guard lock(mutex_);
+      worker = worker_;
+    }
+    if (worker) worker->stop();
+  }
+
+private:
+  std::mutex mutex_;
+  bool held_ = false;
+  std::shared_ptr<outbox_worker> worker_;
 };
 
 } // namespace balie::queue

@@ -127,23 +127,16 @@ void email_sender::start() {
         done({delivery_outcome::kind::store_unavailable, "stopping"});
       },
       outbox_log("email", stats_));
-  {
-    std::lock_guard lock(hold_mutex_);
-    outbox->set_held(held_);
-    outbox_ = outbox;
-  }
-  outbox->start();
+  outbox_.start(std::move(outbox));
 }
 
 void email_sender::set_held(bool held) {
-  std::lock_guard lock(hold_mutex_);
-  held_ = held;
-  if (outbox_) outbox_->set_held(held);
+  outbox_.set_held(held);
 }
 
 void email_sender::stop() {
   cancelled_ = true;  // a mail in transfer is abandoned, stays pending and goes out after the restart
-  if (outbox_) outbox_->stop();
+  outbox_.stop();
 }
 
 // Runs on the outbox worker's strand, and so does the whole coroutine.

@@ -88,13 +88,11 @@ private:
   std::shared_ptr<channels::resident_texts const> texts_;  ///< the subject of a reply to a case without one
   clock_fn clock_;
   smtp_transport transport_;
-  std::shared_ptr<queue::outbox_worker> outbox_;
+  queue::sender_outbox outbox_;
   std::set<std::string> relayed_;  ///< entries the relay accepted whose recording failed; on the worker's strand
   boost::asio::thread_pool worker_{1};
   std::atomic<bool> cancelled_{false};  ///< read by the transfer in flight
   server::metrics* stats_;
-  std::mutex hold_mutex_;  ///< set_held may come before start, from another thread
-  bool held_ = false;
   mutable std::mutex relay_mutex_;
   std::pair<relay_state, std::string> relay_{relay_state::answered, ""};
 };

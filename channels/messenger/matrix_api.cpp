@@ -9,6 +9,10 @@ namespace {
 
 using json = nlohmann::json;
 
+/// The longest wait a homeserver's retry_after_ms is taken at; a longer one is a backoff like any other.
+constexpr unsigned long long max_retry_after_ms = 3'600'000;
+constexpr std::size_t max_errcode_length = 40;
+
 std::string as_bot(matrix_config const& c) { return "?user_id=" + path_segment(c.bot()); }
 
 /// A regular expression matching `s` literally.
@@ -51,7 +55,7 @@ send_answer read_matrix_answer(channels::outbound_answer const& a) {
   using k = send_answer::kind;
   if (a.status == 0) return {k::retry, "", "no answer from the homeserver: " + a.transport};
   auto const body = json::parse(a.body, nullptr, false);
-  auto const errcode = json_fields::text(body, "errcode").substr(0, 40);
+  auto const errcode = json_fields::text(body, "errcode").substr(0, max_errcode_length);
   auto const detail = "homeserver " + std::to_string(a.status) + (errcode.empty() ? "" : " " + errcode);
   if (a.status >= 200 && a.status < 300) {
     auto id = json_fields::text(body, "event_id");
@@ -62,7 +66,7 @@ send_answer read_matrix_answer(channels::outbound_answer const& a) {
   if (a.status == 429 || errcode == "M_LIMIT_EXCEEDED") {
     std::chrono::milliseconds wait{0};
     if (auto const* ms = body.is_object() && body.contains("retry_after_ms") ? &body["retry_after_ms"] : nullptr; ms && ms->is_number_unsigned())
-      wait = std::chrono::milliseconds(std::min<unsigned long long>(ms->get<unsigned long long>(), 3'600'000));
+      wait = std::chrono::milliseconds(std::min(ms->get<unsigned long long>(), max_retry_after_ms));
     else
       wait = std::chrono::duration_cast<std::chrono::milliseconds>(channels::retry_after_seconds(a.retry_after));
     return {k::retry, "", detail, wait};

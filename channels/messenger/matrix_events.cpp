@@ -15,6 +15,8 @@ using json = nlohmann::json;
 constexpr std::size_t max_events = 1000;     ///< Synapse pushes at most 100 PDUs per transaction
 constexpr std::size_t max_id_length = 255;   ///< the spec's limit for event, room and user ids
 constexpr std::size_t max_text_bytes = std::size_t{64} * 1024;  ///< a homeserver's event is at most 64 KiB
+constexpr std::size_t max_mime_length = 100;   ///< a declared MIME type; longer is cut
+constexpr unsigned long long max_millis = 1ULL << 45;  ///< a time past this (the year 3084) is no time
 
 json const* member(json const& j, char const* name) {
   if (!j.is_object()) return nullptr;
@@ -32,9 +34,9 @@ bool is_id(std::string const& s, char sigil) {
 std::optional<timestamp> millis(json const& e) {
   auto const* ts = member(e, "origin_server_ts");
   if (!ts || !ts->is_number_integer()) return std::nullopt;
-  if (ts->is_number_unsigned() && ts->get<unsigned long long>() > (1ULL << 45)) return std::nullopt;
+  if (ts->is_number_unsigned() && ts->get<unsigned long long>() > max_millis) return std::nullopt;
   auto const v = ts->get<long long>();
-  if (v < 0 || v > (1LL << 45)) return std::nullopt;
+  if (v < 0 || static_cast<unsigned long long>(v) > max_millis) return std::nullopt;
   return timestamp(std::chrono::milliseconds(v));
 }
 
@@ -53,7 +55,7 @@ std::optional<inbound_message> read_room_message(json const& content, std::strin
     m.media_type = msgtype.substr(2);
     m.media_ref = json_fields::text(*body_source, "url");
     if (m.media_ref.size() > max_id_length || !m.media_ref.starts_with("mxc://")) m.media_ref.clear();
-    if (auto const* info = member(*body_source, "info")) m.media_mime = json_fields::text(*info, "mimetype").substr(0, 100);
+    if (auto const* info = member(*body_source, "info")) m.media_mime = json_fields::text(*info, "mimetype").substr(0, max_mime_length);
     m.filename = json_fields::text(*body_source, "filename");
     if (m.filename.empty()) m.filename = json_fields::text(*body_source, "body");
     if (!is_valid_utf8(m.filename) || m.filename.size() > 255) m.filename.clear();

@@ -106,6 +106,7 @@ std::optional<http_response> messenger_intake::admit(std::string const& name, pl
 }
 
 void messenger_intake::whatsapp_handshake(http_request const& req, http_responder respond) {
+  if (auto no = admit("whatsapp", whatsapp_.get())) return respond(std::move(*no));  // no guessing the verify token at speed
   auto const query = channels::parse_form(req.query);
   auto const challenge = query ? verification_challenge(*query, config_.whatsapp.verify_token) : std::nullopt;
   if (!challenge) return refuse("whatsapp", respond, 403, "forbidden", "The verify token does not match.", "handshake refused");

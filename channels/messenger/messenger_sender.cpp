@@ -66,23 +66,16 @@ void messenger_sender::start() {
         done({delivery_outcome::kind::store_unavailable, "stopping"});
       },
       outbox_log("messenger", stats_));
-  {
-    std::lock_guard lock(hold_mutex_);
-    outbox->set_held(held_);
-    outbox_ = outbox;
-  }
-  outbox->start();
+  outbox_.start(std::move(outbox));
 }
 
 void messenger_sender::stop() {
   cancelled_ = true;  // a call in flight is abandoned; the reply stays pending and goes out after the restart
-  if (outbox_) outbox_->stop();
+  outbox_.stop();
 }
 
 void messenger_sender::set_held(bool held) {
-  std::lock_guard lock(hold_mutex_);
-  held_ = held;
-  if (outbox_) outbox_->set_held(held);
+  outbox_.set_held(held);
 }
 
 messenger_sender::platform_lane* messenger_sender::lane(std::string const& platform) const {

@@ -19,6 +19,7 @@
 #include "channels/outbox.hpp"
 #include "channels/time_format.hpp"
 #include "queue/messenger_contacts.hpp"
+#include "queue/outbox_worker.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -28,7 +29,6 @@
 
 namespace balie::queue {
 class case_workflow;
-class outbox_worker;
 }
 namespace balie::server {
 class metrics;
@@ -77,12 +77,10 @@ private:
   clock_fn clock_;
   channels::outbound_call call_;
   server::metrics* stats_;
-  std::shared_ptr<queue::outbox_worker> outbox_;
+  queue::sender_outbox outbox_;
   std::unique_ptr<platform_lane> whatsapp_, matrix_;
   std::map<std::string, std::string> accepted_;  ///< entry → platform id the platform took but recording failed; on the worker's strand
   std::atomic<bool> cancelled_{false};
-  std::mutex hold_mutex_;
-  bool held_ = false;
 };
 
 } // namespace balie::messenger

@@ -18,6 +18,10 @@ constexpr std::size_t max_id_length = 200;     ///< a wamid is about 60 characte
 constexpr std::size_t max_name_bytes = 200;    ///< a profile name; longer is cut
 constexpr std::size_t max_text_bytes = 4096;   ///< WhatsApp's own limit for a text message
 constexpr std::size_t max_items = 1000;        ///< messages and statuses in one notification; Meta batches far fewer
+constexpr std::size_t max_mime_length = 100;   ///< a declared MIME type; longer is cut
+constexpr std::size_t max_filename_bytes = 200;
+constexpr std::size_t max_type_length = 20;    ///< an ignored message type, as counted and logged
+constexpr long long max_epoch_seconds = 1LL << 36;  ///< a time past this (the year 4147) is no time
 
 /// A member of an object, or null.
 json const* member(json const& j, char const* name) {
@@ -40,7 +44,7 @@ std::string nested_text(json const& j, char const* name, char const* field) {
 std::optional<timestamp> seconds_since_epoch(std::string const& s) {
   long long v = 0;
   auto const [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc{} || end != s.data() + s.size() || v < 0 || v > (1LL << 36)) return std::nullopt;
+  if (ec != std::errc{} || end != s.data() + s.size() || v < 0 || v > max_epoch_seconds) return std::nullopt;
   return timestamp(std::chrono::seconds(v));
 }
 
@@ -69,11 +73,11 @@ std::optional<std::string> text_of(json const& m, std::string const& type, inbou
     auto const* media = member(m, type.c_str());
     if (!media) return std::string{};
     out.media_ref = json_fields::text(*media, "id");
-    out.media_mime = json_fields::text(*media, "mime_type").substr(0, 100);
+    out.media_mime = json_fields::text(*media, "mime_type").substr(0, max_mime_length);
     out.filename = json_fields::text(*media, "filename");
     if (out.media_ref.size() > max_id_length || out.media_ref.find_first_not_of("0123456789") != std::string::npos) out.media_ref.clear();
     if (!is_valid_utf8(out.filename) || !is_valid_utf8(out.media_mime)) out.filename.clear(), out.media_mime.clear();
-    out.filename = cut(out.filename, 200);
+    out.filename = cut(out.filename, max_filename_bytes);
     auto caption = json_fields::text(*media, "caption");
     return caption.empty() ? json_fields::text(*media, "filename") : caption;
   }
@@ -101,6 +105,7 @@ boost::system::result<inbound_message, messenger_refusal> read_message(json cons
     for (auto const& c : *contacts)
       if (json_fields::text(c, "wa_id") == from) {
         auto name = nested_text(c, "profile", "name");
+        // NFC before the cut (it can make a text longer); a name many times the limit is not worth normalising.
         if (is_valid_utf8(name) && name.size() <= 4 * max_name_bytes) out.name = cut(to_nfc(trim(name)), max_name_bytes);
       }
   return out;
@@ -146,7 +151,7 @@ notification_result read_whatsapp(std::string_view body) {
           if (++items > max_items) return messenger_refusal{"messages: too many in one notification"};
           auto read = read_message(m, contacts);
           if (read) out.messages.push_back(std::move(*read));
-          else if (read.error().reason == "ignored") out.ignored.push_back(cut(json_fields::text(m, "type"), 20));
+          else if (read.error().reason == "ignored") out.ignored.push_back(cut(json_fields::text(m, "type"), max_type_length));
           else return read.error();
         }
       if (auto const* statuses = array_member(*value, "statuses"))

@@ -9,11 +9,12 @@
 // (the number takes part in the case, its next SMS joins it) and report `sent`.
 // A provider that keeps failing opens its circuit; replies wait meanwhile.
 
-#include "channels/outbox.hpp"
 #include "channels/circuit_breaker.hpp"
+#include "channels/outbox.hpp"
 #include "channels/sms/provider_http.hpp"
 #include "channels/sms/settings.hpp"
 #include "channels/time_format.hpp"
+#include "queue/outbox_worker.hpp"
 #include "queue/sms_numbers.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -24,7 +25,6 @@
 
 namespace balie::queue {
 class case_workflow;
-class outbox_worker;
 }
 namespace balie::server {
 class metrics;
@@ -62,13 +62,11 @@ private:
   clock_fn clock_;
   provider_call call_;
   server::metrics* stats_;
-  std::shared_ptr<queue::outbox_worker> outbox_;
+  queue::sender_outbox outbox_;
   channels::circuit_breaker breaker_;         ///< on the worker's strand
   std::set<std::string> accepted_;  ///< entries the provider took whose recording failed; on the worker's strand
   boost::asio::thread_pool worker_{1};
   std::atomic<bool> cancelled_{false};
-  std::mutex hold_mutex_;
-  bool held_ = false;
   mutable std::mutex state_mutex_;
   std::pair<provider_state, std::string> state_{provider_state::answered, ""};
 };

@@ -1,6 +1,9 @@
 #include "channels/config_reader.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <fstream>
 
@@ -17,6 +20,20 @@ bool is_loopback_url(std::string_view url) {
   if (rest.starts_with('[')) host = rest.substr(0, rest.find(']') + 1);
   else host = rest.substr(0, rest.find(':'));
   return host == "localhost" || host == "[::1]" || host.starts_with("127.");
+}
+
+/// An IPv4 or IPv6 address, optionally with a network prefix ("192.0.2.0/24").
+bool is_address_or_network(std::string const& entry) {
+  auto const slash = entry.find('/');
+  auto const address = entry.substr(0, slash);
+  unsigned char bytes[16];
+  bool const v4 = inet_pton(AF_INET, address.c_str(), bytes) == 1;
+  if (!v4 && inet_pton(AF_INET6, address.c_str(), bytes) != 1) return false;
+  if (slash == std::string::npos) return true;
+  unsigned prefix = 0;
+  auto const* end = entry.data() + entry.size();
+  auto const [p, ec] = std::from_chars(entry.data() + slash + 1, end, prefix);
+  return ec == std::errc{} && p == end && slash + 1 < entry.size() && prefix <= (v4 ? 32u : 128u);
 }
 
 void fail(std::string const& path, std::string const& what) {

@@ -114,6 +114,8 @@ struct config_context {
 std::string read_secret(object_reader&, std::filesystem::path const& base);
 /// The host of a scheme://[user@]host[:port]/... URL is this machine.
 bool is_loopback_url(std::string_view url);
+/// An IPv4 or IPv6 address, optionally with a network prefix ("192.0.2.0/24"): an allowed source.
+bool is_address_or_network(std::string const&);
 /// Inbox ids and other names used in keys and URLs: 1-63 of a-z, 0-9, '-'.
 void check_identifier(std::string const& id, std::string const& path, std::string_view what = "an inbox id");
 

@@ -92,6 +92,22 @@ bool same_secret(std::string_view given, std::string_view expected) {
   return given.size() == expected.size() && !expected.empty() && CRYPTO_memcmp(given.data(), expected.data(), expected.size()) == 0;
 }
 
+std::string percent_encode(std::string_view s) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') out += static_cast<char>(c);
+    else out += {'%', hex[c >> 4], hex[c & 15]};
+  }
+  return out;
+}
+
+std::string form_encode(form_fields const& fields) {
+  std::string out;
+  for (auto const& [k, v] : fields) out += (out.empty() ? "" : "&") + percent_encode(k) + "=" + percent_encode(v);
+  return out;
+}
+
 boost::system::result<form_fields, auth_failure> parse_form(std::string_view body) {
   form_fields fields;
   while (!body.empty()) {

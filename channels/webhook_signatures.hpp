@@ -53,6 +53,11 @@ bool same_secret(std::string_view given, std::string_view expected);
 /// `%XX` and `+` decoded; fails on a broken escape or text that is not UTF-8.
 boost::system::result<form_fields, auth_failure> parse_form(std::string_view body);
 
+/// Every byte but A-Z a-z 0-9 - . _ ~ as %XX (RFC 3986 unreserved).
+std::string percent_encode(std::string_view);
+/// `application/x-www-form-urlencoded`, fields in the given order: parse_form's inverse.
+std::string form_encode(form_fields const&);
+
 /// A base64 signature as sent against the raw one computed: decoded first, so only bytes are compared.
 bool signature_matches(std::string_view sent_base64, std::string const& computed);
 

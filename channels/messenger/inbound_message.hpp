@@ -30,6 +30,7 @@ struct inbound_message {
   std::string media_ref;   ///< where to fetch it: WhatsApp's media id, Matrix's mxc:// URI
   std::string media_mime;  ///< the type the platform declared (kept, never trusted)
   std::string filename;    ///< as the resident's app named it; may be empty
+  std::string via;         ///< WhatsApp: the provider that carried it (cm, twilio); empty: Meta's own API
 };
 
 /// A platform's report on a message Balie sent.

@@ -5,10 +5,12 @@
 #include "channels/bsn.hpp"
 #include "channels/ids.hpp"
 #include "channels/inbound_sink.hpp"
+#include "channels/messenger/cm_whatsapp.hpp"
 #include "channels/messenger/matrix_api.hpp"
 #include "channels/messenger/matrix_events.hpp"
 #include "channels/messenger/media_fetch.hpp"
 #include "channels/attachment_store.hpp"
+#include "channels/messenger/twilio_whatsapp.hpp"
 #include "channels/messenger/whatsapp_webhook.hpp"
 #include "channels/resident_texts.hpp"
 #include "queue/case_workflow.hpp"
@@ -27,6 +29,8 @@ using boost::system::error_code;
 namespace {
 
 constexpr std::string_view whatsapp_path = "/api/v1/webhooks/messenger/whatsapp";
+constexpr std::string_view cm_path = "/api/v1/webhooks/messenger/cm/";
+constexpr std::string_view twilio_path = "/api/v1/webhooks/messenger/twilio";
 /// A homeserver retries a failed transaction for days; a completed one is remembered longer than that.
 constexpr std::chrono::seconds transaction_ttl{30 * 24 * 3600};
 constexpr std::size_t max_txn_id = 255;
@@ -50,16 +54,30 @@ messenger_intake::messenger_intake(messenger_config config, channels::channel_se
                                    platform_caller call)
     : config_(std::move(config)), services_(s), contacts_(std::move(contacts)), call_(std::move(call)) {
   if (config_.whatsapp.configured) whatsapp_ = std::make_unique<platform_state>(config_.whatsapp.enabled, config_.per_second, config_.burst);
+  cm_sources_ = server::trusted_proxies(config_.whatsapp.cm.allowed_sources);  // checked when the configuration was read
   if (config_.matrix.configured) matrix_ = std::make_unique<platform_state>(config_.matrix.enabled, config_.per_second, config_.burst);
 }
 
 std::vector<http_route> messenger_intake::routes() {
   std::vector<http_route> out;
-  if (whatsapp_) {
+  if (whatsapp_ && config_.whatsapp.cloud) {
     out.push_back({"GET", std::string(whatsapp_path), access::anyone,
                    [this](http_request const& q, route_params const&, http_responder r) { whatsapp_handshake(q, std::move(r)); }});
     out.push_back({"POST", std::string(whatsapp_path), access::anyone,
                    [this](http_request const& q, route_params const&, http_responder r) { whatsapp_post(q, std::move(r)); }});
+  }
+  // A provider that posts messages and reports to one URL is given two: each is read as what it is.
+  if (whatsapp_ && config_.whatsapp.cm.configured) {
+    out.push_back({"POST", std::string(cm_path) + "{secret}", access::anyone,
+                   [this](http_request const& q, route_params const& p, http_responder r) { cm_post(q, p[0], false, std::move(r)); }});
+    out.push_back({"POST", std::string(cm_path) + "{secret}/status", access::anyone,
+                   [this](http_request const& q, route_params const& p, http_responder r) { cm_post(q, p[0], true, std::move(r)); }});
+  }
+  if (whatsapp_ && config_.whatsapp.twilio.configured) {
+    out.push_back({"POST", std::string(twilio_path), access::anyone,
+                   [this](http_request const& q, route_params const&, http_responder r) { twilio_post(q, false, std::move(r)); }});
+    out.push_back({"POST", std::string(twilio_path) + "/status", access::anyone,
+                   [this](http_request const& q, route_params const&, http_responder r) { twilio_post(q, true, std::move(r)); }});
   }
   if (matrix_) {
     auto const push = [this](http_request const& q, route_params const& p, http_responder r) { matrix_push(q, p[0], std::move(r)); };
@@ -131,10 +149,52 @@ void messenger_intake::whatsapp_post(http_request const& req, http_responder res
     services_.stats.rejected("messenger", "whatsapp", "unsupported-type");
     log::info("messenger.ignored", {{"platform", "whatsapp"}, {"type", loggable(type)}});
   }
-  asio::co_spawn(asio::make_strand(services_.ioc), take_whatsapp(shared_from_this(), std::move(*read), respond),
+  handle_whatsapp(std::move(*read), json_response(200, nlohmann::json::object()), std::move(respond));
+}
+
+void messenger_intake::handle_whatsapp(whatsapp_notification n, http_response ok, http_responder respond) {
+  asio::co_spawn(asio::make_strand(services_.ioc), take_whatsapp(shared_from_this(), std::move(n), std::move(ok), respond),
                  [respond](std::exception_ptr e) {
                    if (e) respond(unavailable("temporarily-unavailable", "The notification could not be handled right now."));
                  });
+}
+
+void messenger_intake::cm_post(http_request const& req, std::string const& secret, bool report, http_responder respond) {
+  if (auto no = admit("whatsapp", whatsapp_.get())) return respond(std::move(*no));
+  // CM signs nothing: the secret in the path and the address it posts from, before anything is read.
+  if (!channels::same_secret(secret, config_.whatsapp.cm.path_secret))
+    return refuse("whatsapp", respond, 403, "forbidden", "The request could not be verified.", "cm: wrong path secret");
+  if (!cm_sources_.contains(req.remote_address))
+    return refuse("whatsapp", respond, 403, "forbidden", "The request could not be verified.", "cm: not from an allowed source address");
+  auto read = report ? read_cm_whatsapp_status(req.body) : read_cm_whatsapp(req.body);
+  if (!read) return refuse("whatsapp", respond, 400, "invalid-notification", "The notification could not be read: " + read.error().reason + ".",
+                           "cm: " + read.error().reason);
+  http_response ok;
+  ok.content_type = "text/plain";
+  handle_whatsapp(std::move(*read), std::move(ok), std::move(respond));
+}
+
+void messenger_intake::twilio_post(http_request const& req, bool report, http_responder respond) {
+  if (auto no = admit("whatsapp", whatsapp_.get())) return respond(std::move(*no));
+  // The URL as Twilio called it and every posted field, before anything is read from them.
+  auto const signature = req.header("x-twilio-signature");
+  if (signature.empty()) return refuse("whatsapp", respond, 401, "unauthenticated", "The request is not signed.", "twilio: no X-Twilio-Signature");
+  auto const form = channels::parse_form(req.body);
+  if (!form) return refuse("whatsapp", respond, 403, "forbidden", "The request's signature could not be verified.", "twilio: body is not a form");
+  auto const& t = config_.whatsapp.twilio;
+  if (auto const ok = channels::verify_twilio(t.sha256 ? channels::twilio_hash::sha256 : channels::twilio_hash::sha1, t.auth_token,
+                                              config_.public_base_url + req.target, *form, signature);
+      !ok)
+    return refuse("whatsapp", respond, 403, "forbidden", "The request's signature could not be verified.", "twilio: " + ok.error().reason);
+  auto const query = channels::parse_form(req.query);
+  auto read = report ? read_twilio_whatsapp_status(query ? *query : channels::form_fields{}, *form) : read_twilio_whatsapp(*form);
+  if (!read) return refuse("whatsapp", respond, 400, "invalid-notification", "The notification could not be read: " + read.error().reason + ".",
+                           "twilio: " + read.error().reason);
+  // An empty TwiML answer: Twilio sends nothing back on Balie's behalf.
+  http_response ok;
+  ok.content_type = "text/xml";
+  ok.body = R"(<?xml version="1.0" encoding="UTF-8"?><Response/>)";
+  handle_whatsapp(std::move(*read), std::move(ok), std::move(respond));
 }
 
 void messenger_intake::matrix_push(http_request const& req, std::string const& txn, http_responder respond) {
@@ -160,13 +220,14 @@ void messenger_intake::matrix_push(http_request const& req, std::string const& t
                  });
 }
 
-asio::awaitable<void> messenger_intake::take_whatsapp(std::shared_ptr<messenger_intake>, whatsapp_notification n, http_responder respond) {
+asio::awaitable<void> messenger_intake::take_whatsapp(std::shared_ptr<messenger_intake>, whatsapp_notification n, http_response ok,
+                                                      http_responder respond) {
   for (auto const& m : n.messages)
     if (!co_await take("whatsapp", m))
       co_return respond(unavailable("temporarily-unavailable", "The message could not be stored safely right now. Send it again in a moment."));
   for (auto const& s : n.statuses)
     if (!co_await report(s)) co_return respond(store_unavailable());
-  respond(json_response(200, nlohmann::json::object()));
+  respond(std::move(ok));
 }
 
 asio::awaitable<void> messenger_intake::take_matrix(std::shared_ptr<messenger_intake>, std::string txn, matrix_transaction t,
@@ -215,7 +276,8 @@ asio::awaitable<bool> messenger_intake::take(std::string const& platform, inboun
   m.reference = services_.ids.case_reference();
   m.direction = direction::inbound;
   m.channel = channel::messenger;
-  m.provider = platform;
+  m.provider = in.via.empty() ? platform : platform + "-" + in.via;  // whatsapp-cm, whatsapp-twilio
+  auto const key = dedup_key(m.provider, in.id);
   m.provider_message_id = in.id;
   m.occurred_at = in.sent_at.value_or(now);
   m.received_at = now;
@@ -241,8 +303,8 @@ asio::awaitable<bool> messenger_intake::take(std::string const& platform, inboun
   submit_options options;
   options.inbox = config_.inbox;
   options.thread = std::move(thread);
-  auto const [ec, stored] = co_await awaited<error_code, submit_result>([this, &m, &platform, &in, &options](auto done) {
-    services_.sink.submit(std::move(m), dedup_key(platform, in.id), std::move(done), std::move(options));
+  auto const [ec, stored] = co_await awaited<error_code, submit_result>([this, &m, &key, &options](auto done) {
+    services_.sink.submit(std::move(m), key, std::move(done), std::move(options));
   });
   if (ec) co_return false;
   if (stored.joined) log::info("messenger.threaded", {{"case_id", stored.case_id}, {"message_id", stored.message_id}});

@@ -1,7 +1,10 @@
 #pragma once
 // Messenger in: WhatsApp's webhook (GET: the subscription handshake; POST:
 // notifications, believed only once X-Hub-Signature-256 matches the raw
-// body) at /api/v1/webhooks/messenger/whatsapp, and the Matrix homeserver's
+// body) at /api/v1/webhooks/messenger/whatsapp; WhatsApp through CM.com at
+// …/messenger/cm/{secret} (and /status; the path secret and CM's source
+// addresses) and through Twilio at …/messenger/twilio (and /status; its
+// X-Twilio-Signature over the URL and every field); and the Matrix homeserver's
 // transactions at PUT /_matrix/app/v1/transactions/{txnId} (and the legacy
 // /transactions/{txnId}), believed only with the hs_token, compared in
 // constant time. Each message becomes a case-message whose dedup key is the
@@ -23,6 +26,7 @@
 #include "channels/messenger/settings.hpp"
 #include "channels/outbound_http.hpp"
 #include "queue/messenger_contacts.hpp"
+#include "server/client_address.hpp"
 #include "server/token_bucket.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -62,10 +66,15 @@ private:
   std::optional<server::http_response> admit(std::string const& name, platform_state*);
   void whatsapp_handshake(server::http_request const&, server::http_responder);
   void whatsapp_post(server::http_request const&, server::http_responder);
+  void cm_post(server::http_request const&, std::string const& secret, bool report, server::http_responder);
+  void twilio_post(server::http_request const&, bool report, server::http_responder);
+  /// Stores what a WhatsApp post carried and answers `ok` (each carrier's own "received") once it is durable.
+  void handle_whatsapp(whatsapp_notification, server::http_response ok, server::http_responder);
   void matrix_push(server::http_request const&, std::string const& txn, server::http_responder);
   void refuse(std::string const& platform, server::http_responder&, unsigned status, std::string const& type, std::string const& detail,
               std::string const& log_reason);
-  boost::asio::awaitable<void> take_whatsapp(std::shared_ptr<messenger_intake> self, whatsapp_notification, server::http_responder);
+  boost::asio::awaitable<void> take_whatsapp(std::shared_ptr<messenger_intake> self, whatsapp_notification, server::http_response ok,
+                                             server::http_responder);
   boost::asio::awaitable<void> take_matrix(std::shared_ptr<messenger_intake> self, std::string txn, matrix_transaction, server::http_responder);
   /// Stores one message and does what follows it; false when the store failed (the platform must send it again).
   boost::asio::awaitable<bool> take(std::string const& platform, inbound_message const&);
@@ -82,6 +91,7 @@ private:
   queue::messenger_contacts contacts_;
   platform_caller call_;
   std::unique_ptr<platform_state> whatsapp_, matrix_;
+  server::trusted_proxies cm_sources_;  ///< where CM's webhooks may come from
   std::atomic<bool> enabled_{true};
   mutable std::mutex notice_mutex_;
   channels::channel_notice notice_;

@@ -3,8 +3,10 @@
 #include "channels/addresses.hpp"
 #include "channels/awaited.hpp"
 #include "channels/json_fields.hpp"
+#include "channels/messenger/cm_whatsapp.hpp"
 #include "channels/messenger/matrix_api.hpp"
 #include "channels/messenger/reply_rules.hpp"
+#include "channels/messenger/twilio_whatsapp.hpp"
 #include "channels/messenger/whatsapp_api.hpp"
 #include "channels/messenger/whatsapp_webhook.hpp"
 #include "queue/case_workflow.hpp"
@@ -173,10 +175,23 @@ asio::awaitable<delivery_outcome> messenger_sender::send_whatsapp(outbox_entry c
     if (!window_open(last ? std::optional<timestamp>(timestamp(std::chrono::milliseconds(*last))) : std::nullopt, clock_()))
       co_return delivery_outcome{kind::failed, "the resident's last WhatsApp message is more than 24 hours old; send the approved template or answer on another channel"};
   }
+  // Balie's ids ride along so that every status names its message: Meta's callback data, CM's reference, Twilio's callback URL.
   auto const callback = callback_data(entry.case_id, entry.message_id);
-  auto const request = use_template ? whatsapp_template_request(config_.whatsapp, to, reference, callback)
-                                    : whatsapp_text_request(config_.whatsapp, to, text, callback);
-  auto const answer = co_await attempt(*whatsapp_, request, read_whatsapp_answer);
+  auto const& w = config_.whatsapp;
+  channels::outbound_request request;
+  send_answer (*read)(channels::outbound_answer const&) = read_whatsapp_answer;
+  if (w.via == "cm") {
+    request = use_template ? cm_template_request(w, to, reference, callback) : cm_text_request(w.cm, to, text, callback);
+    read = read_cm_answer;
+  } else if (w.via == "twilio") {
+    auto const report_to = twilio_status_url(config_.public_base_url, entry.case_id, entry.message_id);
+    request = use_template ? twilio_template_request(w.twilio, to, reference, report_to) : twilio_text_request(w.twilio, to, text, report_to);
+    read = read_twilio_answer;
+  } else {
+    request = use_template ? whatsapp_template_request(w, to, reference, callback) : whatsapp_text_request(w, to, text, callback);
+  }
+  auto answer = co_await attempt(*whatsapp_, request, read);
+  if (answer.platform_id.empty()) answer.platform_id = callback;  // CM names a message by Balie's reference
   using a = send_answer::kind;
   if (answer.outcome == a::outside_window)
     co_return delivery_outcome{kind::failed, "WhatsApp refused free text: the 24-hour window has closed; send the approved template or answer on another channel"};

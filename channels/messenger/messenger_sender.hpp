@@ -5,10 +5,11 @@
 // holding while the channel is off), each by the platform of the resident's
 // address. WhatsApp: no text that asks for a BSN; free text only within 24
 // hours of the resident's last message (else the approved template, when
-// staff chose it, or a dead letter that says why); Balie's ids ride along as
-// `biz_opaque_callback_data`. Matrix: to the room the resident last wrote
-// from, with Balie's message id as the transaction id, so a retry is never a
-// second event. Each platform has its own worker thread, its circuit
+// staff chose it, or a dead letter that says why); through Meta's Cloud API,
+// CM.com or Twilio (`via`), Balie's ids riding along as Meta's
+// `biz_opaque_callback_data`, CM's reference or Twilio's status URL.
+// Matrix: to the room the resident last wrote from, with Balie's message id
+// as the transaction id, so a retry is never a second event. Each platform has its own worker thread, its circuit
 // breaker and its health; a 429 is honoured with the wait it names. A
 // platform that refuses Balie's token reports `bad-credentials`.
 

@@ -31,6 +31,49 @@ bool is_localpart(std::string const& s) {
   return !s.empty() && s.size() <= 64 && s.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789._=-/") == std::string::npos;
 }
 
+bool is_e164_number(std::string const& s) {
+  return s.size() >= 9 && s.size() <= 16 && s[0] == '+' && s[1] != '0' && s.find_first_not_of("0123456789", 1) == std::string::npos;
+}
+
+cm_whatsapp_config read_cm(object_reader& r, config_context const& ctx) {
+  cm_whatsapp_config c;
+  c.configured = true;
+  c.path_secret = secret(r, "path_secret", ctx);
+  if (c.path_secret.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != std::string::npos)
+    fail(r.path() + "/path_secret", "a path segment: letters, digits, - and _");
+  r.array("allowed_sources", true, [&](nlohmann::json const& v, std::string const& at) {
+    if (!v.is_string() || !is_address_or_network(v.get<std::string>())) fail(at, "expected an address or network (192.0.2.0/24)");
+    c.allowed_sources.push_back(v.get<std::string>());
+  });
+  if (c.allowed_sources.empty()) fail(r.path() + "/allowed_sources", "name at least one address CM posts from");
+  c.api_url = without_trailing_slash(r.text("api_url", c.api_url));
+  if (!is_http_url(c.api_url)) fail(r.path() + "/api_url", "expected http:// or https://");
+  if (r.has("product_token")) c.product_token = secret(r, "product_token", ctx);
+  c.from = r.text("from", "");
+  if (!c.from.empty() && !is_e164_number(c.from)) fail(r.path() + "/from", "expected the WhatsApp number in E.164 (+31…)");
+  c.template_namespace = r.text("template_namespace", "");
+  return c;
+}
+
+twilio_whatsapp_config read_twilio(object_reader& r, config_context const& ctx) {
+  twilio_whatsapp_config c;
+  c.configured = true;
+  c.auth_token = secret(r, "auth_token", ctx);
+  auto const scheme = r.text("signature", "sha1");
+  if (scheme != "sha1" && scheme != "sha256") fail(r.path() + "/signature", "expected \"sha1\" or \"sha256\"");
+  c.sha256 = scheme == "sha256";
+  c.api_url = without_trailing_slash(r.text("api_url", c.api_url));
+  if (!is_http_url(c.api_url)) fail(r.path() + "/api_url", "expected http:// or https://");
+  c.account = r.text("account", "");
+  if (!c.account.empty() && (c.account.size() != 34 || !c.account.starts_with("AC"))) fail(r.path() + "/account", "expected the account SID (AC…)");
+  c.from = r.text("from", "");
+  if (!c.from.empty() && !is_e164_number(c.from)) fail(r.path() + "/from", "expected the WhatsApp sender in E.164 (+31…)");
+  c.content_sid = r.text("content_sid", "");
+  if (!c.content_sid.empty() && (c.content_sid.size() != 34 || !c.content_sid.starts_with("HX")))
+    fail(r.path() + "/content_sid", "expected the template's Content SID (HX…)");
+  return c;
+}
+
 whatsapp_config read_whatsapp(object_reader& w, config_context const& ctx) {
   whatsapp_config c;
   c.configured = true;
@@ -38,14 +81,25 @@ whatsapp_config read_whatsapp(object_reader& w, config_context const& ctx) {
   c.dpia_reference = w.text("dpia_reference", "");
   if (c.dpia_reference.empty() || c.dpia_reference.size() > 100)
     fail(w.path() + "/dpia_reference", "WhatsApp needs the reference of the DPIA that allows it (at most 100 characters)");
-  c.app_secret = secret(w, "app_secret", ctx);
-  c.verify_token = secret(w, "verify_token", ctx);
-  c.access_token = secret(w, "access_token", ctx);
-  c.graph_url = without_trailing_slash(w.text("graph_url", c.graph_url));
-  if (!is_http_url(c.graph_url)) fail(w.path() + "/graph_url", "expected http:// or https://");
-  c.phone_number_id = w.text("phone_number_id", "", true);
-  if (c.phone_number_id.empty() || c.phone_number_id.find_first_not_of("0123456789") != std::string::npos)
-    fail(w.path() + "/phone_number_id", "expected the number's id at Meta (digits)");
+  c.via = w.text("via", "cloud");
+  if (c.via != "cloud" && c.via != "cm" && c.via != "twilio") fail(w.path() + "/via", "expected cloud, cm or twilio");
+  c.cloud = c.via == "cloud" || w.has("app_secret");
+  if (c.cloud) {
+    c.app_secret = secret(w, "app_secret", ctx);
+    c.verify_token = secret(w, "verify_token", ctx);
+    c.access_token = secret(w, "access_token", ctx);
+    c.graph_url = without_trailing_slash(w.text("graph_url", c.graph_url));
+    if (!is_http_url(c.graph_url)) fail(w.path() + "/graph_url", "expected http:// or https://");
+    c.phone_number_id = w.text("phone_number_id", "", true);
+    if (c.phone_number_id.empty() || c.phone_number_id.find_first_not_of("0123456789") != std::string::npos)
+      fail(w.path() + "/phone_number_id", "expected the number's id at Meta (digits)");
+  }
+  w.object("cm", c.via == "cm", [&](object_reader& r) { c.cm = read_cm(r, ctx); });
+  w.object("twilio", c.via == "twilio", [&](object_reader& r) { c.twilio = read_twilio(r, ctx); });
+  if (c.via == "cm" && (c.cm.product_token.empty() || c.cm.from.empty()))
+    fail(w.path() + "/cm", "replies go through CM (via): product_token and from are needed");
+  if (c.via == "twilio" && (c.twilio.account.empty() || c.twilio.from.empty()))
+    fail(w.path() + "/twilio", "replies go through Twilio (via): account and from are needed");
   w.object("template", false, [&](object_reader& t) {
     c.template_name = t.text("name", "", true);
     c.template_language = t.text("language", "nl");
@@ -57,6 +111,10 @@ whatsapp_config read_whatsapp(object_reader& w, config_context const& ctx) {
       fail(t.path() + "/name", "expected a template name (a-z, 0-9, _)");
     if (c.template_language.empty() || c.template_language.size() > 10) fail(t.path() + "/language", "expected a language code (nl, en_US)");
   });
+  if (!c.template_name.empty() && c.via == "cm" && c.cm.template_namespace.empty())
+    fail(w.path() + "/cm/template_namespace", "CM sends the template by its namespace at Meta");
+  if (!c.template_name.empty() && c.via == "twilio" && c.twilio.content_sid.empty())
+    fail(w.path() + "/twilio/content_sid", "Twilio sends the template by its Content SID");
   return c;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // The messenger channel's section of the configuration (/channels/messenger):
-// WhatsApp through Meta's Cloud API and Matrix as an application service,
-// each optional and each a part an admin switches on its own
+// WhatsApp (through Meta's Cloud API, or through CM.com or Twilio as the
+// municipality's provider) and Matrix as an application service, each optional and each a part an admin switches on its own
 // (`messenger/whatsapp`, `messenger/matrix`). The channel is off unless an
 // admin enables it; WhatsApp cannot be configured without the reference of
 // the DPIA that allows it. Every secret is read from a file or the environment.
@@ -11,12 +11,41 @@
 #include <chrono>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace balie::messenger {
+
+/// WhatsApp through CM.com: its webhooks are JSON, signed by nothing (a secret path segment and its source addresses).
+struct cm_whatsapp_config {
+  bool configured = false;
+  std::string path_secret;                   ///< the secret segment of both webhook URLs
+  std::vector<std::string> allowed_sources;  ///< the addresses CM posts from
+  std::string api_url = "https://gw.messaging.cm.com";
+  std::string product_token;       ///< empty: replies do not go through CM
+  std::string from;                ///< the municipality's WhatsApp number at CM, E.164
+  std::string template_namespace;  ///< the approved template's namespace at Meta, as CM asks for it
+  bool operator==(cm_whatsapp_config const&) const = default;
+};
+
+/// WhatsApp through Twilio: `whatsapp:+31…` addresses, X-Twilio-Signature over every webhook.
+struct twilio_whatsapp_config {
+  bool configured = false;
+  std::string auth_token;  ///< signs Twilio's webhooks and authenticates Balie's calls
+  bool sha256 = false;     ///< Twilio's webhook rules: HMAC-SHA256
+  std::string api_url = "https://api.twilio.com";
+  std::string account;      ///< the account SID; empty: replies do not go through Twilio
+  std::string from;         ///< the municipality's WhatsApp sender, E.164
+  std::string content_sid;  ///< the approved template as Twilio's Content API names it (HX…)
+  bool operator==(twilio_whatsapp_config const&) const = default;
+};
 
 struct whatsapp_config {
   bool configured = false;
   bool enabled = true;  ///< the part's switch at start-up
+  /// Who carries Balie's replies: cloud (Meta's Cloud API), cm or twilio. Every configured one's webhooks are open,
+  /// so statuses of messages sent before a change of provider still arrive.
+  std::string via = "cloud";
+  bool cloud = false;        ///< Meta's own webhook is configured (the fields below)
   std::string app_secret;    ///< signs Meta's webhooks (X-Hub-Signature-256)
   std::string verify_token;  ///< the subscription handshake's token
   std::string access_token;  ///< Balie's own token for the Graph API
@@ -27,6 +56,8 @@ struct whatsapp_config {
   std::string template_language = "nl";
   /// The template's approved wording as Meta holds it, `{{1}}` where the case reference goes: shown on the case.
   std::string template_text;
+  cm_whatsapp_config cm;
+  twilio_whatsapp_config twilio;
   bool operator==(whatsapp_config const&) const = default;
 };
 

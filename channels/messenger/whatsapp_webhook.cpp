@@ -90,25 +90,17 @@ boost::system::result<inbound_message, messenger_refusal> read_message(json cons
   if (from.empty() || from.size() > 20 || from.find_first_not_of("0123456789") != std::string::npos)
     return messenger_refusal{"messages.from: not a WhatsApp number"};
   out.from = "+" + from;
-  if (!is_e164(out.from)) return messenger_refusal{"messages.from: not a WhatsApp number"};
   out.id = json_fields::text(m, "id");
-  if (out.id.empty() || out.id.size() > max_id_length || !is_valid_utf8(out.id)) return messenger_refusal{"messages.id: missing or too long"};
   out.sent_at = seconds_since_epoch(json_fields::text(m, "timestamp"));
   if (!out.sent_at) return messenger_refusal{"messages.timestamp: not a time"};
   auto const type = json_fields::text(m, "type");
   auto text = text_of(m, type, out);
   if (!text) return messenger_refusal{"ignored"};
-  if (!is_valid_utf8(*text)) return messenger_refusal{"messages.text: not UTF-8"};
-  out.text = to_nfc(*text);  // before the limit: NFC can make a text longer
-  if (text->size() > max_text_bytes || out.text.size() > max_text_bytes) return messenger_refusal{"messages.text: longer than WhatsApp allows"};
+  out.text = std::move(*text);
   if (contacts)
     for (auto const& c : *contacts)
-      if (json_fields::text(c, "wa_id") == from) {
-        auto name = nested_text(c, "profile", "name");
-        // NFC before the cut (it can make a text longer); a name many times the limit is not worth normalising.
-        if (is_valid_utf8(name) && name.size() <= 4 * max_name_bytes) out.name = cut(to_nfc(trim(name)), max_name_bytes);
-      }
-  return out;
+      if (json_fields::text(c, "wa_id") == from) out.name = nested_text(c, "profile", "name");
+  return checked_whatsapp_message(std::move(out), "messages.");
 }
 
 boost::system::result<outbound_status, messenger_refusal> read_status(json const& s) {
@@ -129,6 +121,20 @@ boost::system::result<outbound_status, messenger_refusal> read_status(json const
 }
 
 } // namespace
+
+boost::system::result<inbound_message, messenger_refusal> checked_whatsapp_message(inbound_message m, std::string_view field) {
+  auto const refused = [field](char const* what) { return messenger_refusal{std::string(field) + what}; };
+  if (!is_e164(m.from)) return refused("from: not a WhatsApp number");
+  if (m.id.empty() || m.id.size() > max_id_length || !is_valid_utf8(m.id)) return refused("id: missing or too long");
+  if (!is_valid_utf8(m.text)) return refused("text: not UTF-8");
+  auto const sent = m.text.size();
+  m.text = to_nfc(m.text);  // before the limit: NFC can make a text longer
+  if (sent > max_text_bytes || m.text.size() > max_text_bytes) return refused("text: longer than WhatsApp allows");
+  // NFC before the cut (it can make a text longer); a name many times the limit is not worth normalising.
+  if (is_valid_utf8(m.name) && m.name.size() <= 4 * max_name_bytes) m.name = cut(to_nfc(trim(m.name)), max_name_bytes);
+  else m.name.clear();
+  return m;
+}
 
 notification_result read_whatsapp(std::string_view body) {
   auto const j = json::parse(body, nullptr, false);

@@ -24,6 +24,11 @@ struct whatsapp_notification {
 
 using notification_result = boost::system::result<whatsapp_notification, messenger_refusal>;
 
+/// One WhatsApp message as any carrier hands it over (Meta, CM, Twilio), checked the same way: the
+/// number in E.164, the id (the dedup key), the text (UTF-8, then NFC, within WhatsApp's limit), the
+/// profile name (cut; dropped when unreadable). A refusal names `field` + the field.
+boost::system::result<inbound_message, messenger_refusal> checked_whatsapp_message(inbound_message, std::string_view field = "");
+
 /// The Cloud API's notification JSON (object whatsapp_business_account).
 notification_result read_whatsapp(std::string_view body);
 

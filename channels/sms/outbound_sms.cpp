@@ -8,16 +8,6 @@
 namespace balie::sms {
 namespace {
 
-std::string percent_encode(std::string_view s) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') out += static_cast<char>(c);
-    else out += {'%', hex[c >> 4], hex[c & 15]};
-  }
-  return out;
-}
-
 /// `scheme://` + `user:password@` + the rest: how Kannel passes a password to a URL it calls.
 std::string with_userinfo(std::string const& url, std::string_view user, std::string_view password) {
   auto const at = url.find("://");
@@ -26,12 +16,6 @@ std::string with_userinfo(std::string const& url, std::string_view user, std::st
 }
 
 } // namespace
-
-std::string form_encode(form_fields const& fields) {
-  std::string out;
-  for (auto const& [k, v] : fields) out += (out.empty() ? "" : "&") + percent_encode(k) + "=" + percent_encode(v);
-  return out;
-}
 
 std::string status_url(std::string_view public_base, std::string_view provider, outbound_ref const& ref) {
   return std::string(public_base) + "/api/v1/webhooks/sms/" + std::string(provider) + "/status?" +

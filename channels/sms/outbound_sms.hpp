@@ -31,8 +31,8 @@ struct send_answer {
   std::string detail;  ///< the provider's code or words, never the text
 };
 
-/// `application/x-www-form-urlencoded`, fields in the given order.
-std::string form_encode(form_fields const&);
+using channels::form_encode;
+using channels::percent_encode;
 
 /// `public_base`/api/v1/webhooks/sms/`provider`/status?case=…&message=…: where reports for `ref` go.
 std::string status_url(std::string_view public_base, std::string_view provider, outbound_ref const&);

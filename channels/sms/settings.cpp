@@ -1,9 +1,6 @@
 #include "channels/sms/settings.hpp"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
-#include <charconv>
 
 namespace balie::sms {
 using namespace channels;
@@ -15,20 +12,6 @@ constexpr std::size_t min_secret_length = 16;
 /// The sender shown on the resident's phone: an alphanumeric name fits 11 characters, a number E.164's 15 digits and '+'.
 constexpr std::size_t max_sender_name = 11;
 constexpr std::size_t max_sender_number = 16;
-
-/// An IPv4 or IPv6 address, optionally with a network prefix ("192.0.2.0/24").
-bool is_address_or_network(std::string const& entry) {
-  auto const slash = entry.find('/');
-  auto const address = entry.substr(0, slash);
-  unsigned char bytes[16];
-  bool const v4 = inet_pton(AF_INET, address.c_str(), bytes) == 1;
-  if (!v4 && inet_pton(AF_INET6, address.c_str(), bytes) != 1) return false;
-  if (slash == std::string::npos) return true;
-  unsigned prefix = 0;
-  auto const* end = entry.data() + entry.size();
-  auto const [p, ec] = std::from_chars(entry.data() + slash + 1, end, prefix);
-  return ec == std::errc{} && p == end && slash + 1 < entry.size() && prefix <= (v4 ? 32u : 128u);
-}
 
 bool is_http_url(std::string const& url) { return url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0; }
 

@@ -22,7 +22,11 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
 #include <fstream>
 
 using namespace balie;
@@ -607,4 +611,192 @@ TEST_CASE("files: a WhatsApp photo and a Matrix image are fetched with the platf
   CHECK(in[0]["attachments"][0]["size"] == 2000);
   CHECK(in[1]["attachments"].empty());
   CHECK(in[1]["parse_warnings"] == json{"file-too-large"});
+}
+
+namespace {
+
+constexpr char const* cm_secret = "test-cm-path-secret-01";
+constexpr char const* twilio_token = "test-twilio-auth-token-01";
+constexpr char const* twilio_account = "AC0123456789abcdef0123456789abcdef";
+
+/// Twilio's signature as its documentation defines it, computed here with OpenSSL:
+/// base64(HMAC-SHA1(auth token, URL + each field's name and value, sorted by name)).
+std::string twilio_signature(std::string const& url, std::vector<std::pair<std::string, std::string>> fields) {
+  std::sort(fields.begin(), fields.end());
+  auto data = url;
+  for (auto const& [k, v] : fields) data += k + v;
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned len = 0;
+  HMAC(EVP_sha1(), twilio_token, static_cast<int>(std::strlen(twilio_token)), reinterpret_cast<unsigned char const*>(data.data()), data.size(),
+       mac, &len);
+  std::string out(4 * ((len + 2) / 3) + 1, '\0');
+  out.resize(static_cast<std::size_t>(EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), mac, static_cast<int>(len))));
+  return out;
+}
+
+/// application/x-www-form-urlencoded, written out here rather than by Balie's encoder.
+std::string form(std::vector<std::pair<std::string, std::string>> const& fields) {
+  std::string out;
+  for (auto const& [k, v] : fields) {
+    out += (out.empty() ? "" : "&") + k + "=";
+    for (unsigned char c : v) {
+      if (std::isalnum(c)) out += static_cast<char>(c);
+      else {
+        char hex[4];
+        std::snprintf(hex, sizeof hex, "%%%02X", c);
+        out += hex;
+      }
+    }
+  }
+  return out;
+}
+
+json cm_inbound(std::string const& reference, std::string const& text, std::string const& channel = "WhatsApp") {
+  // CM writes the time in UTC without a zone; now, or the 24-hour window would already be closed.
+  auto const now = static_cast<std::time_t>(now_seconds());
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char at[32];
+  std::strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%S", &utc);
+  return {{"reference", reference}, {"messageContext", ""}, {"from", {{"number", "+31600000003"}, {"name", "Piet Pieters"}}},
+          {"to", {{"number", "+3197010203040"}}}, {"message", {{"text", text}}}, {"groupings", {"", "", ""}},
+          {"timeUtc", at}, {"channel", channel}};
+}
+
+json cm_report(std::string const& case_id, std::string const& message_id, int code) {
+  return {{"messages", {{"msg", {{"received", "2026-11-28T09:00:01"}, {"to", "0031600000003"}, {"reference", case_id + "." + message_id},
+                                 {"status", {{"code", code}, {"errorCode", ""}, {"errorDescription", ""}}}, {"operator", ""}}}}}};
+}
+
+} // namespace
+
+TEST_CASE("WhatsApp through CM: its JSON at the messenger's own URL becomes a case; replies and the notice go through CM; its reports move the status") {
+  fake_provider graph, homeserver, cm;
+  cm.respond_with([](recorded_request const&) { return fake_answer{200, R"j({"details":"Created 1 message(s)","errorCode":0})j"}; });
+  temp_dir secrets;
+  std::ofstream(secrets.path / "cm") << cm_secret;
+  std::ofstream(secrets.path / "cm-token") << "test-cm-product-token";
+  json const extra = {{"channels", {{"messenger", {{"whatsapp", {{"via", "cm"}, {"cm", {{"path_secret", {{"file", (secrets.path / "cm").string()}}},
+                                                                                    {"allowed_sources", {"127.0.0.1"}},
+                                                                                    {"api_url", cm.url()},
+                                                                                    {"product_token", {{"file", (secrets.path / "cm-token").string()}}},
+                                                                                    {"from", "+3197010203040"},
+                                                                                    {"template_namespace", "gemeente_ns"}}}}}}}}}};
+  messenger_stack s(graph, homeserver, true, extra);
+  auto const post = [&](std::string const& path, json const& body) {
+    return http_call(s.port(), "POST", "/api/v1/webhooks/messenger/cm/" + path, {{"Content-Type", "application/json"}}, body.dump());
+  };
+  // Hostile first: a wrong secret, an SMS sent to the messenger's URL, a broken body — nothing stored.
+  CHECK(post("wrong-secret-000000", cm_inbound("cm-1", "Hallo")).status == 403);
+  CHECK(post(cm_secret, cm_inbound("cm-1", "Hallo", "SMS")).status == 400);
+  CHECK(http_call(s.port(), "POST", std::string("/api/v1/webhooks/messenger/cm/") + cm_secret, {{"Content-Type", "application/json"}}, "{\"refer").status == 400);
+  CHECK(s.stored() == 0);
+
+  REQUIRE(post(cm_secret, cm_inbound("cm-1", "Wanneer wordt het grofvuil opgehaald?")).status == 200);
+  CHECK(post(cm_secret, cm_inbound("cm-1", "Wanneer wordt het grofvuil opgehaald?")).status == 200);  // CM's retry: once
+  REQUIRE(s.stored() == 1);
+  auto const case_id = s.cases().at(0)["id"].get<std::string>();
+  auto const first = s.view(case_id)["messages"][0];
+  CHECK(first["provider"] == "whatsapp-cm");
+  CHECK(first["resident"]["addresses"][0] == json{{"kind", "whatsapp"}, {"value", "+31600000003"}});
+  CHECK(first["resident"]["name"] == "Piet Pieters");
+  // The privacy notice and the acknowledgement go out through CM, on WhatsApp only, not through Meta.
+  REQUIRE(cm.wait_for(2));
+  for (auto const& r : cm.requests()) {
+    auto const msg = json::parse(r.body)["messages"]["msg"][0];
+    CHECK(r.target == "/v1.0/message");
+    CHECK(msg["allowedChannels"] == json::array({"WhatsApp"}));
+    CHECK(msg["to"][0]["number"] == "0031600000003");
+  }
+  CHECK(graph.requests().empty());
+
+  auto const id = s.reply(case_id, "Wij komen hem dinsdag ophalen.");
+  REQUIRE(cm.wait_for(3));
+  auto const sent = json::parse(cm.requests()[2].body);
+  CHECK(sent["messages"]["authentication"]["producttoken"] == "test-cm-product-token");
+  CHECK(sent["messages"]["msg"][0]["body"]["content"] == "Wij komen hem dinsdag ophalen.");
+  CHECK(sent["messages"]["msg"][0]["reference"] == case_id + "." + id);
+  REQUIRE_MESSAGE(eventually([&] { return s.delivery(case_id, id) == "sent"; }), s.messenger_log());
+  // CM's reports on their own URL: read (4), then a late delivered (2) that must not move it back.
+  CHECK(post(std::string(cm_secret) + "/status", cm_report(case_id, id, 4)).status == 200);
+  CHECK(s.delivery(case_id, id) == "read");
+  CHECK(post(std::string(cm_secret) + "/status", cm_report(case_id, id, 2)).status == 200);
+  CHECK(s.delivery(case_id, id) == "read");
+  CHECK(post("wrong-secret-000000/status", cm_report(case_id, id, 3)).status == 403);
+  CHECK(s.delivery(case_id, id) == "read");
+  // A report for someone else's message is answered (or CM sends it for a week) and changes nothing.
+  CHECK(post(std::string(cm_secret) + "/status", json{{"messages", {{"msg", {{"reference", "iets-anders"}, {"status", {{"code", 2}}}}}}}}).status == 200);
+}
+
+TEST_CASE("WhatsApp through Twilio: only signed posts are believed; replies go as whatsapp: messages; status callbacks; 63016 says the window closed") {
+  fake_provider graph, homeserver, twilio;
+  std::atomic<bool> window_closed{false};
+  twilio.respond_with([&](recorded_request const&) {
+    if (window_closed) return fake_answer{400, R"({"code":63016,"message":"Failed to send freeform message because you are outside the allowed window.","status":400})"};
+    return fake_answer{201, R"({"sid":"SM00000000000000000000000000000001","status":"queued"})"};
+  });
+  temp_dir secrets;
+  std::ofstream(secrets.path / "twilio") << twilio_token;
+  json const extra = {{"channels", {{"messenger", {{"whatsapp", {{"via", "twilio"}, {"twilio", {{"auth_token", {{"file", (secrets.path / "twilio").string()}}},
+                                                                                            {"api_url", twilio.url()},
+                                                                                            {"account", twilio_account},
+                                                                                            {"from", "+3197010203040"},
+                                                                                            {"content_sid", "HX0123456789abcdef0123456789abcdef"}}}}}}}}}};
+  messenger_stack s(graph, homeserver, true, extra);
+  auto const post = [&](std::string const& target, std::vector<std::pair<std::string, std::string>> const& fields, std::string signature) {
+    header_list h{{"Content-Type", "application/x-www-form-urlencoded"}};
+    if (!signature.empty()) h.emplace_back("X-Twilio-Signature", signature);
+    return http_call(s.port(), "POST", target, h, form(fields));
+  };
+  std::vector<std::pair<std::string, std::string>> const message{
+      {"MessageSid", "SM0123456789abcdef0123456789abcdef"}, {"AccountSid", twilio_account}, {"From", "whatsapp:+31600000004"},
+      {"To", "whatsapp:+3197010203040"}, {"Body", "Mijn paspoort is verlopen, wat nu?"}, {"ProfileName", "Kees de Vries"}, {"NumMedia", "0"}};
+  std::string const path = "/api/v1/webhooks/messenger/twilio";
+  std::string const base = "http://127.0.0.1:1";  // the public_base_url Balie is configured with, as Twilio signs it
+  CHECK(post(path, message, "").status == 401);
+  auto forged = message;
+  forged[4].second = "Iets anders";
+  CHECK(post(path, forged, twilio_signature(base + path, message)).status == 403);
+  auto sms = message;
+  sms[2].second = "+31600000004";
+  CHECK(post(path, sms, twilio_signature(base + path, sms)).status == 400);
+  CHECK(s.stored() == 0);
+
+  auto const ok = post(path, message, twilio_signature(base + path, message));
+  REQUIRE_MESSAGE(ok.status == 200, ok.body);
+  CHECK(ok.body.find("<Response/>") != std::string::npos);  // empty TwiML: Twilio sends nothing on Balie's behalf
+  CHECK(post(path, message, twilio_signature(base + path, message)).status == 200);  // a retry: once
+  REQUIRE(s.stored() == 1);
+  auto const case_id = s.cases().at(0)["id"].get<std::string>();
+  CHECK(s.view(case_id)["messages"][0]["provider"] == "whatsapp-twilio");
+  REQUIRE(twilio.wait_for(2));  // the privacy notice and the acknowledgement
+
+  auto const id = s.reply(case_id, "U kunt een afspraak maken op de website.");
+  REQUIRE(twilio.wait_for(3));
+  auto const sent = twilio.requests()[2];
+  CHECK(sent.target == std::string("/2010-04-01/Accounts/") + twilio_account + "/Messages.json");
+  CHECK(form_value(sent.body, "To") == "whatsapp:+31600000004");
+  CHECK(form_value(sent.body, "From") == "whatsapp:+3197010203040");
+  CHECK(form_value(sent.body, "Body") == "U kunt een afspraak maken op de website.");
+  auto const callback = form_value(sent.body, "StatusCallback");
+  CHECK(callback == base + path + "/status?case=" + case_id + "&message=" + id);
+  REQUIRE_MESSAGE(eventually([&] { return s.delivery(case_id, id) == "sent"; }), s.messenger_log());
+  // Twilio's status callback to the URL it was given, signed over it.
+  std::vector<std::pair<std::string, std::string>> const read{{"MessageSid", "SM00000000000000000000000000000001"}, {"MessageStatus", "read"},
+                                                               {"AccountSid", twilio_account}};
+  auto const target = callback.substr(base.size());
+  CHECK(post(target, read, twilio_signature(base + "/wrong", read)).status == 403);
+  CHECK(s.delivery(case_id, id) == "sent");
+  CHECK(post(target, read, twilio_signature(callback, read)).status == 200);
+  CHECK(s.delivery(case_id, id) == "read");
+
+  // Twilio refuses free text after the window (63016): the reply fails, and staff are told why and what to do.
+  window_closed = true;
+  auto const late = s.reply(case_id, "Nog een vraag van ons.");
+  REQUIRE_MESSAGE(eventually([&] { return s.delivery(case_id, late) == "failed"; }), s.messenger_log());
+  std::string reason;
+  auto const after = s.view(case_id);
+  for (auto const& m : after["messages"])
+    if (m["id"] == late) reason = m["delivery"].value("last_error", "");
+  CHECK(reason.find("24-hour window") != std::string::npos);
 }

@@ -800,3 +800,50 @@ TEST_CASE("WhatsApp through Twilio: only signed posts are believed; replies go a
     if (m["id"] == late) reason = m["delivery"].value("last_error", "");
   CHECK(reason.find("24-hour window") != std::string::npos);
 }
+
+TEST_CASE("authorization matrix: every messenger endpoint refuses no credentials, wrong ones and Balie's own tokens; nothing is stored") {
+  fake_provider graph, homeserver;
+  temp_dir secrets;
+  std::ofstream(secrets.path / "cm") << cm_secret;
+  std::ofstream(secrets.path / "twilio") << twilio_token;
+  // CM is allowed only from a network this test does not post from: the right secret alone is not enough.
+  json const extra = {{"channels", {{"messenger", {{"whatsapp", {{"cm", {{"path_secret", {{"file", (secrets.path / "cm").string()}}},
+                                                                        {"allowed_sources", {"192.0.2.0/24"}}}},
+                                                                {"twilio", {{"auth_token", {{"file", (secrets.path / "twilio").string()}}}}}}}}}}}};
+  messenger_stack s(graph, homeserver, true, extra);
+  auto const body = text_message("wamid.AUTH", "Hallo");
+  auto const call = [&](std::string const& method, std::string const& target, header_list h, std::string const& b) {
+    h.emplace_back("Content-Type", target.find("twilio") != std::string::npos ? "application/x-www-form-urlencoded" : "application/json");
+    return http_call(s.port(), method, target, h, b).status;
+  };
+  std::string const matrix = json{{"events", json::array({matrix_event("m.room.message", {{"msgtype", "m.text"}, {"body", "Hallo"}}, "$auth")})}}.dump();
+  std::string const twilio_form = "MessageSid=SMauth&From=whatsapp%3A%2B31600000001&Body=Hallo";
+  struct row {
+    std::string method, target, body;
+    header_list none, wrong;
+    unsigned none_status, wrong_status;
+  };
+  std::vector<row> const rows = {
+      {"POST", "/api/v1/webhooks/messenger/whatsapp", body, {}, {{"X-Hub-Signature-256", "sha256=" + hex_hmac("another-secret", body)}}, 401, 401},
+      {"GET", "/api/v1/webhooks/messenger/whatsapp?hub.mode=subscribe&hub.challenge=abc", "", {}, {}, 403, 403},
+      {"PUT", "/_matrix/app/v1/transactions/auth1", matrix, {}, {{"Authorization", "Bearer wrong-hs-token-00"}}, 401, 403},
+      {"PUT", "/transactions/auth2", matrix, {}, {{"Authorization", "Bearer wrong-hs-token-00"}}, 401, 403},
+      {"POST", std::string("/api/v1/webhooks/messenger/cm/") + cm_secret, cm_inbound("cm-auth", "Hallo").dump(), {}, {}, 403, 403},
+      {"POST", std::string("/api/v1/webhooks/messenger/cm/") + cm_secret + "/status", "{}", {}, {}, 403, 403},
+      {"POST", "/api/v1/webhooks/messenger/cm/wrong-secret-0000", cm_inbound("cm-auth", "Hallo").dump(), {}, {}, 403, 403},
+      {"POST", "/api/v1/webhooks/messenger/twilio", twilio_form, {}, {{"X-Twilio-Signature", "bm90IGEgc2lnbmF0dXJl"}}, 401, 403},
+      {"POST", "/api/v1/webhooks/messenger/twilio/status?case=01JDZ8Y3N4M5P6Q7R8S9T0V1W2&message=01JDZ8Y3N4M5P6Q7R8S9T0V1W3",
+       "MessageStatus=read", {}, {{"X-Twilio-Signature", "bm90IGEgc2lnbmF0dXJl"}}, 401, 403},
+  };
+  for (auto const& r : rows) {
+    CAPTURE(r.target);
+    CHECK(call(r.method, r.target, r.none, r.body) == r.none_status);
+    CHECK(call(r.method, r.target, r.wrong, r.body) == r.wrong_status);
+    // Balie's own tokens open no platform's door.
+    for (auto const* token : {staff_token, admin_token})
+      CHECK(call(r.method, r.target, {{"Authorization", std::string("Bearer ") + token}}, r.body) == (r.target.find("transactions") != std::string::npos ? 403u : r.none_status));
+  }
+  CHECK(s.stored() == 0);
+  CHECK(graph.requests().empty());
+  CHECK(homeserver.requests().empty());
+}

@@ -11,6 +11,7 @@
 // comes from the daemon's thread or an I/O thread; set_enabled from any.
 
 #include "channels/acknowledgement.hpp"
+#include "channels/contact_point.hpp"
 #include "channels/outbox.hpp"
 #include "channels/reply_check.hpp"
 #include "channels/time_format.hpp"
@@ -76,6 +77,9 @@ struct channel_services {
   /// Whether replies of this channel can leave (it is configured to send): the phone channel
   /// acknowledges a callback request by SMS only then.
   std::function<bool(balie::channel)> can_send;
+  /// The ways residents can write now: each switched-on channel's contact points, Big Tech last.
+  /// Set by the daemon once every channel exists; may be empty.
+  std::function<std::vector<contact_point>()> other_ways;
 };
 
 /// What residents are told while a channel is off, as the admin who switched it wrote it.
@@ -119,6 +123,8 @@ public:
   /// each with its `enabled` in the configuration file. The channel's switch still covers all.
   virtual std::vector<std::pair<std::string, bool>> parts() const { return {}; }
   virtual void set_part_enabled(std::string_view /*part*/, bool /*on*/) {}
+  /// Where residents can write to the municipality on this channel now (its parts that are on); from any thread.
+  virtual std::vector<contact_point> contact_points() const { return {}; }
   /// A staff reply this channel will carry, checked before it is queued; by default any text to any address.
   void validate_reply(reply_draft const&, reply_verdict done) const override { done({}, std::nullopt); }
 };

@@ -208,7 +208,8 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
       system_now, p.ids, config_.outbox, config_.texts, acknowledgement_writer_for(config_.texts), config_.automatic,
       [sms = !config_.sms.send_via.empty(), email = config_.email.enabled](channel c) {
         return c == channel::webchat || (c == channel::sms && sms) || (c == channel::email && email);
-      }});
+      },
+      {}});
   p.channels = register_builtin_channels(config_, *p.services);
 
   std::vector<std::pair<std::string, bool>> seeds;
@@ -219,6 +220,16 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
     for (auto& r : c.module->routes()) channel_routes.push_back(std::move(r));
   }
   p.switches = std::make_shared<switchboard>(p.redis, p.feed, std::move(seeds));
+  // The chat widget lists these next to phone, counter and post: every way in that is on now, a Big Tech platform last.
+  p.services->other_ways = [&p] {
+    std::vector<channels::contact_point> out, big_tech;
+    for (auto const& c : p.channels) {
+      if (!p.switches->enabled(std::string(c.module->name()))) continue;
+      for (auto& w : c.module->contact_points()) (w.big_tech ? big_tech : out).push_back(std::move(w));
+    }
+    out.insert(out.end(), std::make_move_iterator(big_tech.begin()), std::make_move_iterator(big_tech.end()));
+    return out;
+  };
   p.switches->on_change([&p](std::string const& channel, queue::channel_switch const& s) {
     p.stats.set_channel_enabled(channel, s.enabled);
     auto const slash = channel.find('/');

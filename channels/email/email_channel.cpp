@@ -65,6 +65,11 @@ std::size_t email_channel::connections() const { return lmtp_ ? lmtp_->connectio
 // Mail comes in through LMTP and the IMAP mailboxes, replies leave through the
 // relay. A login refused anywhere needs an operator: bad-credentials. Every way
 // in down: down. Some part down or failing: degraded.
+std::vector<channels::contact_point> email_channel::contact_points() const {
+  if (settings_.public_address.empty()) return {};
+  return {{"email", settings_.public_address, "mailto:" + settings_.public_address, false}};
+}
+
 channels::channel_health email_channel::health() const {
   std::string reasons;
   auto const add = [&reasons](std::string const& part, std::string const& why) {

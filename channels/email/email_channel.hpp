@@ -28,6 +28,7 @@ public:
   void stop() override;
   std::size_t connections() const override;
   channels::channel_health health() const override;
+  std::vector<channels::contact_point> contact_points() const override;
   void set_enabled(bool on, channels::channel_notice const&) override;
   /// An address SMTP can carry.
   void validate_reply(channels::reply_draft const&, channels::reply_verdict done) const override;

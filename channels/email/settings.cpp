@@ -4,6 +4,8 @@
 #include "channels/config_reader.hpp"
 #include "channels/text.hpp"
 
+#include <algorithm>
+
 namespace balie::email {
 using namespace channels;
 using json = nlohmann::json;
@@ -28,6 +30,9 @@ email_config read_email_config(object_reader& e, config_context const& ctx) {
     }
   });
   if (m.addresses.empty()) fail("/channels/email/addresses", "give at least one address");
+  m.public_address = ascii_lower(e.text("public_address", m.addresses.front().first));
+  if (std::none_of(m.addresses.begin(), m.addresses.end(), [&](auto const& a) { return a.first == m.public_address; }))
+    fail("/channels/email/public_address", "must be one of /channels/email/addresses");
   m.bounce_local_part = e.text("bounce_local_part", m.bounce_local_part);
   m.from_name = e.text("from_name", m.from_name);
   if (m.from_name.find_first_of("\r\n") != std::string::npos) fail("/channels/email/from_name", "must be one line");

@@ -35,6 +35,8 @@ struct email_config {
   std::string domain;  ///< Balie's mail domain: Message-IDs, reply tokens, bounce addresses
   /// Addresses delivered to Balie (lower case) and the inbox of each.
   std::vector<std::pair<std::string, std::string>> addresses;
+  /// The address residents are offered (the chat widget lists it): one of `addresses`; default the first by name.
+  std::string public_address;
   std::string bounce_local_part = "bounces";
   bool lmtp_enabled = true;
   std::string lmtp_address = "127.0.0.1";

@@ -54,6 +54,20 @@ void messenger_channel::start() { sender_->start(); }
 
 void messenger_channel::stop() { sender_->stop(); }
 
+std::vector<channels::contact_point> messenger_channel::contact_points() const {
+  std::vector<channels::contact_point> out;
+  std::lock_guard lock(parts_mutex_);
+  auto const on = [this](char const* part) {
+    auto const it = parts_on_.find(part);
+    return it != parts_on_.end() && it->second;
+  };
+  if (settings_.matrix.configured && on("matrix")) out.push_back({"matrix", settings_.matrix.bot(), "https://matrix.to/#/" + settings_.matrix.bot(), false});
+  auto const& number = settings_.whatsapp.public_number;
+  if (settings_.whatsapp.configured && on("whatsapp") && !number.empty())
+    out.push_back({"whatsapp", number, "https://wa.me/" + number.substr(1), true});
+  return out;
+}
+
 // Degraded: a platform is switched off or fails; bad-credentials: a platform refused Balie's own token;
 // down: every platform off or failing.
 channels::channel_health messenger_channel::health() const {

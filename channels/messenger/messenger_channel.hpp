@@ -32,6 +32,8 @@ public:
   void start() override;
   void stop() override;
   channels::channel_health health() const override;
+  /// Matrix (Balie's bot) and WhatsApp (its public number, marked Big Tech), each while its part is on.
+  std::vector<channels::contact_point> contact_points() const override;
   void set_enabled(bool on, channels::channel_notice const&) override;
   void validate_reply(channels::reply_draft const&, channels::reply_verdict done) const override;
   /// Everything but `enabled` is read at start-up: a changed section is logged as needing a restart.

@@ -111,6 +111,8 @@ whatsapp_config read_whatsapp(object_reader& w, config_context const& ctx) {
       fail(t.path() + "/name", "expected a template name (a-z, 0-9, _)");
     if (c.template_language.empty() || c.template_language.size() > 10) fail(t.path() + "/language", "expected a language code (nl, en_US)");
   });
+  c.public_number = w.text("public_number", c.via == "cm" ? c.cm.from : c.via == "twilio" ? c.twilio.from : "");
+  if (!c.public_number.empty() && !is_e164_number(c.public_number)) fail(w.path() + "/public_number", "expected the WhatsApp number in E.164 (+31…)");
   if (!c.template_name.empty() && c.via == "cm" && c.cm.template_namespace.empty())
     fail(w.path() + "/cm/template_namespace", "CM sends the template by its namespace at Meta");
   if (!c.template_name.empty() && c.via == "twilio" && c.twilio.content_sid.empty())

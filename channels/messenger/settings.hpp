@@ -52,6 +52,7 @@ struct whatsapp_config {
   std::string graph_url = "https://graph.facebook.com/v21.0";
   std::string phone_number_id;  ///< the municipality's WhatsApp number at Meta
   std::string dpia_reference;   ///< the DPIA that allows WhatsApp here; shown to admins
+  std::string public_number;    ///< the number residents write to (E.164), as the chat widget lists it; default: the provider's `from`
   std::string template_name;    ///< the approved template for a reply outside the 24-hour window; empty: none
   std::string template_language = "nl";
   /// The template's approved wording as Meta holds it, `{{1}}` where the case reference goes: shown on the case.

@@ -78,6 +78,10 @@ sms_config read_sms_config(object_reader& s, config_context const& ctx) {
   }
   c.inbox = s.text("inbox", "");
   if (!c.inbox.empty() && !ctx.inbox_ids.count(c.inbox)) fail("/channels/sms/inbox", "names no inbox in /inboxes");
+  c.public_number = s.text("public_number", "");
+  if (auto const digits = c.public_number.substr(c.public_number.starts_with('+') ? 1 : 0);
+      !c.public_number.empty() && (digits.size() < 3 || digits.size() > 15 || digits.find_first_not_of("0123456789") != std::string::npos))
+    fail("/channels/sms/public_number", "expected the number (+3197…) or short code (4444) residents text");
   c.thread_window = std::chrono::seconds(s.integer("thread_window_days", 7, 1, 90) * 24 * 3600);
   c.acknowledge = s.boolean("acknowledge", true);
   c.allow_links = s.boolean("allow_links", false);

@@ -39,6 +39,7 @@ struct sms_config {
   std::map<std::string, provider_config> providers;
   std::string send_via;  ///< the provider replies leave through; empty: replies wait in the outbox
   std::string inbox;     ///< where SMS lands; empty: the routing section decides
+  std::string public_number;  ///< the number or short code residents text, as the chat widget lists it; empty: not listed
   std::chrono::seconds thread_window{7 * 24 * 3600};  ///< a number's message joins its case this long after its last contact
   bool acknowledge = true;  ///< an automatic SMS with the reference for a new case
   int max_segments = 6;     ///< longer replies are refused (the staff section's sms_max_segments)

@@ -66,6 +66,11 @@ void sms_channel::stop() {
 
 // Degraded: a provider's endpoint is switched off, or the sending provider fails;
 // bad-credentials: the provider refused Balie's own credentials; down: every endpoint off.
+std::vector<channels::contact_point> sms_channel::contact_points() const {
+  if (settings_.public_number.empty()) return {};
+  return {{"sms", settings_.public_number, "sms:" + settings_.public_number, false}};
+}
+
 channels::channel_health sms_channel::health() const {
   std::string reasons;
   auto const add = [&reasons](std::string const& why) { reasons += (reasons.empty() ? "" : "; ") + why; };

@@ -43,6 +43,7 @@ public:
   void start() override;
   void stop() override;
   channels::channel_health health() const override;
+  std::vector<channels::contact_point> contact_points() const override;
   void set_enabled(bool on, channels::channel_notice const&) override;
   void validate_reply(channels::reply_draft const& d, channels::reply_verdict done) const override { check_.validate_reply(d, std::move(done)); }
   /// Everything but `enabled` is read at start-up: a changed section is logged as needing a restart.

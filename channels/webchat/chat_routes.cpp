@@ -84,8 +84,8 @@ http_response refused(std::string_view detail, rejection const& r) { return inva
 } // namespace
 
 chat_routes::chat_routes(std::shared_ptr<chat_service> chat, inbound_sink& sink, failed_logins& logins, offload_fn offload, clock_fn clock,
-                         id_source& ids)
-    : chat_(std::move(chat)), sink_(sink), logins_(logins), offload_(std::move(offload)), clock_(std::move(clock)), ids_(ids) {
+                         id_source& ids, std::function<std::vector<channels::contact_point>()> other_ways)
+    : chat_(std::move(chat)), other_ways_(std::move(other_ways)), sink_(sink), logins_(logins), offload_(std::move(offload)), clock_(std::move(clock)), ids_(ids) {
   set_config(*chat_->current_config());
 }
 
@@ -147,7 +147,11 @@ void chat_routes::status_get(http_request const& req, http_responder respond) {
   call(req, std::move(respond), [this](http_responder respond) {
     auto const s = chat_->status();
     auto const text_or_null = [](std::string const& t) { return t.empty() ? nlohmann::json(nullptr) : nlohmann::json(t); };
-    respond(json_response(200, {{"open", s.open}, {"notice", text_or_null(s.notice)}, {"notice_en", text_or_null(s.notice_en)}}));
+    auto ways = nlohmann::json::array();
+    for (auto const& w : other_ways_ ? other_ways_() : std::vector<channels::contact_point>{})
+      ways.push_back({{"kind", w.kind}, {"address", w.address}, {"href", w.href}, {"big_tech", w.big_tech}});
+    respond(json_response(200, {{"open", s.open}, {"notice", text_or_null(s.notice)}, {"notice_en", text_or_null(s.notice_en)},
+                                {"other_ways", std::move(ways)}}));
   });
 }
 

@@ -3,6 +3,7 @@
 // the history, the fallback transport (server-sent events and POST) and
 // "leave a message". Offered to the API as routes; no staff token involved.
 
+#include "channels/contact_point.hpp"
 #include "channels/ids.hpp"
 #include "channels/time_format.hpp"
 #include "channels/webchat/settings.hpp"
@@ -12,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 namespace balie {
 class inbound_sink;
@@ -27,7 +29,9 @@ class chat_service;
 
 class chat_routes {
 public:
-  chat_routes(std::shared_ptr<chat_service>, inbound_sink&, server::failed_logins&, server::offload_fn, clock_fn, id_source&);
+  /// `other_ways`: the other ways residents can write now, for the status the widget shows them with.
+  chat_routes(std::shared_ptr<chat_service>, inbound_sink&, server::failed_logins&, server::offload_fn, clock_fn, id_source&,
+              std::function<std::vector<channels::contact_point>()> other_ways);
 
   /// Every chat endpoint, and a CORS preflight (OPTIONS) for each.
   std::vector<server::http_route> routes();
@@ -53,6 +57,7 @@ private:
   std::shared_ptr<server::address_limiter> limiter(std::shared_ptr<server::address_limiter> chat_routes::*) const;
 
   std::shared_ptr<chat_service> chat_;
+  std::function<std::vector<channels::contact_point>()> other_ways_;
   inbound_sink& sink_;
   server::failed_logins& logins_;
   server::offload_fn offload_;

@@ -17,7 +17,9 @@ webchat_channel::webchat_channel(webchat_config settings, channels::channel_serv
   chat_ = std::make_shared<chat_service>(s.ioc.get_executor(), std::make_shared<webchat_config const>(std::move(settings)), s.outbox,
                                          s.sink, *store_, s.workflow, s.own_connection("webchat"), s.feed, s.clock, s.ids, &s.stats);
   if (s.acknowledgement) chat_->set_acknowledgements(s.acknowledgement, s.automatic);
-  routes_ = std::make_unique<chat_routes>(chat_, s.sink, s.logins, s.offload, s.clock, s.ids);
+  routes_ = std::make_unique<chat_routes>(chat_, s.sink, s.logins, s.offload, s.clock, s.ids, [&s] {
+    return s.other_ways ? s.other_ways() : std::vector<channels::contact_point>{};
+  });
 }
 
 webchat_channel::~webchat_channel() = default;

@@ -3,7 +3,9 @@
 // answer is refused with the reason, and the page offers the approved
 // template instead; it goes to WhatsApp as Meta's template message. An edit
 // from Matrix is said in words and marks the original (a redaction's words and
-// mark: composer.test.mjs). axe runs on the refusal, the offer and the edit.
+// mark: composer.test.mjs). The chat widget lists the messenger only next to
+// the other ways in, WhatsApp last with what Meta sees, and only while it is
+// on. axe runs on the refusal, the offer, the edit and the list.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -38,6 +40,7 @@ before(async () => {
     whatsapp: {
       app_secret: secret('whatsapp-app-secret'), verify_token: secret('whatsapp-verify-token'), access_token: secret('whatsapp-access-token'),
       graph_url: `http://127.0.0.1:${graph.address().port}/v21.0`, phone_number_id: '106540352242922', dpia_reference: 'DPIA-DEV-0000',
+      public_number: '+3197010203040',
       template: { name: 'balie_reactie', language: 'nl', text: 'Gemeente: er is een antwoord op uw bericht {{1}}. Stuur ons een bericht terug.' },
     },
     matrix: { homeserver_url: 'http://127.0.0.1:1', server_name: 'gemeente.test', hs_token: secret('matrix-hs-token'), as_token: secret('matrix-as-token') },
@@ -125,6 +128,67 @@ test('an edit from Matrix is said in words, and the original is marked but kept'
     assert.equal(await page.locator('#conversation', { hasText: 'niet helemaal goed te lezen' }).count(), 0, 'not called a mail that reads badly');
     assert.deepEqual(await axeViolations(page), []);
   } finally {
+    await context.close();
+  }
+});
+
+const admin = (p, body) => fetch(`${stack.baseUrl}/api/v1${p}`, {
+  method: 'PUT', body: JSON.stringify(body), headers: { Authorization: 'Bearer admin-demo-token', 'Content-Type': 'application/json' },
+});
+
+/** The demo page, freshly loaded, with the chat opened by keyboard. */
+async function openChat(page) {
+  await page.goto('/chat/');
+  const launcher = page.getByRole('button', { name: 'Chat met de gemeente' });
+  await launcher.waitFor();
+  if ((await launcher.getAttribute('aria-expanded')) !== 'true') {  // the widget reopens as the resident left it
+    await launcher.focus();
+    await page.keyboard.press('Enter');
+  }
+  await page.getByRole('region', { name: 'Chat met de gemeente' }).waitFor();
+}
+
+/** The other ways to write as the widget lists them, once they are `kinds` (the status answers after the page is built). */
+async function listedWays(page, kinds) {
+  const kindsNow = (expected) => {
+    const section = document.querySelector('.balie-chat__other-ways');
+    const now = !section || section.hidden ? [] : [...section.querySelectorAll('li')].map((li) => li.dataset.kind);
+    return JSON.stringify(now) === JSON.stringify(expected);
+  };
+  await page.waitForFunction(kindsNow, kinds, { timeout: 10000 }).catch(() => {});
+  const ways = await page.evaluate(() => {
+    const section = document.querySelector('.balie-chat__other-ways');
+    if (!section || section.hidden) return [];
+    return [...section.querySelectorAll('li')].map((li) => ({ kind: li.dataset.kind, text: li.textContent, href: li.querySelector('a')?.getAttribute('href') }));
+  });
+  assert.deepEqual(ways.map((w) => w.kind), kinds);
+  return ways;
+}
+
+test('the chat widget lists the messenger only next to the other ways in: WhatsApp last, saying what Meta sees; a part switched off is not listed', async () => {
+  const { context, page } = await stack.newPage({ bypassCSP: true });
+  try {
+    await openChat(page);
+    // This stack runs chat, phone and the messenger; the order with mail and SMS: messenger_tests.
+    const ways = await listedWays(page, ['matrix', 'whatsapp']);
+    assert.equal(ways[0].href, 'https://matrix.to/#/@balie:gemeente.test');
+    assert.equal(ways[1].href, 'https://wa.me/3197010203040');
+    assert.match(ways[1].text, /WhatsApp is van het bedrijf Meta\. Meta kan zien dat u ons schrijft\./);
+    assert.doesNotMatch(ways[0].text, /Meta/);
+    // Phone, counter and post stay listed above them, always.
+    await page.locator('.balie-chat__routes li', { hasText: '14 020' }).waitFor();
+    assert.deepEqual(await axeViolations(page), []);
+
+    assert.equal((await admin('/channels/messenger/whatsapp', { enabled: false, reason: 'Storing bij Meta' })).status, 200);
+    await openChat(page);
+    await listedWays(page, ['matrix']);
+    assert.equal((await admin('/channels/messenger', { enabled: false, reason: 'Proef voorbij' })).status, 200);
+    await openChat(page);
+    await listedWays(page, []);
+    await page.locator('.balie-chat__routes li', { hasText: '14 020' }).waitFor();
+  } finally {
+    await admin('/channels/messenger', { enabled: true, reason: 'Proef' });
+    await admin('/channels/messenger/whatsapp', { enabled: true, reason: 'Proef' });
     await context.close();
   }
 });

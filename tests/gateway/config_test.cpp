@@ -157,6 +157,13 @@ TEST_CASE("the email section: the developer settings, and each mistake named by 
                             "allow_plaintext": true}]})") == "");
   CHECK(email(R"({"domain": "gemeente.test", "addresses": {"info@gemeente.test": "algemeen"}, "lmtp": {"port": 99999}})") ==
         "config: /channels/email/lmtp/port: must be between 0 and 65535");
+  // The address the chat widget offers residents: one Balie receives.
+  CHECK(dev.email.public_address == "info@gemeente.test");
+  CHECK(email(R"({"domain": "gemeente.test", "addresses": {"info@gemeente.test": "algemeen"}, "public_address": "Info@Gemeente.test"})") == "");
+  CHECK(email(R"({"domain": "gemeente.test", "addresses": {"info@gemeente.test": "algemeen"}, "public_address": "post@gemeente.test"})") ==
+        "config: /channels/email/public_address: must be one of /channels/email/addresses");
+  CHECK(dev.sms.public_number == "4444");
+  CHECK(dev.messenger.whatsapp.public_number == "+3197010203040");
 }
 
 TEST_CASE("the outbox section: takeover and blocking read, and a takeover that could send a mail twice is refused") {

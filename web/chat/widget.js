@@ -13,7 +13,9 @@
 //   load and only new nodes are appended to it (history goes into a separate,
 //   silent list so it is never re-announced); connection changes go to a
 //   separate, rate-limited role="status"; a session time-out warning with a
-//   one-action extension; non-digital routes are always shown.
+//   one-action extension; non-digital routes are always shown, and the other
+//   ways to write that are on now (a messenger only next to the others, a
+//   Big Tech platform last and said so).
 // - Delivery: a message stays "wordt verzonden…" until the server acks it
 //   durably. Unacked messages live in sessionStorage with their client_id and
 //   are re-sent after every reconnect, so nothing is lost; the server answers
@@ -275,6 +277,7 @@ class ChatWidget {
         h('li', {}, t('route_counter')),
         h('li', {}, t('route_teletolk')),
         h('li', {}, t('route_post'))),
+      this.buildOtherWays(),
       h('p', { class: 'balie-chat__a11y' },
         h('a', { class: 'utrecht-link', href: t('accessibility_href') }, t('accessibility_link'))));
 
@@ -1304,6 +1307,39 @@ class ChatWidget {
     f.doneTitle.focus();
   }
 
+  // -- other ways in ----------------------------------------------------------
+
+  /** "Rather write?": filled from the server's list of channels that are on; hidden while it is empty. */
+  buildOtherWays() {
+    const t = (k) => this.t(k);
+    this.otherWaysList = h('ul', { class: 'balie-chat__route-list' });
+    this.otherWays = h('div', { class: 'balie-chat__other-ways', hidden: true },
+      h('h3', { class: 'utrecht-heading-3 balie-chat__routes-title', id: 'balie-chat-other-ways-title' }, t('other_ways_title')),
+      this.otherWaysList);
+    this.otherWays.setAttribute('aria-labelledby', 'balie-chat-other-ways-title');
+    return this.otherWays;
+  }
+
+  /**
+   * Each way as the server lists it (a Big Tech platform last, with what that means for the
+   * resident). Only known kinds and only mailto:, sms: and https: links are shown.
+   */
+  showOtherWays(ways) {
+    this.otherWaysData = Array.isArray(ways) ? ways : [];
+    const known = { email: 'way_email', sms: 'way_sms', matrix: 'way_matrix', whatsapp: 'way_whatsapp' };
+    const items = [];
+    const ordered = [...this.otherWaysData.filter((w) => w && !w.big_tech), ...this.otherWaysData.filter((w) => w && w.big_tech)];
+    for (const w of ordered) {
+      if (!known[w.kind] || typeof w.address !== 'string' || typeof w.href !== 'string') continue;
+      if (!/^(mailto:|sms:|https:)/.test(w.href)) continue;
+      const li = h('li', { 'data-kind': w.kind }, `${this.t(known[w.kind])} `, h('a', { class: 'utrecht-link', href: w.href }, w.address), '.');
+      if (w.big_tech) li.append(` ${this.t('way_big_tech_note')}`);
+      items.push(li);
+    }
+    this.otherWaysList.replaceChildren(...items);
+    this.otherWays.hidden = items.length === 0;
+  }
+
   // -- start -------------------------------------------------------------------
 
   async start() {
@@ -1319,6 +1355,7 @@ class ChatWidget {
     // The admin's notice in the resident's language when there is one, else the Dutch one.
     const notice = this.state.lang === 'en' && typeof status.notice_en === 'string' ? status.notice_en : status.notice;
     this.setChatOpen(Boolean(status.open), typeof notice === 'string' ? notice : null);
+    this.showOtherWays(status.other_ways);
     if (this.state.token) await this.restore();
     if (this.state.open) this.open();
   }
@@ -1358,6 +1395,7 @@ async function switchLanguage(widget) {
   fresh.showNeedsChosen();
   fresh.chatOpen = widget.chatOpen;
   fresh.setChatOpen(widget.chatOpen, widget.notice.textContent || null);
+  fresh.showOtherWays(widget.otherWaysData);
   for (const li of records) {
     const seq = li.dataset.seq ? Number(li.dataset.seq) : null;
     const clientId = li.dataset.clientId || null;

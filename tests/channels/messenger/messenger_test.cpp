@@ -847,3 +847,41 @@ TEST_CASE("authorization matrix: every messenger endpoint refuses no credentials
   CHECK(graph.requests().empty());
   CHECK(homeserver.requests().empty());
 }
+
+TEST_CASE("other ways in, for the chat widget: each switched-on channel's address, mail and SMS and Matrix before WhatsApp, which alone is Big Tech") {
+  fake_provider graph, homeserver;
+  temp_dir secrets;
+  std::ofstream(secrets.path / "sms") << "test-sms-webhook-secret";
+  auto const lmtp_port = free_loopback_port();
+  json const extra = {
+      {"channels",
+       {{"email", {{"enabled", true}, {"domain", "gemeente.test"}, {"addresses", {{"info@gemeente.test", "algemeen"}}},
+                   {"lmtp", {{"address", "127.0.0.1"}, {"port", lmtp_port}}}}},
+        {"sms", {{"enabled", true}, {"public_base_url", "http://127.0.0.1:1"}, {"public_number", "+3197010203041"},
+                 {"providers", {{"twilio", {{"webhook_secret", {{"file", (secrets.path / "sms").string()}}}}}}}}},
+        {"messenger", {{"whatsapp", {{"public_number", "+3197010203040"}}}}}}}};
+  messenger_stack s(graph, homeserver, true, extra);
+  auto const ways = [&] {
+    auto const status = json::parse(http_call(s.port(), "GET", "/api/v1/chat/status").body);
+    std::vector<std::string> out;
+    for (auto const& w : status["other_ways"]) {
+      out.push_back(w["kind"].get<std::string>() + " " + w["href"].get<std::string>());
+      CHECK(w["big_tech"] == (w["kind"] == "whatsapp"));
+    }
+    return out;
+  };
+  CHECK(ways() == std::vector<std::string>{"email mailto:info@gemeente.test", "sms sms:+3197010203041",
+                                           "matrix https://matrix.to/#/@balie:gemeente.test", "whatsapp https://wa.me/3197010203040"});
+  auto const turn = [&](std::string const& what, bool on) {
+    auto const r = http_call(s.port(), "PUT", "/api/v1/channels/" + what, as(admin_token), json{{"enabled", on}, {"reason", "Proef"}}.dump());
+    REQUIRE_MESSAGE(r.status == 200, r.body);
+  };
+  // What is off is not offered: residents are never sent to a door that is closed.
+  turn("sms", false);
+  CHECK(ways() == std::vector<std::string>{"email mailto:info@gemeente.test", "matrix https://matrix.to/#/@balie:gemeente.test",
+                                           "whatsapp https://wa.me/3197010203040"});
+  turn("messenger/whatsapp", false);
+  CHECK(ways() == std::vector<std::string>{"email mailto:info@gemeente.test", "matrix https://matrix.to/#/@balie:gemeente.test"});
+  turn("messenger", false);
+  CHECK(ways() == std::vector<std::string>{"email mailto:info@gemeente.test"});
+}

@@ -310,4 +310,6 @@ TEST_CASE("settings: the provider that carries replies (via) needs its sending f
   CHECK(!c.whatsapp.twilio.configured);
   CHECK(c.whatsapp.via == "cm");
   CHECK(c.whatsapp.cm.allowed_sources == std::vector<std::string>{"127.0.0.1", "192.0.2.0/24"});
+  CHECK(c.whatsapp.public_number == "+3197010203040");  // the number residents write to: the provider's sender, unless named
+  CHECK(read({{"dpia_reference", "DPIA-1"}, {"via", "cm"}, {"cm", cm}, {"public_number", "06 00000000"}}) == "/channels/messenger/whatsapp/public_number");
 }

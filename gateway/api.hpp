@@ -129,9 +129,10 @@ private:
   /// What a reply text costs as SMS, for the composer while staff type.
   void sms_size(http_request const&, principal const&, http_responder);
   /// Runs `then` with the case's inbox once `me` may act on it (403/404/503 answered otherwise).
+  /// `withheld`: the case is confidential and `me` may not read it (staff_views.hpp, withheld_from).
   void with_case_access(principal const&, std::string const& case_id, http_responder&,
-                        std::function<void(std::string inbox, http_responder)> then);
-  void answer_action(queue::action_result const&, std::string const& case_id, http_responder);
+                        std::function<void(std::string inbox, bool withheld, http_responder)> then);
+  void answer_action(queue::action_result const&, principal const&, std::string const& case_id, http_responder);
 
   void audit_then(principal const&, std::string const& action, std::string const& case_id, http_responder,
                   std::function<void(http_responder)> then);

@@ -67,17 +67,18 @@ std::optional<std::string> clean_text(std::string const& raw, std::string& reaso
 } // namespace
 
 void api::with_case_access(principal const& me, std::string const& case_id, http_responder& respond,
-                           std::function<void(std::string, http_responder)> then) {
+                           std::function<void(std::string, bool, http_responder)> then) {
   if (!is_case_id(case_id)) return respond(problem(404, "not-found", "There is no case with this id."));
-  store_.case_inbox(case_id, [me, respond, then = std::move(then)](boost::system::error_code ec, std::string const& inbox) {
+  store_.read_summary(case_id, [me, respond, then = std::move(then)](boost::system::error_code ec, queue::case_summary c) {
     if (ec) return respond(store_unavailable());
-    if (inbox.empty()) return respond(problem(404, "not-found", "There is no case with this id."));
-    if (!me.may_see(inbox)) return respond(problem(403, "forbidden", "You have no access to this case."));
-    then(inbox, respond);
+    auto const inbox = c.fields.find("inbox");
+    if (inbox == c.fields.end() || inbox->second.empty()) return respond(problem(404, "not-found", "There is no case with this id."));
+    if (!me.may_see(inbox->second)) return respond(problem(403, "forbidden", "You have no access to this case."));
+    then(inbox->second, withheld_from(c, me), respond);
   });
 }
 
-void api::answer_action(queue::action_result const& r, std::string const& case_id, http_responder respond) {
+void api::answer_action(queue::action_result const& r, principal const& me, std::string const& case_id, http_responder respond) {
   using queue::action_status;
   switch (r.status) {
     case action_status::done: break;
@@ -93,9 +94,9 @@ void api::answer_action(queue::action_result const& r, std::string const& case_i
     case action_status::limited: return respond(problem(409, "conflict", "The case changed. Load it again."));
   }
   // Answer with the case as it is now, so the page needs no second request.
-  store_.read_summary(case_id, [respond](boost::system::error_code ec, queue::case_summary c) {
+  store_.read_summary(case_id, [me, respond](boost::system::error_code ec, queue::case_summary c) {
     if (ec) return respond(store_unavailable());
-    respond(json_response(200, case_summary_json(c)));
+    respond(json_response(200, case_summary_json(c, withheld_from(c, me))));
   });
 }
 
@@ -118,14 +119,16 @@ void api::act(http_request const& req, principal const& me, std::string const& c
     if (!t) return respond(invalid_request("The note cannot be saved.", {{"text", reason}}));
     note = *t;
   }
-  with_case_access(me, case_id, respond, [this, me, case_id, what, target, note, cfg](std::string inbox, http_responder respond) {
+  with_case_access(me, case_id, respond, [this, me, case_id, what, target, note, cfg](std::string inbox, bool withheld, http_responder respond) {
+    // Without the right to read it, staff may take it, hand it on or leave a note, never close it unread.
+    if (withheld && what == action::close) return respond(confidential_refusal());
     queue::staff_actor const actor{me.name, std::move(inbox)};
     auto const now = clock_().time_since_epoch().count();
     auto done = [this, me, case_id, what, note, now, respond](boost::system::error_code ec, queue::action_result r) {
       if (ec) return respond(store_unavailable());
       if (what == action::note && r.status == queue::action_status::done)
         return respond(json_response(201, {{"id", r.detail}, {"author", me.name}, {"text", note}, {"created_at", time_json(now)}}));
-      answer_action(r, case_id, respond);
+      answer_action(r, me, case_id, respond);
     };
     switch (what) {
       case action::claim:
@@ -179,6 +182,7 @@ void api::post_reply(http_request const& req, principal const& me, std::string c
     if (c.summary.fields.empty()) return respond(problem(404, "not-found", "There is no case with this id."));
     auto const inbox = c.summary.fields["inbox"];
     if (!me.may_see(inbox)) return respond(problem(403, "forbidden", "You have no access to this case."));
+    if (withheld_from(c.summary, me)) return respond(confidential_refusal());
     // Choosing the address and building the message parse every message of
     // the case (up to max_case_messages): not on the Redis strand that answered.
     off_strand([this, me, case_id, cfg, text, body, respond, inbox, c = std::move(c)] {
@@ -244,9 +248,9 @@ void api::post_reply(http_request const& req, principal const& me, std::string c
                                message.dump(),
                                message["delivery"].dump(),
                                inbox};
-        workflow_.reply(r, [this, case_id, message, respond](boost::system::error_code ec, queue::action_result res) {
+        workflow_.reply(r, [this, me, case_id, message, respond](boost::system::error_code ec, queue::action_result res) {
           if (ec) return respond(store_unavailable());
-          if (res.status != queue::action_status::done) return answer_action(res, case_id, respond);
+          if (res.status != queue::action_status::done) return answer_action(res, me, case_id, respond);
           respond(json_response(202, {{"message", message}}));
         });
       };

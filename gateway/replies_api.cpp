@@ -8,6 +8,7 @@
 // number from the resident texts. Staff edit the text before it is sent.
 #include "gateway/api.hpp"
 #include "gateway/saved_replies.hpp"
+#include "gateway/staff_views.hpp"
 #include "calendar/dutch_dates.hpp"
 #include "queue/saved_replies.hpp"
 #include "server/problem.hpp"
@@ -121,7 +122,8 @@ void api::delete_saved_reply(http_request const&, principal const& me, std::stri
 
 void api::case_saved_replies(http_request const&, principal const& me, std::string const& case_id, http_responder respond) {
   if (!saved_replies_) return respond(problem(404, "not-found", "There is nothing at this path."));
-  with_case_access(me, case_id, respond, [this, case_id](std::string const& inbox, http_responder respond) {
+  with_case_access(me, case_id, respond, [this, case_id](std::string const& inbox, bool withheld, http_responder respond) {
+    if (withheld) return respond(confidential_refusal());  // saved replies are filled with the case's details
     store_.read_summary(case_id, [this, inbox, respond](boost::system::error_code ec, queue::case_summary c) {
       if (ec) return respond(store_unavailable());
       saved_replies_->list([this, inbox, c = std::move(c), respond](boost::system::error_code ec, std::vector<std::string> stored) mutable {

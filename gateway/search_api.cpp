@@ -133,7 +133,8 @@ void api::search(http_request const& req, principal const& me, http_responder re
       // A case that moved to an inbox the caller cannot see since it was indexed is left out, not shown.
       std::erase_if(found, [&](queue::found_case const& f) {
         auto const inbox = f.summary.fields.find("inbox");
-        return inbox == f.summary.fields.end() || !me.may_see(inbox->second);
+        // A confidential case matched on what it says would tell what it says: left out for whoever may not read it.
+        return inbox == f.summary.fields.end() || !me.may_see(inbox->second) || withheld_from(f.summary, me);
       });
       std::string cases;
       for (auto const& f : found) cases += (cases.empty() ? "" : " ") + f.summary.case_id;

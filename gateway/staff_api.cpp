@@ -127,12 +127,12 @@ void api::list_cases(http_request const& req, principal const& me, std::string c
     *f.target = *v;
   }
   store_.list_cases(inbox, filter, limit, cursor,
-                    [this, inbox, respond](boost::system::error_code ec, std::vector<queue::case_summary> cases, std::string next) {
+                    [this, me, inbox, respond](boost::system::error_code ec, std::vector<queue::case_summary> cases, std::string next) {
                       if (ec) return respond(store_unavailable());
                       // Up to 100 cases to JSON: not on the Redis strand that answered.
-                      off_strand([inbox, respond, cases = std::move(cases), next = std::move(next)] {
+                      off_strand([me, inbox, respond, cases = std::move(cases), next = std::move(next)] {
                         nlohmann::json list = nlohmann::json::array();
-                        for (auto const& c : cases) list.push_back(case_summary_json(c));
+                        for (auto const& c : cases) list.push_back(case_summary_json(c, withheld_from(c, me)));
                         nlohmann::json body = {{"inbox", inbox}, {"cases", std::move(list)}};
                         body["next_cursor"] = next.empty() ? nlohmann::json(nullptr) : nlohmann::json(next);
                         respond(json_response(200, body));
@@ -147,12 +147,15 @@ void api::get_case(http_request const&, principal const& me, std::string const& 
     if (ec) return respond(store_unavailable());
     if (c.summary.fields.empty()) return respond(problem(404, "not-found", "There is no case with this id."));
     if (!me.may_see(c.summary.fields["inbox"])) return respond(problem(403, "forbidden", "You have no access to this case."));
-    audit_then(me, "case.read", case_id, respond, [this, c = std::move(c), cfg](http_responder respond) mutable {
+    bool const withheld = withheld_from(c.summary, me);
+    audit_then(me, withheld ? "case.read-withheld" : "case.read", case_id, respond, [this, c = std::move(c), cfg, withheld](http_responder respond) mutable {
       // Up to max_case_messages messages to JSON: not on the Redis strand that answered.
       std::set<std::string> off;
       for (auto const& name : switches_->channels())
         if (!switches_->enabled(name)) off.insert(name);
-      off_strand([c = std::move(c), cfg, off = std::move(off), respond] { respond(json_response(200, case_view_json(c, *cfg, off))); });
+      off_strand([c = std::move(c), cfg, off = std::move(off), respond, withheld] {
+        respond(json_response(200, case_view_json(c, *cfg, off, withheld)));
+      });
     });
   });
 }
@@ -208,6 +211,7 @@ void api::get_attachment(http_request const&, principal const& me, std::string c
     if (ec) return respond(store_unavailable());
     if (c.summary.fields.empty()) return respond(problem(404, "not-found", "There is no case with this id."));
     if (!me.may_see(c.summary.fields["inbox"])) return respond(problem(403, "forbidden", "You have no access to this case."));
+    if (withheld_from(c.summary, me)) return respond(confidential_refusal());
     off_strand([this, me, cfg, case_id, sha256, respond, none, c = std::move(c)] {
       auto const file = named_file(c, sha256);
       if (!file) return respond(none());

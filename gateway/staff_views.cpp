@@ -91,14 +91,24 @@ std::vector<reply_option> reply_options(std::vector<queue::stored_message> const
   return out;
 }
 
-nlohmann::json case_summary_json(queue::case_summary const& c) {
+http_response confidential_refusal() {
+  return problem(403, "confidential",
+                 "This case is confidential. Only colleagues who may read confidential cases of this inbox can open, answer or close it. "
+                 "Move it to them, or leave a note for them.");
+}
+
+bool withheld_from(queue::case_summary const& c, principal const& who) {
+  return field(c, "confidential") == "1" && !who.may_read_confidential(field(c, "inbox"));
+}
+
+nlohmann::json case_summary_json(queue::case_summary const& c, bool withheld) {
   // The needs a resident gave, as the enqueue stored them; anything else read there is left out.
   nlohmann::json needs = nlohmann::json::array();
   auto const stored_needs = nlohmann::json::parse(field(c, "needs"), nullptr, false);
   if (stored_needs.is_array())
     for (auto const& n : stored_needs)
       if (n.is_string() && resident_need_from(n.get<std::string>())) needs.push_back(n);
-  return {{"id", c.case_id},
+  nlohmann::json out = {{"id", c.case_id},
           {"reference", field(c, "reference")},
           {"state", field(c, "state")},
           {"inbox", field(c, "inbox")},
@@ -125,12 +135,24 @@ nlohmann::json case_summary_json(queue::case_summary const& c) {
           {"overdue_since", time_field(c, "overdue_since")},
           {"reported_at", time_field(c, "reported_at")},
           {"created_at", time_field(c, "created_at")},
-          {"updated_at", time_field(c, "updated_at")}};
+          {"updated_at", time_field(c, "updated_at")},
+          {"confidential", field(c, "confidential") == "1"},
+          {"withheld", withheld}};
+  if (withheld)
+    for (auto const* what : {"subject", "resident_name", "preview"}) out[what] = nullptr;
+  if (withheld) out["needs"] = nlohmann::json::array();
+  return out;
 }
 
-nlohmann::json case_view_json(queue::case_record const& c, config const& cfg, std::set<std::string> const& switched_off) {
-  auto body = case_summary_json(c.summary);
+nlohmann::json case_view_json(queue::case_record const& c, config const& cfg, std::set<std::string> const& switched_off, bool withheld) {
+  auto body = case_summary_json(c.summary, withheld);
   body["messages"] = nlohmann::json::array();
+  body["notes"] = nlohmann::json::array();
+  body["reply_options"] = nlohmann::json::array();
+  body["inboxes"] = nlohmann::json::array();
+  for (auto const& i : cfg.inboxes)  // a colleague who may read it is found by moving the case
+    if (i.id != field(c.summary, "inbox")) body["inboxes"].push_back({{"id", i.id}, {"name", i.name}});
+  if (withheld) return body;
   for (auto const& m : c.messages) {
     auto j = nlohmann::json::parse(m.json, nullptr, false);
     if (j.is_discarded()) continue;
@@ -140,10 +162,8 @@ nlohmann::json case_view_json(queue::case_record const& c, config const& cfg, st
     }
     body["messages"].push_back(std::move(j));
   }
-  body["notes"] = nlohmann::json::array();
   for (auto const& n : c.notes)
     body["notes"].push_back({{"id", n.id}, {"author", n.author}, {"text", n.text}, {"created_at", time_json(n.created_ms)}});
-  body["reply_options"] = nlohmann::json::array();
   for (auto const& o : reply_options(c.messages)) {
     nlohmann::json option = {{"channel", to_string(o.channel)},
                              {"address", o.address},
@@ -154,9 +174,6 @@ nlohmann::json case_view_json(queue::case_record const& c, config const& cfg, st
       option["template"] = cfg.messenger.whatsapp.template_name;
     body["reply_options"].push_back(std::move(option));
   }
-  body["inboxes"] = nlohmann::json::array();
-  for (auto const& i : cfg.inboxes)
-    if (i.id != field(c.summary, "inbox")) body["inboxes"].push_back({{"id", i.id}, {"name", i.name}});
   return body;
 }
 

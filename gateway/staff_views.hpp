@@ -2,10 +2,13 @@
 // The JSON staff see: a case summary from the case hash, the full case view
 // (messages with their delivery status, notes, reply options, transfer
 // targets), and the addresses a reply may go to. Shared by the read path
-// and the actions, which answer with the changed case.
+// and the actions, which answer with the changed case. A confidential case
+// is shown to staff without the right to read it as existing, never with
+// what it says.
 
 #include "channels/case_message.hpp"
 #include "gateway/config.hpp"
+#include "gateway/tokens.hpp"
 #include "server/http_server.hpp"
 #include "queue/case_store.hpp"
 
@@ -34,10 +37,17 @@ std::optional<case_message> stored_case_message(queue::stored_message const&);
 /// the channel that sends to it, the channel they last wrote on first.
 std::vector<reply_option> reply_options(std::vector<queue::stored_message> const&);
 
-nlohmann::json case_summary_json(queue::case_summary const&);
+/// A confidential case (a possible BSN, or marked so) whose contents `who` may not read: its existence
+/// shows (nobody falls between two stools), its subject, name, preview, needs, messages, notes and addresses do not.
+bool withheld_from(queue::case_summary const&, principal const& who);
+
+/// `withheld`: withheld_from this reader; the case says it is confidential either way.
+nlohmann::json case_summary_json(queue::case_summary const&, bool withheld = false);
 /// `switched_off`: channels an admin has switched off; their reply options say so (`enabled` false).
-nlohmann::json case_view_json(queue::case_record const&, config const&, std::set<std::string> const& switched_off);
+nlohmann::json case_view_json(queue::case_record const&, config const&, std::set<std::string> const& switched_off, bool withheld = false);
 nlohmann::json time_json(long long ms);
+/// 403 `confidential`: what a reader of a withheld case may not do (read a file, answer, close), and what they can.
+http_response confidential_refusal();
 
 std::optional<std::string> query_param(std::string_view query, std::string_view name);
 

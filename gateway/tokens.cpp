@@ -35,6 +35,10 @@ bool principal::may_see(std::string const& inbox) const {
   return role == role::staff && std::find(inboxes.begin(), inboxes.end(), inbox) != inboxes.end();
 }
 
+bool principal::may_read_confidential(std::string const& inbox) const {
+  return may_see(inbox) && std::find(confidential_inboxes.begin(), confidential_inboxes.end(), inbox) != confidential_inboxes.end();
+}
+
 token_store token_store::load(std::filesystem::path const& file) {
   std::ifstream in(file);
   if (!in) throw config_error("tokens: cannot read " + file.string());
@@ -47,7 +51,8 @@ token_store token_store::load(std::filesystem::path const& file) {
     auto const where = "tokens: /tokens/" + std::to_string(i);
     if (!t.is_object()) throw config_error(where + ": expected an object");
     for (auto const& [k, _] : t.items())
-      if (k != "name" && k != "sha256" && k != "role" && k != "inboxes") throw config_error(where + "/" + k + ": unknown key");
+      if (k != "name" && k != "sha256" && k != "role" && k != "inboxes" && k != "confidential_inboxes")
+        throw config_error(where + "/" + k + ": unknown key");
     if (!t.contains("name") || !t["name"].is_string()) throw config_error(where + "/name: missing");
     if (!t.contains("sha256") || !t["sha256"].is_string() || t["sha256"].get<std::string>().size() != 64)
       throw config_error(where + "/sha256: expected 64 hex digits");
@@ -76,6 +81,14 @@ token_store token_store::load(std::filesystem::path const& file) {
       for (auto const& inbox : t["inboxes"]) {
         if (!inbox.is_string()) throw config_error(where + "/inboxes: expected inbox ids");
         e.who.inboxes.push_back(inbox.get<std::string>());
+      }
+    }
+    if (t.contains("confidential_inboxes")) {
+      if (!t["confidential_inboxes"].is_array()) throw config_error(where + "/confidential_inboxes: expected a list");
+      for (auto const& inbox : t["confidential_inboxes"]) {
+        if (!inbox.is_string() || !e.who.may_see(inbox.get<std::string>()))
+          throw config_error(where + "/confidential_inboxes: expected inbox ids of this staff token's inboxes");
+        e.who.confidential_inboxes.push_back(inbox.get<std::string>());
       }
     }
     store.entries_.push_back(std::move(e));
@@ -113,7 +126,8 @@ bool token_store::still_grants(principal const& who) const {
   for (auto const& e : entries_) {
     if (e.hash != who.token_hash) continue;
     if (e.who.name != who.name || e.who.role != who.role) return false;
-    return std::ranges::all_of(who.inboxes, [&](std::string const& inbox) { return e.who.may_see(inbox); });
+    return std::ranges::all_of(who.inboxes, [&](std::string const& inbox) { return e.who.may_see(inbox); }) &&
+           std::ranges::all_of(who.confidential_inboxes, [&](std::string const& inbox) { return e.who.may_read_confidential(inbox); });
   }
   return false;
 }

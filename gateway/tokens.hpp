@@ -23,8 +23,12 @@ struct principal {
   std::string name;  ///< who, for audit and logs (not the token)
   gateway::role role = role::staff;
   std::vector<std::string> inboxes;  ///< staff only
+  /// Staff only: inboxes (of `inboxes`) whose confidential cases this holder may read. A confidential case
+  /// (a possible BSN, or marked so) shows everyone else in its inbox that it exists, never what it says.
+  std::vector<std::string> confidential_inboxes;
   std::array<unsigned char, 32> token_hash{};  ///< which entry authenticated it (a hash, as in the file)
   bool may_see(std::string const& inbox) const;
+  bool may_read_confidential(std::string const& inbox) const;
 };
 
 class token_store {

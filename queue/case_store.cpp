@@ -24,7 +24,8 @@ lua_script const& enqueue_script() {
 --       17 thread lookup keys (JSON list, '' = none), 18 participant ('' = none),
 --       19 index keys (JSON list), 20 index ttl (s),
 --       21 answer-by (ms, '' = no promise), 22 report at (ms), 23 automatic (1/0), 24 needs (JSON list, '' = none),
---       25 search tokens (JSON list, '' = none), 26 preview (the message's first line)
+--       25 search tokens (JSON list, '' = none), 26 preview (the message's first line),
+--       27 confidential (1/0: a possible BSN or marked confidential; once set, the case stays confidential)
 local prior = redis.call('GET', ARGV[1])
 if prior then return {0, prior} end
 local case_id, linked = ARGV[5], ''
@@ -97,6 +98,7 @@ redis.call('ZADD', ikey(inbox, ':open'), ARGV[9], case_id)
 touch(case_id, inbox, ARGV[9])
 if ARGV[25] ~= '' then index_case(case_id, inbox, cjson.decode(ARGV[25]), ARGV[9]) end
 if ARGV[26] ~= '' then redis.call('HSET', case, 'preview', ARGV[26]) end
+if ARGV[27] == '1' then redis.call('HSET', case, 'confidential', '1') end
 if ARGV[24] ~= '' then
   -- The needs a resident gave on any message of the case, in the order first given.
   local have = cjson.decode(redis.call('HGET', case, 'needs') or '[]')
@@ -235,7 +237,8 @@ void case_store::enqueue(case_message const& m, std::string const& dedup_key, bo
                                    m.auto_generated ? "1" : "0",
                                    needs.empty() ? std::string{} : needs.dump(),
                                    index.tokens.empty() ? std::string{} : nlohmann::json(index.tokens).dump(),
-                                   index.preview};
+                                   index.preview,
+                                   m.classification.confidential || m.classification.possible_bsn ? "1" : "0"};
   enqueue_script().run(*redis_, {}, std::move(args),
                        [m_id = m.id, case_id = m.case_id, ref = m.reference,
                         done = std::move(done)](boost::system::error_code ec, redis_reply reply) {

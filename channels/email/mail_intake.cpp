@@ -127,7 +127,7 @@ prepared_mail prepare_mail(parsed_mail const& mail, mail_envelope const& envelop
   m.attachments = std::move(files);
   for (auto& a : m.attachments) a.filename = one_line(clean(a.filename)), a.content_type = clean(a.content_type);
   m.auto_generated = mail.auto_generated;
-  m.classification.possible_bsn = contains_possible_bsn(m.text);
+  m.classification.possible_bsn = contains_possible_bsn(m.text) || contains_possible_bsn(m.subject.value_or(""));
   m.classification.confidential = m.classification.possible_bsn;
 
   // The same mail by LMTP and by IMAP, or delivered twice: one message.

@@ -1,6 +1,7 @@
 #include "channels/messenger/matrix_api.hpp"
 
 #include "channels/json_fields.hpp"
+#include "channels/webhook_signatures.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -27,15 +28,7 @@ std::string literal(std::string const& s) {
 
 } // namespace
 
-std::string path_segment(std::string_view s) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char ch : s) {
-    if (std::isalnum(ch) || ch == '-' || ch == '.' || ch == '_' || ch == '~') out += static_cast<char>(ch);
-    else out += {'%', hex[ch >> 4], hex[ch & 15]};
-  }
-  return out;
-}
+std::string path_segment(std::string_view s) { return channels::percent_encode(s); }
 
 channels::outbound_request matrix_send_request(matrix_config const& c, std::string const& room, std::string const& txn_id,
                                                std::string const& text) {

@@ -7,6 +7,7 @@
 #include "channels/webchat/chat_routes.hpp"
 
 #include "channels/addresses.hpp"
+#include "channels/bsn.hpp"
 #include "channels/json_fields.hpp"
 #include "channels/text.hpp"
 #include "channels/webchat/protocol.hpp"
@@ -294,6 +295,8 @@ void chat_routes::leave_message_post(http_request const& req, http_responder res
     m.resident.needs = details->needs;
     m.subject = "Bericht via de website";
     m.text = *text;
+    m.classification.possible_bsn = contains_possible_bsn(m.text);
+    m.classification.confidential = m.classification.possible_bsn;
     // The dedup key is read before the message is moved: argument evaluation order is unspecified.
     auto dedup_key = "webchat-form:" + m.id;
     sink_.submit(std::move(m), std::move(dedup_key), [respond](boost::system::error_code ec, submit_result r) {

@@ -1,6 +1,7 @@
 #include "channels/webchat/chat_service.hpp"
 
 #include "channels/automatic_message.hpp"
+#include "channels/bsn.hpp"
 
 #include "server/log.hpp"
 #include "channels/text.hpp"
@@ -209,6 +210,8 @@ void chat_service::send(queue::chat_session const& s, std::string const& token, 
       if (auto need = n.is_string() ? resident_need_from(n.get<std::string>()) : std::nullopt) m.resident.needs.push_back(*need);
   m.subject = "Chatgesprek";
   m.text = text;
+  m.classification.possible_bsn = contains_possible_bsn(m.text);
+  m.classification.confidential = m.classification.possible_bsn;
   submit_options options;
   options.conversation = s.conversation_id;
   auto dedup_key = "webchat:" + s.conversation_id + ":" + client_id;

@@ -64,3 +64,26 @@ TEST_CASE("balied --new-token: a 256-bit token, shown once, and a tokens-file en
   CHECK_THROWS_AS(make_token("", "admin", {}), config_error);
   CHECK_THROWS_AS(make_token("x", "admin", {"algemeen"}), config_error);
 }
+
+TEST_CASE("confidential_inboxes: only inboxes of the same staff token; a reload that takes the right away ends what is open") {
+  balie::test::temp_dir dir;
+  auto const file = [&](std::string const& confidential) {
+    std::ofstream(dir.path / "c.json") << R"({"tokens": [{"name": "anna", "sha256": ")" + sha256_hex("anna-token") +
+                                              R"(", "role": "staff", "inboxes": ["algemeen", "telefoon"], "confidential_inboxes": )" + confidential + "}]}";
+    return dir.path / "c.json";
+  };
+  auto const store = token_store::load(file(R"(["telefoon"])"));
+  auto const anna = store.authenticate("anna-token");
+  REQUIRE(anna.has_value());
+  CHECK(anna->may_read_confidential("telefoon"));
+  CHECK(!anna->may_read_confidential("algemeen"));
+  CHECK(!anna->may_read_confidential("vergunningen"));
+  try {
+    token_store::load(file(R"(["vergunningen"])"));
+    FAIL("an inbox the token cannot see was accepted");
+  } catch (config_error const& e) {
+    CHECK(std::string(e.what()) == "tokens: /tokens/0/confidential_inboxes: expected inbox ids of this staff token's inboxes");
+  }
+  CHECK(token_store::load(file(R"(["telefoon", "algemeen"])")).still_grants(*anna));
+  CHECK(!token_store::load(file("[]")).still_grants(*anna));
+}

@@ -440,9 +440,10 @@ function renderCases() {
     button.dataset.case = c.id;
     if (c.id === state.caseId) button.setAttribute('aria-current', 'true');
     button.append(el('span', 'balie-case-button__ref', c.reference), document.createTextNode(' '),
-      el('span', 'balie-case-button__subject', c.subject || '(geen onderwerp)'));
+      el('span', 'balie-case-button__subject', subjectText(c)));
     button.addEventListener('click', () => openCase(c.id, { focus: 'case' }));
     first.append(button);
+    if (c.confidential) first.append(el('span', 'balie-case-cell__resident', confidentialText(c)));
     if (c.resident_name) first.append(el('span', 'balie-case-cell__resident', `Van ${c.resident_name}`));
     if (c.preview) first.append(el('span', 'balie-case-cell__preview', c.preview));
     // The promise and the needs in the widest cell, so they stay readable.
@@ -520,6 +521,19 @@ async function runSearch({ append }) {
   else $('search-title').focus();
 }
 
+/** The subject as staff may see it: a confidential case they may not read says so instead. */
+function subjectText(c) {
+  if (c.withheld) return '(vertrouwelijk)';
+  return c.subject || '(geen onderwerp)';
+}
+
+/** What a confidential case means for this staff member, in words. */
+function confidentialText(c) {
+  return c.withheld
+    ? 'Vertrouwelijke zaak. U mag deze zaak niet lezen. Verplaats hem naar een collega die dat wel mag, of schrijf een notitie.'
+    : 'Vertrouwelijke zaak. Deel de inhoud alleen met collega\'s die hem mogen lezen.';
+}
+
 function renderSearch() {
   const items = state.search.results.map((hit) => {
     const c = hit.case;
@@ -528,7 +542,7 @@ function renderSearch() {
     button.type = 'button';
     button.dataset.case = c.id;
     button.append(el('span', 'balie-case-button__ref', c.reference), document.createTextNode(' '),
-      el('span', 'balie-case-button__subject', c.subject || '(geen onderwerp)'));
+      el('span', 'balie-case-button__subject', subjectText(c)));
     button.addEventListener('click', () => openCase(c.id, { focus: 'case' }));
     const facts = el('p', 'balie-search-hit__facts');
     facts.append(channelLabel(c.channel), document.createTextNode(` · ${inboxName(c.inbox)} · ${word(STATE_WORDS, c.state)}`));
@@ -667,7 +681,7 @@ const proposalText = (c) => (c.proposed_to === state.me?.name ? 'voorgesteld aan
 function renderCase() {
   const c = state.caseData;
   $('case').hidden = false;
-  $('case-title').textContent = `Zaak ${c.reference}: ${c.subject || '(geen onderwerp)'}`;
+  $('case-title').textContent = `Zaak ${c.reference}: ${subjectText(c)}`;
 
   // Facts about the case.
   const facts = [
@@ -677,9 +691,10 @@ function renderCase() {
     ['Postvak', inboxName(c.inbox)],
     ['Kanaal', word(CHANNEL_WORDS, c.channel)],
     ['Prioriteit', word(PRIORITY_WORDS, c.priority)],
-    ['Inwoner', c.resident_name || 'Naam onbekend'],
+    ['Inwoner', c.withheld ? 'Vertrouwelijk' : c.resident_name || 'Naam onbekend'],
     ['Aangemaakt', formatTime(c.created_at)],
   ];
+  if (c.confidential) facts.push(['Vertrouwelijk', confidentialText(c)]);
   $('case-facts').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', null, k), el('dd', null, v)]));
   renderPromise(c);
   renderNeeds(c);

@@ -115,12 +115,15 @@ TEST_CASE("confidential: a possible BSN makes the case confidential; a colleague
   CHECK(st.listed(colleague_token, "telefoon", plain)["preview"] == "Mijn afvalbak is niet geleegd.");
 
   // Files, saved replies, answers and closing: refused with the reason, and what can be done.
-  for (auto const& [method, target, body] : {std::tuple{"GET", "/api/v1/cases/" + secret + "/attachments/" + std::string(64, 'a'), std::string()},
-                                             {"GET", "/api/v1/cases/" + secret + "/saved-replies", ""},
-                                             {"POST", "/api/v1/cases/" + secret + "/replies", json{{"text", "Wij bellen u."}}.dump()},
-                                             {"POST", "/api/v1/cases/" + secret + "/close", ""}}) {
-    CAPTURE(target);
-    auto const r = st.call(method, target, colleague_token, body);
+  struct refused_request {
+    std::string method, target, body;
+  };
+  for (auto const& q : {refused_request{"GET", "/api/v1/cases/" + secret + "/attachments/" + std::string(64, 'a'), ""},
+                        refused_request{"GET", "/api/v1/cases/" + secret + "/saved-replies", ""},
+                        refused_request{"POST", "/api/v1/cases/" + secret + "/replies", json{{"text", "Wij bellen u."}}.dump()},
+                        refused_request{"POST", "/api/v1/cases/" + secret + "/close", ""}}) {
+    CAPTURE(q.target);
+    auto const r = st.call(q.method, q.target, colleague_token, q.body);
     CHECK(r.status == 403);
     CHECK(json::parse(r.body)["type"].get<std::string>().find("confidential") != std::string::npos);
     reveals_nothing(r.body, secrets);

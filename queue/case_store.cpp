@@ -302,12 +302,6 @@ void case_store::list_cases(std::string const& inbox, case_filter const& filter,
                     });
 }
 
-void case_store::case_inbox(std::string const& case_id, std::function<void(boost::system::error_code, std::string)> done) {
-  redis_->execute({"HGET", keys::case_hash(case_id), "inbox"}, [done = std::move(done)](boost::system::error_code ec, redis_reply r) {
-    done(ec, !ec && r.type == redis_reply::kind::string ? r.str : std::string{});
-  });
-}
-
 bool case_store::ready() const { return redis_->ready(); }
 
 void case_store::read_summary(std::string const& case_id, std::function<void(boost::system::error_code, case_summary)> done) {

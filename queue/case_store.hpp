@@ -131,9 +131,6 @@ public:
   /// Appends a line to the audit stream (who read or did what; never contents).
   void audit(std::vector<std::pair<std::string, std::string>> fields, std::function<void(boost::system::error_code)>);
 
-  /// The inbox a case is in; empty: no such case.
-  void case_inbox(std::string const& case_id, std::function<void(boost::system::error_code, std::string inbox)>);
-
   /// Whether the store's connection is up (readiness).
   bool ready() const;
 

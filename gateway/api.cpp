@@ -82,6 +82,8 @@ std::vector<api::route_entry> api::build_table(std::vector<http_route> channel_r
             [](api& a, auto const& q, me_t me, params const&, http_responder r) { a.search(q, *me, std::move(r)); }),
       entry("POST", "/api/v1/search", access::staff,
             [](api& a, auto const& q, me_t me, params const&, http_responder r) { a.search(q, *me, std::move(r)); }),
+      entry("POST", "/api/v1/residents/search", access::privacy,
+            [](api& a, auto const& q, me_t me, params const&, http_responder r) { a.residents_search(q, *me, std::move(r)); }),
       entry("GET", "/api/v1/replies", access::admin,
             [](api& a, auto const& q, me_t me, params const&, http_responder r) { a.list_saved_replies(q, *me, std::move(r)); }),
       entry("PUT", "/api/v1/replies/{id}", access::admin,
@@ -250,7 +252,7 @@ std::optional<principal> api::authorise(http_request const& req, access who, htt
     unauthorized(req, respond, "Send a valid token in the Authorization header: 'Bearer <token>'.");
     return std::nullopt;
   }
-  auto const needed = who == access::staff ? role::staff : who == access::admin ? role::admin : role::system;
+  auto const needed = who == access::staff ? role::staff : who == access::admin ? role::admin : who == access::privacy ? role::privacy : role::system;
   if (me->role != needed) {
     respond(problem(403, "forbidden", "This token may not use this endpoint."));
     return std::nullopt;

@@ -104,6 +104,8 @@ private:
   void events(http_request const&, principal const&, http_responder);
   /// Staff search: a reference, an address (POST only) or words, in the caller's inboxes (search_api.cpp).
   void search(http_request const&, principal const&, http_responder);
+  /// Residents' rights: every case an address took part in, in every inbox, for the privacy role (residents_api.cpp).
+  void residents_search(http_request const&, principal const&, http_responder);
 
   // Saved replies: admins manage them, staff get a case's filled in (replies_api.cpp).
   void list_saved_replies(http_request const&, principal const&, http_responder);

@@ -11,8 +11,13 @@
 //   baliectl ... replies list
 //   baliectl ... replies put ID FILE
 //   baliectl ... replies delete ID
+//   baliectl ... residents find ADDRESS
 //   baliectl matrix registration --config FILE
 //
+// `residents find` (a privacy token) lists every case in which the address
+// (an email address, a phone number in any Dutch notation, a Matrix ID) took
+// part, in every inbox: for an access or erasure request. The address goes
+// to balied in the request body, never in a URL.
 // FILE is a routing section (default_inbox, channels, rules) or a whole
 // balied config file, whose routing section is taken; comments are allowed.
 // `check` asks balied to check it against the inboxes there are (nothing
@@ -58,6 +63,7 @@ int usage(std::string const& why) {
             << "       baliectl [...] channels history NAME\n"
             << "       baliectl [...] routing show | routing check FILE | routing apply FILE --reason TEXT\n"
             << "       baliectl [...] replies list | replies put ID FILE | replies delete ID\n"
+            << "       baliectl [...] residents find ADDRESS\n"
             << "       baliectl matrix registration --config FILE\n"
             << "The admin token comes from --token-file or BALIE_TOKEN; the address from --url or BALIE_URL.\n";
   return exit_usage;
@@ -295,18 +301,24 @@ static int run(std::vector<std::string> const& args) {
     token = env;
   }
   while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
-  if (words.empty() || (words[0] != "channels" && words[0] != "routing" && words[0] != "replies")) return usage("say what to do");
-  if (token.empty()) return usage("no admin token: use --token-file FILE or BALIE_TOKEN");
+  if (words.empty() || (words[0] != "channels" && words[0] != "routing" && words[0] != "replies" && words[0] != "residents"))
+    return usage("say what to do");
+  if (token.empty()) return usage("no token: use --token-file FILE or BALIE_TOKEN");
   if (words.size() < 2)
-    return usage(words[0] == "channels" ? "channels: list, enable, disable or history"
-                 : words[0] == "routing" ? "routing: show, check or apply"
-                                         : "replies: list, put or delete");
+    return usage(words[0] == "channels"    ? "channels: list, enable, disable or history"
+                 : words[0] == "routing"   ? "routing: show, check or apply"
+                 : words[0] == "residents" ? "residents: find ADDRESS"
+                                           : "replies: list, put or delete");
 
   curl_global_init(CURL_GLOBAL_DEFAULT);
   auto const verb = words[1];
-  bool const routing = words[0] == "routing", replies = words[0] == "replies";
+  bool const routing = words[0] == "routing", replies = words[0] == "replies", residents = words[0] == "residents";
   reply r;
-  if (replies && verb == "list" && words.size() == 2) {
+  if (residents && verb == "find" && words.size() == 3) {
+    r = call("POST", url + "/api/v1/residents/search", token, json{{"address", words[2]}}.dump());
+  } else if (residents) {
+    return usage("residents: find ADDRESS");
+  } else if (replies && verb == "list" && words.size() == 2) {
     r = call("GET", url + "/api/v1/replies", token);
   } else if (replies && verb == "put" && words.size() == 4) {
     auto const body = json_file(words[3]);
@@ -358,7 +370,14 @@ static int run(std::vector<std::string> const& args) {
     std::cout << j.dump(2) << "\n";
     return 0;
   }
-  if (replies) {
+  if (residents) {
+    auto const cases = list(j, "cases");
+    std::cout << cases.size() << (cases.size() == 1 ? " case" : " cases") << " with this address"
+              << (flag(j, "cut") ? " (the first 1000; there are more)" : "") << ".\n";
+    for (auto const& c : cases)
+      std::cout << text(c, "reference") << "\t" << text(c, "inbox") << "\t" << text(c, "state") << "\t" << text(c, "channel") << "\t"
+                << text(c, "created_at") << (flag(c, "confidential") ? "\tconfidential" : "") << "\n";
+  } else if (replies) {
     for (auto const& reply : verb == "list" ? list(j, "replies") : json::array({j})) {
       auto const inbox = reply.contains("inbox") && reply["inbox"].is_string() ? reply["inbox"].get<std::string>() : std::string("shared");
       std::cout << (verb == "put" ? "Saved " : "") << text(reply, "id") << "\t" << inbox << "\t" << text(reply, "title") << "\n";

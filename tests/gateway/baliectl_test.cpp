@@ -1,13 +1,15 @@
 // baliectl against a running balied: list, disable with reason and notice,
 // enable, history, --json; and what goes wrong, with its exit code: no
 // reason (2), the last channel (1, with balied's explanation), a wrong token
-// (1), no balied at the address (3), no token (2); and the Matrix registration.
+// (1), no balied at the address (3), no token (2); the Matrix registration;
+// and a privacy officer's search for a resident's cases.
 #include "tests/support/balied_process.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/mail_servers.hpp"
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <fstream>
 
 using namespace balie::test;
@@ -200,4 +202,54 @@ TEST_CASE("baliectl matrix registration: fresh tokens into the config's secret f
   std::ofstream(dir / "empty.json") << "{}";
   CHECK(c.run({"matrix", "registration", "--config", (dir / "empty.json").string()}).code == 2);
   CHECK(c.run({"matrix", "registration"}).code == 2);
+}
+
+TEST_CASE("baliectl residents find: every case an address took part in, in every inbox and any notation, for the privacy role only; audited without the address") {
+  ctl_stack c;
+  std::ofstream(c.token_file) << privacy_token << "\n";
+  auto const port = c.s.port();
+  auto const origin = "http://127.0.0.1:" + std::to_string(port);
+  // A phone call from the number (telefoon), a message left for an SMS answer to it in another notation and one for a mail
+  // answer (algemeen), and someone else's message.
+  REQUIRE(http_call(port, "POST", "/api/v1/transcripts", {{"Authorization", std::string("Bearer ") + system_token}, {"Content-Type", "application/json"}},
+                    json{{"call_id", "kcc-rights"}, {"caller", "+31600000001"},
+                         {"segments", {{{"speaker", "resident"}, {"start_ms", 0}, {"end_ms", 1}, {"text", "Mijn paspoort is kwijt."}}}}}.dump())
+              .status == 202);
+  auto const leave = [&](std::string const& channel, std::string const& address, std::string const& text) {
+    auto const r = http_call(port, "POST", "/api/v1/chat/leave-message", {{"Origin", origin}, {"Content-Type", "application/json"}},
+                             json{{"text", text}, {"reply", {{"channel", channel}, {"address", address}}}}.dump());
+    REQUIRE(r.status == 202);
+    return json::parse(r.body)["reference"].get<std::string>();
+  };
+  auto const by_sms = leave("sms", "06-00000001", "Wanneer is het gemeentehuis open?");
+  auto const by_mail = leave("email", "jan@gemeente.test", "Ik wil een afspraak maken.");
+  auto const other = leave("email", "piet@gemeente.test", "Is mijn aanvraag binnen?");
+
+  auto const phone = c.run({"residents", "find", "+31 6 00000001"});
+  CHECK(phone.code == 0);
+  CHECK(phone.out.find("2 cases with this address.") != std::string::npos);
+  CHECK(phone.out.find(by_sms) != std::string::npos);
+  CHECK(phone.out.find("telefoon") != std::string::npos);  // the call, in the other inbox
+  CHECK(phone.out.find(by_mail) == std::string::npos);
+  CHECK(phone.out.find(other) == std::string::npos);
+  auto const mail = c.run({"--json", "residents", "find", "Jan@Gemeente.test"});
+  CHECK(mail.code == 0);
+  auto const found = json::parse(mail.out);
+  REQUIRE(found["cases"].size() == 1);
+  CHECK(found["cases"][0]["reference"] == by_mail);
+  CHECK(!found["cases"][0].contains("preview"));  // the cases, not what they say
+  CHECK(c.run({"residents", "find", "niemand@gemeente.test"}).out.find("0 cases") != std::string::npos);
+  CHECK(c.run({"residents", "find", "geen adres"}).code == 1);  // balied explains: not an address
+  CHECK(c.run({"residents", "find"}).code == 2);
+  // Only the privacy role; the address only in a body.
+  std::ofstream(c.token_file) << staff_token << "\n";
+  CHECK(c.run({"residents", "find", "jan@gemeente.test"}).code == 1);
+  CHECK(http_call(port, "GET", "/api/v1/residents/search?address=jan%40gemeente.test", {{"Authorization", std::string("Bearer ") + privacy_token}}).status == 405);
+  // Audited: who searched and which cases came back, never the address.
+  auto const audit = c.s.redis.list({"XRANGE", "balie:audit", "-", "+"});
+  std::string all;
+  for (auto const& line : audit) all += line + "\n";
+  CHECK(std::count(audit.begin(), audit.end(), "residents.search") == 3);  // the three answered; refusals change nothing
+  CHECK(all.find("demo-privacy") != std::string::npos);
+  for (auto const* secret : {"00000001", "jan@", "Jan@", "niemand"}) CHECK_MESSAGE(all.find(secret) == std::string::npos, secret);
 }

@@ -115,7 +115,7 @@ TEST_CASE("authorization matrix: no token 401, other roles 403, staff of another
     CHECK(none.status == 401);
     CHECK(none.headers.at("www-authenticate") == "Bearer");
     CHECK(st.call(e.method, e.target, "not-a-token", body).status == 401);
-    for (auto const* token : {admin_token, system_token}) {
+    for (auto const* token : {admin_token, system_token, privacy_token}) {
       auto const r = st.call(e.method, e.target, token, body);
       CHECK(r.status == 403);
       CHECK(reveals(r.body) == "");

@@ -9,6 +9,7 @@
 // address.
 #include "gateway/api.hpp"
 #include "gateway/staff_views.hpp"
+#include "channels/json_fields.hpp"
 #include "channels/text.hpp"
 #include "queue/case_search.hpp"
 #include "search/search_query.hpp"
@@ -22,11 +23,6 @@ namespace {
 constexpr std::size_t max_cases = 1000;
 constexpr std::size_t max_address_bytes = 320;
 
-std::string field_or_empty(nlohmann::json const& j, char const* key) {
-  auto const it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string{};
-}
-
 } // namespace
 
 void api::residents_search(http_request const& req, principal const& me, http_responder respond) {
@@ -36,7 +32,7 @@ void api::residents_search(http_request const& req, principal const& me, http_re
   for (auto const& [key, value] : j.items())
     if (key != "address" || !value.is_string())
       return respond(invalid_request("The request can hold only the address, as text.", {{key, key == "address" ? "a string" : "unknown field"}}));
-  auto const text = field_or_empty(j, "address");
+  auto const text = json_fields::text(j, "address");
   if (text.empty() || text.size() > max_address_bytes || !is_valid_utf8(text))
     return respond(invalid_request("Give the resident's address.", {{"address", "an email address, phone number or Matrix ID"}}));
   auto const query = search::read_search_query(text);

@@ -8,6 +8,9 @@
 namespace balie::messenger {
 namespace {
 
+/// A declared size past this (a petabyte) is no size: kept at this, and so always over the limit.
+constexpr unsigned long long max_declared_bytes = 1ULL << 50;
+
 using k = media_answer::kind;
 
 /// A server name or media id as mxc:// URIs carry them (the spec's grammar, a little wider for ports).
@@ -40,7 +43,7 @@ media_location read_whatsapp_media_info(channels::outbound_answer const& a, std:
   out.url = json_fields::text(j, "url");
   if (!out.url.starts_with("https://") && !out.url.starts_with("http://")) return {{k::failed, "media info without a URL"}, {}, -1};
   if (auto const size = j.is_object() ? j.find("file_size") : j.end(); j.is_object() && size != j.end() && size->is_number_unsigned())
-    out.size = static_cast<long long>(std::min<unsigned long long>(size->get<unsigned long long>(), 1ULL << 50));
+    out.size = static_cast<long long>(std::min<unsigned long long>(size->get<unsigned long long>(), max_declared_bytes));
   if (out.size > static_cast<long long>(max_bytes)) out.answer = {k::too_large, "declared " + std::to_string(out.size) + " bytes"};
   return out;
 }

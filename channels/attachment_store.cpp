@@ -30,7 +30,11 @@ stored_file attachment_store::put(std::string_view bytes) const {
   f.sha256 = sha256_hex(bytes);
   f.ref = ref_of(f.sha256);
   auto const target = dir_ / f.ref;
-  if (std::filesystem::exists(target)) return f;
+  // Stored before: touched, so the destruction job, which leaves recently touched files alone, keeps it for the
+  // message about to refer to it. Gone meanwhile (the job took it): written again below.
+  std::error_code touched;
+  std::filesystem::last_write_time(target, std::filesystem::file_time_type::clock::now(), touched);
+  if (!touched) return f;
   auto const folder = target.parent_path();
   // A new folder is itself an entry of the store's directory, which must survive a crash too.
   if (std::filesystem::create_directories(folder)) fsync_path(dir_, O_RDONLY | O_DIRECTORY);

@@ -1,6 +1,7 @@
 #pragma once
 // Attachments on disk, content-addressed: `<dir>/<first two hex>/<sha256>`.
-// The same file sent twice is stored once; a stored file never changes. A
+// The same file sent twice is stored once; a stored file never changes (only
+// its time is touched when it is stored again, see gateway/destruction_job.hpp). A
 // file is written under a temporary name, fsynced and renamed, and the
 // directory fsynced, so once `put` returns the bytes survive a crash, which
 // is what lets a channel acknowledge its sender. Blocking: call it off the

@@ -46,7 +46,7 @@ bool match(std::vector<std::string> const& parts, std::vector<std::string> const
 
 api::api(std::shared_ptr<config const> cfg, std::shared_ptr<token_store const> tokens, api_services s)
     : tokens_(std::move(tokens)), sink_(s.sink), store_(s.store), workflow_(s.workflow), live_(std::move(s.live)),
-      metrics_(s.stats), clock_(std::move(s.clock)), ids_(s.ids), offload_(std::move(s.offload)), switches_(std::move(s.switches)), routing_(std::move(s.routing)), assignment_(std::move(s.assignment)), search_(std::move(s.search)), saved_replies_(std::move(s.saved_replies)),
+      metrics_(s.stats), clock_(std::move(s.clock)), ids_(s.ids), offload_(std::move(s.offload)), switches_(std::move(s.switches)), routing_(std::move(s.routing)), assignment_(std::move(s.assignment)), search_(std::move(s.search)), saved_replies_(std::move(s.saved_replies)), retention_(std::move(s.retention)),
       logins_(s.logins), health_(std::move(s.health)), replies_(std::move(s.replies)), table_(build_table(std::move(s.channel_routes))) {
   set_config(std::move(cfg));
 }
@@ -84,6 +84,12 @@ std::vector<api::route_entry> api::build_table(std::vector<http_route> channel_r
             [](api& a, auto const& q, me_t me, params const&, http_responder r) { a.search(q, *me, std::move(r)); }),
       entry("POST", "/api/v1/residents/search", access::privacy,
             [](api& a, auto const& q, me_t me, params const&, http_responder r) { a.residents_search(q, *me, std::move(r)); }),
+      entry("GET", "/api/v1/cases/{id}/retention", access::records,
+            [](api& a, auto const& q, me_t me, params const& p, http_responder r) { a.get_retention(q, *me, p[0], std::move(r)); }),
+      entry("PUT", "/api/v1/cases/{id}/retention", access::records,
+            [](api& a, auto const& q, me_t me, params const& p, http_responder r) { a.put_retention(q, *me, p[0], std::move(r)); }),
+      entry("GET", "/api/v1/destruction-list", access::records,
+            [](api& a, auto const& q, me_t me, params const&, http_responder r) { a.destruction_list(q, *me, std::move(r)); }),
       entry("GET", "/api/v1/replies", access::admin,
             [](api& a, auto const& q, me_t me, params const&, http_responder r) { a.list_saved_replies(q, *me, std::move(r)); }),
       entry("PUT", "/api/v1/replies/{id}", access::admin,
@@ -252,7 +258,11 @@ std::optional<principal> api::authorise(http_request const& req, access who, htt
     unauthorized(req, respond, "Send a valid token in the Authorization header: 'Bearer <token>'.");
     return std::nullopt;
   }
-  auto const needed = who == access::staff ? role::staff : who == access::admin ? role::admin : who == access::privacy ? role::privacy : role::system;
+  auto const needed = who == access::staff     ? role::staff
+                      : who == access::admin   ? role::admin
+                      : who == access::privacy ? role::privacy
+                      : who == access::records ? role::records
+                                               : role::system;
   if (me->role != needed) {
     respond(problem(403, "forbidden", "This token may not use this endpoint."));
     return std::nullopt;

@@ -23,6 +23,7 @@ namespace balie::queue {
 class staff_assignment;
 class case_search;
 class saved_replies;
+class case_retention;
 }
 
 namespace balie::gateway {
@@ -57,6 +58,7 @@ struct api_services {
   std::shared_ptr<queue::staff_assignment> assignment;  ///< who is available for new cases; null: nobody asks (tests of other parts)
   std::shared_ptr<queue::case_search> search;           ///< the case index; null: no search (tests of other parts)
   std::shared_ptr<queue::saved_replies> saved_replies;  ///< null: no saved replies (tests of other parts)
+  std::shared_ptr<queue::case_retention> retention;     ///< null: no retention endpoints (tests of other parts)
 };
 
 class api {
@@ -106,6 +108,10 @@ private:
   void search(http_request const&, principal const&, http_responder);
   /// Residents' rights: every case an address took part in, in every inbox, for the privacy role (residents_api.cpp).
   void residents_search(http_request const&, principal const&, http_responder);
+  // Records: a case's retention class and legal hold, and the destruction list (retention_api.cpp).
+  void get_retention(http_request const&, principal const&, std::string const& case_id, http_responder);
+  void put_retention(http_request const&, principal const&, std::string const& case_id, http_responder);
+  void destruction_list(http_request const&, principal const&, http_responder);
 
   // Saved replies: admins manage them, staff get a case's filled in (replies_api.cpp).
   void list_saved_replies(http_request const&, principal const&, http_responder);
@@ -158,6 +164,7 @@ private:
   std::shared_ptr<queue::staff_assignment> assignment_;
   std::shared_ptr<queue::case_search> search_;
   std::shared_ptr<queue::saved_replies> saved_replies_;
+  std::shared_ptr<queue::case_retention> retention_;
   std::shared_ptr<std::map<std::string, std::string> const> jargon_;  // under mutex_
   failed_logins& logins_;
   std::shared_ptr<health_board const> health_;

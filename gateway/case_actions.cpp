@@ -136,7 +136,10 @@ void api::act(http_request const& req, principal const& me, std::string const& c
       case action::release: return workflow_.release(case_id, actor, now, done);
       case action::transfer: return workflow_.transfer(case_id, actor, target, now, done);
       case action::note: return workflow_.add_note(case_id, actor, note, now, done);
-      case action::close: return workflow_.close(case_id, actor, now, cfg->webchat.conversation_retention, done);
+      case action::close:
+        // The retention term runs from now (gateway/retention_config.hpp).
+        return workflow_.close(case_id, actor, now, cfg->webchat.conversation_retention, done,
+                               cfg->retention.plan(timestamp{std::chrono::milliseconds{now}}).json());
       case action::reopen: return workflow_.reopen(case_id, actor, now, done);
     }
   });

@@ -127,6 +127,7 @@ config load_config(fs::path const& file, std::optional<fs::path> data_dir_overri
     c.staff.claim_ttl = std::chrono::seconds(r.integer("claim_ttl_seconds", c.staff.claim_ttl.count(), 1, 24LL * 3600));
     c.staff.sms_max_segments = static_cast<int>(r.integer("sms_max_segments", c.staff.sms_max_segments, 1, 20));
   });
+  root.object("retention", false, [&](object_reader& r) { c.retention = read_retention(r, inbox_ids); });
   root.object("outbox", false, [&](object_reader& r) {
     c.outbox.takeover_after = r.millis("takeover_after_ms", c.outbox.takeover_after, 100, 24LL * 3600 * 1000);
     c.outbox.block = r.millis("block_ms", c.outbox.block, 10, 60'000);

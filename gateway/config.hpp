@@ -13,6 +13,7 @@
 #include "channels/messenger/settings.hpp"
 #include "channels/sms/settings.hpp"
 #include "channels/webchat/settings.hpp"
+#include "gateway/retention_config.hpp"
 #include "queue/redis_options.hpp"
 #include "routing/router.hpp"
 
@@ -83,6 +84,7 @@ struct config {
   messenger::messenger_config messenger;  ///< configured: whatsapp or matrix set
   staff_config staff;
   outbox_config outbox;
+  retention_config retention = default_retention();
   std::filesystem::path web_root;  ///< the staff page and widget files; empty: not served
   /// What Balie writes to residents by itself (config/texts/{nl,en}.json): acknowledgements, notices.
   std::filesystem::path texts_dir;

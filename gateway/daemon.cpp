@@ -17,6 +17,8 @@
 #include "queue/case_search.hpp"
 #include "queue/saved_replies.hpp"
 #include "gateway/search_backfill.hpp"
+#include "gateway/destruction_job.hpp"
+#include "queue/case_retention.hpp"
 #include "gateway/live_updates.hpp"
 #include "gateway/promises.hpp"
 #include "queue/answer_watch.hpp"
@@ -42,6 +44,16 @@ using namespace server;
 using steady = std::chrono::steady_clock;
 
 namespace {
+
+/// Where the destruction job finds files and the spool, and the terms, from a configuration.
+destruction_settings destruction_settings_of(config const& c) {
+  destruction_settings s;
+  s.terms = c.retention;
+  for (auto const& dir : {c.email.attachment_dir, c.messenger.attachment_dir})
+    if (!dir.empty() && std::find(s.file_dirs.begin(), s.file_dirs.end(), dir) == s.file_dirs.end()) s.file_dirs.push_back(dir);
+  s.spool_dir = c.phone.spool_dir;
+  return s;
+}
 std::set<std::string> inbox_ids(config const& c) {
   std::set<std::string> ids;
   for (auto const& i : c.inboxes) ids.insert(i.id);
@@ -90,6 +102,7 @@ struct daemon::parts {
   asio::steady_timer claim_timer{ioc};
   asio::steady_timer health_timer{ioc};
   asio::steady_timer watch_timer{ioc};
+  asio::steady_timer destruction_timer{ioc};
   std::shared_ptr<health_board> health = std::make_shared<health_board>();
   metrics stats;
   failed_logins logins;
@@ -107,6 +120,9 @@ struct daemon::parts {
   std::shared_ptr<queue::saved_replies> replies;
   std::shared_ptr<queue::case_search> search;
   std::shared_ptr<search_backfill> backfill;  ///< indexes cases stored before the search index, once
+  std::shared_ptr<queue::case_retention> retention;
+  std::shared_ptr<destruction_job> destruction;
+  destruction_settings destroying;  ///< under inboxes_mutex: reload writes, the job's timer reads
   std::vector<std::pair<std::string, std::string>> reply_examples;
   std::mutex inboxes_mutex;             ///< reload writes; the watchdog and the assignment read
   std::vector<std::string> inbox_names;
@@ -203,6 +219,9 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
   };
   p.search = std::make_shared<queue::case_search>(p.redis);
   p.backfill = std::make_shared<search_backfill>(p.search, *p.store, p.redis, offload);
+  p.retention = std::make_shared<queue::case_retention>(p.redis);
+  p.destruction = std::make_shared<destruction_job>(asio::make_strand(p.ioc), p.retention, p.file_work, system_now);
+  p.destroying = destruction_settings_of(config_);
   p.services = std::make_unique<channels::channel_services>(channels::channel_services{
       p.ioc, p.file_work.get_executor(), *p.in, p.redis, *p.store, *p.workflow, p.feed, own_connection, p.stats, p.logins, offload,
       system_now, p.ids, config_.outbox, config_.texts, acknowledgement_writer_for(config_.texts), config_.automatic,
@@ -243,7 +262,7 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
                                      api_services{*p.in, *p.store, *p.workflow, p.live, p.stats, system_now, p.ids, offload, p.switches, p.routing,
                                                   p.logins, std::move(channel_routes), p.health,
                                                   builtin_reply_checks(p.channels, config_, *p.services), p.assignment,
-                                                  p.search, p.replies});
+                                                  p.search, p.replies, p.retention});
   http_limits limits{config_.http.max_header_bytes, config_.http.max_body_bytes, config_.http.read_timeout,
                      config_.http.idle_timeout, config_.http.max_connections};
   limits.max_connections_per_address = config_.http.max_connections_per_address;
@@ -287,6 +306,7 @@ int daemon::run() {
   expire_claims();
   watch_health();
   watch_answers();
+  destroy_past_term();
 
   wait_for_signal();
   sd_notify("READY=1");
@@ -357,6 +377,7 @@ void daemon::shutdown_step() {
     p.claim_timer.cancel();
     p.health_timer.cancel();
     p.watch_timer.cancel();
+    p.destruction_timer.cancel();
     // Posted after each Redis stop on its strand: every connection is closed
     // (its pending commands failed and their handlers gone) before the loop ends.
     auto left = std::make_shared<std::atomic<std::size_t>>(p.connections.size());
@@ -386,6 +407,30 @@ void daemon::expire_claims() {
     parts_->workflow->expire_claims(now, claim_sweep_batch, [this](boost::system::error_code ec, queue::action_result r) {
       if (!ec && r.detail != "0") log::info("claims.expired", {{"count", r.detail}});
       expire_claims();
+    });
+  });
+}
+
+/// The destruction job (gateway/destruction_job.hpp): at start, then every `/retention/check_every_minutes`.
+void daemon::destroy_past_term() {
+  auto& p = *parts_;
+  if (p.stopping) return;
+  destruction_settings settings;
+  {
+    std::lock_guard lock(p.inboxes_mutex);
+    settings = p.destroying;
+  }
+  auto const every = settings.terms.check_every;
+  p.destruction->run_once(std::move(settings), [this, every](destruction_report r) {
+    if (!r.error.empty()) log::error("retention.run_failed", {{"error", r.error}});
+    else if (r.ran && (r.destroyed || r.files_removed || r.spool_removed))
+      log::info("retention.run", {{"cases_destroyed", std::to_string(r.destroyed)}, {"files_removed", std::to_string(r.files_removed)},
+                                  {"spool_removed", std::to_string(r.spool_removed)}});
+    auto& p = *parts_;
+    if (p.stopping) return;
+    p.destruction_timer.expires_after(every);
+    p.destruction_timer.async_wait([this](boost::system::error_code ec) {
+      if (!ec) destroy_past_term();
     });
   });
 }
@@ -505,6 +550,10 @@ void daemon::reload() {
       log::info("reload.staff", {{"claim_ttl_s", std::to_string(fresh.staff.claim_ttl.count())}});
     }
     if (fresh.web_root != config_.web_root) log::info("reload.web");
+    {
+      std::lock_guard lock(p.inboxes_mutex);
+      p.destroying = destruction_settings_of(fresh);
+    }
     for (auto const& c : p.channels) c.reconfigure(fresh);
     p.http_api->set_reply_checks(builtin_reply_checks(p.channels, fresh, *p.services));
     if (fresh.log_level != config_.log_level) {

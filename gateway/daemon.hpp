@@ -30,6 +30,7 @@ private:
   void expire_claims();
   void watch_health();
   void watch_answers();
+  void destroy_past_term();
   void propose(std::string const& case_id, std::string const& inbox);
 
   config config_;

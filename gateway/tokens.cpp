@@ -19,6 +19,7 @@ std::string_view to_string(role r) {
     case role::admin: return "admin";
     case role::system: return "system";
     case role::privacy: return "privacy";
+    case role::records: return "records";
   }
   return "unknown";
 }
@@ -77,7 +78,8 @@ token_store token_store::load(std::filesystem::path const& file) {
     else if (r == "admin") e.who.role = role::admin;
     else if (r == "system") e.who.role = role::system;
     else if (r == "privacy") e.who.role = role::privacy;
-    else throw config_error(where + "/role: expected staff, admin, system or privacy");
+    else if (r == "records") e.who.role = role::records;
+    else throw config_error(where + "/role: expected staff, admin, system, privacy or records");
     if (t.contains("inboxes")) {
       if (!t["inboxes"].is_array()) throw config_error(where + "/inboxes: expected a list");
       for (auto const& inbox : t["inboxes"]) {
@@ -100,8 +102,8 @@ token_store token_store::load(std::filesystem::path const& file) {
 
 new_token make_token(std::string const& name, std::string_view role_name, std::vector<std::string> const& inboxes) {
   if (name.empty()) throw config_error("new token: give the holder's name");
-  if (role_name != "staff" && role_name != "admin" && role_name != "system" && role_name != "privacy")
-    throw config_error("new token: the role is staff, admin, system or privacy");
+  if (role_name != "staff" && role_name != "admin" && role_name != "system" && role_name != "privacy" && role_name != "records")
+    throw config_error("new token: the role is staff, admin, system, privacy or records");
   if (role_name == "staff" && inboxes.empty()) throw config_error("new token: a staff token needs at least one inbox");
   if (role_name != "staff" && !inboxes.empty()) throw config_error("new token: only staff tokens have inboxes");
   new_token t;

@@ -16,7 +16,7 @@
 
 namespace balie::gateway {
 
-enum class role { staff, admin, system, privacy };
+enum class role { staff, admin, system, privacy, records };
 std::string_view to_string(role);
 
 struct principal {

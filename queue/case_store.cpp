@@ -25,7 +25,8 @@ lua_script const& enqueue_script() {
 --       19 index keys (JSON list), 20 index ttl (s),
 --       21 answer-by (ms, '' = no promise), 22 report at (ms), 23 automatic (1/0), 24 needs (JSON list, '' = none),
 --       25 search tokens (JSON list, '' = none), 26 preview (the message's first line),
---       27 confidential (1/0: a possible BSN or marked confidential; once set, the case stays confidential)
+--       27 confidential (1/0: a possible BSN or marked confidential; once set, the case stays confidential),
+--       28 topic ('' = none; the first topic given stays), 29 the stored files it refers to (JSON list of sha256, '' = none)
 local prior = redis.call('GET', ARGV[1])
 if prior then return {0, prior} end
 local case_id, linked = ARGV[5], ''
@@ -80,18 +81,32 @@ if new then
 elseif redis.call('HGET', case, 'state') == 'closed' then
   redis.call('HSET', case, 'state', 'open')
   redis.call('HDEL', case, 'closed_at')
+  retention_ends(case_id)
   expire_conversation(case_id, nil)
   event('case.reopened', case_id, inbox)
 end
 redis.call('HINCRBY', case, 'messages', 1)
-redis.call('XADD', ckey(case_id, ':messages'), '*', 'msg', msg)
+local message_entry = redis.call('XADD', ckey(case_id, ':messages'), '*', 'msg', msg)
 if ARGV[18] ~= '' then redis.call('SADD', ckey(case_id, ':participants'), ARGV[18]) end
 if ARGV[19] ~= '' then
-  for _, k in ipairs(cjson.decode(ARGV[19])) do redis.call('SET', k, case_id, 'EX', ARGV[20]) end
+  for _, k in ipairs(cjson.decode(ARGV[19])) do
+    redis.call('SET', k, case_id, 'EX', ARGV[20])
+    redis.call('SADD', ckey(case_id, ':threads'), k)
+  end
 end
 local stream = ikey(inbox)
 ensure_group(stream, GROUP)
 local id = redis.call('XADD', stream, '*', 'case_id', case_id, 'msg', msg)
+track_entry(case_id, stream, id)
+-- Files are counted from the case's first message stored here; older ones by the one-time pass (queue/case_retention.hpp).
+redis.call('HSETNX', case, 'files_from', message_entry)
+if ARGV[29] ~= '' then
+  for _, sha in ipairs(cjson.decode(ARGV[29])) do
+    redis.call('HINCRBY', FILES, sha, 1)
+    redis.call('ZREM', ORPHANED, sha)
+  end
+end
+if ARGV[28] ~= '' then redis.call('HSETNX', case, 'topic', ARGV[28]) end
 local consumer = consumer_of(redis.call('HGET', case, 'assignee') or nil)
 redis.call('XREADGROUP', 'GROUP', GROUP, consumer, 'COUNT', '100', 'STREAMS', stream, '>')
 redis.call('ZADD', ikey(inbox, ':open'), ARGV[9], case_id)
@@ -211,6 +226,10 @@ void case_store::enqueue(case_message const& m, std::string const& dedup_key, bo
                          thread_lookup const& thread, std::optional<case_promise> const& promise, case_index const& index) {
   nlohmann::json needs = nlohmann::json::array();
   for (auto n : m.resident.needs) needs.push_back(to_string(n));
+  nlohmann::json files = nlohmann::json::array();
+  if (m.direction == direction::inbound)
+    for (auto const& a : m.attachments)
+      if (!a.sha256.empty()) files.push_back(a.sha256);
   auto const& r = m.routing ? *m.routing : routing_info{};
   std::vector<std::string> args = {keys::dedup(dedup_key),
                                    std::to_string(dedup_ttl_.count()),
@@ -238,7 +257,9 @@ void case_store::enqueue(case_message const& m, std::string const& dedup_key, bo
                                    needs.empty() ? std::string{} : needs.dump(),
                                    index.tokens.empty() ? std::string{} : nlohmann::json(index.tokens).dump(),
                                    index.preview,
-                                   m.classification.confidential || m.classification.possible_bsn ? "1" : "0"};
+                                   m.classification.confidential || m.classification.possible_bsn ? "1" : "0",
+                                   r.topic.value_or(""),
+                                   files.empty() ? std::string{} : files.dump()};
   enqueue_script().run(*redis_, {}, std::move(args),
                        [m_id = m.id, case_id = m.case_id, ref = m.reference,
                         done = std::move(done)](boost::system::error_code ec, redis_reply reply) {

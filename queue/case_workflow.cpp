@@ -35,7 +35,7 @@ move_pending(id, c.inbox, consumer_of(actor))
 local expires = now + tonumber(ARGV[4])
 redis.call('HSET', ckey(id), 'state', 'claimed', 'assignee', actor, 'claim_expires_at', expires)
 redis.call('ZADD', CLAIMS, expires, id)
-redis.call('SADD', staffkey(actor), id)
+give_to(id, actor)
 if c.state ~= 'claimed' or c.assignee ~= actor then event('case.claimed', id, c.inbox) end
 human_action(id, now)
 audit(actor, 'case.claim', id, now)
@@ -127,7 +127,8 @@ audit(actor, 'case.transfer', id, now, 'from_inbox', c.inbox, 'to_inbox', target
 return {1, ''}
 )lua");
 
-// ARGV: 1 case, 2 actor, 3 now, 4 seconds its chat conversation is kept
+// ARGV: 1 case, 2 actor, 3 now, 4 seconds its chat conversation is kept, 5 the retention plan
+// (queue/case_retention.hpp: {"at": {class: ms}, "default", "by_inbox", "by_topic"}; '' = none)
 lua_script const close_script = script(R"lua(
 local id, actor, now, keep = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local c = load_case(id)
@@ -141,6 +142,7 @@ redis.call('ZREM', CLAIMS, id)
 redis.call('HSET', ckey(id), 'state', 'closed', 'closed_at', now)
 redis.call('HDEL', ckey(id), 'assignee', 'claim_expires_at')
 expire_conversation(id, keep)
+if ARGV[5] ~= '' then start_term(id, cjson.decode(ARGV[5]), c.inbox) end
 touch(id, c.inbox, now)
 event('case.closed', id, c.inbox)
 human_action(id, now)
@@ -157,6 +159,7 @@ if moved_since_check(c) then return {-9, ''} end
 if c.state ~= 'closed' then return {-6, ''} end
 redis.call('HSET', ckey(id), 'state', 'open')
 expire_conversation(id, nil)
+retention_ends(id)
 redis.call('HDEL', ckey(id), 'closed_at')
 redis.call('ZADD', ikey(c.inbox, ':open'), now, id)
 touch(id, c.inbox, now)
@@ -192,12 +195,13 @@ redis.call('HSET', ckey(id, ':delivery'), ARGV[5], ARGV[8])
 local out = outkey(ARGV[6])
 ensure_group(out, SENDERS)
 local out_id = redis.call('XADD', out, '*', 'case_id', id, 'message_id', ARGV[5], 'msg', ARGV[7])
+track_entry(id, out, out_id)
 -- Answered: the case's waiting messages are acknowledged; the replier holds the claim.
 ack_pending(id, c.inbox)
 local expires = now + tonumber(ARGV[4])
 redis.call('HSET', ckey(id), 'state', 'claimed', 'assignee', actor, 'claim_expires_at', expires)
 redis.call('ZADD', CLAIMS, expires, id)
-redis.call('SADD', staffkey(actor), id)
+give_to(id, actor)
 redis.call('HINCRBY', ckey(id), 'messages', 1)
 touch(id, c.inbox, now)
 if c.state ~= 'claimed' or c.assignee ~= actor then event('case.claimed', id, c.inbox) end
@@ -243,6 +247,7 @@ local out = outkey(ARGV[3])
 ensure_group(out, SENDERS)
 -- Marked automatic: it leaves even while the channel is switched off (queue/outbox_worker.hpp).
 local out_id = redis.call('XADD', out, '*', 'case_id', id, 'message_id', ARGV[2], 'msg', ARGV[4], 'automatic', '1')
+track_entry(id, out, out_id)
 redis.call('HINCRBY', ckey(id), 'messages', 1)
 event('message.created', id, c.inbox, 'message_id', ARGV[2], 'direction', 'outbound')
 return {1, out_id}
@@ -294,8 +299,9 @@ void case_workflow::transfer(std::string const& case_id, staff_actor const& acto
 }
 
 void case_workflow::close(std::string const& case_id, staff_actor const& actor, long long now_ms,
-                          std::chrono::seconds keep_conversation, handler done) {
-  run(close_script, {case_id, actor.name, std::to_string(now_ms), std::to_string(keep_conversation.count()), actor.checked_inbox},
+                          std::chrono::seconds keep_conversation, handler done, std::string const& retention_plan) {
+  run(close_script,
+      {case_id, actor.name, std::to_string(now_ms), std::to_string(keep_conversation.count()), retention_plan, actor.checked_inbox},
       std::move(done));
 }
 

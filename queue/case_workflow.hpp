@@ -77,8 +77,10 @@ public:
   void expire_claims(long long now_ms, std::size_t limit, handler);
   void transfer(std::string const& case_id, staff_actor const&, std::string const& target, long long now_ms, handler);
   /// A web-chat case's conversation (the resident's view of it) expires
-  /// `keep_conversation` after; the case keeps every message.
-  void close(std::string const& case_id, staff_actor const&, long long now_ms, std::chrono::seconds keep_conversation, handler);
+  /// `keep_conversation` after; the case keeps every message. With a `retention_plan`
+  /// (queue/case_retention.hpp) its retention term starts.
+  void close(std::string const& case_id, staff_actor const&, long long now_ms, std::chrono::seconds keep_conversation, handler,
+             std::string const& retention_plan = {});
   void reopen(std::string const& case_id, staff_actor const&, long long now_ms, handler);
   void add_note(std::string const& case_id, staff_actor const&, std::string const& text, long long now_ms, handler);
   void reply(reply_request const&, handler);

@@ -11,8 +11,11 @@ void email_threads::reply_token(std::string const& case_id, std::string const& f
           [this, case_id, done = std::move(done)](boost::system::error_code ec, std::vector<redis_reply> r) {
             if (ec) return done(ec, {});
             auto token = r.size() == 2 ? r[1].str : std::string{};
-            redis_.execute({"SET", keys::email_token(token), case_id, "EX", std::to_string(keys::thread_index_ttl.count())},
-                           [token, done](boost::system::error_code ec, redis_reply) { done(ec, ec ? std::string{} : token); });
+            // Recorded on the case first, so its destruction finds every key that may point at it.
+            run_all(redis_,
+                    {{"SADD", keys::case_threads(case_id), keys::email_token(token)},
+                     {"SET", keys::email_token(token), case_id, "EX", std::to_string(keys::thread_index_ttl.count())}},
+                    [token, done](boost::system::error_code ec, std::vector<redis_reply>) { done(ec, ec ? std::string{} : token); });
           });
 }
 
@@ -20,6 +23,7 @@ void email_threads::record_sent(std::string const& case_id, std::string const& a
                                 std::function<void(boost::system::error_code)> done) {
   run_all(redis_,
           {{"SADD", keys::case_participants(case_id), address},
+           {"SADD", keys::case_threads(case_id), keys::email_message(message_id)},
            {"SET", keys::email_message(message_id), case_id, "EX", std::to_string(keys::thread_index_ttl.count())}},
           [done = std::move(done)](boost::system::error_code ec, std::vector<redis_reply>) { done(ec); });
 }

@@ -41,6 +41,25 @@ inline constexpr std::string_view search_backfilled = "balie:search:backfilled";
 /// The search tokens a case carries (set): where its index entries are, to move or remove them.
 inline std::string case_terms(std::string_view case_id) { return case_hash(case_id) + ":terms"; }
 inline std::string case_participants(std::string_view case_id) { return case_hash(case_id) + ":participants"; }
+/// Where the case's entries are in shared streams (set of "<stream key> <entry id>": inbox, outbound, dead letters).
+inline std::string case_entries(std::string_view case_id) { return case_hash(case_id) + ":entries"; }
+/// Threading keys that may point at the case (reply token, Message-IDs, recent SMS and messenger ids): removed with it.
+inline std::string case_threads(std::string_view case_id) { return case_hash(case_id) + ":threads"; }
+/// Closed cases by the moment their retention term ends (ms); a case under legal hold is not in it.
+inline constexpr std::string_view retention = "balie:retention";
+/// Stored files (attachments, original mails) by sha256 → how many stored messages refer to them.
+inline constexpr std::string_view files = "balie:files";
+/// Files no message refers to any more, by when that happened (ms): the destruction job removes them from disk.
+inline constexpr std::string_view files_orphaned = "balie:files:orphaned";
+/// The destruction list (stream): reference, inbox, class, closed and destroyed dates, who chose the class; no contents.
+inline constexpr std::string_view destroyed = "balie:destroyed";
+/// A destroyed case's reference: kept so a `BL-` reference is never given out again.
+inline constexpr std::string_view reference_tombstone = "destroyed";
+/// One destruction job at a time, across instances (expires, so a dead instance's turn passes).
+inline constexpr std::string_view destruction_lock = "balie:destruction:lock";
+/// The one pass that brings cases stored before retention existed up to date: its lock, and the mark that it is done.
+inline constexpr std::string_view privacy_backfill_lock = "balie:privacy:backfill";
+inline constexpr std::string_view privacy_backfilled = "balie:privacy:backfilled";
 /// How long a reply token and a Message-ID keep finding their case: residents answer after months.
 inline constexpr std::chrono::seconds thread_index_ttl{400 * 24 * 3600};
 /// An IMAP mailbox's cursor: uidvalidity, last_uid.

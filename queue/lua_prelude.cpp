@@ -130,6 +130,37 @@ local function raised(priority, cap)
   return 'high'
 end
 
+-- A case left closed: no longer waiting for its retention term.
+local function retention_ends(case_id)
+  redis.call('ZREM', RETENTION, case_id)
+  redis.call('HDEL', ckey(case_id), 'destroy_at')
+end
+
+-- The term of a closed case starts from a plan computed for its close (queue/case_retention.hpp): the class
+-- records staff chose, else the class for its topic, for its inbox, or the default. A held case does not wait.
+local function start_term(case_id, plan, inbox)
+  local case = ckey(case_id)
+  local f = redis.call('HMGET', case, 'retention_class', 'retention_by', 'topic', 'legal_hold')
+  local class = f[1]
+  if not (f[2] and f[2] ~= 'balie' and class and plan.at[class]) then
+    class = (f[3] and plan.by_topic[f[3]]) or plan.by_inbox[inbox] or plan.default
+    redis.call('HSET', case, 'retention_by', 'balie')
+  end
+  redis.call('HSET', case, 'retention_class', class, 'destroy_at', plan.at[class])
+  if f[4] ~= '1' then redis.call('ZADD', RETENTION, plan.at[class], case_id) end
+end
+
+-- The case joins a person's cases; the case remembers whose lists it was in, for its destruction.
+local function give_to(case_id, name)
+  redis.call('SADD', staffkey(name), case_id)
+  redis.call('SADD', ckey(case_id, ':staff'), name)
+end
+
+-- Records that the case has an entry in a shared stream, so its destruction finds it without a scan.
+local function track_entry(case_id, stream, id)
+  redis.call('SADD', ckey(case_id, ':entries'), stream .. ' ' .. id)
+end
+
 local function touch(case_id, inbox, now)
   redis.call('HSET', ckey(case_id), 'updated_at', now)
   redis.call('ZADD', ikey(inbox, ':cases'), now, case_id)
@@ -150,6 +181,9 @@ std::string const& lua_prelude() {
     out += lua_constant("CLAIMS", keys::claims);
     out += lua_constant("WATCH", keys::watch);
     out += lua_constant("SMS_OPT_OUT", keys::sms_opt_out);
+    out += lua_constant("RETENTION", keys::retention);
+    out += lua_constant("FILES", keys::files);
+    out += lua_constant("ORPHANED", keys::files_orphaned);
     out += lua_key_function("ckey", keys::case_hash);
     out += lua_key_function("ikey", keys::inbox_stream);
     out += lua_key_function("outkey", keys::outbound);

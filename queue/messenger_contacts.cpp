@@ -81,6 +81,7 @@ void messenger_contacts::record_sent(std::string const& case_id, std::string con
                                      std::function<void(boost::system::error_code)> done) const {
   run_all(*redis_,
           {{"SADD", keys::case_participants(case_id), address},
+           {"SADD", keys::case_threads(case_id), keys::sms_recent(address), keys::messenger_sent(platform_id)},
            {"SET", keys::sms_recent(address), case_id, "EX", std::to_string(window.count())},
            {"SET", keys::messenger_sent(platform_id), message_id + " " + case_id, "EX", std::to_string(ttl.count())}},
           [done = std::move(done)](boost::system::error_code ec, std::vector<redis_reply>) { done(ec); });

@@ -2,6 +2,8 @@
 
 #include "channels/awaited.hpp"
 #include "queue/keys.hpp"
+#include "queue/lua_prelude.hpp"
+#include "queue/lua_script.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -24,6 +26,17 @@ std::string consumer_name(std::string const& channel) {
   char host[256] = {};
   gethostname(host, sizeof host - 1);
   return channel + ":" + host + ":" + std::to_string(getpid());
+}
+
+/// A dead letter, recorded on its case so the case's destruction finds it.
+/// ARGV: 1 dead-letter stream, 2 case, 3 message id, 4 reason, 5 message JSON
+lua_script const& dead_letter_script() {
+  static lua_script const s(std::string("#!lua\n") + lua_prelude() + R"lua(
+local id = redis.call('XADD', ARGV[1], '*', 'case_id', ARGV[2], 'message_id', ARGV[3], 'reason', ARGV[4], 'msg', ARGV[5])
+track_entry(ARGV[2], ARGV[1], id)
+return id
+)lua");
+  return s;
 }
 
 } // namespace
@@ -166,9 +179,7 @@ asio::awaitable<void> outbox_worker::settle(outbox_entry const& e, delivery_outc
 asio::awaitable<void> outbox_worker::give_up(outbox_entry const& e, std::string const& reason, int attempts) {
   log_("dead_letter", e, attempts, reason);
   auto const [ec, reply] = co_await awaited<error_code, redis_reply>([this, &e, &reason](auto done) {
-    redis_->execute({"XADD", keys::dead_letters(settings_.channel), "*", "case_id", e.case_id, "message_id", e.message_id, "reason", reason,
-                     "msg", e.msg},
-                    std::move(done));
+    dead_letter_script().run(*redis_, {}, {keys::dead_letters(settings_.channel), e.case_id, e.message_id, reason, e.msg}, std::move(done));
   });
   if (ec) {  // tried again after the pause; the reason comes again with it
     retries_[e.id].next = std::chrono::steady_clock::now() + settings_.pause;

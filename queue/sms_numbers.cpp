@@ -41,6 +41,7 @@ void sms_numbers::record_sent(std::string const& case_id, std::string const& num
                               std::function<void(boost::system::error_code)> done) const {
   run_all(*redis_,
           {{"SADD", keys::case_participants(case_id), number},
+           {"SADD", keys::case_threads(case_id), keys::sms_recent(number)},
            {"SET", keys::sms_recent(number), case_id, "EX", std::to_string(window.count())}},
           [done = std::move(done)](boost::system::error_code ec, std::vector<redis_reply>) { done(ec); });
 }

@@ -43,7 +43,7 @@ else
   end
 end
 redis.call('HSET', ckey(id), 'proposed_to', chosen, 'proposed_at', now)
-redis.call('SADD', staffkey(chosen), id)
+give_to(id, chosen)
 event('case.proposed', id, inbox, 'to', chosen)
 audit('balied', 'case.propose', id, now, 'to', chosen, 'mode', mode)
 return chosen

@@ -16,8 +16,8 @@ namespace balie::server {
 
 /// Who may call a route: anyone (residents; the handler may check a session
 /// token itself), or a bearer token of one role (`privacy`: the privacy
-/// officer, for residents' rights).
-enum class access { anyone, staff, admin, system, privacy };
+/// officer, for residents' rights; `records`: records staff, for retention).
+enum class access { anyone, staff, admin, system, privacy, records };
 
 /// The values of the pattern's {parameters}, in order.
 using route_params = std::vector<std::string>;

@@ -4,6 +4,7 @@
 // checks the time-zone handling instead of re-using it.
 #include "calendar/dutch_dates.hpp"
 #include "calendar/dutch_holidays.hpp"
+#include "calendar/period.hpp"
 #include "calendar/service_hours.hpp"
 
 #include <doctest/doctest.h>
@@ -300,4 +301,23 @@ TEST_CASE("a hostile hours section is refused with the key's path and the reason
     auto const why = refusal(json::parse(r.section));
     CHECK_MESSAGE(why.find(r.message) != std::string::npos, r.section, " gave: ", why);
   }
+}
+
+TEST_CASE("a retention period is whole years, months and days, added by the UTC calendar") {
+  CHECK(parse_period("P1Y") == period{1, 0, 0});
+  CHECK(parse_period("P5Y") == period{5, 0, 0});
+  CHECK(parse_period("P1Y6M") == period{1, 6, 0});
+  CHECK(parse_period("P30D") == period{0, 0, 30});
+  CHECK(to_string(period{1, 6, 0}) == "P1Y6M");
+  for (auto const* bad : {"", "P", "1Y", "P0Y", "PY", "P1W", "PT1H", "P1M1Y", "P1Y1Y", "P-1Y", "P1Y ", "P99999Y", "p1y"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(parse_period(bad));
+  }
+  // Closed on 3 March 2025 at 10:15 UTC: one year later is 3 March 2026 at 10:15 UTC.
+  auto const closed = timestamp{sys_days{2025y / March / 3} + hours{10} + minutes{15}};
+  CHECK(add(closed, period{1, 0, 0}) == timestamp{sys_days{2026y / March / 3} + hours{10} + minutes{15}});
+  CHECK(add(closed, period{0, 0, 30}) == timestamp{sys_days{2025y / April / 2} + hours{10} + minutes{15}});
+  // 29 February plus a year is the last day of February, never a day early into the month before.
+  CHECK(add(timestamp{sys_days{2024y / February / 29}}, period{1, 0, 0}) == timestamp{sys_days{2025y / February / 28}});
+  CHECK(add(timestamp{sys_days{2025y / August / 31}}, period{0, 6, 0}) == timestamp{sys_days{2026y / February / 28}});
 }

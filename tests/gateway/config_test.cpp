@@ -244,3 +244,40 @@ TEST_CASE("resident texts: read from nl.json and en.json, variables filled, Engl
   // The shipped files pass the same checks.
   CHECK_NOTHROW(balie::channels::resident_texts::load(std::string(BALIE_SOURCE_DIR) + "/config/texts"));
 }
+
+TEST_CASE("the retention section: classes, their choice by inbox and topic, operational terms; each mistake named by its path") {
+  auto with = [&](std::string const& retention) {
+    auto t = minimal;
+    t.replace(t.rfind('}'), 1, ", \"retention\": " + retention + "}");
+    return t;
+  };
+  balie::test::temp_dir dir;
+  std::ofstream(dir.path / "c.json") << with(R"({
+    "classes": [{"id": "vraag", "label": "Vraag", "term": "P1Y", "erasable_on_request": true},
+                {"id": "melding", "label": "Melding", "term": "P5Y"}],
+    "default_class": "vraag", "by_inbox": {"algemeen": "melding"}, "by_topic": {"klacht": "melding"},
+    "check_every_minutes": 15, "operational": {"spool_done": "P7D", "audit": "P3Y"}})");
+  std::filesystem::copy(std::string(BALIE_SOURCE_DIR) + "/config/texts", dir.path / "texts");
+  auto const c = load_config(dir.path / "c.json");
+  REQUIRE(c.retention.classes.size() == 2);
+  CHECK(c.retention.find("vraag")->erasable_on_request);
+  CHECK_FALSE(c.retention.find("melding")->erasable_on_request);
+  CHECK(c.retention.by_inbox.at("algemeen") == "melding");
+  CHECK(c.retention.by_topic.at("klacht") == "melding");
+  CHECK(c.retention.check_every == std::chrono::minutes(15));
+  CHECK(c.retention.spool_done == balie::calendar::period{0, 0, 7});
+  CHECK(c.retention.audit == balie::calendar::period{3, 0, 0});
+  CHECK(c.retention.events == balie::calendar::period{0, 0, 30});  // the default stays
+  // Without the section: the defaults (a request for information 1 year, a report and a complaint 5).
+  CHECK(load_config([&] { std::ofstream(dir.path / "m.json") << minimal; return dir.path / "m.json"; }()).retention == default_retention());
+
+  CHECK(load_error(with(R"({"classes": [{"id": "vraag", "label": "Vraag", "term": "1 jaar"}]})")) ==
+        "config: /retention/classes/0/term: expected an ISO 8601 period of years, months and days, such as P1Y or P30D");
+  CHECK(load_error(with(R"({"classes": []})")) == "config: /retention/classes: expected at least one class");
+  CHECK(load_error(with(R"({"default_class": "bestaat-niet"})")) == "config: /retention/default_class: names no class in /retention/classes");
+  CHECK(load_error(with(R"({"by_inbox": {"nergens": "melding"}})")) == "config: /retention/by_inbox/nergens: names no inbox in /inboxes");
+  CHECK(load_error(with(R"({"by_topic": {"klacht": "eeuwig"}})")) == "config: /retention/by_topic/klacht: names no class in /retention/classes");
+  CHECK(load_error(with(R"({"operational": {"events": "P0D"}})")) ==
+        "config: /retention/operational/events: expected an ISO 8601 period of years, months and days, such as P1Y or P30D");
+  CHECK(load_error(with(R"({"bewaren": true})")) == "config: /retention/bewaren: unknown key");
+}

@@ -57,6 +57,7 @@ struct test_stack {
 inline constexpr char const* staff_token = "staff-demo-token";
 inline constexpr char const* admin_token = "admin-demo-token";
 inline constexpr char const* privacy_token = "privacy-demo-token";
+inline constexpr char const* records_token = "records-demo-token";
 inline constexpr char const* system_token = "system-demo-token";
 
 } // namespace balie::test

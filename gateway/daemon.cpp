@@ -18,6 +18,7 @@
 #include "queue/saved_replies.hpp"
 #include "gateway/search_backfill.hpp"
 #include "gateway/destruction_job.hpp"
+#include "gateway/privacy_backfill.hpp"
 #include "queue/case_retention.hpp"
 #include "gateway/live_updates.hpp"
 #include "gateway/promises.hpp"
@@ -122,6 +123,7 @@ struct daemon::parts {
   std::shared_ptr<search_backfill> backfill;  ///< indexes cases stored before the search index, once
   std::shared_ptr<queue::case_retention> retention;
   std::shared_ptr<destruction_job> destruction;
+  std::shared_ptr<privacy_backfill> upgrade;  ///< brings cases stored before retention up to date, once
   destruction_settings destroying;  ///< under inboxes_mutex: reload writes, the job's timer reads
   std::vector<std::pair<std::string, std::string>> reply_examples;
   std::mutex inboxes_mutex;             ///< reload writes; the watchdog and the assignment read
@@ -188,6 +190,7 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
         else if (added) log::info("saved_replies.seeded");
       });
     if (p.backfill) p.backfill->start();
+    if (p.upgrade) p.upgrade->start();
   });
   p.stats.redis_reconnects_from([r = p.redis] { return r->reconnects(); });
   p.store = std::make_unique<queue::case_store>(p.redis, config_.dedup_ttl);
@@ -222,6 +225,10 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
   p.retention = std::make_shared<queue::case_retention>(p.redis);
   p.destruction = std::make_shared<destruction_job>(asio::make_strand(p.ioc), p.retention, p.file_work, system_now);
   p.destroying = destruction_settings_of(config_);
+  p.upgrade = std::make_shared<privacy_backfill>(asio::make_strand(p.ioc), p.redis, *p.store, p.search, p.retention, p.file_work, [&p] {
+    std::lock_guard lock(p.inboxes_mutex);
+    return p.destroying.terms;
+  });
   p.services = std::make_unique<channels::channel_services>(channels::channel_services{
       p.ioc, p.file_work.get_executor(), *p.in, p.redis, *p.store, *p.workflow, p.feed, own_connection, p.stats, p.logins, offload,
       system_now, p.ids, config_.outbox, config_.texts, acknowledgement_writer_for(config_.texts), config_.automatic,

@@ -156,13 +156,12 @@ redis.call('HDEL', FILES, ARGV[1])
 return 1
 )lua");
 
-// ARGV: 1 case, 2 entries (JSON list of "<stream> <id>"), 3 plan JSON, 4 confidential (1/0), 5 topic
+// ARGV: 1 case, 2 plan JSON, 3 confidential (1/0), 4 topic
 lua_script const backfill_script = script(retention_steps + R"lua(
 local id = ARGV[1]
 local case = ckey(id)
 local f = fields(case)
 if not f.state then return 0 end
-for _, e in ipairs(cjson.decode(ARGV[2])) do redis.call('SADD', ckey(id, ':entries'), e) end
 if f.files_backfilled ~= '1' then
   each_file(id, nil, f.files_from, function(sha)
     redis.call('HINCRBY', FILES, sha, 1)
@@ -170,9 +169,17 @@ if f.files_backfilled ~= '1' then
   end)
   redis.call('HSET', case, 'files_backfilled', '1')
 end
-if ARGV[4] == '1' then redis.call('HSET', case, 'confidential', '1') end
-if ARGV[5] ~= '' then redis.call('HSETNX', case, 'topic', ARGV[5]) end
-if f.state == 'closed' and not f.destroy_at then start_term(id, cjson.decode(ARGV[3]), f.inbox) end
+if ARGV[3] == '1' then redis.call('HSET', case, 'confidential', '1') end
+if ARGV[4] ~= '' then redis.call('HSETNX', case, 'topic', ARGV[4]) end
+if f.state == 'closed' and not f.destroy_at then start_term(id, cjson.decode(ARGV[2]), f.inbox) end
+return 1
+)lua");
+
+// ARGV: pairs of case id, "<stream> <entry id>"
+lua_script const track_script = script(R"lua(
+for i = 1, #ARGV, 2 do
+  if redis.call('EXISTS', ckey(ARGV[i])) == 1 then track_entry(ARGV[i], string.match(ARGV[i + 1], '^(.*) ([^ ]+)$')) end
+end
 return 1
 )lua");
 
@@ -273,10 +280,21 @@ void case_retention::trim(std::string const& stream, long long before_ms,
                   [done = std::move(done)](boost::system::error_code ec, redis_reply r) { done(ec, ec ? 0 : r.integer); });
 }
 
-void case_retention::backfill_case(std::string const& case_id, std::vector<std::string> entries, std::string const& plan_json,
-                                   bool confidential, std::string const& topic, std::function<void(boost::system::error_code)> done) {
-  backfill_script.run(*redis_, {}, {case_id, nlohmann::json(entries).dump(), plan_json, confidential ? "1" : "0", topic},
+void case_retention::backfill_case(std::string const& case_id, std::string const& plan_json, bool confidential, std::string const& topic,
+                                   std::function<void(boost::system::error_code)> done) {
+  backfill_script.run(*redis_, {}, {case_id, plan_json, confidential ? "1" : "0", topic},
                       [done = std::move(done)](boost::system::error_code ec, redis_reply) { done(ec); });
+}
+
+void case_retention::track_entries(std::vector<std::pair<std::string, std::string>> const& entries,
+                                   std::function<void(boost::system::error_code)> done) {
+  if (entries.empty()) return done({});
+  std::vector<std::string> args;
+  for (auto const& [case_id, entry] : entries) {
+    args.push_back(case_id);
+    args.push_back(entry);
+  }
+  track_script.run(*redis_, {}, std::move(args), [done = std::move(done)](boost::system::error_code ec, redis_reply) { done(ec); });
 }
 
 void case_retention::lock(std::string const& key, std::string const& owner, std::chrono::seconds ttl,

@@ -77,11 +77,13 @@ public:
   /// Removes a stream's entries older than `before_ms` (the operational terms).
   void trim(std::string const& stream, long long before_ms, std::function<void(boost::system::error_code, long long removed)>);
 
-  /// The one-time pass for a case stored before retention existed: entries found by the caller's scan of
-  /// the shared streams, the files its residents' messages refer to counted, the confidential flag and topic
-  /// taken from its messages, the term started if it is closed. Idempotent.
-  void backfill_case(std::string const& case_id, std::vector<std::string> entries, std::string const& plan_json, bool confidential,
-                     std::string const& topic, std::function<void(boost::system::error_code)>);
+  /// The one-time pass for a case stored before retention existed: the files its residents' messages refer
+  /// to counted, the confidential flag and topic taken from its messages, the term started if it is closed
+  /// (`plan_json` computed for its close). Idempotent.
+  void backfill_case(std::string const& case_id, std::string const& plan_json, bool confidential, std::string const& topic,
+                     std::function<void(boost::system::error_code)>);
+  /// The one-time pass's scan of a shared stream: each (case id, "<stream> <entry id>") recorded on its case, if it exists.
+  void track_entries(std::vector<std::pair<std::string, std::string>> const& entries, std::function<void(boost::system::error_code)>);
 
   /// A lock with expiry that one instance holds at a time; `owner` proves whose it is on release.
   void lock(std::string const& key, std::string const& owner, std::chrono::seconds ttl, std::function<void(boost::system::error_code, bool)>);

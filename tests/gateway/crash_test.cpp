@@ -141,14 +141,17 @@ void resend_and_verify(std::uint16_t port, redis_server& redis, std::vector<int>
   CHECK(broken == 0);
 
   // No orphans: every key belongs to a case that exists, or is one of the shared ones (the web-chat
-  // sender creates its outbox and consumer group at start; the config file seeds switches and rules).
+  // sender creates its outbox and consumer group at start; the config file seeds switches and rules;
+  // the one-time passes and the destruction job leave their marks and locks).
   std::set<std::string> const shared = {queue::keys::inbox_stream("telefoon"), queue::keys::inbox_cases("telefoon"),
                                         queue::keys::inbox_open("telefoon"), queue::keys::inbox_unanswered("telefoon"),
                                         std::string(queue::keys::inboxes), std::string(queue::keys::events),
                                         std::string(queue::keys::audit), queue::keys::outbound("webchat"),
                                         std::string(queue::keys::channels), std::string(queue::keys::routing),
                                         std::string(queue::keys::routing_history), std::string(queue::keys::watch),
-                                        std::string(queue::keys::search_backfilled), std::string(queue::keys::search_backfill_lock)};
+                                        std::string(queue::keys::search_backfilled), std::string(queue::keys::search_backfill_lock),
+                                        std::string(queue::keys::privacy_backfilled), std::string(queue::keys::privacy_backfill_lock),
+                                        std::string(queue::keys::destruction_lock)};
   std::vector<std::string> orphans;
   for (auto const& key : redis.list({"KEYS", "*"})) {
     if (shared.count(key) || key.starts_with("balie:dedup:phone:crash-")) continue;

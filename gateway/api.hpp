@@ -24,6 +24,7 @@ class staff_assignment;
 class case_search;
 class saved_replies;
 class case_retention;
+struct found_case;
 }
 
 namespace balie::gateway {
@@ -108,6 +109,15 @@ private:
   void search(http_request const&, principal const&, http_responder);
   /// Residents' rights: every case an address took part in, in every inbox, for the privacy role (residents_api.cpp).
   void residents_search(http_request const&, principal const&, http_responder);
+  /// Residents' rights: one archive of every case an address took part in, and erasure with a report of what is kept.
+  void residents_export(http_request const&, principal const&, http_responder);
+  void residents_erase(http_request const&, principal const&, http_responder);
+  /// Reads {"address", and `extra_fields`} and finds the address's cases in every inbox (400 answered here).
+  void resident_cases(http_request const&, std::vector<std::string> const& extra_fields, http_responder,
+                      std::function<void(nlohmann::json body, std::vector<queue::found_case>, bool cut, http_responder)> then);
+  /// Writes a residents' rights audit line (who, what, which cases; never the address), then `then`.
+  void audit_resident_request(principal const&, std::string const& action, std::vector<std::pair<std::string, std::string>> fields,
+                              http_responder, std::function<void(http_responder)> then);
   // Records: a case's retention class and legal hold, and the destruction list (retention_api.cpp).
   void get_retention(http_request const&, principal const&, std::string const& case_id, http_responder);
   void put_retention(http_request const&, principal const&, std::string const& case_id, http_responder);

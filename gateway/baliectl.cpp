@@ -12,12 +12,21 @@
 //   baliectl ... replies put ID FILE
 //   baliectl ... replies delete ID
 //   baliectl ... residents find ADDRESS
+//   baliectl ... residents export ADDRESS --out FILE
+//   baliectl ... residents erase ADDRESS --reason TEXT
+//   baliectl ... records show CASE_ID
+//   baliectl ... records class CASE_ID CLASS --reason TEXT
+//   baliectl ... records hold CASE_ID --reason TEXT | records release CASE_ID --reason TEXT
+//   baliectl ... records destroyed [--out FILE]
 //   baliectl matrix registration --config FILE
 //
 // `residents find` (a privacy token) lists every case in which the address
 // (an email address, a phone number in any Dutch notation, a Matrix ID) took
 // part, in every inbox: for an access or erasure request. The address goes
-// to balied in the request body, never in a URL.
+// to balied in the request body, never in a URL. `export` writes one tar
+// archive for the resident (a new file, mode 0600); `erase` destroys what no
+// duty keeps and prints what is kept and why. `records` (a records token):
+// a case's retention class and legal hold, and the destruction list as CSV.
 // FILE is a routing section (default_inbox, channels, rules) or a whole
 // balied config file, whose routing section is taken; comments are allowed.
 // `check` asks balied to check it against the inboxes there are (nothing
@@ -39,9 +48,15 @@
 
 #include <curl/curl.h>
 #include <nlohmann/json.hpp>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -63,7 +78,11 @@ int usage(std::string const& why) {
             << "       baliectl [...] channels history NAME\n"
             << "       baliectl [...] routing show | routing check FILE | routing apply FILE --reason TEXT\n"
             << "       baliectl [...] replies list | replies put ID FILE | replies delete ID\n"
-            << "       baliectl [...] residents find ADDRESS\n"
+            << "       baliectl [...] residents find ADDRESS | residents export ADDRESS --out FILE\n"
+            << "       baliectl [...] residents erase ADDRESS --reason TEXT\n"
+            << "       baliectl [...] records show CASE_ID | records class CASE_ID CLASS --reason TEXT\n"
+            << "       baliectl [...] records hold CASE_ID --reason TEXT | records release CASE_ID --reason TEXT\n"
+            << "       baliectl [...] records destroyed [--out FILE]\n"
             << "       baliectl matrix registration --config FILE\n"
             << "The admin token comes from --token-file or BALIE_TOKEN; the address from --url or BALIE_URL.\n";
   return exit_usage;
@@ -80,7 +99,8 @@ std::size_t collect(char* data, std::size_t size, std::size_t count, void* out) 
   return size * count;
 }
 
-reply call(std::string const& method, std::string const& url, std::string const& token, std::string const& body = {}) {
+reply call(std::string const& method, std::string const& url, std::string const& token, std::string const& body = {},
+           char const* accept = nullptr) {
   reply r;
   CURL* c = curl_easy_init();
   if (!c) return {0, {}, "curl could not start"};
@@ -88,13 +108,14 @@ reply call(std::string const& method, std::string const& url, std::string const&
   auto const auth = "Authorization: Bearer " + token;
   headers = curl_slist_append(headers, auth.c_str());
   headers = curl_slist_append(headers, "Content-Type: application/json");
+  if (accept) headers = curl_slist_append(headers, (std::string("Accept: ") + accept).c_str());
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
   if (!body.empty()) curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.c_str());
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &r.body);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, 300L);  // an export of many cases takes a while
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   if (auto const rc = curl_easy_perform(c); rc != CURLE_OK) r.error = curl_easy_strerror(rc);
   else curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
@@ -250,11 +271,36 @@ std::optional<json> routing_file(std::string const& file) {
   return j;
 }
 
+/// Writes what balied sent into a new file only its owner can read (an archive of a resident's cases, the
+/// destruction list); an existing file is never overwritten.
+int write_private(std::string const& path, std::string const& bytes) {
+  int const fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    std::cerr << "baliectl: cannot create " << path << ": " << std::strerror(errno) << " (an existing file is not overwritten)\n";
+    return exit_usage;
+  }
+  std::size_t written = 0;
+  while (written < bytes.size()) {
+    auto const n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    written += static_cast<std::size_t>(n);
+  }
+  bool const ok = written == bytes.size() && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) {
+    std::cerr << "baliectl: cannot write " << path << "\n";
+    return exit_refused;
+  }
+  std::cout << "Wrote " << bytes.size() << " bytes to " << path << ".\n";
+  return 0;
+}
+
 } // namespace
 
 static int run(std::vector<std::string> const& args) {
   std::string url = std::getenv("BALIE_URL") ? std::getenv("BALIE_URL") : "http://127.0.0.1:8080";
-  std::optional<std::string> token_file, reason, notice, notice_en, config_file;
+  std::optional<std::string> token_file, reason, notice, notice_en, config_file, out_file;
   bool as_json = false;
   std::vector<std::string> words;
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -267,6 +313,7 @@ static int run(std::vector<std::string> const& args) {
                                          : a == "--notice"   ? &notice
                                          : a == "--notice-en" ? &notice_en
                                          : a == "--config"    ? &config_file
+                                         : a == "--out"       ? &out_file
                                                               : nullptr;
     if (a == "--url") {
       auto v = value();
@@ -301,23 +348,51 @@ static int run(std::vector<std::string> const& args) {
     token = env;
   }
   while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
-  if (words.empty() || (words[0] != "channels" && words[0] != "routing" && words[0] != "replies" && words[0] != "residents"))
+  if (words.empty() || (words[0] != "channels" && words[0] != "routing" && words[0] != "replies" && words[0] != "residents" &&
+                        words[0] != "records"))
     return usage("say what to do");
   if (token.empty()) return usage("no token: use --token-file FILE or BALIE_TOKEN");
   if (words.size() < 2)
     return usage(words[0] == "channels"    ? "channels: list, enable, disable or history"
                  : words[0] == "routing"   ? "routing: show, check or apply"
-                 : words[0] == "residents" ? "residents: find ADDRESS"
+                 : words[0] == "residents" ? "residents: find ADDRESS, export ADDRESS --out FILE or erase ADDRESS --reason TEXT"
+                 : words[0] == "records"   ? "records: show, class, hold, release or destroyed"
                                            : "replies: list, put or delete");
 
   curl_global_init(CURL_GLOBAL_DEFAULT);
   auto const verb = words[1];
-  bool const routing = words[0] == "routing", replies = words[0] == "replies", residents = words[0] == "residents";
+  bool const routing = words[0] == "routing", replies = words[0] == "replies", residents = words[0] == "residents",
+             records = words[0] == "records";
   reply r;
   if (residents && verb == "find" && words.size() == 3) {
     r = call("POST", url + "/api/v1/residents/search", token, json{{"address", words[2]}}.dump());
+  } else if (residents && verb == "export" && words.size() == 3) {
+    if (!out_file) return usage("export needs --out FILE: the archive for the resident");
+    if (std::filesystem::exists(*out_file)) return usage(*out_file + " exists: an archive is never written over another file");
+    r = call("POST", url + "/api/v1/residents/export", token, json{{"address", words[2]}}.dump());
+    if (r.error.empty() && r.status == 200) return write_private(*out_file, r.body);
+  } else if (residents && verb == "erase" && words.size() == 3) {
+    if (!reason) return usage("erase needs --reason: it goes into the audit and the destruction list's approval");
+    r = call("POST", url + "/api/v1/residents/erase", token, json{{"address", words[2]}, {"reason", *reason}}.dump());
   } else if (residents) {
-    return usage("residents: find ADDRESS");
+    return usage("residents: find ADDRESS, export ADDRESS --out FILE or erase ADDRESS --reason TEXT");
+  } else if (records && verb == "show" && words.size() == 3) {
+    r = call("GET", url + "/api/v1/cases/" + words[2] + "/retention", token);
+  } else if (records && (verb == "class" ? words.size() == 4 : (verb == "hold" || verb == "release") && words.size() == 3)) {
+    if (!reason) return usage(verb + " needs --reason: it is kept with the case's history");
+    json body = {{"reason", *reason}};
+    if (verb == "class") body["class"] = words[3];
+    else body["legal_hold"] = verb == "hold";
+    r = call("PUT", url + "/api/v1/cases/" + words[2] + "/retention", token, body.dump());
+  } else if (records && verb == "destroyed" && words.size() == 2) {
+    r = call("GET", url + "/api/v1/destruction-list", token, {}, "text/csv");
+    if (r.error.empty() && r.status == 200) {
+      if (out_file) return write_private(*out_file, r.body);
+      std::cout << r.body;
+      return 0;
+    }
+  } else if (records) {
+    return usage("records: show CASE_ID, class CASE_ID CLASS, hold CASE_ID, release CASE_ID (each with --reason) or destroyed");
   } else if (replies && verb == "list" && words.size() == 2) {
     r = call("GET", url + "/api/v1/replies", token);
   } else if (replies && verb == "put" && words.size() == 4) {
@@ -370,7 +445,22 @@ static int run(std::vector<std::string> const& args) {
     std::cout << j.dump(2) << "\n";
     return 0;
   }
-  if (residents) {
+  if (residents && verb == "erase") {
+    auto const destroyed = list(j, "destroyed"), kept = list(j, "kept");
+    std::cout << "Destroyed " << destroyed.size() << (destroyed.size() == 1 ? " case" : " cases") << ".\n";
+    for (auto const& c : destroyed) std::cout << text(c, "reference") << "\t" << text(c, "inbox") << "\n";
+    std::cout << "Kept " << kept.size() << (kept.size() == 1 ? " case" : " cases") << ":\n";
+    for (auto const& c : kept)
+      std::cout << text(c, "reference") << "\t" << text(c, "inbox") << "\t" << text(c, "why") << "\t" << text(c, "explanation") << "\n";
+    std::cout << "Also kept:\n";
+    for (auto const& k : list(j, "also_kept")) std::cout << text(k, "what") << "\t" << text(k, "why") << "\n";
+    std::cout << text(j, "files") << "\n";
+  } else if (records) {
+    auto const hold = j.is_object() && j.contains("legal_hold") && j["legal_hold"].is_object() ? j["legal_hold"] : json::object();
+    std::cout << text(j, "reference") << "\t" << text(j, "state") << "\tclass " << text(j, "class") << " (" << text(j, "label") << ", "
+              << text(j, "term") << ")\tdestroyed after " << (text(j, "destroy_after").empty() ? "its close plus the term" : text(j, "destroy_after"))
+              << (hold.empty() ? "" : "\tlegal hold: " + text(hold, "reason")) << "\n";
+  } else if (residents) {
     auto const cases = list(j, "cases");
     std::cout << cases.size() << (cases.size() == 1 ? " case" : " cases") << " with this address"
               << (flag(j, "cut") ? " (the first 1000; there are more)" : "") << ".\n";

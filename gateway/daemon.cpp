@@ -124,6 +124,7 @@ struct daemon::parts {
   std::shared_ptr<queue::case_retention> retention;
   std::shared_ptr<destruction_job> destruction;
   std::shared_ptr<privacy_backfill> upgrade;  ///< brings cases stored before retention up to date, once
+  std::atomic<bool> destruction_started{false};
   destruction_settings destroying;  ///< under inboxes_mutex: reload writes, the job's timer reads
   std::vector<std::pair<std::string, std::string>> reply_examples;
   std::mutex inboxes_mutex;             ///< reload writes; the watchdog and the assignment read
@@ -178,7 +179,7 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
   log::set_level(config_.log_level);
   p.tokens = std::make_shared<token_store const>(token_store::load(config_.tokens_file));
   p.staff = p.tokens;
-  p.redis = queue::redis_connection::create(p.ioc.get_executor(), config_.redis, [&p](std::string_view event, std::string_view detail) {
+  p.redis = queue::redis_connection::create(p.ioc.get_executor(), config_.redis, [this, &p](std::string_view event, std::string_view detail) {
     if (event != "redis.ready") return log::warn(event, {{"detail", detail}});
     log::info(event);
     // What was seeded before the connection was up (or while it was away) is seeded now.
@@ -191,6 +192,8 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
       });
     if (p.backfill) p.backfill->start();
     if (p.upgrade) p.upgrade->start();
+    // The destruction job's first run waits for Redis; it schedules the next ones itself.
+    if (p.destruction && !p.destruction_started.exchange(true)) asio::post(p.ioc, [this] { destroy_past_term(); });
   });
   p.stats.redis_reconnects_from([r = p.redis] { return r->reconnects(); });
   p.store = std::make_unique<queue::case_store>(p.redis, config_.dedup_ttl);
@@ -313,7 +316,6 @@ int daemon::run() {
   expire_claims();
   watch_health();
   watch_answers();
-  destroy_past_term();
 
   wait_for_signal();
   sd_notify("READY=1");
@@ -418,7 +420,7 @@ void daemon::expire_claims() {
   });
 }
 
-/// The destruction job (gateway/destruction_job.hpp): at start, then every `/retention/check_every_minutes`.
+/// The destruction job (gateway/destruction_job.hpp): once Redis is first up, then every `/retention/check_every_minutes`.
 void daemon::destroy_past_term() {
   auto& p = *parts_;
   if (p.stopping) return;
@@ -429,10 +431,11 @@ void daemon::destroy_past_term() {
   }
   auto const every = settings.terms.check_every;
   p.destruction->run_once(std::move(settings), [this, every](destruction_report r) {
-    if (!r.error.empty()) log::error("retention.run_failed", {{"error", r.error}});
-    else if (r.ran && (r.destroyed || r.files_removed || r.spool_removed))
+    if (!r.error.empty()) log::error("retention.run_failed", {{"error", r.error}, {"next_in_s", std::to_string(every.count())}});
+    else if (r.ran)
       log::info("retention.run", {{"cases_destroyed", std::to_string(r.destroyed)}, {"files_removed", std::to_string(r.files_removed)},
-                                  {"spool_removed", std::to_string(r.spool_removed)}});
+                                  {"files_kept", std::to_string(r.files_kept)}, {"spool_removed", std::to_string(r.spool_removed)},
+                                  {"events_trimmed", std::to_string(r.events_trimmed)}, {"audit_trimmed", std::to_string(r.audit_trimmed)}});
     auto& p = *parts_;
     if (p.stopping) return;
     p.destruction_timer.expires_after(every);

@@ -35,18 +35,8 @@ std::optional<long long> ms_of(std::string const& text) {
   }
 }
 
-/// The class a case has now, or would get if it closed now: the one chosen, else by topic, inbox or default.
-std::string effective_class(queue::case_summary const& c, retention_config const& r) {
-  auto const chosen = field_of(c, "retention_class");
-  if (!chosen.empty() && r.find(chosen)) return chosen;
-  auto const topic = r.by_topic.find(field_of(c, "topic"));
-  if (topic != r.by_topic.end()) return topic->second;
-  auto const inbox = r.by_inbox.find(field_of(c, "inbox"));
-  return inbox != r.by_inbox.end() ? inbox->second : r.default_class;
-}
-
 nlohmann::json retention_json(queue::case_summary const& c, retention_config const& r) {
-  auto const cls = effective_class(c, r);
+  auto const cls = r.class_for(field_of(c, "retention_class"), field_of(c, "topic"), field_of(c, "inbox"));
   auto const* k = r.find(cls);
   auto const by = field_of(c, "retention_by");
   auto const closed = ms_of(field_of(c, "closed_at"));

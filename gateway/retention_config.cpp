@@ -19,6 +19,13 @@ retention_class const* retention_config::find(std::string_view id) const {
   return nullptr;
 }
 
+std::string retention_config::class_for(std::string const& chosen, std::string const& topic, std::string const& inbox) const {
+  if (!chosen.empty() && find(chosen)) return chosen;
+  if (auto const t = by_topic.find(topic); t != by_topic.end()) return t->second;
+  if (auto const i = by_inbox.find(inbox); i != by_inbox.end()) return i->second;
+  return default_class;
+}
+
 queue::retention_plan retention_config::plan(timestamp closed) const {
   queue::retention_plan p{{}, default_class, by_inbox, by_topic};
   for (auto const& c : classes) p.destroy_at_ms[c.id] = calendar::add(closed, c.term).time_since_epoch().count();

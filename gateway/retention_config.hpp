@@ -40,6 +40,8 @@ struct retention_config {
   bool operator==(retention_config const&) const = default;
 
   retention_class const* find(std::string_view id) const;
+  /// The class a case has, or would get if it closed now: the one chosen (if it still exists), else by topic, inbox or default.
+  std::string class_for(std::string const& chosen, std::string const& topic, std::string const& inbox) const;
   /// The plan for a case closed at `closed`: per class, when it is destroyed.
   queue::retention_plan plan(timestamp closed) const;
 };

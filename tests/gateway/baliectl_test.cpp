@@ -2,7 +2,8 @@
 // enable, history, --json; and what goes wrong, with its exit code: no
 // reason (2), the last channel (1, with balied's explanation), a wrong token
 // (1), no balied at the address (3), no token (2); the Matrix registration;
-// and a privacy officer's search for a resident's cases.
+// and a privacy officer's search for a resident's cases, their export and
+// their erasure with the report of what is kept.
 #include "tests/support/balied_process.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/mail_servers.hpp"
@@ -25,7 +26,7 @@ struct ctl_result {
 struct ctl_stack {
   test_stack s;
   std::filesystem::path token_file = s.dir.path / "admin.token";
-  ctl_stack() { std::ofstream(token_file) << admin_token << "\n"; }
+  explicit ctl_stack(json config = json::object()) : s(std::move(config)) { std::ofstream(token_file) << admin_token << "\n"; }
 
   ctl_result run(std::vector<std::string> args, std::string const& url = {}) {
     std::vector<std::string> argv = {BALIECTL_PATH, "--url", url.empty() ? "http://127.0.0.1:" + std::to_string(s.port()) : url,
@@ -252,4 +253,124 @@ TEST_CASE("baliectl residents find: every case an address took part in, in every
   CHECK(std::count(audit.begin(), audit.end(), "residents.search") == 3);  // the three answered; refusals change nothing
   CHECK(all.find("demo-privacy") != std::string::npos);
   for (auto const* secret : {"00000001", "jan@", "Jan@", "niemand"}) CHECK_MESSAGE(all.find(secret) == std::string::npos, secret);
+}
+
+namespace {
+
+/// A mail from the resident, delivered over LMTP as the municipality's MTA would.
+void deliver_mail(std::uint16_t lmtp, std::string const& message_id, std::string const& subject, std::string const& body) {
+  auto const reply = raw_exchange(lmtp, "LHLO mx.gemeente.test\r\nMAIL FROM:<jan@bewoner.gemeente.test>\r\nRCPT TO:<info@gemeente.test>\r\nDATA\r\n"
+                                        "From: Jan <jan@bewoner.gemeente.test>\r\nTo: info@gemeente.test\r\nSubject: " + subject +
+                                        "\r\nMessage-ID: <" + message_id + ">\r\nMIME-Version: 1.0\r\n" + body + "\r\n.\r\nQUIT\r\n");
+  REQUIRE(reply.find("250 2.0.0") != std::string::npos);
+}
+
+/// What a command printed, run as a plain process (tar).
+ctl_result tool(std::vector<std::string> argv) {
+  child_process p;
+  p.spawn(argv);
+  int const code = p.wait();
+  std::string out;
+  for (auto const& l : p.lines()) out += l + "\n";
+  return {code, out};
+}
+
+} // namespace
+
+TEST_CASE("baliectl residents export and erase: one archive with every case and file, then erasure of what no duty keeps, with the report") {
+  ctl_stack c(json{{"channels",
+                    {{"email",
+                      {{"enabled", true},
+                       {"domain", "gemeente.test"},
+                       {"addresses", {{"info@gemeente.test", "algemeen"}}},
+                       {"lmtp", {{"address", "127.0.0.1"}, {"port", 0}}},
+                       {"smtp", {{"url", "smtp://127.0.0.1:" + std::to_string(free_loopback_port())}, {"require_tls", false}}},
+                       {"acknowledge", {{"enabled", false}}}}}}}});
+  REQUIRE(c.s.balied->wait_for_event("lmtp.listening"));
+  std::uint16_t lmtp = 0;
+  for (auto const& j : c.s.balied->log())
+    if (j.value("event", "") == "lmtp.listening") lmtp = static_cast<std::uint16_t>(std::stoi(j.value("port", "0")));
+  REQUIRE(lmtp > 0);
+  // Three mails from Jan: a photo of the pavement (a request for information), a complaint, and a question still open.
+  deliver_mail(lmtp, "stoep@bewoner.gemeente.test", "Foto van de stoep",
+               "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nDe stoep is kapot.\r\n"
+               "--b1\r\nContent-Type: application/pdf; name=\"stoep.pdf\"\r\nContent-Disposition: attachment; filename=\"stoep.pdf\"\r\n"
+               "Content-Transfer-Encoding: base64\r\n\r\nJVBERi0gc3RvZXA=\r\n--b1--");  // "%PDF- stoep"
+  deliver_mail(lmtp, "klacht@bewoner.gemeente.test", "Klacht", "Content-Type: text/plain; charset=utf-8\r\n\r\nIk ben niet goed geholpen.");
+  deliver_mail(lmtp, "vraag@bewoner.gemeente.test", "Vraag", "Content-Type: text/plain; charset=utf-8\r\n\r\nWanneer komt de vuilniswagen?");
+  REQUIRE(c.s.balied->wait_for_event("intake.stored", 3));
+
+  std::ofstream(c.token_file) << privacy_token << "\n";
+  auto const listed = c.run({"--json", "residents", "find", "jan@bewoner.gemeente.test"});
+  REQUIRE(listed.code == 0);
+  auto const cases = json::parse(listed.out)["cases"];
+  REQUIRE(cases.size() == 3);
+  std::map<std::string, std::string> id_of, ref_of;  // by subject's first word, from the staff view
+  for (auto const& k : cases) {
+    auto const view = json::parse(http_call(c.s.port(), "GET", "/api/v1/cases/" + k["id"].get<std::string>(),
+                                            {{"Authorization", std::string("Bearer ") + staff_token}}).body);
+    auto const subject = view["subject"].get<std::string>();
+    id_of[subject] = k["id"];
+    ref_of[subject] = k["reference"];
+  }
+  REQUIRE(id_of.size() == 3);
+  for (auto const* subject : {"Foto van de stoep", "Klacht"})
+    REQUIRE(http_call(c.s.port(), "POST", "/api/v1/cases/" + id_of[subject] + "/close", {{"Authorization", std::string("Bearer ") + staff_token}}).status == 200);
+  std::ofstream(c.token_file) << records_token << "\n";
+  auto const classed = c.run({"records", "class", id_of["Klacht"], "klacht", "--reason", "Een klacht over de behandeling"});
+  CHECK(classed.code == 0);
+  CHECK(classed.out.find("class klacht (Klacht, P5Y)") != std::string::npos);
+
+  // The export: one archive, a folder per case with zaak.json, and the files Jan sent.
+  std::ofstream(c.token_file) << privacy_token << "\n";
+  auto const archive = c.s.dir.path / "inzage.tar";
+  auto const exported = c.run({"residents", "export", "jan@bewoner.gemeente.test", "--out", archive.string()});
+  INFO(exported.out);
+  REQUIRE(exported.code == 0);
+  auto const private_file = std::filesystem::perms::owner_read | std::filesystem::perms::owner_write;
+  CHECK((std::filesystem::status(archive).permissions() & std::filesystem::perms::all) == private_file);
+  auto const names = tool({"tar", "-tf", archive.string()});
+  INFO(names.out);
+  REQUIRE(names.code == 0);
+  CHECK(names.out.find("LEESMIJ.txt\n") != std::string::npos);
+  for (auto const& [subject, ref] : ref_of) CHECK(names.out.find(ref + "/zaak.json\n") != std::string::npos);
+  auto const stoep = ref_of["Foto van de stoep"];
+  std::string const pdf_sha256 = "76737f036d2c9a3765394d6f6fd6186c7ae963be520ec5adb17b17959d5a651d";  // sha256sum of "%PDF- stoep", worked out with the shell
+  auto const pdf = tool({"tar", "-xOf", archive.string(), stoep + "/bestanden/" + pdf_sha256.substr(0, 8) + "-stoep.pdf"});
+  CHECK(pdf.out == "%PDF- stoep\n");
+  CHECK(names.out.find(stoep + "/bestanden/") != std::string::npos);
+  auto const zaak = json::parse(tool({"tar", "-xOf", archive.string(), stoep + "/zaak.json"}).out);
+  CHECK(zaak["reference"] == stoep);
+  CHECK(zaak["messages"][0]["text"] == "De stoep is kapot.");
+  CHECK(zaak["messages"][0]["schema"] == "balie.case-message/1");
+  CHECK(c.run({"residents", "export", "jan@bewoner.gemeente.test", "--out", archive.string()}).code == 2);  // never overwritten
+
+  // The erasure: the closed request goes, the complaint (Archiefwet) and the open question stay, each with why.
+  auto const erased = c.run({"residents", "erase", "jan@bewoner.gemeente.test", "--reason", "Verzoek van de bewoner, 4 december"});
+  REQUIRE(erased.code == 0);
+  CHECK(erased.out.find("Destroyed 1 case.\n" + stoep + "\talgemeen\n") != std::string::npos);
+  CHECK(erased.out.find("Kept 2 cases:") != std::string::npos);
+  CHECK(erased.out.find(ref_of["Klacht"] + "\talgemeen\tarchive-duty\tDe Archiefwet") != std::string::npos);
+  CHECK(erased.out.find(ref_of["Vraag"] + "\talgemeen\topen\t") != std::string::npos);
+  CHECK(erased.out.find("sms-opt-out") != std::string::npos);
+  CHECK(http_call(c.s.port(), "GET", "/api/v1/cases/" + id_of["Foto van de stoep"], {{"Authorization", std::string("Bearer ") + staff_token}}).status == 404);
+  CHECK(json::parse(c.run({"--json", "residents", "find", "jan@bewoner.gemeente.test"}).out)["cases"].size() == 2);
+  // Its files wait for the destruction job's next run: no message refers to them any more.
+  CHECK(c.s.redis.integer({"ZSCORE", "balie:files:orphaned", pdf_sha256}) > 0);
+  // On the destruction list, approved by the privacy officer.
+  std::ofstream(c.token_file) << records_token << "\n";
+  auto const list = c.run({"records", "destroyed"});
+  CHECK(list.out.find(stoep + ",algemeen,informatieverzoek,Verzoek om informatie,") != std::string::npos);
+  CHECK(list.out.find(",demo-privacy,erasure request") != std::string::npos);
+  // Audited: who, and which cases; never the address.
+  auto const audit = c.s.redis.list({"XRANGE", "balie:audit", "-", "+"});
+  CHECK(std::count(audit.begin(), audit.end(), "residents.export") == 1);
+  CHECK(std::count(audit.begin(), audit.end(), "residents.erase") == 1);
+  std::string all;
+  for (auto const& line : audit) all += line + "\n";
+  CHECK(all.find("jan@") == std::string::npos);
+  // A second erasure finds only what is kept.
+  std::ofstream(c.token_file) << privacy_token << "\n";
+  CHECK(c.run({"residents", "erase", "jan@bewoner.gemeente.test", "--reason", "Nog eens"}).out.find("Destroyed 0 cases.") != std::string::npos);
+  CHECK(c.run({"residents", "erase", "jan@bewoner.gemeente.test"}).code == 2);  // a reason is required
 }

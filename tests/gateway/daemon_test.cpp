@@ -58,6 +58,10 @@ TEST_CASE("SIGTERM lets an enqueue in flight finish and answers it before exitin
   test_stack s;
   auto& redis = s.redis;
   auto& b = *s.balied;
+  // Balied's own start-up work in Redis is done first: the one blocked in Redis must be the enqueue.
+  REQUIRE(b.wait_for_event("privacy.backfill.done"));
+  REQUIRE(b.wait_for_event("search.backfill.done"));
+  REQUIRE(b.wait_for_event("retention.run"));
   // Hold every write in Redis for a while: the enqueue is in flight until then.
   redis.command({"CLIENT", "PAUSE", "1500", "WRITE"});
   http_reply answer;

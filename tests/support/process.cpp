@@ -56,6 +56,7 @@ void child_process::spawn(std::vector<std::string> argv) {
     }
     ::close(fd);
     std::lock_guard lock(mutex_);
+    if (!partial.empty()) lines_.push_back(partial);  // a last line without its newline is a line too
     eof_ = true;
     changed_.notify_all();
   });

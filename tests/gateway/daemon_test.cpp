@@ -62,6 +62,10 @@ TEST_CASE("SIGTERM lets an enqueue in flight finish and answers it before exitin
   REQUIRE(b.wait_for_event("privacy.backfill.done"));
   REQUIRE(b.wait_for_event("search.backfill.done"));
   REQUIRE(b.wait_for_event("retention.run"));
+  // Their locks are released by a last write that follows the log line: that write is done too.
+  for (int i = 0; i < 5000 && redis.integer({"EXISTS", std::string(queue::keys::destruction_lock), std::string(queue::keys::privacy_backfill_lock)}) > 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));  // polling a condition, bounded
+  REQUIRE(redis.integer({"EXISTS", std::string(queue::keys::destruction_lock), std::string(queue::keys::privacy_backfill_lock)}) == 0);
   // Hold every write in Redis for a while: the enqueue is in flight until then.
   redis.command({"CLIENT", "PAUSE", "1500", "WRITE"});
   http_reply answer;

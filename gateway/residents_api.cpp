@@ -39,11 +39,6 @@ constexpr std::size_t max_reason_bytes = 500;
 /// An export larger than this is refused rather than built in memory; the officer exports with staff's help.
 constexpr std::size_t max_export_bytes = 200 * 1024 * 1024;
 
-std::string field_of(queue::case_summary const& c, std::string const& name) {
-  auto const it = c.fields.find(name);
-  return it == c.fields.end() ? std::string{} : it->second;
-}
-
 /// A file's name inside the archive: short, plain ASCII, never a path.
 std::string archive_name(std::string const& filename, std::string const& sha256) {
   std::string safe;
@@ -154,7 +149,7 @@ void api::residents_export(http_request const& req, principal const& me, http_re
           tar.add("LEESMIJ.txt", export_readme, now_s);
           std::string cases;
           for (auto const& c : g->cases) {
-            auto const folder = field_of(c.summary, "reference").empty() ? c.summary.case_id : field_of(c.summary, "reference");
+            auto const folder = field(c.summary, "reference").empty() ? c.summary.case_id : field(c.summary, "reference");
             nlohmann::json messages = nlohmann::json::array(), notes = nlohmann::json::array();
             for (auto const& m : c.messages) messages.push_back(nlohmann::json::parse(m.json, nullptr, false));
             for (auto const& n : c.notes) notes.push_back({{"author", n.author}, {"text", n.text}, {"created_at", time_json(n.created_ms)}});
@@ -219,19 +214,19 @@ void api::residents_erase(http_request const& req, principal const& me, http_res
     };
     auto e = std::make_shared<erasing>();
     auto keep = [&e](queue::case_summary const& c, std::string const& why, std::string const& explanation) {
-      e->kept.push_back({{"reference", field_of(c, "reference")}, {"inbox", field_of(c, "inbox")}, {"state", field_of(c, "state")},
+      e->kept.push_back({{"reference", field(c, "reference")}, {"inbox", field(c, "inbox")}, {"state", field(c, "state")},
                          {"why", why}, {"explanation", explanation}});
       e->kept_ids += (e->kept_ids.empty() ? "" : " ") + c.case_id;
     };
     // What no duty keeps: closed, not held, of a class that may be erased on request.
     for (auto const& f : found) {
       auto const& c = f.summary;
-      auto const chosen = cfg->retention.class_for(field_of(c, "retention_class"), field_of(c, "topic"), field_of(c, "inbox"));
+      auto const chosen = cfg->retention.class_for(field(c, "retention_class"), field(c, "topic"), field(c, "inbox"));
       auto const* cls = cfg->retention.find(chosen);
-      if (field_of(c, "state") != "closed")
+      if (field(c, "state") != "closed")
         keep(c, "open", "De zaak loopt nog. Als de zaak klaar is, kan hij worden gewist.");
-      else if (field_of(c, "legal_hold") == "1")
-        keep(c, "legal-hold", "De zaak moet bewaard blijven: " + field_of(c, "legal_hold_reason"));
+      else if (field(c, "legal_hold") == "1")
+        keep(c, "legal-hold", "De zaak moet bewaard blijven: " + field(c, "legal_hold_reason"));
       else if (!cls || !cls->erasable_on_request)
         keep(c, "archive-duty", "De Archiefwet schrijft voor dat de gemeente deze zaak (" + (cls ? cls->label : chosen) + ") " +
                                     (cls ? calendar::to_string(cls->term) : "") + " na afsluiten bewaart. Daarna wordt hij vernietigd.");
@@ -262,10 +257,10 @@ void api::residents_erase(http_request const& req, principal const& me, http_res
       retention_->destroy(c.case_id, now, me.name, [e, step = weak.lock(), c, respond](boost::system::error_code ec, queue::destroy_result r) {
         if (ec) return respond(store_unavailable());
         if (r.status == queue::destroy_status::destroyed) {
-          e->destroyed.push_back({{"reference", field_of(c, "reference")}, {"inbox", field_of(c, "inbox")}});
+          e->destroyed.push_back({{"reference", field(c, "reference")}, {"inbox", field(c, "inbox")}});
           e->destroyed_ids += (e->destroyed_ids.empty() ? "" : " ") + c.case_id;
         } else if (r.status == queue::destroy_status::kept) {
-          e->kept.push_back({{"reference", field_of(c, "reference")}, {"inbox", field_of(c, "inbox")}, {"state", "changed"},
+          e->kept.push_back({{"reference", field(c, "reference")}, {"inbox", field(c, "inbox")}, {"state", "changed"},
                              {"why", "changed"}, {"explanation", "De zaak veranderde tijdens het wissen (heropend of bewaard). Probeer het opnieuw."}});
           e->kept_ids += (e->kept_ids.empty() ? "" : " ") + c.case_id;
         }

@@ -21,11 +21,6 @@ constexpr std::size_t max_reason_bytes = 500;
 constexpr std::size_t list_page = 100;
 constexpr std::size_t csv_batch = 1000;
 
-std::string field_of(queue::case_summary const& c, std::string const& name) {
-  auto const it = c.fields.find(name);
-  return it == c.fields.end() ? std::string{} : it->second;
-}
-
 std::optional<long long> ms_of(std::string const& text) {
   if (text.empty()) return std::nullopt;
   try {
@@ -36,27 +31,27 @@ std::optional<long long> ms_of(std::string const& text) {
 }
 
 nlohmann::json retention_json(queue::case_summary const& c, retention_config const& r) {
-  auto const cls = r.class_for(field_of(c, "retention_class"), field_of(c, "topic"), field_of(c, "inbox"));
+  auto const cls = r.class_for(field(c, "retention_class"), field(c, "topic"), field(c, "inbox"));
   auto const* k = r.find(cls);
-  auto const by = field_of(c, "retention_by");
-  auto const closed = ms_of(field_of(c, "closed_at"));
-  auto const until = ms_of(field_of(c, "destroy_at"));
+  auto const by = field(c, "retention_by");
+  auto const closed = ms_of(field(c, "closed_at"));
+  auto const until = ms_of(field(c, "destroy_at"));
   nlohmann::json hold = nullptr;
-  if (field_of(c, "legal_hold") == "1")
-    hold = {{"reason", field_of(c, "legal_hold_reason")},
-            {"by", field_of(c, "legal_hold_by")},
-            {"since", time_json(ms_of(field_of(c, "legal_hold_at")).value_or(0))}};
+  if (field(c, "legal_hold") == "1")
+    hold = {{"reason", field(c, "legal_hold_reason")},
+            {"by", field(c, "legal_hold_by")},
+            {"since", time_json(ms_of(field(c, "legal_hold_at")).value_or(0))}};
   return {{"case_id", c.case_id},
-          {"reference", field_of(c, "reference")},
-          {"inbox", field_of(c, "inbox")},
-          {"state", field_of(c, "state")},
+          {"reference", field(c, "reference")},
+          {"inbox", field(c, "inbox")},
+          {"state", field(c, "state")},
           {"closed_at", closed ? time_json(*closed) : nlohmann::json(nullptr)},
           {"class", cls},
           {"label", k ? k->label : cls},
           {"term", k ? calendar::to_string(k->term) : ""},
           {"erasable_on_request", k && k->erasable_on_request},
           {"chosen_by", by.empty() || by == "balie" ? nlohmann::json(nullptr) : nlohmann::json(by)},
-          {"reason", field_of(c, "retention_reason").empty() ? nlohmann::json(nullptr) : nlohmann::json(field_of(c, "retention_reason"))},
+          {"reason", field(c, "retention_reason").empty() ? nlohmann::json(nullptr) : nlohmann::json(field(c, "retention_reason"))},
           {"destroy_after", until && closed ? time_json(*until) : nlohmann::json(nullptr)},
           {"legal_hold", hold}};
 }
@@ -121,11 +116,11 @@ void api::put_retention(http_request const& req, principal const& me, std::strin
     };
     auto choose = [this, me, case_id, cls, reason, c, cfg, now, answer](queue::case_workflow::handler then) {
       if (cls.empty()) return then({}, {});
-      auto const closed = ms_of(field_of(c, "closed_at"));
+      auto const closed = ms_of(field(c, "closed_at"));
       std::optional<long long> until;
-      if (field_of(c, "state") == "closed" && closed)
+      if (field(c, "state") == "closed" && closed)
         until = calendar::add(timestamp{std::chrono::milliseconds{*closed}}, cfg->retention.find(cls)->term).time_since_epoch().count();
-      retention_->choose_class(case_id, cls, reason, me.name, until, field_of(c, "closed_at"), now, std::move(then));
+      retention_->choose_class(case_id, cls, reason, me.name, until, field(c, "closed_at"), now, std::move(then));
     };
     choose([this, me, case_id, reason, hold, now, answer](boost::system::error_code ec, queue::action_result r) {
       if (ec || r.status != queue::action_status::done || !hold) return answer(ec, r);

@@ -9,7 +9,7 @@
 
 #include "calendar/period.hpp"
 #include "channels/config_reader.hpp"
-#include "queue/case_retention.hpp"
+#include "queue/retention_plan.hpp"
 
 #include <map>
 #include <set>

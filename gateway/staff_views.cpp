@@ -9,12 +9,13 @@
 
 namespace balie::gateway {
 using namespace server;
-namespace {
 
 std::string field(queue::case_summary const& c, char const* k) {
   auto it = c.fields.find(k);
   return it == c.fields.end() ? std::string{} : it->second;
 }
+
+namespace {
 
 nlohmann::json optional_text(std::string const& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); }
 

@@ -45,6 +45,8 @@ bool withheld_from(queue::case_summary const&, principal const& who);
 nlohmann::json case_summary_json(queue::case_summary const&, bool withheld = false);
 /// `switched_off`: channels an admin has switched off; their reply options say so (`enabled` false).
 nlohmann::json case_view_json(queue::case_record const&, config const&, std::set<std::string> const& switched_off, bool withheld = false);
+/// One field of the case hash; empty when absent.
+std::string field(queue::case_summary const&, char const* name);
 nlohmann::json time_json(long long ms);
 /// 403 `confidential`: what a reader of a withheld case may not do (read a file, answer, close), and what they can.
 http_response confidential_refusal();

@@ -21,19 +21,11 @@
 
 #include "queue/case_store.hpp"
 #include "queue/case_workflow.hpp"
+#include "queue/retention_plan.hpp"
 
 #include <map>
 
 namespace balie::queue {
-
-/// What the close script needs to start a term: per class, when a case closed now is destroyed.
-struct retention_plan {
-  std::map<std::string, long long> destroy_at_ms;  ///< class → moment (ms)
-  std::string default_class;
-  std::map<std::string, std::string> by_inbox;     ///< inbox → class
-  std::map<std::string, std::string> by_topic;     ///< topic → class
-  std::string json() const;
-};
 
 enum class destroy_status { destroyed, gone, kept };
 

@@ -23,6 +23,16 @@ struct ctl_result {
   std::string out;
 };
 
+/// What a command printed (stdout and stderr), and its exit code.
+ctl_result tool(std::vector<std::string> argv) {
+  child_process p;
+  p.spawn(argv);
+  int const code = p.wait();
+  std::string out;
+  for (auto const& l : p.lines()) out += l + "\n";
+  return {code, out};
+}
+
 struct ctl_stack {
   test_stack s;
   std::filesystem::path token_file = s.dir.path / "admin.token";
@@ -32,12 +42,7 @@ struct ctl_stack {
     std::vector<std::string> argv = {BALIECTL_PATH, "--url", url.empty() ? "http://127.0.0.1:" + std::to_string(s.port()) : url,
                                      "--token-file", token_file.string()};
     argv.insert(argv.end(), args.begin(), args.end());
-    child_process p;
-    p.spawn(argv);
-    int const code = p.wait();
-    std::string out;
-    for (auto const& l : p.lines()) out += l + "\n";
-    return {code, out};
+    return tool(std::move(argv));
   }
 };
 
@@ -265,15 +270,6 @@ void deliver_mail(std::uint16_t lmtp, std::string const& message_id, std::string
   REQUIRE(reply.find("250 2.0.0") != std::string::npos);
 }
 
-/// What a command printed, run as a plain process (tar).
-ctl_result tool(std::vector<std::string> argv) {
-  child_process p;
-  p.spawn(argv);
-  int const code = p.wait();
-  std::string out;
-  for (auto const& l : p.lines()) out += l + "\n";
-  return {code, out};
-}
 
 } // namespace
 
@@ -333,7 +329,7 @@ TEST_CASE("baliectl residents export and erase: one archive with every case and 
   INFO(names.out);
   REQUIRE(names.code == 0);
   CHECK(names.out.find("LEESMIJ.txt\n") != std::string::npos);
-  for (auto const& [subject, ref] : ref_of) CHECK(names.out.find(ref + "/zaak.json\n") != std::string::npos);
+  for (auto const& entry : ref_of) CHECK(names.out.find(entry.second + "/zaak.json\n") != std::string::npos);
   auto const stoep = ref_of["Foto van de stoep"];
   std::string const pdf_sha256 = "76737f036d2c9a3765394d6f6fd6186c7ae963be520ec5adb17b17959d5a651d";  // sha256sum of "%PDF- stoep", worked out with the shell
   auto const pdf = tool({"tar", "-xOf", archive.string(), stoep + "/bestanden/" + pdf_sha256.substr(0, 8) + "-stoep.pdf"});

@@ -37,7 +37,7 @@ constexpr std::size_t max_cases = 1000;
 constexpr std::size_t max_address_bytes = 320;
 constexpr std::size_t max_reason_bytes = 500;
 /// An export larger than this is refused rather than built in memory; the officer exports with staff's help.
-constexpr std::size_t max_export_bytes = 200 * 1024 * 1024;
+constexpr std::size_t max_export_bytes = std::size_t{200} * 1024 * 1024;
 
 /// A file's name inside the archive: short, plain ASCII, never a path.
 std::string archive_name(std::string const& filename, std::string const& sha256) {

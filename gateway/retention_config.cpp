@@ -66,7 +66,7 @@ retention_config read_retention(channels::object_reader& r, std::set<std::string
   };
   read_map("by_inbox", c.by_inbox, true);
   read_map("by_topic", c.by_topic, false);
-  c.check_every = std::chrono::seconds(r.integer("check_every_minutes", 60, 1, 24 * 60) * 60);
+  c.check_every = std::chrono::seconds(r.integer("check_every_minutes", 60, 1, 24LL * 60) * 60);
   r.object("operational", false, [&](channels::object_reader& o) {
     c.spool_done = read_period(o, "spool_done", c.spool_done);
     c.spool_failed = read_period(o, "spool_failed", c.spool_failed);

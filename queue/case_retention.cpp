@@ -31,7 +31,8 @@ local function before(a, b)
 end
 
 -- Calls fn(sha256) for every file a resident's message of the case refers to; `from`/`to` bound the
--- stream ids of the messages looked at (nil: unbounded; `to` is exclusive).
+-- stream ids of the messages looked at (nil: unbounded; `to` is exclusive). For the one-time pass only:
+-- decoding messages in a script holds Redis up, so the destruction reads the case's `:files` list instead.
 local function each_file(case_id, from, to, fn)
   for _, e in ipairs(redis.call('XRANGE', ckey(case_id, ':messages'), from or '-', '+')) do
     if to and not before(e[1], to) then break end
@@ -92,7 +93,11 @@ if f.state ~= 'closed' or f.legal_hold == '1' then
   redis.call('ZREM', RETENTION, id)
   return {-1, f.state ~= 'closed' and 'open' or 'held'}
 end
-if ARGV[3] == '' and (not f.destroy_at or tonumber(f.destroy_at) > now) then return {-1, 'term'} end
+if ARGV[3] == '' and (not f.destroy_at or tonumber(f.destroy_at) > now) then
+  -- Listed as due but not: the list is put right, so the job never meets it again before its time.
+  if f.destroy_at then redis.call('ZADD', RETENTION, f.destroy_at, id) else redis.call('ZREM', RETENTION, id) end
+  return {-1, 'term'}
+end
 -- What staff find it by: every inbox's lists, the search index, claims, the watchdog, proposals.
 for _, inbox in ipairs(redis.call('SMEMBERS', INBOXES)) do
   for _, list in ipairs({':cases', ':open', ':unanswered'}) do redis.call('ZREM', ikey(inbox, list), id) end
@@ -124,20 +129,18 @@ for _, k in ipairs(redis.call('SMEMBERS', ckey(id, ':threads'))) do
   if v == id or (v and string.sub(v, -(#id + 1)) == ' ' .. id) then redis.call('DEL', k) end
 end
 if f.conversation_id then redis.call('DEL', chatkey(f.conversation_id), chatkey(f.conversation_id, ':log')) end
--- Files: counted from files_from, or from the start once the one-time pass counted the older messages.
+-- Files: each one the case's messages were counted for (at enqueue, or by the one-time pass) is counted down.
 local orphaned = {1}
-local from = (f.files_backfilled == '1') and '-' or f.files_from
-if from then
-  each_file(id, from, nil, function(sha)
-    if redis.call('HINCRBY', FILES, sha, -1) <= 0 then
-      redis.call('HDEL', FILES, sha)
-      redis.call('ZADD', ORPHANED, 'NX', now, sha)
-      orphaned[#orphaned + 1] = sha
-    end
-  end)
+for _, sha in ipairs(redis.call('LRANGE', ckey(id, ':files'), 0, -1)) do
+  if redis.call('HINCRBY', FILES, sha, -1) <= 0 then
+    redis.call('HDEL', FILES, sha)
+    redis.call('ZADD', ORPHANED, 'NX', now, sha)
+    orphaned[#orphaned + 1] = sha
+  end
 end
 redis.call('DEL', case, ckey(id, ':messages'), ckey(id, ':notes'), ckey(id, ':delivery'), ckey(id, ':terms'),
-           ckey(id, ':participants'), ckey(id, ':pending'), ckey(id, ':entries'), ckey(id, ':threads'), ckey(id, ':staff'))
+           ckey(id, ':participants'), ckey(id, ':pending'), ckey(id, ':entries'), ckey(id, ':threads'), ckey(id, ':staff'),
+           ckey(id, ':files'))
 if f.reference then redis.call('SET', refkey(f.reference), TOMBSTONE) end
 local approved = ARGV[3] ~= '' and ARGV[3] or (f.retention_by or 'balie')
 redis.call('XADD', DESTROYED, '*', 'reference', f.reference or '', 'inbox', f.inbox or '', 'class', f.retention_class or '',
@@ -166,6 +169,7 @@ if f.files_backfilled ~= '1' then
   each_file(id, nil, f.files_from, function(sha)
     redis.call('HINCRBY', FILES, sha, 1)
     redis.call('ZREM', ORPHANED, sha)
+    redis.call('RPUSH', ckey(id, ':files'), sha)
   end)
   redis.call('HSET', case, 'files_backfilled', '1')
 end

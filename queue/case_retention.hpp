@@ -11,7 +11,7 @@
 // written), its index entries, threading keys and chat conversation, keeps
 // the reference as a tombstone, adds a line to the destruction list
 // (`balie:destroyed`) and lowers the count of every file its residents' messages
-// refer to. A file no message refers to any more joins `balie:files:orphaned`;
+// refer to (listed on the case as they were counted, so no message is read). A file no message refers to any more joins `balie:files:orphaned`;
 // the job removes it from disk afterwards, so a crash between the two only
 // delays that (gateway/destruction_job.hpp).
 //

@@ -104,6 +104,7 @@ if ARGV[29] ~= '' then
   for _, sha in ipairs(cjson.decode(ARGV[29])) do
     redis.call('HINCRBY', FILES, sha, 1)
     redis.call('ZREM', ORPHANED, sha)
+    redis.call('RPUSH', ckey(case_id, ':files'), sha)  -- what its destruction counts down, without reading a message
   end
 end
 if ARGV[28] ~= '' then redis.call('HSETNX', case, 'topic', ARGV[28]) end

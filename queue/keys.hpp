@@ -41,6 +41,8 @@ inline constexpr std::string_view search_backfilled = "balie:search:backfilled";
 /// The search tokens a case carries (set): where its index entries are, to move or remove them.
 inline std::string case_terms(std::string_view case_id) { return case_hash(case_id) + ":terms"; }
 inline std::string case_participants(std::string_view case_id) { return case_hash(case_id) + ":participants"; }
+/// The stored files the case's messages were counted for in `files` (list, one item per count).
+inline std::string case_files(std::string_view case_id) { return case_hash(case_id) + ":files"; }
 /// Where the case's entries are in shared streams (set of "<stream key> <entry id>": inbox, outbound, dead letters).
 inline std::string case_entries(std::string_view case_id) { return case_hash(case_id) + ":entries"; }
 /// Threading keys that may point at the case (reply token, Message-IDs, recent SMS and messenger ids): removed with it.

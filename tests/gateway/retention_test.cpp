@@ -341,6 +341,17 @@ TEST_CASE("operational data has its own terms: events 30 days, the spool's done/
   CHECK(r.audit_trimmed == 0);
 }
 
+TEST_CASE("a case listed as due before its term ends is not destroyed, and the list is put right") {
+  retention_stack s;
+  auto const id = s.store_case(s.with_file("te vroeg"));
+  s.close(id, t0);
+  s.server.command({"ZADD", std::string(keys::retention), std::to_string(t0), id});  // as if an older term were left in the list
+  auto const r = s.run(t0 + day);
+  CHECK(r.destroyed == 0);
+  CHECK(s.server.command({"EXISTS", keys::case_hash(id)}) == "1");
+  CHECK(s.server.command({"ZSCORE", std::string(keys::retention), id}) == std::to_string(one_year_later));
+}
+
 TEST_CASE("one destruction run at a time: a run finds the lock of another instance and leaves everything") {
   retention_stack s;
   auto const id = s.store_case(s.with_file("vergrendeld"));
@@ -361,7 +372,7 @@ TEST_CASE("cases stored before retention existed are brought up to date once: en
   auto const id = s.store_case(m);
   s.close(id, t0);
   // What an older version left: no entries recorded, no file count, no term, no flag.
-  for (auto const& cmd : std::vector<std::vector<std::string>>{{"DEL", keys::case_entries(id)},
+  for (auto const& cmd : std::vector<std::vector<std::string>>{{"DEL", keys::case_entries(id), keys::case_files(id)},
                                                                 {"HDEL", keys::case_hash(id), "files_from", "retention_class", "retention_by",
                                                                  "destroy_at", "confidential"},
                                                                 {"DEL", std::string(keys::files), std::string(keys::retention)}})
@@ -373,6 +384,7 @@ TEST_CASE("cases stored before retention existed are brought up to date once: en
   CHECK(run_pass());
   CHECK(s.server.command({"HGET", keys::case_hash(id), "confidential"}) == "1");
   CHECK(s.server.command({"HGET", std::string(keys::files), sha256_hex("oude brief")}) == "1");
+  CHECK(s.server.integer({"LLEN", keys::case_files(id)}) == 1);
   CHECK(s.server.integer({"SCARD", keys::case_entries(id)}) == 1);
   CHECK(s.server.command({"ZSCORE", std::string(keys::retention), id}) == std::to_string(one_year_later));
   CHECK(s.server.command({"GET", std::string(keys::privacy_backfilled)}) == "1");
@@ -381,6 +393,7 @@ TEST_CASE("cases stored before retention existed are brought up to date once: en
   s.server.command({"DEL", std::string(keys::privacy_backfilled)});
   CHECK(run_pass());
   CHECK(s.server.command({"HGET", std::string(keys::files), sha256_hex("oude brief")}) == "1");
+  CHECK(s.server.integer({"LLEN", keys::case_files(id)}) == 1);
   // And then it is destroyed entirely like any other.
   auto const r = s.run(one_year_later);
   CHECK(r.destroyed == 1);

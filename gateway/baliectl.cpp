@@ -21,8 +21,8 @@
 //   baliectl matrix registration --config FILE
 //
 // `residents find` (a privacy token) lists every case in which the address
-// (an email address, a phone number in any Dutch notation, a Matrix ID) took
-// part, in every inbox: for an access or erasure request. The address goes
+// (an email address, a phone number in any Dutch notation, a Matrix ID; for a
+// web chat, a `BL-` reference of its case) took part, in every inbox: for an access or erasure request. The address goes
 // to balied in the request body, never in a URL. `export` writes one tar
 // archive for the resident (a new file, mode 0600); `erase` destroys what no
 // duty keeps and prints what is kept and why. `records` (a records token):

@@ -3,7 +3,9 @@
 // URL — an email address in any case, a phone number in any Dutch notation,
 // a Matrix ID — and finds every case, in every inbox, in which that address
 // took part, through the same address index as staff search (keys named by
-// the address's SHA-256, never the address).
+// the address's SHA-256, never the address). A web chat has no address the
+// resident knows: a `BL-` reference of one of its cases finds the whole
+// conversation's cases (any other reference: that one case).
 //  - `POST /api/v1/residents/search`: the cases (reference, inbox, state,
 //    channel, times, confidential), not what they say.
 //  - `POST /api/v1/residents/export`: one tar archive for the resident — per
@@ -23,6 +25,7 @@
 #include "channels/text.hpp"
 #include "queue/case_retention.hpp"
 #include "queue/case_search.hpp"
+#include "search/index_terms.hpp"
 #include "search/search_query.hpp"
 #include "server/problem.hpp"
 
@@ -76,24 +79,42 @@ void api::resident_cases(http_request const& req, std::vector<std::string> const
   if (text.empty() || text.size() > max_address_bytes || !is_valid_utf8(text))
     return respond(invalid_request("Give the resident's address.", {{"address", "an email address, phone number or Matrix ID"}}));
   auto const query = search::read_search_query(text);
-  if (!query.address)
-    return respond(invalid_request("This is not an address Balie keeps.", {{"address", "an email address, phone number or Matrix ID"}}));
-  std::vector<std::string> inboxes;
-  for (auto const& i : current_config()->inboxes) inboxes.push_back(i.id);
-  search_->find(inboxes, {*query.address}, max_cases + 1,
-                [this, j = std::move(j), respond, then = std::move(then)](boost::system::error_code ec, std::vector<queue::search_hit> hits) mutable {
-                  if (ec) return respond(store_unavailable());
-                  bool const cut = hits.size() > max_cases;
-                  if (cut) hits.resize(max_cases);
-                  std::vector<std::string> ids;
-                  for (auto const& h : hits) ids.push_back(h.case_id);
-                  search_->read(ids, 0, [j = std::move(j), respond, cut, then = std::move(then)](boost::system::error_code ec,
-                                                                                                    std::vector<queue::found_case> found) mutable {
-                    if (ec) return respond(store_unavailable());
-                    std::erase_if(found, [](queue::found_case const& f) { return f.summary.fields.empty(); });  // gone since it was indexed
-                    then(std::move(j), std::move(found), cut, respond);
-                  });
-                });
+  if (!query.address && !query.reference)
+    return respond(invalid_request("This is not an address Balie keeps.",
+                                   {{"address", "an email address, phone number, Matrix ID, or a chat's BL- reference"}}));
+  // The cases found, read and handed on.
+  auto answer = [this, j = std::move(j), respond, then = std::move(then)](std::vector<std::string> ids, bool cut) mutable {
+    search_->read(ids, 0, [j = std::move(j), respond, cut, then = std::move(then)](boost::system::error_code ec,
+                                                                                      std::vector<queue::found_case> found) mutable {
+      if (ec) return respond(store_unavailable());
+      std::erase_if(found, [](queue::found_case const& f) { return f.summary.fields.empty(); });  // gone since it was indexed
+      then(std::move(j), std::move(found), cut, respond);
+    });
+  };
+  auto by_token = [this, respond](std::string const& token, auto answer) {
+    std::vector<std::string> inboxes;
+    for (auto const& i : current_config()->inboxes) inboxes.push_back(i.id);
+    search_->find(inboxes, {token}, max_cases + 1, [respond, answer = std::move(answer)](boost::system::error_code ec, std::vector<queue::search_hit> hits) mutable {
+      if (ec) return respond(store_unavailable());
+      bool const cut = hits.size() > max_cases;
+      if (cut) hits.resize(max_cases);
+      std::vector<std::string> ids;
+      for (auto const& h : hits) ids.push_back(h.case_id);
+      answer(std::move(ids), cut);
+    });
+  };
+  if (query.address) return by_token(*query.address, std::move(answer));
+  // A chat has no address of its own: its reference finds its conversation, and so every case of that conversation.
+  search_->by_reference(*query.reference, [this, respond, by_token, answer = std::move(answer)](boost::system::error_code ec, std::string case_id) mutable {
+    if (ec) return respond(store_unavailable());
+    if (case_id.empty()) return answer({}, false);
+    store_.read_summary(case_id, [respond, by_token, case_id, answer = std::move(answer)](boost::system::error_code ec, queue::case_summary c) mutable {
+      if (ec) return respond(store_unavailable());
+      auto const conversation = field(c, "conversation_id");
+      if (conversation.empty()) return answer({case_id}, false);
+      by_token(search::address_token(conversation), std::move(answer));
+    });
+  });
 }
 
 void api::audit_resident_request(principal const& me, std::string const& action, std::vector<std::pair<std::string, std::string>> extra,

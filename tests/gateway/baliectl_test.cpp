@@ -370,3 +370,37 @@ TEST_CASE("baliectl residents export and erase: one archive with every case and 
   CHECK(c.run({"residents", "erase", "jan@bewoner.gemeente.test", "--reason", "Nog eens"}).out.find("Destroyed 0 cases.") != std::string::npos);
   CHECK(c.run({"residents", "erase", "jan@bewoner.gemeente.test"}).code == 2);  // a reason is required
 }
+
+TEST_CASE("baliectl residents find: a chat's reference finds its conversation's cases; another reference its own case") {
+  ctl_stack c;
+  std::ofstream(c.token_file) << privacy_token << "\n";
+  auto const port = c.s.port();
+  auto const origin = "http://127.0.0.1:" + std::to_string(port);
+  auto const session = json::parse(http_call(port, "POST", "/api/v1/chat/sessions", {{"Origin", origin}, {"Content-Type", "application/json"}}, "{}").body);
+  std::string const chat_token = session["token"];
+  auto const sent = http_call(port, "POST", "/api/v1/chat/messages",
+                              {{"Origin", origin}, {"Authorization", "Bearer " + chat_token}, {"Content-Type", "application/json"}},
+                              R"({"client_id": "m-1", "text": "Waar kan ik mijn grofvuil kwijt?"})");
+  REQUIRE(sent.status == 202);
+  REQUIRE(c.s.balied->wait_for_event("intake.stored"));
+  REQUIRE(http_call(port, "POST", "/api/v1/transcripts", {{"Authorization", std::string("Bearer ") + system_token}, {"Content-Type", "application/json"}},
+                    json{{"call_id", "kcc-chat-ref"}, {"caller", "+31600000007"},
+                         {"segments", {{{"speaker", "resident"}, {"start_ms", 0}, {"end_ms", 1}, {"text", "Hallo"}}}}}.dump())
+              .status == 202);
+  // The references, as the resident would quote them (from the acknowledgement): here from the privacy search by phone and staff's list.
+  std::string chat_ref, phone_ref;
+  for (auto const* inbox : {"algemeen", "telefoon"}) {
+    auto const list = json::parse(http_call(port, "GET", std::string("/api/v1/inboxes/") + inbox + "/cases", {{"Authorization", std::string("Bearer ") + staff_token}}).body);
+    for (auto const& k : list["cases"]) (k["channel"] == "webchat" ? chat_ref : phone_ref) = k["reference"];
+  }
+  REQUIRE(!chat_ref.empty());
+  REQUIRE(!phone_ref.empty());
+  auto const chat = json::parse(c.run({"--json", "residents", "find", chat_ref}).out);
+  REQUIRE(chat["cases"].size() == 1);
+  CHECK(chat["cases"][0]["reference"] == chat_ref);
+  CHECK(chat["cases"][0]["channel"] == "webchat");
+  auto const phone = json::parse(c.run({"--json", "residents", "find", phone_ref}).out);
+  REQUIRE(phone["cases"].size() == 1);
+  CHECK(phone["cases"][0]["reference"] == phone_ref);
+  CHECK(c.run({"residents", "find", "BL-ZZZZZZ"}).out.find("0 cases") != std::string::npos);
+}

@@ -435,7 +435,8 @@ void daemon::destroy_past_term() {
     else if (r.ran)
       log::info("retention.run", {{"cases_destroyed", std::to_string(r.destroyed)}, {"files_removed", std::to_string(r.files_removed)},
                                   {"files_kept", std::to_string(r.files_kept)}, {"spool_removed", std::to_string(r.spool_removed)},
-                                  {"events_trimmed", std::to_string(r.events_trimmed)}, {"audit_trimmed", std::to_string(r.audit_trimmed)}});
+                                  {"events_trimmed", std::to_string(r.events_trimmed)}, {"audit_trimmed", std::to_string(r.audit_trimmed)},
+                                  {"waiting_for_upgrade", r.waiting_for_upgrade ? "true" : "false"}});
     auto& p = *parts_;
     if (p.stopping) return;
     p.destruction_timer.expires_after(every);

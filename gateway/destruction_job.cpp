@@ -104,8 +104,12 @@ asio::awaitable<destruction_report> run(std::shared_ptr<queue::case_retention> r
     return report;
   };
 
-  // 1. Cases past their term.
-  for (;;) {
+  // 1. Cases past their term; not before the one-time pass has counted older cases' files (else their
+  // files would stay on disk for good).
+  auto [mark_ec, upgraded] = co_await awaited<error_code, bool>([&](auto done) { retention->upgraded(std::move(done)); });
+  if (mark_ec) co_return fail("upgrade mark", mark_ec);
+  report.waiting_for_upgrade = !upgraded;
+  while (upgraded) {
     auto [ec, due] = co_await awaited<error_code, std::vector<std::string>>([&](auto done) { retention->due(ms(now), batch, std::move(done)); });
     if (ec) co_return fail("due", ec);
     if (due.empty()) break;

@@ -11,7 +11,8 @@
 //     for it — else put back;
 //  3. applies the operational terms: the events, audit and destruction-list
 //     streams are trimmed, and the phone spool's done/ and failed/ files removed.
-// A crash anywhere leaves the rest to the next run: destroyed cases are gone
+// Step 1 waits until the one-time pass over cases stored before retention has
+// finished (gateway/privacy_backfill.hpp). A crash anywhere leaves the rest to the next run: destroyed cases are gone
 // for good, and orphaned files stay listed in Redis until removed.
 
 #include "channels/time_format.hpp"
@@ -35,6 +36,7 @@ struct destruction_settings {
 
 struct destruction_report {
   bool ran = false;  ///< false: another instance holds the lock
+  bool waiting_for_upgrade = false;  ///< no case destroyed: the one-time pass over older cases has not finished
   std::size_t destroyed = 0;
   std::size_t files_removed = 0;
   std::size_t files_kept = 0;  ///< referred to again, or touched too recently: kept

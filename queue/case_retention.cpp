@@ -301,6 +301,11 @@ void case_retention::track_entries(std::vector<std::pair<std::string, std::strin
   track_script.run(*redis_, {}, std::move(args), [done = std::move(done)](boost::system::error_code ec, redis_reply) { done(ec); });
 }
 
+void case_retention::upgraded(std::function<void(boost::system::error_code, bool)> done) {
+  redis_->execute({"EXISTS", std::string(keys::privacy_backfilled)},
+                  [done = std::move(done)](boost::system::error_code ec, redis_reply r) { done(ec, !ec && r.integer == 1); });
+}
+
 void case_retention::lock(std::string const& key, std::string const& owner, std::chrono::seconds ttl,
                           std::function<void(boost::system::error_code, bool)> done) {
   redis_->execute({"SET", key, owner, "NX", "EX", std::to_string(ttl.count())},

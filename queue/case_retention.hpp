@@ -77,6 +77,9 @@ public:
   /// The one-time pass's scan of a shared stream: each (case id, "<stream> <entry id>") recorded on its case, if it exists.
   void track_entries(std::vector<std::pair<std::string, std::string>> const& entries, std::function<void(boost::system::error_code)>);
 
+  /// Whether the one-time pass for cases stored before retention has finished (gateway/privacy_backfill.hpp).
+  void upgraded(std::function<void(boost::system::error_code, bool)>);
+
   /// A lock with expiry that one instance holds at a time; `owner` proves whose it is on release.
   void lock(std::string const& key, std::string const& owner, std::chrono::seconds ttl, std::function<void(boost::system::error_code, bool)>);
   void unlock(std::string const& key, std::string const& owner);

@@ -50,6 +50,8 @@ struct retention_stack : queue_stack {
   id_source ids;
   int calls = 0;
 
+  /// A new installation: its one-time pass over older cases has nothing to do and is marked done at once.
+  retention_stack() { server.command({"SET", std::string(keys::privacy_backfilled), "1"}); }
   ~retention_stack() { file_work.join(); }
 
   /// A new case in `inbox` with a file (its bytes) from the resident, stored as channels store them.
@@ -341,6 +343,22 @@ TEST_CASE("operational data has its own terms: events 30 days, the spool's done/
   CHECK(r.audit_trimmed == 0);
 }
 
+TEST_CASE("no case is destroyed before the one-time pass over older cases has counted their files") {
+  retention_stack s;
+  auto const id = s.store_case(s.with_file("wacht op de upgrade"));
+  s.close(id, t0);
+  s.server.command({"DEL", std::string(keys::privacy_backfilled)});
+  auto r = s.run(one_year_later);
+  CHECK(r.ran);
+  CHECK(r.waiting_for_upgrade);
+  CHECK(r.destroyed == 0);
+  CHECK(s.server.command({"EXISTS", keys::case_hash(id)}) == "1");
+  s.server.command({"SET", std::string(keys::privacy_backfilled), "1"});
+  r = s.run(one_year_later);
+  CHECK_FALSE(r.waiting_for_upgrade);
+  CHECK(r.destroyed == 1);
+}
+
 TEST_CASE("a case listed as due before its term ends is not destroyed, and the list is put right") {
   retention_stack s;
   auto const id = s.store_case(s.with_file("te vroeg"));
@@ -371,8 +389,9 @@ TEST_CASE("cases stored before retention existed are brought up to date once: en
   m.text = "Mijn burgerservicenummer is 111222333.";  // an older version did not flag it (invented number, passes the 11-proef)
   auto const id = s.store_case(m);
   s.close(id, t0);
-  // What an older version left: no entries recorded, no file count, no term, no flag.
-  for (auto const& cmd : std::vector<std::vector<std::string>>{{"DEL", keys::case_entries(id), keys::case_files(id)},
+  // What an older version left: no entries recorded, no file count, no term, no flag, no mark of the pass.
+  for (auto const& cmd : std::vector<std::vector<std::string>>{{"DEL", keys::case_entries(id), keys::case_files(id),
+                                                                 std::string(keys::privacy_backfilled)},
                                                                 {"HDEL", keys::case_hash(id), "files_from", "retention_class", "retention_by",
                                                                  "destroy_at", "confidential"},
                                                                 {"DEL", std::string(keys::files), std::string(keys::retention)}})

@@ -400,8 +400,13 @@ function casesQuery(limit, cursor) {
   return `/inboxes/${enc(state.inboxId)}/cases?${q}`;
 }
 
+// Each list request's number: only the latest one's answer is shown. An older answer
+// (a live refresh of the inbox just left) must never replace the list of the inbox now open.
+let casesRequest = 0;
+
 async function loadCases({ append, keepCount = false }) {
   if (!state.inboxId) return;
+  const request = ++casesRequest;
   // A live refresh reloads as many cases as were on screen, so "meer laden"
   // pages do not disappear.
   const limit = keepCount ? Math.min(MAX_PAGE, Math.max(PAGE_SIZE, state.cases.length)) : PAGE_SIZE;
@@ -409,9 +414,10 @@ async function loadCases({ append, keepCount = false }) {
   try {
     data = await api(casesQuery(limit, append ? state.nextCursor : null));
   } catch (err) {
-    setStatus(problemText(err));
+    if (request === casesRequest) setStatus(problemText(err));
     return;
   }
+  if (request !== casesRequest) return;
   const before = state.cases.length;
   state.cases = append ? state.cases.concat(data.cases || []) : (data.cases || []);
   state.nextCursor = data.next_cursor || null;

@@ -26,8 +26,11 @@ std::string lock_owner() {
 
 long long ms(timestamp t) { return t.time_since_epoch().count(); }
 
-timestamp file_time(fs::path const& p) {
-  auto const t = fs::last_write_time(p);
+// Everything below runs on the file pool, where an exception would end the process: error codes only.
+std::optional<timestamp> file_time(fs::path const& p) {
+  std::error_code ec;
+  auto const t = fs::last_write_time(p, ec);
+  if (ec) return std::nullopt;
   return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::file_clock::to_sys(t));
 }
 
@@ -50,7 +53,7 @@ std::pair<file_step, std::vector<set_aside>> take_aside(std::vector<fs::path> co
     std::error_code ec;
     fs::rename(target, aside, ec);  // absent: perhaps set aside by a run that stopped
     if (!fs::exists(aside, ec)) continue;
-    if (file_time(aside) > since) recent = true;
+    if (file_time(aside).value_or(timestamp{}) > since) recent = true;
     taken.push_back({target, aside});
   }
   if (recent) {
@@ -78,10 +81,11 @@ std::size_t clean_folder(fs::path const& dir, timestamp before) {
   std::size_t removed = 0;
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return 0;
-  for (auto const& e : fs::directory_iterator(dir, ec)) {
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     std::error_code fe;
-    if (!e.is_regular_file(fe)) continue;
-    if (file_time(e.path()) < before && fs::remove(e.path(), fe)) ++removed;
+    if (!it->is_regular_file(fe)) continue;
+    auto const at = file_time(it->path());
+    if (at && *at < before && fs::remove(it->path(), fe)) ++removed;
   }
   return removed;
 }

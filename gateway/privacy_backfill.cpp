@@ -42,15 +42,6 @@ what_it_says read_messages(queue::case_record const& c) {
   return out;
 }
 
-std::optional<long long> number(std::map<std::string, std::string> const& f, std::string const& key) {
-  auto const it = f.find(key);
-  if (it == f.end()) return std::nullopt;
-  try {
-    return std::stoll(it->second);
-  } catch (std::exception const&) {
-    return std::nullopt;
-  }
-}
 
 /// One command; `args` is a named local of the awaiting coroutine (never a temporary in a co_await: GCC 12).
 auto command(queue::redis_connection& redis, std::vector<std::string> const& args) {
@@ -138,7 +129,7 @@ asio::awaitable<bool> run_pass(std::shared_ptr<queue::redis_connection> redis_pt
         if (record.summary.fields.empty()) continue;
         auto const* c = &record;
         auto const says = co_await awaited_on(work, [c] { return read_messages(*c); });
-        auto const closed = number(record.summary.fields, "closed_at");
+        auto const closed = non_negative_number(field(record.summary, "closed_at"));
         auto const plan = terms.plan(timestamp{std::chrono::milliseconds{closed.value_or(0)}}).json();
         auto [fill_ec] = co_await awaited<error_code>(
             [&](auto d) { retention->backfill_case(id, plan, says.confidential, says.topic, std::move(d)); });

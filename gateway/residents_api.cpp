@@ -178,7 +178,7 @@ void api::residents_export(http_request const& req, principal const& me, http_re
             nlohmann::json const zaak = {{"reference", s["reference"]}, {"inbox", s["inbox"]}, {"state", s["state"]},
                                          {"channel", s["channel"]}, {"created_at", s["created_at"]}, {"updated_at", s["updated_at"]},
                                          {"messages", std::move(messages)}, {"notes", std::move(notes)}};
-            tar.add(folder + "/zaak.json", zaak.dump(2), now_s);
+            tar.add(folder + "/zaak.json", zaak.dump(2, ' ', false, nlohmann::json::error_handler_t::replace), now_s);
             for (auto const& stored : c.messages) {
               auto const m = stored_case_message(stored);
               if (!m || m->direction != direction::inbound) continue;

@@ -21,26 +21,18 @@ constexpr std::size_t max_reason_bytes = 500;
 constexpr std::size_t list_page = 100;
 constexpr std::size_t csv_batch = 1000;
 
-std::optional<long long> ms_of(std::string const& text) {
-  if (text.empty()) return std::nullopt;
-  try {
-    return std::stoll(text);
-  } catch (std::exception const&) {
-    return std::nullopt;
-  }
-}
 
 nlohmann::json retention_json(queue::case_summary const& c, retention_config const& r) {
   auto const cls = r.class_for(field(c, "retention_class"), field(c, "topic"), field(c, "inbox"));
   auto const* k = r.find(cls);
   auto const by = field(c, "retention_by");
-  auto const closed = ms_of(field(c, "closed_at"));
-  auto const until = ms_of(field(c, "destroy_at"));
+  auto const closed = non_negative_number(field(c, "closed_at"));
+  auto const until = non_negative_number(field(c, "destroy_at"));
   nlohmann::json hold = nullptr;
   if (field(c, "legal_hold") == "1")
     hold = {{"reason", field(c, "legal_hold_reason")},
             {"by", field(c, "legal_hold_by")},
-            {"since", time_json(ms_of(field(c, "legal_hold_at")).value_or(0))}};
+            {"since", time_json(non_negative_number(field(c, "legal_hold_at")).value_or(0))}};
   return {{"case_id", c.case_id},
           {"reference", field(c, "reference")},
           {"inbox", field(c, "inbox")},
@@ -116,7 +108,7 @@ void api::put_retention(http_request const& req, principal const& me, std::strin
     };
     auto choose = [this, me, case_id, cls, reason, c, cfg, now, answer](queue::case_workflow::handler then) {
       if (cls.empty()) return then({}, {});
-      auto const closed = ms_of(field(c, "closed_at"));
+      auto const closed = non_negative_number(field(c, "closed_at"));
       std::optional<long long> until;
       if (field(c, "state") == "closed" && closed)
         until = calendar::add(timestamp{std::chrono::milliseconds{*closed}}, cfg->retention.find(cls)->term).time_since_epoch().count();
@@ -140,7 +132,10 @@ void api::destruction_list(http_request const& req, principal const& me, http_re
     auto const* k = cfg->retention.find(cls);
     return k ? k->label : cls;
   };
-  auto date = [](std::string const& ms) { return ms_of(ms) ? time_json(*ms_of(ms)).get<std::string>() : std::string{}; };
+  auto date = [](std::string const& ms) {
+    auto const n = non_negative_number(ms);
+    return n ? format_rfc3339(timestamp{std::chrono::milliseconds{*n}}) : std::string{};
+  };
   if (!csv) {
     return retention_->destroyed_list(cursor, list_page, [label, date, respond](boost::system::error_code ec, std::vector<queue::destroyed_entry> list) {
       if (ec) return respond(store_unavailable());

@@ -25,16 +25,9 @@ namespace {
 constexpr std::size_t default_page = 25;
 constexpr std::size_t max_page = 100;
 
-std::optional<long long> parse_number(std::string const& s) {
-  long long v = 0;
-  auto const [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc{} || ptr != s.data() + s.size() || v < 0) return std::nullopt;
-  return v;
-}
-
 bool valid_cursor(std::string const& c) {
   auto const sep = c.find('-');
-  return sep != std::string::npos && parse_number(c.substr(0, sep)) && is_case_id(c.substr(sep + 1));
+  return sep != std::string::npos && non_negative_number(c.substr(0, sep)) && is_case_id(c.substr(sep + 1));
 }
 
 } // namespace
@@ -95,7 +88,7 @@ void api::list_cases(http_request const& req, principal const& me, std::string c
   if (!me.may_see(inbox)) return respond(problem(403, "forbidden", "You have no access to this inbox."));
   std::size_t limit = default_page;
   if (auto v = query_param(req.query, "limit")) {
-    auto const n = parse_number(*v);
+    auto const n = non_negative_number(*v);
     if (!n || *n < 1 || *n > static_cast<long long>(max_page))
       return respond(problem(400, "invalid-parameter", "The limit must be a number from 1 to 100.", "limit"));
     limit = static_cast<std::size_t>(*n);

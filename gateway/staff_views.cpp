@@ -7,6 +7,8 @@
 #include <boost/url/decode_view.hpp>
 #include <boost/url/pct_string_view.hpp>
 
+#include <charconv>
+
 namespace balie::gateway {
 using namespace server;
 
@@ -35,6 +37,13 @@ std::optional<balie::channel> channel_for(std::string const& kind) {
 }
 
 } // namespace
+
+std::optional<long long> non_negative_number(std::string_view s) {
+  long long v = 0;
+  auto const [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc{} || ptr != s.data() + s.size() || v < 0) return std::nullopt;
+  return v;
+}
 
 nlohmann::json time_json(long long ms) { return format_rfc3339(timestamp{std::chrono::milliseconds{ms}}); }
 

@@ -47,6 +47,8 @@ nlohmann::json case_summary_json(queue::case_summary const&, bool withheld = fal
 nlohmann::json case_view_json(queue::case_record const&, config const&, std::set<std::string> const& switched_off, bool withheld = false);
 /// One field of the case hash; empty when absent.
 std::string field(queue::case_summary const&, char const* name);
+/// A whole number >= 0 (milliseconds, counts) as Redis or a query holds it; none when it is not one. Never throws.
+std::optional<long long> non_negative_number(std::string_view);
 nlohmann::json time_json(long long ms);
 /// 403 `confidential`: what a reader of a withheld case may not do (read a file, answer, close), and what they can.
 http_response confidential_refusal();

@@ -176,3 +176,34 @@ TEST_CASE("records: the destruction list names what was destroyed, as JSON and a
   CHECK(std::find(audit.begin(), audit.end(), "destruction-list.export") != audit.end());
   CHECK(http_call(s.port(), "GET", "/api/v1/destruction-list?cursor=abc", auth(records_token)).status == 400);
 }
+
+TEST_CASE("residents' export and erasure: bad requests and other roles get a clear refusal and nothing is destroyed") {
+  test_stack s;
+  auto const id = phone_case(s.port());
+  REQUIRE(http_call(s.port(), "POST", "/api/v1/cases/" + id + "/close", auth(staff_token)).status == 200);
+  struct refusal {
+    std::string path, body, field;
+  };
+  for (auto const& t : std::vector<refusal>{{"/api/v1/residents/erase", R"({"address": "+31 6 00000004"})", "reason"},
+                                            {"/api/v1/residents/erase", R"({"address": "+31 6 00000004", "reason": ""})", "reason"},
+                                            {"/api/v1/residents/erase", R"({"address": "+31 6 00000004", "reason": 5})", "reason"},
+                                            {"/api/v1/residents/erase", R"({"address": "geen adres", "reason": "x"})", "address"},
+                                            {"/api/v1/residents/export", R"({"address": "+31 6 00000004", "reason": "x"})", "reason"},
+                                            {"/api/v1/residents/export", R"({"address": ["+31 6 00000004"]})", "address"},
+                                            {"/api/v1/residents/export", "not json", ""}}) {
+    CAPTURE(t.path);
+    CAPTURE(t.body);
+    auto const r = http_call(s.port(), "POST", t.path, auth(privacy_token), t.body);
+    CHECK(r.status == 400);
+    CHECK(r.headers.at("content-type") == "application/problem+json");
+    if (!t.field.empty()) CHECK(r.body.find("\"" + t.field + "\"") != std::string::npos);
+  }
+  for (auto const* other : {staff_token, admin_token, records_token, system_token}) {
+    CAPTURE(other);
+    CHECK(http_call(s.port(), "POST", "/api/v1/residents/erase", auth(other), R"({"address": "+31 6 00000004", "reason": "x"})").status == 403);
+    CHECK(http_call(s.port(), "POST", "/api/v1/residents/export", auth(other), R"({"address": "+31 6 00000004"})").status == 403);
+  }
+  CHECK(http_call(s.port(), "GET", "/api/v1/residents/export", auth(privacy_token)).status == 405);  // never an address in a URL
+  CHECK(s.redis.command({"EXISTS", queue::keys::case_hash(id)}) == "1");
+  CHECK(s.redis.integer({"XLEN", std::string(queue::keys::destroyed)}) == 0);
+}

@@ -179,7 +179,9 @@ asio::awaitable<destruction_report> run(std::shared_ptr<queue::case_retention> r
       return clean_folder(settings.spool_dir / "done", done_before) + clean_folder(settings.spool_dir / "failed", failed_before);
     });
   }
-  retention->unlock(lock_key, owner);
+  // Released before the run reports: the next run (of any instance) may start as soon as this one says it ended.
+  auto [unlock_ec] = co_await awaited<error_code>([&](auto done) { retention->unlock(lock_key, owner, std::move(done)); });
+  if (unlock_ec) report.error = "unlock: " + unlock_ec.message();
   co_return report;
 }
 

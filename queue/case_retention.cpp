@@ -312,8 +312,10 @@ void case_retention::lock(std::string const& key, std::string const& owner, std:
                   [done = std::move(done)](boost::system::error_code ec, redis_reply r) { done(ec, !ec && r.type == redis_reply::kind::status); });
 }
 
-void case_retention::unlock(std::string const& key, std::string const& owner) {
-  unlock_script.run(*redis_, {}, {key, owner, ""}, [](auto, auto) {});
+void case_retention::unlock(std::string const& key, std::string const& owner, std::function<void(boost::system::error_code)> done) {
+  unlock_script.run(*redis_, {}, {key, owner, ""}, [done = std::move(done)](boost::system::error_code ec, redis_reply) {
+    if (done) done(ec);
+  });
 }
 
 void case_retention::renew(std::string const& key, std::string const& owner, std::chrono::seconds ttl) {

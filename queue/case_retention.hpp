@@ -82,7 +82,7 @@ public:
 
   /// A lock with expiry that one instance holds at a time; `owner` proves whose it is on release.
   void lock(std::string const& key, std::string const& owner, std::chrono::seconds ttl, std::function<void(boost::system::error_code, bool)>);
-  void unlock(std::string const& key, std::string const& owner);
+  void unlock(std::string const& key, std::string const& owner, std::function<void(boost::system::error_code)> done = {});
   /// Extends the lock's expiry while `owner` still holds it.
   void renew(std::string const& key, std::string const& owner, std::chrono::seconds ttl);
 

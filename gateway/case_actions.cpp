@@ -139,7 +139,7 @@ void api::act(http_request const& req, principal const& me, std::string const& c
       case action::close:
         // The retention term runs from now (gateway/retention_config.hpp).
         return workflow_.close(case_id, actor, now, cfg->webchat.conversation_retention, done,
-                               cfg->retention.plan(timestamp{std::chrono::milliseconds{now}}).json());
+                               cfg->retention.plan(timestamp{std::chrono::milliseconds{now}}).json(), cfg->openklant.enabled);
       case action::reopen: return workflow_.reopen(case_id, actor, now, done);
     }
   });

@@ -128,6 +128,7 @@ config load_config(fs::path const& file, std::optional<fs::path> data_dir_overri
     c.staff.sms_max_segments = static_cast<int>(r.integer("sms_max_segments", c.staff.sms_max_segments, 1, 20));
   });
   root.object("retention", false, [&](object_reader& r) { c.retention = read_retention(r, inbox_ids); });
+  root.object("openklant", false, [&](object_reader& r) { c.openklant = openklant::read_openklant_config(r, ctx); });
   root.object("outbox", false, [&](object_reader& r) {
     c.outbox.takeover_after = r.millis("takeover_after_ms", c.outbox.takeover_after, 100, 24LL * 3600 * 1000);
     c.outbox.block = r.millis("block_ms", c.outbox.block, 10, 60'000);

@@ -14,6 +14,7 @@
 #include "channels/sms/settings.hpp"
 #include "channels/webchat/settings.hpp"
 #include "gateway/retention_config.hpp"
+#include "openklant/settings.hpp"
 #include "queue/redis_options.hpp"
 #include "routing/router.hpp"
 
@@ -85,6 +86,8 @@ struct config {
   staff_config staff;
   outbox_config outbox;
   retention_config retention = default_retention();
+  /// The hand-over of closed cases to Open Klant; off unless the section is there.
+  openklant::openklant_config openklant;
   std::filesystem::path web_root;  ///< the staff page and widget files; empty: not served
   /// What Balie writes to residents by itself (config/texts/{nl,en}.json): acknowledgements, notices.
   std::filesystem::path texts_dir;

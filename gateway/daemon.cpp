@@ -26,6 +26,7 @@
 #include "gateway/sd_notify.hpp"
 #include "gateway/routing_board.hpp"
 #include "gateway/switchboard.hpp"
+#include "openklant/exporter.hpp"
 #include "server/http_server.hpp"
 #include "server/log.hpp"
 #include "server/problem.hpp"
@@ -124,6 +125,8 @@ struct daemon::parts {
   std::shared_ptr<queue::case_retention> retention;
   std::shared_ptr<destruction_job> destruction;
   std::shared_ptr<privacy_backfill> upgrade;  ///< brings cases stored before retention up to date, once
+  std::shared_ptr<openklant::exporter> handover;  ///< closed cases to Open Klant; null unless configured
+  std::string handover_state;                     ///< its health as last logged; on the health timer only
   std::atomic<bool> destruction_started{false};
   destruction_settings destroying;  ///< under inboxes_mutex: reload writes, the job's timer reads
   std::vector<std::pair<std::string, std::string>> reply_examples;
@@ -240,6 +243,9 @@ daemon::daemon(config c) : config_(std::move(c)), parts_(std::make_unique<parts>
       },
       {}});
   p.channels = register_builtin_channels(config_, *p.services);
+  if (config_.openklant.enabled)
+    p.handover = std::make_shared<openklant::exporter>(config_.openklant, config_.outbox, own_connection("openklant"), p.redis, *p.store,
+                                                       *p.workflow, system_now, channels::call_with_curl, &p.stats);
 
   std::vector<std::pair<std::string, bool>> seeds;
   std::vector<http_route> channel_routes;
@@ -310,6 +316,7 @@ int daemon::run() {
   p.redis->start();
   p.live->start();
   for (auto const& c : p.channels) c.module->start();
+  if (p.handover) p.handover->start();
   p.switches->start();
   p.routing->start();
   p.feed->start();  // after everyone registered for its start
@@ -370,6 +377,7 @@ void daemon::shutdown_step() {
     log::info("shutdown.drained", {{"unfinished", std::to_string(p.in->in_flight())}});
     p.live->stop();
     for (auto const& c : p.channels) c.module->stop();
+    if (p.handover) p.handover->stop();
     p.server->close_connections();
     p.phase = parts::shutdown_phase::closing;
   }
@@ -460,6 +468,16 @@ void daemon::watch_health() {
     p.stats.set_channel_up(name, h.state == "up" || h.state == "degraded");
     log::write(h.state == "up" ? log_level::info : log_level::warn, "channel.health_changed",
                {{"channel", name}, {"state", h.state}, {"was", *was}, {"reason", h.reason}});
+  }
+  // The hand-over to Open Klant is no channel: its state shows with the polled sources (/readyz, /metrics).
+  if (p.handover) {
+    auto const h = p.handover->health();
+    if (h.state != p.handover_state) {
+      p.stats.set_health("openklant", h.state == "up" ? "up" : "down");
+      log::write(h.state == "up" ? log_level::info : log_level::warn, "openklant.health_changed",
+                 {{"state", h.state}, {"was", p.handover_state}, {"reason", h.reason}});
+      p.handover_state = h.state;
+    }
   }
   p.health_timer.expires_after(health_check_interval);
   p.health_timer.async_wait([this](boost::system::error_code ec) {
@@ -578,12 +596,14 @@ void daemon::reload() {
       restart += "redis ";
     if (fresh.threads != config_.threads) restart += "threads ";
     if (fresh.outbox != config_.outbox) restart += "outbox ";
+    if (fresh.openklant != config_.openklant) restart += "openklant ";
     if (!restart.empty()) log::warn("reload.needs_restart", {{"sections", restart}});
     // Keep what cannot change at run time; take the rest.
     fresh.http = config_.http;
     fresh.redis = config_.redis;
     fresh.threads = config_.threads;
     fresh.outbox = config_.outbox;
+    fresh.openklant = config_.openklant;
     config_ = fresh;
     p.http_api->set_config(std::make_shared<config const>(config_));
   } catch (std::exception const& e) {

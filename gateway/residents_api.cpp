@@ -255,21 +255,24 @@ void api::residents_erase(http_request const& req, principal const& me, http_res
     }
     auto step = std::make_shared<std::function<void()>>();
     // As in the export: each pending destruction holds the step, the step only a weak reference.
-    *step = [this, me, e, weak = std::weak_ptr(step), reason, respond] {
+    auto also_kept = nlohmann::json::array(
+        {{{"what", "sms-opt-out"}, {"why", "A number that asked for no more SMS stays on the list, so that the wish is respected."}},
+         {{"what", "audit"}, {"why", "Who read or changed which case is kept for its own term (default two years), without contents."}},
+         {{"what", "destruction-list"},
+          {"why", "The Archiefwet requires a list of what was destroyed: reference and dates, without contents."}}});
+    if (cfg->openklant.enabled)
+      also_kept.push_back({{"what", "openklant"},
+                           {"why", "Closed cases were handed over to Open Klant as klantcontacten (by their BL- reference). "
+                                   "Balie does not erase them there: ask Open Klant's administrator."}});
+    *step = [this, me, e, weak = std::weak_ptr(step), reason, also_kept, respond] {
       if (e->todo.empty()) {
         return audit_resident_request(
             me, "residents.erase", {{"reason", reason}, {"destroyed", e->destroyed_ids}, {"kept", e->kept_ids}}, respond,
-            [e](http_responder respond) {
+            [e, also_kept](http_responder respond) {
               respond(json_response(200, {{"destroyed", e->destroyed},
                                           {"kept", e->kept},
                                           {"files", "Files no other case refers to are removed from disk by the next destruction run."},
-                                          {"also_kept",
-                                           {{{"what", "sms-opt-out"},
-                                             {"why", "A number that asked for no more SMS stays on the list, so that the wish is respected."}},
-                                            {{"what", "audit"},
-                                             {"why", "Who read or changed which case is kept for its own term (default two years), without contents."}},
-                                            {{"what", "destruction-list"},
-                                             {"why", "The Archiefwet requires a list of what was destroyed: reference and dates, without contents."}}}}}));
+                                          {"also_kept", also_kept}}));
             });
       }
       auto const c = e->todo.back();

@@ -140,7 +140,7 @@ for _, sha in ipairs(redis.call('LRANGE', ckey(id, ':files'), 0, -1)) do
 end
 redis.call('DEL', case, ckey(id, ':messages'), ckey(id, ':notes'), ckey(id, ':delivery'), ckey(id, ':terms'),
            ckey(id, ':participants'), ckey(id, ':pending'), ckey(id, ':entries'), ckey(id, ':threads'), ckey(id, ':staff'),
-           ckey(id, ':files'))
+           ckey(id, ':files'), ckey(id, ':openklant'))
 if f.reference then redis.call('SET', refkey(f.reference), TOMBSTONE) end
 local approved = ARGV[3] ~= '' and ARGV[3] or (f.retention_by or 'balie')
 redis.call('XADD', DESTROYED, '*', 'reference', f.reference or '', 'inbox', f.inbox or '', 'class', f.retention_class or '',

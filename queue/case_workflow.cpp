@@ -3,6 +3,7 @@
 // write, so a refused action changes nothing.
 #include "queue/case_workflow.hpp"
 
+#include "queue/keys.hpp"
 #include "queue/lua_prelude.hpp"
 
 namespace balie::queue {
@@ -128,7 +129,8 @@ return {1, ''}
 )lua");
 
 // ARGV: 1 case, 2 actor, 3 now, 4 seconds its chat conversation is kept, 5 the retention plan
-// (queue/case_retention.hpp: {"at": {class: ms}, "default", "by_inbox", "by_topic"}; '' = none)
+// (queue/case_retention.hpp: {"at": {class: ms}, "default", "by_inbox", "by_topic"}; '' = none),
+// 6 the outbox of the hand-over to Open Klant ('' = none): the case goes there, tracked for its destruction
 lua_script const close_script = script(R"lua(
 local id, actor, now, keep = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local c = load_case(id)
@@ -143,6 +145,9 @@ redis.call('HSET', ckey(id), 'state', 'closed', 'closed_at', now)
 redis.call('HDEL', ckey(id), 'assignee', 'claim_expires_at')
 expire_conversation(id, keep)
 if ARGV[5] ~= '' then start_term(id, cjson.decode(ARGV[5]), c.inbox) end
+if ARGV[6] ~= '' then
+  track_entry(id, ARGV[6], redis.call('XADD', ARGV[6], '*', 'case_id', id, 'message_id', '', 'msg', '', 'automatic', '1'))
+end
 touch(id, c.inbox, now)
 event('case.closed', id, c.inbox)
 human_action(id, now)
@@ -299,9 +304,10 @@ void case_workflow::transfer(std::string const& case_id, staff_actor const& acto
 }
 
 void case_workflow::close(std::string const& case_id, staff_actor const& actor, long long now_ms,
-                          std::chrono::seconds keep_conversation, handler done, std::string const& retention_plan) {
+                          std::chrono::seconds keep_conversation, handler done, std::string const& retention_plan, bool hand_over) {
   run(close_script,
-      {case_id, actor.name, std::to_string(now_ms), std::to_string(keep_conversation.count()), retention_plan, actor.checked_inbox},
+      {case_id, actor.name, std::to_string(now_ms), std::to_string(keep_conversation.count()), retention_plan,
+       hand_over ? keys::outbound(keys::handover_channel) : std::string{}, actor.checked_inbox},
       std::move(done));
 }
 

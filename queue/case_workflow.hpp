@@ -78,9 +78,10 @@ public:
   void transfer(std::string const& case_id, staff_actor const&, std::string const& target, long long now_ms, handler);
   /// A web-chat case's conversation (the resident's view of it) expires
   /// `keep_conversation` after; the case keeps every message. With a `retention_plan`
-  /// (queue/case_retention.hpp) its retention term starts.
+  /// (queue/case_retention.hpp) its retention term starts. With `hand_over` its messages
+  /// go to Open Klant (openklant/exporter.hpp).
   void close(std::string const& case_id, staff_actor const&, long long now_ms, std::chrono::seconds keep_conversation, handler,
-             std::string const& retention_plan = {});
+             std::string const& retention_plan = {}, bool hand_over = false);
   void reopen(std::string const& case_id, staff_actor const&, long long now_ms, handler);
   void add_note(std::string const& case_id, staff_actor const&, std::string const& text, long long now_ms, handler);
   void reply(reply_request const&, handler);

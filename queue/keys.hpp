@@ -47,6 +47,10 @@ inline std::string case_files(std::string_view case_id) { return case_hash(case_
 inline std::string case_entries(std::string_view case_id) { return case_hash(case_id) + ":entries"; }
 /// Threading keys that may point at the case (reply token, Message-IDs, recent SMS and messenger ids): removed with it.
 inline std::string case_threads(std::string_view case_id) { return case_hash(case_id) + ":threads"; }
+/// The hand-over to Open Klant (hash): per message the klantcontact uuid, its betrokkene, and `done`.
+inline std::string case_handover(std::string_view case_id) { return case_hash(case_id) + ":openklant"; }
+/// The outbox of the hand-over to Open Klant: one entry per close of a case.
+inline constexpr std::string_view handover_channel = "openklant";
 /// Closed cases by the moment their retention term ends (ms); a case under legal hold is not in it.
 inline constexpr std::string_view retention = "balie:retention";
 /// Stored files (attachments, original mails) by sha256 → how many stored messages refer to them.

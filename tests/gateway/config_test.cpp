@@ -281,3 +281,36 @@ TEST_CASE("the retention section: classes, their choice by inbox and topic, oper
         "config: /retention/operational/events: expected an ISO 8601 period of years, months and days, such as P1Y or P30D");
   CHECK(load_error(with(R"({"bewaren": true})")) == "config: /retention/bewaren: unknown key");
 }
+
+TEST_CASE("the openklant section: off without it; URL, token file, kanalen; each mistake named by its path") {
+  auto with = [&](std::string const& openklant) {
+    auto t = minimal;
+    t.replace(t.rfind('}'), 1, ", \"openklant\": " + openklant + "}");
+    return t;
+  };
+  balie::test::temp_dir dir;
+  std::ofstream(dir.path / "token") << "geheim-token\n";
+  std::filesystem::copy(std::string(BALIE_SOURCE_DIR) + "/config/texts", dir.path / "texts");
+  std::ofstream(dir.path / "m.json") << minimal;
+  CHECK_FALSE(load_config(dir.path / "m.json").openklant.enabled);
+  std::ofstream(dir.path / "c.json") << with(R"({"url": "https://openklant.gemeente.test/klantinteracties/api/v1/",
+    "token": {"file": "token"}, "timeout_seconds": 5, "kanalen": {"webchat": "Chat", "email": "E-mail"}})");
+  auto const c = load_config(dir.path / "c.json").openklant;
+  CHECK(c.enabled);
+  CHECK(c.url == "https://openklant.gemeente.test/klantinteracties/api/v1");
+  CHECK(c.token == "geheim-token");
+  CHECK(c.timeout == std::chrono::seconds(5));
+  CHECK(c.kanalen.at("webchat") == "Chat");
+  CHECK(c.kanalen.at("phone") == "Telefoon");  // the defaults stay for the rest
+
+  auto const token = std::string(R"("token": {"file": ")") + (dir.path / "token").string() + "\"}";
+  CHECK(load_error(with(R"({"url": "http://openklant.gemeente.test/api", )" + token + "}")) ==
+        "config: /openklant/url: must be an https:// URL (http:// only to this machine)");
+  CHECK(load_error(with(R"({"url": "https://openklant.gemeente.test"})")) == "config: /openklant/token: missing required key");
+  CHECK(load_error(with(R"({"url": "https://o.gemeente.test", "kanalen": {"fax": "Fax"}, )" + token + "}")) ==
+        "config: /openklant/kanalen/fax: unknown channel (email, sms, webchat, phone, matrix, whatsapp)");
+  CHECK(load_error(with(R"({"url": "https://o.gemeente.test", "kanalen": {"sms": ")" + std::string(51, 's') + "\"}, " + token + "}")) ==
+        "config: /openklant/kanalen/sms: must be 1 to 50 characters (Open Klant's kanaal)");
+  CHECK(load_error(with(R"({"url": "https://o.gemeente.test", "timeout_seconds": 0, )" + token + "}")) ==
+        "config: /openklant/timeout_seconds: must be between 1 and 120");
+}

@@ -4,6 +4,7 @@
 // Redis: the whole case, a 400 as a dead letter, retries after a server that
 // committed and then failed or hung, without duplicates; and through balied.
 #include "openklant/exporter.hpp"
+#include "queue/case_retention.hpp"
 #include "queue/case_workflow.hpp"
 #include "queue/keys.hpp"
 #include "queue/redis_connection.hpp"
@@ -189,6 +190,26 @@ TEST_CASE("a 400 from Open Klant makes the case a dead letter that names the fie
   CHECK(s.exporter->health().state == "up");  // Open Klant answered; this contact is what it refused
   // The dead letter is the case's: its destruction finds it.
   CHECK(s.command({"SCARD", queue::keys::case_entries(case_id)}).integer >= 1);
+}
+
+TEST_CASE("destroying a handed-over case takes its hand-over record, its outbox entry and its dead letter with it") {
+  handover_stack s("E-mailformulier", 100);  // refused: it becomes a dead letter
+  auto const [refused, reference] = s.email_case();
+  queue::case_retention retention(s.st.h->redis);
+  auto const out = std::string(queue::keys::outbound(queue::keys::handover_channel));
+  auto const dead = std::string(queue::keys::dead_letters(queue::keys::handover_channel));
+  s.close(refused);
+  REQUIRE(eventually([&] { return s.command({"XLEN", dead}).integer == 1; }));
+  REQUIRE(s.command({"XLEN", out}).integer == 1);
+  // The hash as an interrupted hand-over leaves it, on the refused case.
+  s.command({"HSET", queue::keys::case_handover(refused), "m", "7b0a4bd9-3e43-4a5c-9b8e-1f6b2a1c0d11"});
+  auto const [ec, r] = await<std::pair<boost::system::error_code, queue::destroy_result>>(
+      [&](auto done) { retention.destroy(refused, system_now().time_since_epoch().count(), "privacy-officer", done); });
+  REQUIRE(!ec);
+  CHECK(r.status == queue::destroy_status::destroyed);
+  CHECK(s.command({"EXISTS", queue::keys::case_handover(refused)}).integer == 0);
+  CHECK(s.command({"XLEN", out}).integer == 0);
+  CHECK(s.command({"XLEN", dead}).integer == 0);
 }
 
 TEST_CASE("Open Klant committed, then failed: the retry finds what was made, over several pages, and makes nothing twice") {

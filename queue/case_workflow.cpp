@@ -146,6 +146,7 @@ redis.call('HDEL', ckey(id), 'assignee', 'claim_expires_at')
 expire_conversation(id, keep)
 if ARGV[5] ~= '' then start_term(id, cjson.decode(ARGV[5]), c.inbox) end
 if ARGV[6] ~= '' then
+  ensure_group(ARGV[6], SENDERS)
   track_entry(id, ARGV[6], redis.call('XADD', ARGV[6], '*', 'case_id', id, 'message_id', '', 'msg', '', 'automatic', '1'))
 end
 touch(id, c.inbox, now)

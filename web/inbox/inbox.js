@@ -596,13 +596,20 @@ async function openCase(id, { focus } = {}) {
   else if (focus === 'list') caseButton(id)?.focus();
 }
 
+// As for lists: only the latest case request's answer is shown. Live updates reload the
+// open case; an older answer (without the acknowledgement written just after the case)
+// must not replace a newer one, nor fold what staff just unfolded.
+let caseRequest = 0;
+
 async function loadCase() {
   const id = state.caseId;
   if (!id) return;
+  const request = ++caseRequest;
   let data;
   try {
     data = await api(`/cases/${enc(id)}`);
   } catch (err) {
+    if (request !== caseRequest) return;
     if (err instanceof ApiError && (err.status === 403 || err.status === 404)) {
       closeCase();
       setStatus('Deze zaak staat niet meer in uw postvakken.');
@@ -611,7 +618,7 @@ async function loadCase() {
     }
     return;
   }
-  if (state.caseId !== id) return; // another case was chosen meanwhile
+  if (request !== caseRequest || state.caseId !== id) return; // a newer request, or another case chosen meanwhile
   state.caseData = data;
   renderCase();
 }

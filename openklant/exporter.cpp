@@ -50,6 +50,9 @@ std::string value_of(std::map<std::string, std::string> const& m, std::string co
   return it == m.end() ? std::string{} : it->second;
 }
 
+/// A request body; text that is not UTF-8 (never from intake, but stored data is not trusted) is replaced, not thrown on.
+std::string body_of(json const& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 delivery_outcome outcome_of(api_result const& r) {
   if (r.outcome == api_result::kind::refused) return {kind::failed, r.detail};
   return {kind::retry, r.detail, std::chrono::duration_cast<std::chrono::milliseconds>(r.retry_after)};
@@ -166,7 +169,7 @@ asio::awaitable<delivery_outcome> exporter::hand_over_message(std::string const&
       break;
     }
     if (klantcontact.empty()) {
-      channels::outbound_request const request{"POST", config_.url + "/maak-klantcontact", {}, m.request.dump()};
+      channels::outbound_request const request{"POST", config_.url + "/maak-klantcontact", {}, body_of(m.request)};
       std::string const what = "POST /maak-klantcontact";
       auto const made = co_await call(request, 201, what);
       if (made.outcome != api_result::kind::ok) co_return outcome_of(made);
@@ -184,7 +187,7 @@ asio::awaitable<delivery_outcome> exporter::hand_over_message(std::string const&
     // A klantcontact without the resident (made by hand?): the resident joins it.
     json body = member(m.request, "betrokkene");
     body["hadKlantcontact"] = {{"uuid", klantcontact}};
-    channels::outbound_request const request{"POST", config_.url + "/betrokkenen", {}, body.dump()};
+    channels::outbound_request const request{"POST", config_.url + "/betrokkenen", {}, body_of(body)};
     std::string const what = "POST /betrokkenen";
     auto const made = co_await call(request, 201, what);
     if (made.outcome != api_result::kind::ok) co_return outcome_of(made);
@@ -204,7 +207,7 @@ asio::awaitable<delivery_outcome> exporter::hand_over_message(std::string const&
     if (!exists) {
       json body = *m.address;
       body["verstrektDoorBetrokkene"] = {{"uuid", betrokkene}};
-      channels::outbound_request const request{"POST", config_.url + "/digitaleadressen", {}, body.dump()};
+      channels::outbound_request const request{"POST", config_.url + "/digitaleadressen", {}, body_of(body)};
       std::string const what = "POST /digitaleadressen";
       auto const made = co_await call(request, 201, what);
       if (made.outcome != api_result::kind::ok) co_return outcome_of(made);
@@ -224,7 +227,7 @@ asio::awaitable<delivery_outcome> exporter::hand_over_message(std::string const&
     for (auto const& a : m.attachments) {
       if (!present.emplace(text(a, "objectId"), text(a, "codeObjecttype")).second) continue;  // there, or twice in one message
       json const body = {{"wasBijlageVanKlantcontact", {{"uuid", klantcontact}}}, {"bijlageidentificator", a}};
-      channels::outbound_request const request{"POST", config_.url + "/bijlagen", {}, body.dump()};
+      channels::outbound_request const request{"POST", config_.url + "/bijlagen", {}, body_of(body)};
       std::string const what = "POST /bijlagen";
       auto const made = co_await call(request, 201, what);
       if (made.outcome != api_result::kind::ok) co_return outcome_of(made);

@@ -13,6 +13,8 @@
 
 #include <boost/asio/co_spawn.hpp>
 
+#include <set>
+
 namespace balie::openklant {
 namespace asio = boost::asio;
 using boost::system::error_code;
@@ -26,6 +28,8 @@ constexpr std::size_t max_messages = 100'000;
 /// Pages of a lookup; beyond this a reference is no case of Balie's.
 constexpr int max_pages = 50;
 constexpr std::chrono::milliseconds max_backoff{30 * 60 * 1000};
+/// The longest answer read: a page of klantcontacten (100 by default) with their links.
+constexpr std::size_t max_answer = std::size_t{4} * 1024 * 1024;
 
 /// Stores the uuids Open Klant gave, unless the case was destroyed meanwhile.
 /// ARGV: 1 the case hash, 2 its hand-over hash, 3.. field, value, ...
@@ -153,9 +157,8 @@ asio::awaitable<delivery_outcome> exporter::hand_over_message(std::string const&
     std::set<std::string> taken;
     for (auto const& [field, uuid] : done)
       if (field.find(':') == std::string::npos) taken.insert(uuid);
-    auto const& reference = member(member(m.request, "klantcontact"), "referentienummer");
     std::string const query = "klantcontacten?referentienummer=" +
-                              channels::percent_encode(reference.is_string() ? reference.get<std::string>() : std::string{}) +
+                              channels::percent_encode(text(member(m.request, "klantcontact"), "referentienummer")) +
                               "&kanaal=" + channels::percent_encode(m.kanaal);
     auto const earlier = co_await list(query);
     if (earlier.outcome != api_result::kind::ok) co_return outcome_of(earlier);
@@ -256,7 +259,7 @@ asio::awaitable<api_result> exporter::call(channels::outbound_request const& r, 
   auto request = r;
   request.headers = {{"Authorization", "Token " + config_.token}, {"Accept", "application/json"}};
   if (!request.body.empty()) request.headers.emplace_back("Content-Type", "application/json");
-  request.max_answer = std::size_t{4} * 1024 * 1024;  // a page of klantcontacten
+  request.max_answer = max_answer;
   // By reference: the coroutine waits for the call, so they outlive it (see channels/awaited.hpp).
   auto const answer = co_await awaited_on(calls_, [this, &request] { return call_(request, config_.timeout, cancelled_); });
   auto result = read_answer(answer, expected, what);

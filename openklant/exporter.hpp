@@ -31,7 +31,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 
 namespace balie::queue {
 class redis_connection;

@@ -2,6 +2,7 @@
 
 #include "channels/json_fields.hpp"
 
+#include <algorithm>
 #include <regex>
 
 namespace balie::openklant {

@@ -2,6 +2,7 @@
 
 #include "tests/support/http_client.hpp"
 
+#include <charconv>
 #include <csignal>
 #include <stdexcept>
 
@@ -17,7 +18,10 @@ fake_openklant::fake_openklant(std::string const& kanalen, int page_size) {
   std::string line;
   if (!process_.wait_for_line([&](std::string const& l) { return l.rfind("listening ", 0) == 0 && !(line = l).empty(); }))
     throw std::runtime_error("the fake Open Klant did not start (python3-yaml and python3-jsonschema installed?)");
-  port_ = static_cast<std::uint16_t>(std::stoi(line.substr(10)));
+  auto const digits = line.substr(10);
+  auto const [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port_);
+  if (ec != std::errc{} || end != digits.data() + digits.size() || port_ == 0)
+    throw std::runtime_error("the fake Open Klant said: " + line);
 }
 
 fake_openklant::~fake_openklant() {

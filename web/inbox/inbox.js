@@ -354,29 +354,46 @@ async function loadInboxes() {
 
 const inboxName = (id) => state.inboxes.find((i) => i.id === id)?.name || id;
 
+// Updated in place, never rebuilt: live updates re-render the list often, and a button
+// replaced between a press and its release would swallow the click.
 function renderInboxes() {
   const list = $('inbox-list');
-  const focusedId = document.activeElement?.closest?.('#inbox-list button')?.dataset.inbox;
+  const existing = new Map([...list.querySelectorAll('button[data-inbox]')].map((b) => [b.dataset.inbox, b.closest('li')]));
   const items = state.inboxes.map((inbox) => {
-    const button = el('button', 'balie-inbox-button');
-    button.type = 'button';
-    button.dataset.inbox = inbox.id;
+    let li = existing.get(inbox.id);
+    if (!li) {
+      const button = el('button', 'balie-inbox-button');
+      button.type = 'button';
+      button.dataset.inbox = inbox.id;
+      button.append(el('span', 'balie-inbox-button__name'), el('span', 'balie-inbox-button__counts'), el('span', 'balie-inbox-button__age'));
+      button.addEventListener('click', () => chooseInbox(inbox.id, { focus: true }));
+      li = el('li');
+      li.append(button);
+    }
+    const button = li.querySelector('button');
     if (inbox.id === state.inboxId) button.setAttribute('aria-current', 'true');
-    button.append(el('span', 'balie-inbox-button__name', inbox.name));
+    else button.removeAttribute('aria-current');
     const open = inbox.open_cases ?? 0;
     const unanswered = inbox.unanswered_cases ?? 0;
-    button.append(el('span', 'balie-inbox-button__counts',
-      `${open} ${open === 1 ? 'open zaak' : 'open zaken'}, ${unanswered} zonder antwoord`));
-    button.append(el('span', 'balie-inbox-button__age', inbox.oldest_unanswered_at
+    setText(button.querySelector('.balie-inbox-button__name'), inbox.name);
+    setText(button.querySelector('.balie-inbox-button__counts'),
+      `${open} ${open === 1 ? 'open zaak' : 'open zaken'}, ${unanswered} zonder antwoord`);
+    setText(button.querySelector('.balie-inbox-button__age'), inbox.oldest_unanswered_at
       ? `Oudste wacht al ${ageText(inbox.oldest_unanswered_at)}`
-      : 'Niemand wacht op antwoord'));
-    button.addEventListener('click', () => chooseInbox(inbox.id, { focus: true }));
-    const li = el('li');
-    li.append(button);
+      : 'Niemand wacht op antwoord');
     return li;
   });
+  // Only a changed order or set of inboxes moves nodes; a moved button keeps the focus.
+  const same = items.length === list.children.length && items.every((li, i) => list.children[i] === li);
+  if (same) return;
+  const focused = document.activeElement?.closest?.('#inbox-list button');
   list.replaceChildren(...items);
-  if (focusedId) list.querySelector(`button[data-inbox="${CSS.escape(focusedId)}"]`)?.focus();
+  if (focused?.isConnected && document.activeElement !== focused) focused.focus();
+}
+
+/** Sets a node's text only when it changed: no needless mutation for screen readers. */
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
 }
 
 async function chooseInbox(id, { focus }) {
